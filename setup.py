@@ -100,7 +100,7 @@ def extensions():
     from Cython.Build import cythonize
 
     csrc = ["csrc/runtime.c", "csrc/kernels.c", "csrc/sparse.c", "csrc/prox.c", "csrc/libsvm.c",
-            "csrc/quasi_newton.c", "csrc/coordinate_descent.c"]
+            "csrc/quasi_newton.c", "csrc/coordinate_descent.c", "csrc/clip.c"]
     ext = Extension(
         "fastopt._kernels",
         sources=["fastopt/_kernels.pyx"] + csrc,

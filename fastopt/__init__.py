@@ -5,6 +5,7 @@ torch.optim (and TensorFlow where named) to round-off, float32 and float64,
 many arrays per step in one pass.  See README.md.
 """
 from fastopt._threads import effective_n_threads, openmp_enabled
+from fastopt.early_stopping import EarlyStopping
 from fastopt.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW,
                            DeltaBarDelta, Nadam, Optimizer, RMSProp)
 from fastopt.optim import FTRL, RDA, AdagradDA, ProximalAdagrad, ProximalSGD
@@ -15,11 +16,13 @@ __version__ = "0.1.0"
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSProp", "Adam",
            "AdamW", "Adamax", "Nadam", "DeltaBarDelta", "ProximalSGD",
            "ProximalAdagrad", "AdagradDA", "FTRL", "RDA", "SparseGrad", "openmp_enabled",
-           "effective_n_threads", "kernels", "prox", "minimize"]
+           "effective_n_threads", "EarlyStopping", "kernels", "prox", "minimize",
+           "schedules", "clip", "noise", "averaging", "data", "init"]
 
 
 def __getattr__(name):
-    if name in ("kernels", "prox", "minimize"):  # imported on first use
+    if name in ("kernels", "prox", "minimize", "schedules", "clip", "noise",
+                "averaging", "data", "init"):  # imported on first use
         import importlib
         return importlib.import_module(f"fastopt.{name}")
     raise AttributeError(f"module 'fastopt' has no attribute {name!r}")

@@ -166,3 +166,68 @@ def check_n_threads(n_threads):
         raise ValueError("n_threads must be None, a positive int, or negative "
                          "(-1 = all usable cores), got 0")
     return int(n_threads)
+
+
+# ---- scalars, generators and array lists of the training tools ---------------
+
+def check_real(name, value, low=None, high=None, *, closed=(True, True)):
+    """A finite real number in the interval; returned as float."""
+    h = Hyper(low, high, closed=closed)
+    h.name = name
+    return h.check(value)
+
+
+def check_int(name, value, low=None):
+    """An int (not a bool) >= low; returned as int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_rng(name, value):
+    """None, an int seed or a numpy Generator -> a numpy Generator."""
+    if isinstance(value, np.random.Generator):
+        return value
+    if value is None or (isinstance(value, numbers.Integral)
+                         and not isinstance(value, (bool, np.bool_))):
+        if value is not None and value < 0:
+            raise ValueError(f"{name} must be a seed >= 0, got {value!r}")
+        return np.random.default_rng(value)
+    raise TypeError(f"{name} must be None, an int seed or a numpy Generator, "
+                    f"got {type(value).__name__}")
+
+
+def check_float_arrays(name, arrays, *, writeable=True, allow_none=False):
+    """One float32/float64 array or a list/tuple of them -> (single, list).
+
+    With allow_none, None entries of a list are dropped.  With writeable,
+    every array must be C-contiguous and writeable (it is changed in place)
+    and no two may share memory (one would be changed twice)."""
+    single = isinstance(arrays, np.ndarray)
+    if not single and not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"{name} must be a numpy array or a list/tuple of numpy "
+                        f"arrays, got {type(arrays).__name__}")
+    items = [arrays] if single else list(arrays)
+    out = []
+    for i, a in enumerate(items):
+        label = name if single else f"{name}[{i}]"
+        if a is None and allow_none and not single:
+            continue
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{label} must be a numpy array, got {type(a).__name__}")
+        if a.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{label} must have dtype float32 or float64, got {a.dtype}")
+        if writeable and not a.flags.c_contiguous:
+            raise ValueError(f"{label} must be C-contiguous (it is changed in place)")
+        if writeable and not a.flags.writeable:
+            raise ValueError(f"{label} is read-only; it is changed in place")
+        out.append((a, label))
+    if writeable:
+        for k, (a, la) in enumerate(out):
+            for b, lb in out[k + 1:]:
+                if a.nbytes and b.nbytes and np.shares_memory(a, b):
+                    raise ValueError(f"{la} and {lb} share memory; each array must "
+                                     "appear once")
+    return single, [a for a, _ in out]

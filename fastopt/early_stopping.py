@@ -1,0 +1,65 @@
+"""Early stopping on a monitored value (keras.callbacks.EarlyStopping's rule)."""
+import math
+import numbers
+
+import numpy as np
+
+from fastopt._validation import check_int, check_real
+
+__all__ = ["EarlyStopping"]
+
+
+class EarlyStopping:
+    """``stop = es.step(value)`` once per evaluation; True once training
+    should stop (and from then on).
+
+    A value is an improvement when it beats the best so far by more than
+    min_delta: value < best - min_delta (mode "min") or value > best +
+    min_delta (mode "max"); the first value always is.  After `patience`
+    evaluations in a row without improvement, step returns True.  With a
+    baseline, the wait is only reset by values that also beat the baseline
+    by min_delta, so training stops after `patience` evaluations if the
+    baseline is never reached.  A NaN value is never an improvement.
+
+    Attributes: best, best_step (0-based index of the step that gave it),
+    wait, n_steps, stopped_step (None until stopped).
+    """
+
+    def __init__(self, patience, min_delta=0.0, mode="min", baseline=None):
+        self.patience = check_int("patience", patience, 0)
+        self.min_delta = check_real("min_delta", min_delta, 0.0)
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.mode = mode
+        self.baseline = None if baseline is None else check_real("baseline", baseline)
+        self.best, self.best_step, self.stopped_step = None, None, None
+        self.wait = self.n_steps = 0
+
+    def _improves(self, value, reference):
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def step(self, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"value must be a real number, got {value!r}")
+        value = float(value)
+        if self.stopped_step is not None:
+            return True
+        k, self.n_steps = self.n_steps, self.n_steps + 1
+        self.wait += 1
+        if not math.isnan(value) and self._improves(value, self.best):
+            self.best, self.best_step = value, k
+            if self.baseline is None or self._improves(value, self.baseline):
+                self.wait = 0
+            return False
+        if self.wait >= self.patience and k > 0:
+            self.stopped_step = k
+            return True
+        return False
+
+    def __repr__(self):
+        return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta!r}, "
+                f"mode={self.mode!r}, best={self.best!r}, wait={self.wait})")

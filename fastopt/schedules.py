@@ -1,0 +1,334 @@
+"""Learning-rate schedules: callables ``schedule(t) -> lr``.
+
+``t`` is the number of optimizer steps already taken (0 for the first step),
+and ``schedule(t)`` equals the lr of the torch scheduler of the same idea
+after ``t`` calls of ``scheduler.step()`` -- the lr torch's step t + 1 uses.
+``t`` may be an int (the result is a float) or an integer numpy array (the
+result is a float64 array of its shape).
+
+torch updates most schedulers recursively (lr_{t+1} = lr_t * factor); these
+are the closed forms it documents, which agree with torch to round-off: a
+relative 1e-13 over hundreds of steps for every schedule but the cosine ones
+near lr_min, where torch's recursion loses digits (tests/test_schedules.py
+measures it against golden values recorded from torch).
+
+    >>> s = cosine(0.1, total_steps=1000, lr_min=1e-4)
+    >>> attach(opt, warmup(s, warmup_steps=100))   # lr set before every step
+
+Schedules are plain picklable objects with a readable repr; every argument is
+checked when the schedule is made, with an error naming it.
+"""
+import bisect
+import math
+import numbers
+
+import numpy as np
+
+from fastopt._validation import check_int, check_real
+
+__all__ = ["Schedule", "constant", "step", "multistep", "exponential",
+           "inverse_time", "linear_decay", "polynomial", "cosine",
+           "cosine_restarts", "cyclic", "one_cycle", "warmup", "attach", "detach"]
+
+
+class Schedule:
+    """A learning-rate schedule: ``name`` and keyword arguments of one of the
+    formulas below.  Make one with the functions of this module."""
+
+    def __init__(self, name, **params):
+        self.name = name
+        self.params = params
+
+    def __call__(self, t):
+        scalar = isinstance(t, numbers.Integral) and not isinstance(t, (bool, np.bool_))
+        arr = np.asarray(t)
+        if not scalar and (arr.dtype.kind not in "iu" or isinstance(t, (bool, np.bool_))):
+            raise TypeError(f"t must be an int or an integer array (steps taken), got {t!r}")
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"t must be >= 0 (steps taken), got {t!r}")
+        lr = np.asarray(_FORMULAS[self.name](arr.astype(np.int64), **self.params),
+                        dtype=np.float64)
+        return float(lr) if scalar else lr
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.name}({args})"
+
+    def __eq__(self, other):
+        return (isinstance(other, Schedule) and self.name == other.name
+                and self.params == other.params)
+
+    __hash__ = None
+
+
+# ---- the formulas (t: int64 array) ---------------------------------------------
+
+def _constant(t, lr):
+    return np.full(t.shape, lr)
+
+
+def _step(t, lr, step_size, gamma):
+    return lr * gamma ** (t // step_size)
+
+
+def _multistep(t, lr, milestones, gamma):
+    # gamma once per milestone <= t, a repeated milestone counting each time
+    return lr * gamma ** np.searchsorted(milestones, t, side="right")
+
+
+def _exponential(t, lr, gamma):
+    return lr * gamma ** t.astype(np.float64)
+
+
+def _inverse_time(t, lr, decay_rate, decay_steps, staircase):
+    p = t / decay_steps
+    return lr / (1.0 + decay_rate * (np.floor(p) if staircase else p))
+
+
+def _linear_decay(t, lr0, lr_tau, tau):
+    a = np.minimum(t, tau) / tau
+    return (1.0 - a) * lr0 + a * lr_tau
+
+
+def _polynomial(t, lr0, lr_end, total_steps, power):
+    return (lr0 - lr_end) * (1.0 - np.minimum(t, total_steps) / total_steps) ** power + lr_end
+
+
+def _cos_anneal(lr0, lr_min, t_cur, period):
+    """torch's cosine annealing, in its order of operations."""
+    return lr_min + (lr0 - lr_min) * (1.0 + np.cos(math.pi * t_cur / period)) / 2.0
+
+
+def _cosine(t, lr0, total_steps, lr_min):
+    # like torch, not clamped: past total_steps the cosine rises again
+    return _cos_anneal(lr0, lr_min, t, total_steps)
+
+
+def _cosine_restarts(t, lr0, T_0, T_mult, lr_min):
+    if T_mult == 1:
+        return _cos_anneal(lr0, lr_min, t % T_0, T_0)
+    start, period = np.zeros_like(t), np.full_like(t, T_0)
+    while True:                    # cycles grow geometrically: few rounds
+        done = t >= start + period
+        if not done.any():
+            return _cos_anneal(lr0, lr_min, t - start, period)
+        start[done] += period[done]
+        period[done] *= T_mult
+
+
+_CYCLIC_SCALE = {
+    "triangular": lambda cycle, t, gamma: 1.0,
+    "triangular2": lambda cycle, t, gamma: 1.0 / 2.0 ** (cycle - 1),
+    "exp_range": lambda cycle, t, gamma: gamma ** t,
+}
+
+
+def _cyclic(t, base_lr, max_lr, step_size_up, step_size_down, mode, gamma):
+    total = step_size_up + step_size_down
+    ratio = step_size_up / total
+    cycle = np.floor(1.0 + t / total)
+    x = 1.0 + t / total - cycle
+    up = x <= ratio
+    scale = np.where(up, x / ratio, (x - 1.0) / (ratio - 1.0))
+    height = (max_lr - base_lr) * scale
+    return base_lr + height * _CYCLIC_SCALE[mode](cycle, t.astype(np.float64), gamma)
+
+
+def _anneal_cos(start, end, pct):
+    return end + (start - end) / 2.0 * (np.cos(math.pi * pct) + 1.0)
+
+
+def _one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor):
+    if t.size and t.max() > total_steps:
+        raise ValueError(f"one_cycle is defined for t <= total_steps={total_steps} "
+                         f"(torch raises there too), got t={int(t.max())}")
+    initial = max_lr / div_factor
+    end1 = float(pct_start * total_steps) - 1.0
+    end2 = float(total_steps - 1)
+    up = t <= end1
+    return np.where(up, _anneal_cos(initial, max_lr, t / end1),
+                    _anneal_cos(max_lr, initial / final_div_factor,
+                                (t - end1) / (end2 - end1)))
+
+
+def _warmup(t, schedule, warmup_steps, start_factor):
+    base = float(schedule(0))
+    ramp = base * (start_factor + (1.0 - start_factor) * t / max(warmup_steps, 1))
+    rest = np.maximum(t - warmup_steps, 0)
+    if isinstance(schedule, Schedule):
+        after = schedule(rest)
+    else:                          # any callable of an int
+        after = np.array([float(schedule(int(k))) for k in rest.flat]).reshape(t.shape)
+    return np.where(t < warmup_steps, ramp, after)
+
+
+_FORMULAS = {
+    "constant": _constant, "step": _step, "multistep": _multistep,
+    "exponential": _exponential, "inverse_time": _inverse_time,
+    "linear_decay": _linear_decay, "polynomial": _polynomial, "cosine": _cosine,
+    "cosine_restarts": _cosine_restarts, "cyclic": _cyclic, "one_cycle": _one_cycle,
+    "warmup": _warmup}
+
+
+# ---- the schedules ---------------------------------------------------------------
+
+def _lr(name, value):
+    return check_real(name, value, 0.0)
+
+
+def constant(lr):
+    """lr at every step."""
+    return Schedule("constant", lr=_lr("lr", lr))
+
+
+def step(lr, step_size, gamma=0.1):
+    """lr * gamma ** (t // step_size)  (torch StepLR)."""
+    return Schedule("step", lr=_lr("lr", lr), step_size=check_int("step_size", step_size, 1),
+                    gamma=check_real("gamma", gamma, 0.0))
+
+
+def multistep(lr, milestones, gamma=0.1):
+    """lr * gamma ** (number of milestones <= t)  (torch MultiStepLR; a
+    milestone given twice counts twice, as there)."""
+    if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+        raise TypeError(f"milestones must be a sequence of ints, got {milestones!r}")
+    ms = tuple(sorted(check_int(f"milestones[{i}]", m, 0)
+                      for i, m in enumerate(milestones)))
+    return Schedule("multistep", lr=_lr("lr", lr), milestones=ms,
+                    gamma=check_real("gamma", gamma, 0.0))
+
+
+def exponential(lr, gamma):
+    """lr * gamma ** t  (torch ExponentialLR)."""
+    return Schedule("exponential", lr=_lr("lr", lr), gamma=check_real("gamma", gamma, 0.0))
+
+
+def inverse_time(lr, decay_rate, decay_steps=1, staircase=False):
+    """lr / (1 + decay_rate * t / decay_steps), with floor(t / decay_steps)
+    when staircase  (Keras InverseTimeDecay)."""
+    if not isinstance(staircase, (bool, np.bool_)):
+        raise TypeError(f"staircase must be a bool, got {staircase!r}")
+    return Schedule("inverse_time", lr=_lr("lr", lr),
+                    decay_rate=check_real("decay_rate", decay_rate, 0.0),
+                    decay_steps=check_real("decay_steps", decay_steps, 0.0,
+                                           closed=(False, True)),
+                    staircase=bool(staircase))
+
+
+def linear_decay(lr0, lr_tau, tau):
+    """(1 - a) lr0 + a lr_tau with a = t / tau, then lr_tau from t = tau on
+    (Goodfellow, Bengio & Courville, Deep Learning, 8.3.1; torch LinearLR
+    with start_factor 1 and end_factor lr_tau / lr0)."""
+    return Schedule("linear_decay", lr0=_lr("lr0", lr0), lr_tau=_lr("lr_tau", lr_tau),
+                    tau=check_int("tau", tau, 1))
+
+
+def polynomial(lr0, lr_end, total_steps, power=1.0):
+    """(lr0 - lr_end) (1 - min(t, T) / T) ** power + lr_end, T = total_steps
+    (torch PolynomialLR when lr_end = 0; Keras PolynomialDecay otherwise)."""
+    return Schedule("polynomial", lr0=_lr("lr0", lr0), lr_end=_lr("lr_end", lr_end),
+                    total_steps=check_int("total_steps", total_steps, 1),
+                    power=check_real("power", power, 0.0, closed=(False, True)))
+
+
+def cosine(lr0, total_steps, lr_min=0.0):
+    """lr_min + (lr0 - lr_min) (1 + cos(pi t / T)) / 2, T = total_steps
+    (torch CosineAnnealingLR).  As in torch, the cosine is not clamped: past
+    T it rises again, with period 2 T."""
+    return Schedule("cosine", lr0=_lr("lr0", lr0),
+                    total_steps=check_int("total_steps", total_steps, 1),
+                    lr_min=_lr("lr_min", lr_min))
+
+
+def cosine_restarts(lr0, T_0, T_mult=1, lr_min=0.0):
+    """Cosine annealing from lr0 to lr_min over cycles of T_0, T_0 T_mult,
+    T_0 T_mult^2, ... steps, restarting at lr0  (torch
+    CosineAnnealingWarmRestarts)."""
+    return Schedule("cosine_restarts", lr0=_lr("lr0", lr0), T_0=check_int("T_0", T_0, 1),
+                    T_mult=check_int("T_mult", T_mult, 1), lr_min=_lr("lr_min", lr_min))
+
+
+def cyclic(base_lr, max_lr, step_size_up=2000, step_size_down=None,
+           mode="triangular", gamma=1.0):
+    """Triangular cycles between base_lr and max_lr: step_size_up steps up,
+    step_size_down (default: step_size_up) down; the amplitude is scaled by
+    1 ("triangular"), halved every cycle ("triangular2") or gamma ** t
+    ("exp_range")  (torch CyclicLR)."""
+    if mode not in _CYCLIC_SCALE:
+        raise ValueError(f"mode must be one of {sorted(_CYCLIC_SCALE)}, got {mode!r}")
+    up = check_real("step_size_up", step_size_up, 0.0, closed=(False, True))
+    down = up if step_size_down is None else check_real(
+        "step_size_down", step_size_down, 0.0, closed=(False, True))
+    return Schedule("cyclic", base_lr=_lr("base_lr", base_lr), max_lr=_lr("max_lr", max_lr),
+                    step_size_up=up, step_size_down=down, mode=mode,
+                    gamma=check_real("gamma", gamma, 0.0, closed=(False, True)))
+
+
+def one_cycle(max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+    """The 1cycle policy with cosine annealing  (torch OneCycleLR,
+    three_phase=False): from max_lr / div_factor up to max_lr over the first
+    pct_start of total_steps, then down to max_lr / div_factor /
+    final_div_factor at t = total_steps - 1.  Defined for t <= total_steps."""
+    total_steps = check_int("total_steps", total_steps, 2)
+    pct_start = check_real("pct_start", pct_start, 0.0, 1.0, closed=(False, False))
+    end1 = float(pct_start * total_steps) - 1.0
+    if not 0.0 < end1 < total_steps - 1:
+        raise ValueError(f"pct_start * total_steps - 1 must lie in (0, total_steps - 1) "
+                         f"so that both phases have steps; got pct_start={pct_start!r} "
+                         f"with total_steps={total_steps}")
+    return Schedule("one_cycle", max_lr=_lr("max_lr", max_lr), total_steps=total_steps,
+                    pct_start=pct_start,
+                    div_factor=check_real("div_factor", div_factor, 0.0, closed=(False, True)),
+                    final_div_factor=check_real("final_div_factor", final_div_factor, 0.0,
+                                                closed=(False, True)))
+
+
+def warmup(schedule, warmup_steps, start_factor=0.0):
+    """Linear warm-up: from start_factor * schedule(0) to schedule(0) over
+    warmup_steps steps, then schedule(t - warmup_steps)  (torch SequentialLR
+    of LinearLR(start_factor, 1, warmup_steps) and the schedule)."""
+    if not callable(schedule):
+        raise TypeError(f"schedule must be a callable t -> lr, got {schedule!r}")
+    return Schedule("warmup", schedule=schedule,
+                    warmup_steps=check_int("warmup_steps", warmup_steps, 0),
+                    start_factor=check_real("start_factor", start_factor, 0.0))
+
+
+# ---- driving an optimizer -----------------------------------------------------------
+
+class _ScheduledStep:
+    """What attach() puts in place of an optimizer's step method."""
+
+    def __init__(self, step, schedule):
+        self.step, self.schedule = step, schedule
+
+    def __call__(self, *args, **kwargs):
+        opt = self.step.__self__
+        opt.lr = self.schedule(opt.t)
+        return self.step(*args, **kwargs)
+
+
+def attach(optimizer, schedule):
+    """Drive optimizer.lr by `schedule`: before every step, optimizer.lr =
+    schedule(optimizer.t).  Sets lr at once too (so it shows the next step's
+    lr) and returns the optimizer.  Works with every fastopt.optim optimizer
+    that has an lr (all but RDA) and with any object with a settable ``lr``,
+    a step counter ``t`` and a ``step`` method; attaching again replaces the
+    schedule, detach() removes it."""
+    if not callable(schedule):
+        raise TypeError(f"schedule must be a callable t -> lr, got {schedule!r}")
+    if not (hasattr(optimizer, "lr") and hasattr(optimizer, "t")
+            and callable(getattr(optimizer, "step", None))):
+        raise TypeError(f"optimizer must have a settable lr, a step counter t and "
+                        f"a step method; {type(optimizer).__name__} has not")
+    detach(optimizer)
+    optimizer.lr = schedule(optimizer.t)        # checks the optimizer takes it
+    optimizer.step = _ScheduledStep(optimizer.step, schedule)
+    return optimizer
+
+
+def detach(optimizer):
+    """Undo attach(): the optimizer keeps its current lr; returns it."""
+    if isinstance(vars(optimizer).get("step"), _ScheduledStep):
+        del optimizer.step
+    return optimizer
