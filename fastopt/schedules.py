@@ -312,7 +312,8 @@ def attach(optimizer, schedule):
     """Drive optimizer.lr by `schedule`: before every step, optimizer.lr =
     schedule(optimizer.t).  Sets lr at once too (so it shows the next step's
     lr) and returns the optimizer.  Works with every fastopt.optim optimizer
-    that has an lr (all but RDA) and with any object with a settable ``lr``,
+    with a settable lr (all but RDA, which has none, and DeltaBarDelta, whose
+    lr only initialises its per-element rates) and with any object with an ``lr``,
     a step counter ``t`` and a ``step`` method; attaching again replaces the
     schedule, detach() removes it."""
     if not callable(schedule):
