@@ -36,10 +36,28 @@ class Optimizer:
         self._state = [
             {name: self._init_state(name, p) for name in slots if name}
             for p in self._params]
+        self._bind()
+
+    def _bind(self):
+        """(Re)build the C table of params and state slots."""
+        slots = self._slots()
         self._table = _kernels.ParamTable(
             self._params,
             [[st[name] if name else None for name in slots] for st in self._state],
             self._single)
+
+    def _rebind_param(self, i, array):
+        """Bind param i to `array` (same shape and dtype, e.g. the same
+        tensor's data after it moved), keeping its state."""
+        old = self._params[i]
+        if array.shape != old.shape or array.dtype != old.dtype:
+            raise ValueError(f"params[{i}] is now {array.dtype}{list(array.shape)}; "
+                             f"its state was made for {old.dtype}{list(old.shape)}")
+        params = list(self._params)
+        params[i] = array
+        check_params(params)
+        self._params = params
+        self._bind()
 
     # -- what a subclass provides -------------------------------------------
     def _slots(self):
