@@ -1,14 +1,31 @@
 """The ``fastopt`` command line (also ``python -m fastopt.cli``).
 
-    fastopt demo [--steps N] [--tol TOL] [--problem KEY ...]
+    fastopt demo [--out DIR] [--no-plots] [--gif] [--steps N] [--tol TOL]
+                 [--rows N] [--problem KEY ...] [--section NAME ...]
+    fastopt train ... / fastopt predict ...   (fastopt/cli_online.py)
     fastopt --version
 
-``demo`` runs every dense update rule of fastopt on the classic 2-D problems
-of fastopt.problems -- an ill-conditioned quadratic, Rosenbrock's banana and
-the saddle x^2 - y^2 -- with hand-tuned hyperparameters (the ``_TUNED``
+``demo`` shows the whole library in five sections (SECTIONS below; each can
+be chosen with --section):
+
+1. rules: every dense update rule on the classic 2-D problems (this module);
+2. proximal: "Why proximal", SGD's L1 subgradient against the proximal rules
+   (this module);
+3. fullbatch: fastopt.minimize against scipy.optimize.minimize on the
+   bundled breast-cancer data (fastopt/demo.py);
+4. online: FTRL and RDA on a click-like stream of --rows rows
+   (fastopt/demo.py);
+5. plots: the picture gallery, PNGs in --out (default ./fastopt-demo) and
+   with --gif an animated GIF (fastopt/demo.py, fastopt/viz.py).  Without
+   matplotlib the section says how to install it and writes nothing.
+
+Section 1 runs every dense rule on the 2-D problems of fastopt.problems --
+an ill-conditioned quadratic, Rosenbrock's banana, Beale's function and the
+saddle x^2 - y^2 -- with hand-tuned hyperparameters (the ``_TUNED``
 table below), and prints one table per problem: rule, hyperparameters, steps
 to tolerance, final f, and final distance |x - x*| to the minimiser (to the
-saddle point on the saddle).
+saddle point on the saddle).  --problem KEY limits it to those problems
+(and, without --section, the demo to this section; "sparse" is section 2).
 
 Steps to tolerance: the first step k (the start is step 0) at which
 f(x_k) - f* <= TOL, "-" if never within the run.  A star ("650*") marks a
@@ -19,7 +36,7 @@ minimum: there the column is "escaped", the first step with f < -1
 finite ends there: "diverged", or "-inf" on the saddle, where |y| overflowed
 after escaping.
 
-Then (problem key "sparse") comes "Why proximal": an L1-regularised
+Section 2 (problem key "sparse") is "Why proximal": an L1-regularised
 least-squares problem in d = 100 dimensions with k = 10 true non-zeros
 (fastopt.problems.SparseRegression), solved from w = 0 with the same seeded
 mini-batch gradients (its own fixed SPARSE_STEPS steps; --steps and --tol do
@@ -102,6 +119,21 @@ _TUNED = {
         "Adamax": {"lr": 0.03},
         "Nadam": {"lr": 0.01, "momentum_decay": 0.02},
         "DeltaBarDelta": {"lr": 0.001, "kappa": 1e-4, "phi": 0.5, "theta": 0.7},
+    },
+    "beale": {
+        "SGD": {"lr": 0.03},
+        "Momentum": {"lr": 0.003},
+        "Nesterov": {"lr": 0.003},
+        "Adagrad": {"lr": 1.0},
+        "Adadelta": {"lr": 1.0},
+        "RMSProp": {"lr": 0.001},
+        "RMSProp centered": {"lr": 0.0003},
+        "Adam": {"lr": 0.1},
+        "AMSGrad": {"lr": 0.1},
+        "AdamW": {"lr": 0.1, "weight_decay": 1e-4},
+        "Adamax": {"lr": 0.3},
+        "Nadam": {"lr": 0.03},
+        "DeltaBarDelta": {"lr": 0.01, "kappa": 1e-3, "phi": 0.5, "theta": 0.7},
     },
     # The same lr everywhere (but Adadelta, which has none to speak of), so
     # that the escape times compare the rules, not the step sizes.
@@ -369,21 +401,41 @@ def format_table(problem, configs, results, tol, dash="-", label_width=0):
     return "\n".join(lines)
 
 
-def _demo(args):
-    dash = _dash()
-    keys = args.problem or [c.key for c in _problems.PROBLEMS] + ["sparse"]
-    sparse = "sparse" in keys
-    keys = [k for k in keys if k != "sparse"]
-    omp = "on" if fastopt.openmp_enabled() else "off"
-    if keys:
-        print(f"fastopt {fastopt.__version__} (OpenMP {omp}) demo: every dense "
-              f"rule, up to {args.steps} steps per run ({dash} = not reached)")
-    else:
-        print(f"fastopt {fastopt.__version__} (OpenMP {omp}) demo: why proximal")
+# The demo's sections, in order: (key, title).
+SECTIONS = (
+    ("rules", "Every first-order rule on classic 2-D problems"),
+    ("proximal", "L1 regularisation: proximal rules against SGD's subgradient"),
+    ("fullbatch", "Full-batch methods: fastopt.minimize against scipy.optimize.minimize"),
+    ("online", "Online learners (fastopt.online) on a click-like stream"),
+    ("plots", "Pictures (fastopt.viz)"),
+)
+
+
+def _header(number, title):
+    line = f"{number}. {title}"
+    return f"\n{line}\n{'=' * len(line)}"
+
+
+def _demo_sections(args):
+    """The section keys to run: --section's, else those --problem names
+    (a 2-D problem: the rules tables; sparse: why proximal), else all."""
+    if args.section:
+        return [k for k, _ in SECTIONS if k in args.section]
+    if args.problem:
+        keys = set(args.problem)
+        return (["rules"] if keys - {"sparse"} else []) + (
+            ["proximal"] if "sparse" in keys else [])
+    return [k for k, _ in SECTIONS]
+
+
+def _rules_section(args, dash):
+    keys = [k for k in (args.problem or [c.key for c in _problems.PROBLEMS])
+            if k != "sparse"]
     all_configs = {key: demo_configs(key) for key in keys}
     width = max([len(c[3]) for cs in all_configs.values() for c in cs],
                 default=0)
-    t0 = time.perf_counter()
+    print(f"Up to {args.steps} steps per run from the problem's start, "
+          f"hand-tuned hyperparameters;\n{dash} = not reached.")
     for key in keys:
         problem = _problems.get_problem(key)
         configs = all_configs[key]
@@ -391,14 +443,67 @@ def _demo(args):
                    for _rule, cls, kw, _label in configs]
         print()
         print(format_table(problem, configs, results, args.tol, dash, width))
-    runs = len(DEMO_RULES) * len(keys)
-    if sparse:
-        print()
-        print(_why_proximal())
-        runs += len(WHY_PROXIMAL)
+    return len(DEMO_RULES) * len(keys)
+
+
+def _fullbatch_section(args, dash):
+    from fastopt import demo
+    data = demo.BreastCancer()
+    blas, pinned = demo.single_blas_thread()
+    with blas:
+        rows = demo.fullbatch_rows(data)
+    print(demo.format_fullbatch(rows, data))
+    if pinned:
+        print("  (BLAS on one thread for both, by threadpoolctl.)")
+    return 2 * len(rows)
+
+
+def _online_section(args, dash):
+    from fastopt import demo
+    rows, info = demo.online_rows(args.rows)
+    print(demo.format_online(rows, info))
+    return len(rows)
+
+
+def _plots_section(args, dash):
+    from fastopt import demo, viz
+    if args.no_plots:
+        print("Skipped (--no-plots).")
+        return 0
+    try:
+        viz.require_matplotlib()
+    except ImportError:
+        print(f"No pictures: matplotlib is not installed.  To get them: "
+              f"{viz.INSTALL_HINT}")
+        return 0
+    written = demo.write_gallery(args.out, gif=args.gif)
+    print(f"Wrote {len(written)} files to {args.out}{os.sep}:")
+    width = max(len(os.path.basename(p)) for p, _ in written)
+    for path, caption in written:
+        print(f"  {os.path.basename(path):<{width}}  {caption}")
+    if not args.gif:
+        print("  (--gif adds an animated GIF of the rules on Rosenbrock.)")
+    return 0
+
+
+def _demo(args):
+    dash = _dash()
+    sections = _demo_sections(args)
+    omp = "on" if fastopt.openmp_enabled() else "off"
+    print(f"fastopt {fastopt.__version__} (OpenMP {omp}) demo: "
+          + ", ".join(k for k in sections))
+    run = {"rules": _rules_section,
+           "proximal": lambda a, d: (print(_why_proximal()), len(WHY_PROXIMAL))[1],
+           "fullbatch": _fullbatch_section, "online": _online_section,
+           "plots": _plots_section}
+    t0 = time.perf_counter()
+    runs = 0
+    for number, (key, title) in enumerate(SECTIONS, 1):
+        if key in sections:
+            print(_header(number, title))
+            runs += run[key](args, dash)
     print()
-    print(f"{runs} runs in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(f"{runs} runs in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -406,6 +511,13 @@ def _nonnegative_int(s):
     v = int(s)
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
+    return v
+
+
+def _rows(s):
+    v = int(s)
+    if v < 100:
+        raise argparse.ArgumentTypeError(f"must be >= 100, got {s}")
     return v
 
 
@@ -424,22 +536,34 @@ def build_parser():
                         version=f"fastopt {fastopt.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser(
-        "demo", help="run every dense rule on classic 2-D problems",
-        description="Run every dense update rule on an ill-conditioned "
-                    "quadratic, Rosenbrock and the saddle x^2 - y^2, and "
-                    "print a table per problem.  Steps to tolerance: the "
-                    "first step with f - f* <= TOL; on the saddle (no "
-                    "minimum), the first step with f < -1.  Then 'Why "
-                    "proximal': SGD with an L1 subgradient against the "
-                    "proximal rules on a sparse regression (exact zeros).")
+        "demo", help="the whole library at work: tables and pictures",
+        description="Run every dense update rule on classic 2-D problems "
+                    "(steps to tolerance; on the saddle x^2 - y^2, steps to "
+                    "escape), SGD with an L1 subgradient against the proximal "
+                    "rules ('Why proximal'), the full-batch methods against "
+                    "scipy on the bundled breast-cancer data, FTRL and RDA on "
+                    "a click-like stream, and draw the picture gallery "
+                    "(matplotlib).")
+    demo.add_argument("--out", default="fastopt-demo", metavar="DIR",
+                      help="where the pictures go (default: %(default)s)")
+    demo.add_argument("--no-plots", action="store_true",
+                      help="draw no pictures")
+    demo.add_argument("--gif", action="store_true",
+                      help="also write an animated GIF of the trajectories")
     demo.add_argument("--steps", type=_nonnegative_int, default=5000,
-                      help="steps per run (default: %(default)s)")
+                      help="steps per run in the 2-D tables (default: %(default)s)")
     demo.add_argument("--tol", type=_positive_float, default=1e-6,
                       help="tolerance on f - f* (default: %(default)g)")
+    demo.add_argument("--rows", type=_rows, default=200_000,
+                      help="rows of the click-like stream (default: %(default)s)")
     demo.add_argument("--problem", action="append",
                       choices=[c.key for c in _problems.PROBLEMS] + ["sparse"],
-                      help="run only this problem (repeatable; default: all; "
-                           "sparse: the 'Why proximal' L1 comparison)")
+                      help="run only this problem's table (repeatable; "
+                           "sparse: the 'Why proximal' L1 comparison); "
+                           "without --section, no other section runs")
+    demo.add_argument("--section", action="append",
+                      choices=[k for k, _ in SECTIONS],
+                      help="run only this section (repeatable; default: all)")
     demo.set_defaults(func=_demo)
     from fastopt import cli_online     # train, predict
     cli_online.add_parsers(sub)

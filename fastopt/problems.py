@@ -33,7 +33,7 @@ they produce exact zeros, SGD with an L1 subgradient does not.
 """
 import numpy as np
 
-__all__ = ["Problem", "IllConditionedQuadratic", "Rosenbrock", "Saddle",
+__all__ = ["Problem", "IllConditionedQuadratic", "Rosenbrock", "Beale", "Saddle",
            "PROBLEMS", "get_problem", "SparseRegression"]
 
 
@@ -168,8 +168,53 @@ class Rosenbrock(Problem):
         out[1] = 2.0 * self.b * v
         return out
 
+    def hess(self, x):
+        """The 2 x 2 Hessian at a single point (for Newton's method)."""
+        x0, x1 = x[0], x[1]
+        return np.array([[2.0 - 4.0 * self.b * (x1 - 3.0 * x0 * x0), -4.0 * self.b * x0],
+                         [-4.0 * self.b * x0, 2.0 * self.b]])
+
     def __repr__(self):
         return f"Rosenbrock(a={self.a:g}, b={self.b:g})"
+
+
+class Beale(Problem):
+    """Beale's function, f(x, y) = (1.5 - x + x y)^2 + (2.25 - x + x y^2)^2
+    + (2.625 - x + x y^3)^2.
+
+    Minimum 0 at (3, 0.5), at the end of a narrow curved valley; the
+    function climbs steeply (as y^6) away from y in [-1, 1], and the plateau
+    near the x axis (f ~ 14 at (0, 0)) has small gradients.  Start (1, 1.5):
+    on the steep side, where the gradient is large and rules without
+    per-coordinate scaling must take small steps.
+    """
+
+    key = "beale"
+    name = "Beale"
+    formula = "f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2"
+    _start = (1.0, 1.5)
+    _minimiser = (3.0, 0.5)
+    min_value = 0.0
+    xlim = (-1.0, 4.5)
+    ylim = (-1.5, 2.0)
+
+    def value(self, x):
+        u, v = x[0], x[1]
+        t1 = 1.5 - u + u * v
+        t2 = 2.25 - u + u * v * v
+        t3 = 2.625 - u + u * v * v * v
+        return t1 * t1 + t2 * t2 + t3 * t3
+
+    def grad(self, x, out=None):
+        out = self._out(out)
+        u, v = x[0], x[1]
+        v2 = v * v
+        t1 = 2.0 * (1.5 - u + u * v)
+        t2 = 2.0 * (2.25 - u + u * v2)
+        t3 = 2.0 * (2.625 - u + u * v2 * v)
+        out[0] = t1 * (v - 1.0) + t2 * (v2 - 1.0) + t3 * (v2 * v - 1.0)
+        out[1] = u * (t1 + 2.0 * v * t2 + 3.0 * v2 * t3)
+        return out
 
 
 class Saddle(Problem):
@@ -216,7 +261,7 @@ class Saddle(Problem):
         return f"Saddle(escape_value={self.escape_value:g}, start={self._start})"
 
 
-PROBLEMS = (IllConditionedQuadratic, Rosenbrock, Saddle)
+PROBLEMS = (IllConditionedQuadratic, Rosenbrock, Beale, Saddle)
 
 
 def get_problem(key):

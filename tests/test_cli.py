@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 import fastopt
-from fastopt import cli, problems
+import fastopt.datasets
+from fastopt import cli, demo, problems
 
-STEPS = 2000
+STEPS = 5000          # the default, which the demo_output fixture runs
 TOL = 1e-6
 TITLES = {"quadratic": "Ill-conditioned quadratic", "rosenbrock": "Rosenbrock",
-          "saddle": "Saddle"}
+          "beale": "Beale", "saddle": "Saddle"}
 WHY_TITLE = "Why proximal:"
 WHY_RULES = [c[0] for c in cli.WHY_PROXIMAL]
 
@@ -46,10 +47,18 @@ def _parse(output):
 
 
 @pytest.fixture(scope="module")
-def demo_output():
-    rc, out = _run_main(["demo", "--steps", str(STEPS)])
+def demo_run(tmp_path_factory):
+    """The default demo (every section, default sizes), pictures into a
+    temporary directory: (stdout, that directory)."""
+    out_dir = str(tmp_path_factory.mktemp("demo") / "pictures")
+    rc, out = _run_main(["demo", "--out", out_dir])
     assert rc == 0
-    return out
+    return out, out_dir
+
+
+@pytest.fixture(scope="module")
+def demo_output(demo_run):
+    return demo_run[0]
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +67,8 @@ def tables(demo_output):
 
 
 # -- the demo's output --------------------------------------------------------
-def test_demo_every_rule_in_every_table(capsys):
-    rc = cli.main(["demo", "--steps", str(STEPS)])
-    out = capsys.readouterr().out
-    assert rc == 0
+def test_demo_every_rule_in_every_table(demo_output):
+    out = demo_output
     assert out.splitlines()[0].startswith(f"fastopt {fastopt.__version__} ")
     assert ("OpenMP on" if fastopt.openmp_enabled() else "OpenMP off") in out
     tables = _parse(out)
@@ -148,23 +155,241 @@ def _subprocess_env(**extra):
 OUTSIDE = tempfile.gettempdir()
 
 
-def test_python_m_fastopt_cli_demo():
-    res = subprocess.run(
-        [sys.executable, "-m", "fastopt.cli", "demo", "--steps", "200"],
-        capture_output=True, text=True, timeout=120, cwd=OUTSIDE,
-        env=_subprocess_env())
-    assert res.returncode == 0, res.stderr
-    assert set(_parse(res.stdout)) == set(TITLES)
+SMALL = ["--steps", "200", "--rows", "2000"]     # a quick run of every section
 
 
-def test_ascii_only_stdout():
+def test_python_m_fastopt_cli_demo_ascii(tmp_path):
+    """`python -m fastopt.cli demo`: every section, ASCII-only stdout."""
     res = subprocess.run(
-        [sys.executable, "-m", "fastopt.cli", "demo", "--steps", "50",
-         "--problem", "saddle"],
-        capture_output=True, timeout=120, cwd=OUTSIDE,
+        [sys.executable, "-m", "fastopt.cli", "demo", "--no-plots"] + SMALL,
+        capture_output=True, timeout=120, cwd=str(tmp_path),
         env=_subprocess_env(PYTHONIOENCODING="ascii"))
     assert res.returncode == 0, res.stderr
-    res.stdout.decode("ascii")
+    out = res.stdout.decode("ascii")
+    assert set(_parse(out)) == set(TITLES)
+    assert _section_titles(out) == [t for _, t in cli.SECTIONS]
+    assert "Skipped (--no-plots)." in out
+    assert os.listdir(tmp_path) == []
+
+
+# -- the demo's sections and pictures -------------------------------------------
+PICTURES = ["quadratic.png", "rosenbrock.png", "beale.png", "saddle.png",
+            "steepest_vs_cg.png", "newton_bfgs_lbfgs.png", "proximal_l1.png"]
+
+
+def _section_titles(output):
+    """Titles of the numbered sections, in order ("3. Title" over "====")."""
+    lines = output.splitlines()
+    out = []
+    for line, under in zip(lines, lines[1:]):
+        if under and set(under) == {"="} and len(under) == len(line):
+            number, _, title = line.partition(". ")
+            titles = [t for _, t in cli.SECTIONS]
+            assert number == str(titles.index(title) + 1), line
+            out.append(title)
+    return out
+
+
+def _section(output, title):
+    """The lines of one section of the demo's output."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith(". " + title))
+    end = next((i for i in range(start + 2, len(lines) - 1)
+                if set(lines[i + 1] or "x") == {"="}), len(lines))
+    return lines[start + 2:end]
+
+
+def _png_size(path):
+    """(width, height) from a PNG's IHDR; fails unless the file is a PNG."""
+    with open(path, "rb") as f:
+        head = f.read(33)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert head[12:16] == b"IHDR", path
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_demo_runs_every_section_in_order(demo_output):
+    assert _section_titles(demo_output) == [t for _, t in cli.SECTIONS]
+    assert demo_output.rstrip().splitlines()[-1].endswith(" s")
+
+
+def test_demo_writes_the_pictures(demo_run):
+    pytest.importorskip("matplotlib")
+    out, out_dir = demo_run
+    assert sorted(os.listdir(out_dir)) == sorted(PICTURES)   # no GIF without --gif
+    for name in PICTURES:
+        path = os.path.join(out_dir, name)
+        w, h = _png_size(path)
+        assert w >= 400 and h >= 250, (name, w, h)
+        assert 8_000 < os.path.getsize(path) < 150_000, name
+        assert any(line.split()[:1] == [name] for line in
+                   _section(out, "Pictures (fastopt.viz)")), name
+    from PIL import Image      # a picture, not a blank canvas
+    with Image.open(os.path.join(out_dir, "quadratic.png")) as im:
+        assert len(im.convert("RGB").getcolors(1 << 16)) > 20
+
+
+def _run_hidden_matplotlib(argv, cwd):
+    """Run fastopt's main(argv) in a subprocess where matplotlib cannot be
+    imported."""
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from fastopt.cli import main\n"
+            f"sys.exit(main({argv!r}))\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120, cwd=str(cwd),
+                          env=_subprocess_env())
+
+
+def test_demo_without_matplotlib_prints_tables_and_the_hint(tmp_path):
+    out_dir = str(tmp_path / "pictures")
+    res = _run_hidden_matplotlib(["demo", "--out", out_dir] + SMALL, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert set(_parse(res.stdout)) == set(TITLES)
+    assert _section_titles(res.stdout) == [t for _, t in cli.SECTIONS]
+    pictures = _section(res.stdout, "Pictures (fastopt.viz)")
+    assert any("matplotlib is not installed" in line and "pip install fastopt[plot]"
+               in line for line in pictures), pictures
+    assert not os.path.exists(out_dir)
+    assert os.listdir(tmp_path) == []
+
+
+def test_demo_no_plots_and_section_choice(tmp_path):
+    out_dir = str(tmp_path / "p")
+    rc, out = _run_main(["demo", "--section", "plots", "--no-plots", "--out", out_dir])
+    assert rc == 0 and _section_titles(out) == ["Pictures (fastopt.viz)"]
+    assert "Skipped (--no-plots)." in out and not os.path.exists(out_dir)
+    rc, out = _run_main(["demo", "--section", "online", "--section", "rules",
+                         "--problem", "saddle", "--rows", "1000", "--steps", "10"])
+    assert rc == 0
+    assert _section_titles(out) == [cli.SECTIONS[0][1], cli.SECTIONS[3][1]]
+    assert set(_parse(out)) == {"saddle"}
+    assert cli.main(["demo", "--rows", "5"]) == 2
+    assert cli.main(["demo", "--section", "nope"]) == 2
+
+
+# -- the full-batch section ------------------------------------------------------
+def _fullbatch_table(output):
+    """{method: (scipy method, nit, scipy nit, f, |f - f_scipy|, zeros or
+    None)} from the demo's full-batch section."""
+    methods = [m for m, _, _ in demo.FULLBATCH]
+    rows = {}
+    for line in _section(output, cli.SECTIONS[2][1]):
+        t = line.split()
+        if t and t[0] in methods:
+            zeros = (int(t[9]), int(t[11])) if len(t) > 9 else None
+            rows[t[0]] = (t[1], int(t[2]), int(t[4]), float(t[5]), float(t[6]), zeros)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def breast_cancer():
+    return demo.BreastCancer()
+
+
+def _reference_minimum(data, key):
+    """The objective's minimum, independently: scipy with tight tolerances
+    (trust-exact on the smooth problem, L-BFGS-B on the split l1 ones)."""
+    from scipy.optimize import minimize
+    if key == "l2":
+        res = minimize(data.logistic, data.start, jac=True, hess=data.hess,
+                       method="trust-exact", options={"gtol": 1e-12})
+        return data.objective(key, res.x)
+    res = data.fit_scipy(key, "L-BFGS-B")     # a warm start, then tighten
+    smooth, lam = data._smooth_and_lam(key)
+    d = data.d
+
+    def fun(z):
+        f, g = smooth(np.concatenate([z[:1], z[1:d + 1] - z[d + 1:]]))
+        return f + lam * z[1:].sum(), np.concatenate([g[:1], g[1:] + lam, lam - g[1:]])
+    tight = minimize(fun, res.z, jac=True, method="L-BFGS-B",
+                     bounds=[(None, None)] + [(0, None)] * (2 * d),
+                     options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
+    return min(tight.fun, res.fun)
+
+
+def test_fullbatch_table_agrees_with_scipy(demo_output, breast_cancer):
+    table = _fullbatch_table(demo_output)
+    assert list(table) == [m for m, _, _ in demo.FULLBATCH]
+    runs = demo.fullbatch_rows(breast_cancer, timing=False)
+    minima = {key: _reference_minimum(breast_cancer, key) for key in ("l2", "l1", "lasso")}
+    for r in runs:
+        smethod, nit, snit, f, df, zeros = table[r.method]
+        assert smethod == r.scipy_method + ("*" if r.method == "steepest" else "")
+        # the table shows these runs (deterministic but for the times)
+        assert (nit, snit) == (r.res.nit, r.sres.nit), r.method
+        assert f == pytest.approx(r.f, abs=1e-10), r.method
+        assert df == pytest.approx(abs(r.f - r.f_scipy), rel=0.06, abs=1e-15), r.method
+        # both at the minimum
+        assert r.res.success and r.sres.success, r.method
+        assert df <= 1e-7, r.method
+        assert abs(r.f - minima[r.objective]) <= 1e-7, r.method
+        assert abs(r.f_scipy - minima[r.objective]) <= 1e-7, r.method
+        if r.objective == "l2":
+            assert zeros is None
+        else:   # the l1 solutions are sparse, and the table counts exactly
+            assert zeros == (np.count_nonzero(r.res.x[1:] == 0),
+                             np.count_nonzero(r.sres.x[1:] == 0)), r.method
+            assert 5 <= zeros[0] <= 25, r.method
+
+
+def test_breast_cancer_objectives_derivatives(breast_cancer):
+    from scipy.optimize import approx_fprime
+    data = breast_cancer
+    rng = np.random.default_rng(0)
+    for w in (data.start, 0.3 * rng.standard_normal(data.d + 1)):
+        for fg in (data.logistic, data.logloss, data.lasso_smooth):
+            f, g = fg(w)
+            num = approx_fprime(w, lambda v: fg(v)[0], 1e-7)
+            np.testing.assert_allclose(g, num, atol=2e-6)
+        H = np.array([(data.logistic(w + 1e-6 * e)[1] - data.logistic(w - 1e-6 * e)[1])
+                      / 2e-6 for e in np.eye(data.d + 1)])
+        np.testing.assert_allclose(data.hess(w), H, atol=1e-6)
+        assert data.objective("l2", w) == data.logistic(w)[0]
+        assert data.objective("l1", w) == pytest.approx(
+            data.logloss(w)[0] + data.l1 * np.abs(w[1:]).sum())
+    # the intercept is neither penalised nor thresholded
+    v = np.full(data.d + 1, 1e-4)
+    out = data.prox_l1(v, 1.0)
+    assert out[0] == 1e-4 and np.all(out[1:] == 0)
+
+
+# -- the online section ---------------------------------------------------------
+def _online_table(output):
+    """[(learner label, progressive, holdout, rows/s, non-zero)] and the
+    number of columns that occur in training."""
+    rows, seen = [], None
+    for line in _section(output, cli.SECTIONS[3][1]):
+        t = line.split()
+        if "columns occur in training" in line:
+            seen = int(t[0].replace(",", ""))
+        if t and t[0] in ("FTRL", "RDA") and len(t) >= 5:
+            rows.append((" ".join(t[:-4]), float(t[-4]), float(t[-3]),
+                         float(t[-2].replace(",", "")), int(t[-1].replace(",", ""))))
+    return rows, seen
+
+
+def test_online_table_matches_the_models(demo_output):
+    """The table's losses and non-zero counts are those of the same learners
+    refitted on the same rows (n_threads=1 is deterministic)."""
+    rows, seen = _online_table(demo_output)
+    assert len(rows) == len(demo.ONLINE_LEARNERS)
+    X, y, _info = fastopt.datasets.make_clicklike(200_000, seed=0)
+    Xtr, ytr, Xte, yte = X[:180_000], y[:180_000], X[180_000:], y[180_000:]
+    assert seen == np.unique(Xtr.indices).size
+    for (label, cls, hyper), (shown, prog, hold, rps, nonzero) in zip(
+            demo.ONLINE_LEARNERS, rows):
+        assert shown.split()[0] == label
+        model = cls(**hyper, n_threads=1).fit(Xtr, ytr)
+        assert nonzero == np.count_nonzero(model.coef_), shown
+        assert prog == pytest.approx(model.progressive_loss_, abs=6e-5), shown
+        p = np.clip(model.predict_proba(Xte)[:, 1], 1e-15, 1 - 1e-15)
+        ll = -np.mean(yte * np.log(p) + (1 - yte) * np.log1p(-p))
+        assert hold == pytest.approx(ll, abs=6e-5), shown
+        assert rps > 1000
+    (_, _, h0, _, nz0), (_, _, h1, _, nz1), (_, _, h2, _, nz2) = rows
+    assert nz0 == seen                  # FTRL without l1 moves every column seen
+    assert nz1 < nz0 / 3 and nz2 < nz0 / 3     # l1 makes the models sparse
+    assert max(h0, h1, h2) < 0.53       # and they learn: the constant model is ~0.56
 
 
 # -- the "Why proximal" section -------------------------------------------------
@@ -245,7 +470,7 @@ def test_demo_sparse_only_and_not_with_other_problems():
 ALL_PROBLEMS = [problems.IllConditionedQuadratic(),
                 problems.IllConditionedQuadratic(kappa=1000),
                 problems.Rosenbrock(), problems.Rosenbrock(a=2.0, b=10.0),
-                problems.Saddle()]
+                problems.Beale(), problems.Saddle()]
 
 
 def _central_diff(f, x, h=1e-6):
@@ -330,3 +555,18 @@ def test_get_problem():
         problems.get_problem("himmelblau")
     with pytest.raises(ValueError):
         problems.IllConditionedQuadratic(kappa=0.5)
+
+
+def test_rosenbrock_hessian_matches_differences_of_the_gradient():
+    p = problems.Rosenbrock(a=1.5, b=30.0)
+    for x in (p.start, np.array([0.3, -0.7]), p.minimiser):
+        H = np.array([(p.grad(x + 1e-6 * e) - p.grad(x - 1e-6 * e)) / 2e-6
+                      for e in np.eye(2)]).T
+        np.testing.assert_allclose(p.hess(x), H, rtol=1e-7, atol=1e-6)
+
+
+def test_beale_minimum():
+    p = problems.Beale()
+    assert p.value(np.array([3.0, 0.5])) == 0.0
+    np.testing.assert_array_equal(p.grad(np.array([3.0, 0.5])), 0.0)
+    assert p.value(p.start) == pytest.approx(41.25)   # 2^2 + 3.5^2 + 5^2

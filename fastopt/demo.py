@@ -1,0 +1,528 @@
+"""The sections of ``fastopt demo`` after the 2-D tables and "Why proximal"
+(those live in fastopt/cli.py):
+
+* full-batch methods (fastopt.minimize) on regularised logistic regression
+  and the lasso with the bundled breast-cancer data, each against
+  scipy.optimize.minimize -- the same method where scipy has it;
+* the online learners (FTRL, RDA) on a generated click-like stream;
+* the picture gallery (fastopt.viz), written as PNGs (and a GIF).
+
+Every function here is deterministic (seeded data, n_threads=1 learners)
+but for the times.
+"""
+import contextlib
+import math
+import os
+import time
+
+import numpy as np
+import scipy.optimize
+
+from fastopt import cli as _cli
+from fastopt import problems as _problems
+from fastopt import viz
+from fastopt.datasets import load_breast_cancer, make_clicklike
+from fastopt.minimize import minimize as _fo_minimize
+from fastopt.online import FTRLClassifier, RDAClassifier
+from fastopt.prox import soft_threshold
+
+__all__ = ["single_blas_thread", "BreastCancer", "FULLBATCH", "FullBatchRow", "fullbatch_rows",
+           "format_fullbatch", "ONLINE_LEARNERS", "OnlineRow", "online_rows",
+           "format_online", "GALLERY_RULES", "GALLERY_STEPS", "gallery_paths",
+           "write_gallery"]
+
+
+def single_blas_thread():
+    """A context that runs numpy's BLAS on one thread (threadpoolctl, when it
+    is installed; else a no-op) and whether it does: on a small or busy
+    machine a threaded BLAS can make scipy's L-BFGS-B, which calls it on
+    tiny matrices, ten to a hundred times slower, which says nothing about
+    the method."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext(), False
+    return threadpool_limits(limits=1, user_api="blas"), True
+
+
+def _best_time(fn, min_total=0.05, max_reps=5):
+    """(fn()'s value, the least wall time of up to max_reps calls; calls stop
+    once min_total seconds have been spent)."""
+    best, spent, reps = math.inf, 0.0, 0
+    while reps < max_reps and (reps == 0 or spent < min_total):
+        t0 = time.perf_counter()
+        out = fn()
+        dt = time.perf_counter() - t0
+        best, spent, reps = min(best, dt), spent + dt, reps + 1
+    return out, best
+
+
+# -- full-batch methods ------------------------------------------------------------
+class BreastCancer:
+    """The breast-cancer data, standardised, and three objectives of the
+    weights w = (b, coef), b the intercept (never penalised), y in {0, 1}
+    and s = 2y - 1:
+
+    * "l2":    mean log(1 + exp(-s (b + X coef))) + l2/2 |coef|^2, smooth;
+    * "l1":    the mean logistic loss + l1 |coef|_1;
+    * "lasso": |y - b - X coef|^2 / (2 n) + alpha |coef|_1 (scikit-learn's
+               Lasso objective).
+
+    ``objective(key, w)`` is the value; ``fit(key, method)`` runs
+    fastopt.minimize and ``fit_scipy(key, method)`` scipy.optimize.minimize
+    from w = 0, both returning an OptimizeResult whose x is w.  scipy gets
+    the l1 objectives in the usual bound-constrained form, coef = u - v with
+    u, v >= 0 and the penalty lam (sum u + sum v) (its result keeps (b, u,
+    v) as ``z``).  ``logistic`` / ``logloss`` / ``lasso_smooth`` return (f,
+    gradient) of the smooth parts; ``hess`` is the Hessian of "l2".
+    """
+
+    def __init__(self, l2=1e-2, l1=1e-2, alpha=1e-2):
+        X, y = load_breast_cancer()
+        self.X = (X - X.mean(axis=0)) / X.std(axis=0)
+        self.y = y.astype(np.float64)
+        self.n, self.d = self.X.shape
+        self.A = np.hstack([np.ones((self.n, 1)), self.X])    # (n, d + 1)
+        self.s = 2.0 * self.y - 1.0
+        self.l2, self.l1, self.alpha = float(l2), float(l1), float(alpha)
+        self.mask = np.ones(self.d + 1)
+        self.mask[0] = 0.0                                    # the intercept
+
+    @property
+    def start(self):
+        return np.zeros(self.d + 1)
+
+    def logloss(self, w):
+        m = self.s * (self.A @ w)
+        f = float(np.mean(np.logaddexp(0.0, -m)))
+        return f, self.A.T @ (-self.s * _sigmoid(-m)) / self.n
+
+    def logistic(self, w):
+        f, g = self.logloss(w)
+        c = self.mask * w
+        return f + 0.5 * self.l2 * float(c @ c), g + self.l2 * c
+
+    def hess(self, w):
+        p = _sigmoid(self.A @ w)
+        H = (self.A.T * (p * (1.0 - p))) @ self.A / self.n
+        H[np.diag_indices_from(H)] += self.l2 * self.mask
+        return H
+
+    def lasso_smooth(self, w):
+        r = self.A @ w - self.y
+        return float(r @ r) / (2 * self.n), self.A.T @ r / self.n
+
+    def l1_penalty(self, w):
+        return self.l1 * float(np.abs(w[1:]).sum())
+
+    def prox_l1(self, v, step):
+        """Soft-thresholding of the coefficients by step l1; b is kept."""
+        out = soft_threshold(v, step * self.l1)
+        out[0] = v[0]
+        return out
+
+    def _smooth_and_lam(self, key):
+        return ((self.logloss, self.l1) if key == "l1"
+                else (self.lasso_smooth, self.alpha))
+
+    def objective(self, key, w):
+        if key == "l2":
+            return self.logistic(w)[0]
+        smooth, lam = self._smooth_and_lam(key)
+        return smooth(w)[0] + lam * float(np.abs(w[1:]).sum())
+
+    def fit(self, key, method):
+        if key == "l2":
+            return _fo_minimize(self.logistic, self.start, method=method, jac=True,
+                                hess=self.hess if method == "newton" else None)
+        if key == "l1":
+            return _fo_minimize(self.logloss, self.start, method=method, jac=True,
+                                options=dict(prox=self.prox_l1, phi=self.l1_penalty,
+                                             restart=True))
+        if method != "coordinate_descent":
+            raise ValueError(f"the lasso is solved by coordinate_descent, not {method!r}")
+        res = _fo_minimize(None, np.zeros(self.d), method=method,
+                           options=dict(X=self.X, y=self.y, alpha=self.alpha,
+                                        fit_intercept=True))
+        res.x = np.concatenate([[res.intercept], res.x])
+        return res
+
+    def fit_scipy(self, key, method):
+        if key == "l2":
+            return scipy.optimize.minimize(
+                self.logistic, self.start, jac=True, method=method,
+                hess=self.hess if method == "Newton-CG" else None)
+        smooth, lam = self._smooth_and_lam(key)
+        d = self.d
+
+        def fun(z):
+            f, g = smooth(_unsplit(z, d))
+            return (f + lam * float(z[1:].sum()),
+                    np.concatenate([g[:1], g[1:] + lam, lam - g[1:]]))
+        res = scipy.optimize.minimize(fun, np.zeros(2 * d + 1), jac=True,
+                                      method=method,
+                                      bounds=[(None, None)] + [(0.0, None)] * (2 * d))
+        res.z, res.x = res.x, _unsplit(res.x, d)
+        return res
+
+
+def _unsplit(z, d):
+    """(b, u, v) -> (b, u - v)."""
+    return np.concatenate([z[:1], z[1:d + 1] - z[d + 1:]])
+
+
+def _sigmoid(t):
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+
+# (fastopt method, scipy method, objective key); see fullbatch_rows.
+FULLBATCH = (
+    ("newton", "Newton-CG", "l2"),
+    ("bfgs", "BFGS", "l2"),
+    ("lbfgs", "L-BFGS-B", "l2"),
+    ("cg", "CG", "l2"),
+    ("steepest", "BFGS", "l2"),     # scipy has no steepest descent
+    ("proximal_gradient", "L-BFGS-B", "l1"),
+    ("coordinate_descent", "L-BFGS-B", "lasso"),
+)
+
+
+class FullBatchRow:
+    """One method against scipy: the OptimizeResults (res, sres), their
+    objective values (f, f_scipy) and wall times in seconds."""
+
+    __slots__ = ("method", "scipy_method", "objective", "res", "sres",
+                 "f", "f_scipy", "time", "time_scipy")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+
+def fullbatch_rows(data=None, timing=True):
+    """Every FULLBATCH method run by fastopt and by scipy (BreastCancer.fit,
+    fit_scipy); a list of FullBatchRow.  Without timing each runs once and
+    the times are NaN."""
+    data = data or BreastCancer()
+    rows = []
+    for method, smethod, key in FULLBATCH:
+        fo = lambda: data.fit(key, method)                # noqa: E731
+        sp = lambda: data.fit_scipy(key, smethod)         # noqa: E731
+        if timing:
+            (res, t), (sres, st) = _best_time(fo), _best_time(sp)
+        else:
+            res, sres, t, st = fo(), sp(), math.nan, math.nan
+        rows.append(FullBatchRow(method=method, scipy_method=smethod,
+                                 objective=key, res=res, sres=sres,
+                                 f=data.objective(key, res.x),
+                                 f_scipy=data.objective(key, sres.x),
+                                 time=t, time_scipy=st))
+    return rows
+
+
+def _ms(t):
+    return "-" if not math.isfinite(t) else (f"{t * 1e3:.1f}" if t < 0.1
+                                             else f"{t * 1e3:.0f}")
+
+
+def format_fullbatch(rows, data):
+    """The full-batch table as a string."""
+    titles = {
+        "l2": [f"L2-regularised logistic regression: mean log-loss + "
+               f"{_cli._g(data.l2 / 2)} |coef|^2"],
+        "l1": [f"L1-regularised logistic regression: mean log-loss + "
+               f"{_cli._g(data.l1)} |coef|_1",
+               "  (FISTA with adaptive restart; scipy: L-BFGS-B on coef = u - v, "
+               "u, v >= 0)"],
+        "lasso": [f"Lasso: |y - b - X coef|^2 / (2 n) + {_cli._g(data.alpha)} "
+                  f"|coef|_1, y in {{0, 1}}  (scipy: as above)"],
+    }
+    wm = max(len(r.method) for r in rows)
+    ws = max(len("scipy"), max(len(r.scipy_method) for r in rows))
+    head = (f"  {'method':<{wm}}  {'scipy':<{ws}}  {'iters':>9}  "
+            f"{'final f':>12}  {'|f - f_scipy|':>13}  {'ms':>6}  "
+            f"{'scipy ms':>8}  {'zeros':>7}")
+    lines = [f"Breast cancer data (fastopt.datasets; UCI, CC BY 4.0): {data.n} x "
+             f"{data.d}, standardised,",
+             "  plus an intercept b.  From w = 0, default tolerances, the same "
+             "(f, gradient) function", "  for both libraries.", head,
+             "  " + "-" * (len(head) - 2)]
+    last = None
+    for r in rows:
+        if r.objective != last:
+            lines += ["  " + t for t in titles[r.objective]]
+            last = r.objective
+        method = r.scipy_method + ("*" if r.method == "steepest" else "")
+        its = f"{r.res.nit} / {r.sres.nit}"
+        zeros = "" if r.objective == "l2" else (
+            f"{np.count_nonzero(r.res.x[1:] == 0)} / "
+            f"{np.count_nonzero(r.sres.x[1:] == 0)}")
+        lines.append(f"  {r.method:<{wm}}  {method:<{ws}}  {its:>9}  "
+                     f"{r.f:>12.10f}  {abs(r.f - r.f_scipy):>13.1e}  "
+                     f"{_ms(r.time):>6}  {_ms(r.time_scipy):>8}  {zeros:>7}".rstrip())
+    lines += [f"  iterations and zeros (exact zeros of the {data.d} "
+              f"coefficients): fastopt / scipy.",
+              "  ms: the best of up to 5 runs.",
+              "  * scipy has no steepest descent: compared with its BFGS."]
+    return "\n".join(lines)
+
+
+# -- online learners ---------------------------------------------------------------
+# (label, estimator class, hyperparameters)
+ONLINE_LEARNERS = (
+    ("FTRL", FTRLClassifier, dict(alpha=0.1, beta=1.0, l1=0.0, l2=1.0)),
+    ("FTRL", FTRLClassifier, dict(alpha=0.1, beta=1.0, l1=1.0, l2=1.0)),
+    ("RDA", RDAClassifier, dict(l1=1e-5, gamma=0.3)),
+)
+
+
+class OnlineRow:
+    __slots__ = ("label", "hyper", "model", "seconds", "rows_per_s",
+                 "progressive", "holdout", "nonzero")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+
+def _logloss(y, p):
+    p = np.clip(p, 1e-15, 1 - 1e-15)
+    return float(np.mean(-(y * np.log(p) + (1 - y) * np.log1p(-p))))
+
+
+def online_rows(n_rows=200_000, holdout=0.1, seed=0):
+    """(rows, info): each ONLINE_LEARNERS learner fitted in one pass over
+    the first (1 - holdout) of make_clicklike(n_rows, seed), and scored on
+    the rest; info is make_clicklike's dict plus n_train, n_test, the
+    columns present in the training rows and the constant predictor's
+    holdout logloss."""
+    X, y, info = make_clicklike(int(n_rows), seed=seed)
+    n_test = max(1, int(round(holdout * X.shape[0])))
+    n_train = X.shape[0] - n_test
+    Xtr, ytr, Xte, yte = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+    out = []
+    for label, cls, hyper in ONLINE_LEARNERS:
+        model = cls(**hyper, n_threads=1)
+        t0 = time.perf_counter()
+        model.fit(Xtr, ytr)
+        dt = time.perf_counter() - t0
+        out.append(OnlineRow(
+            label=label, hyper=hyper, model=model, seconds=dt,
+            rows_per_s=n_train / dt, progressive=model.progressive_loss_,
+            holdout=_logloss(yte, model.predict_proba(Xte)[:, 1]),
+            nonzero=int(np.count_nonzero(model.coef_))))
+    info = dict(info, n_train=n_train, n_test=n_test,
+                columns_seen=int(np.unique(Xtr.indices).size),
+                constant_logloss=_logloss(yte, np.full(n_test, ytr.mean())))
+    return out, info
+
+
+def format_online(rows, info):
+    """The online-learner table as a string."""
+    labels = [f"{r.label} " + " ".join(f"{k}={_cli._g(v)}" for k, v in r.hyper.items())
+              for r in rows]
+    wl = max(len("learner"), max(len(s) for s in labels))
+    head = (f"  {'learner':<{wl}}  {'progressive':>11}  {'holdout':>8}  "
+            f"{'rows/s':>10}  {'non-zero w':>10}")
+    lines = [f"Click-like stream (fastopt.datasets.make_clicklike, seed "
+             f"{info['seed']}): {info['n_fields']} hashed one-hot fields,",
+             f"  2^{int(math.log2(info['n_cols']))} columns, CTR {info['ctr']:.3f}; "
+             f"one pass over {info['n_train']:,} rows (n_threads=1), "
+             f"the next {info['n_test']:,} held out",
+             f"  {info['columns_seen']:,} columns occur in training.  Logloss of "
+             f"the true model {info['bayes_logloss']:.4f}",
+             f"  (all rows), of the constant predictor "
+             f"{info['constant_logloss']:.4f} (holdout).",
+             head, "  " + "-" * (len(head) - 2)]
+    for label, r in zip(labels, rows):
+        lines.append(f"  {label:<{wl}}  {r.progressive:>11.4f}  {r.holdout:>8.4f}"
+                     f"  {r.rows_per_s:>10,.0f}  {r.nonzero:>10,}")
+    lines.append("  progressive: the mean logloss of each prediction made "
+                 "before its update.")
+    return "\n".join(lines)
+
+
+# -- the gallery ---------------------------------------------------------------------
+GALLERY_RULES = ("SGD", "Momentum", "Nesterov", "Adagrad", "Adadelta",
+                 "RMSProp", "Adam", "Adamax", "Nadam")
+# steps drawn per problem
+GALLERY_STEPS = {"quadratic": 200, "rosenbrock": 3000, "beale": 1000,
+                 "saddle": 600}
+# The tables' hyperparameters (fastopt.cli.demo_configs) but where these
+# replace them: on the quadratic, SGD near its stability limit lr < 2/50
+# zig-zags across the valley, (Nesterov) momentum with a smaller lr does not.
+GALLERY_HYPER = {"quadratic": {"SGD": {"lr": 0.038}, "Momentum": {"lr": 0.01},
+                               "Nesterov": {"lr": 0.01}}}
+_COLORS = {rule: f"C{i}" for i, rule in enumerate(GALLERY_RULES)}
+_FIRST_PANEL = ("SGD", "Momentum", "Nesterov")
+
+
+def gallery_configs(key):
+    """[(rule, optimizer class, keyword arguments)] drawn on problem `key`."""
+    out = []
+    for rule, cls, kw, _label in _cli.demo_configs(key):
+        if rule in GALLERY_RULES:
+            out.append((rule, cls, dict(kw, **GALLERY_HYPER.get(key, {}).get(rule, {}))))
+    return out
+
+
+def gallery_paths(key, steps=None):
+    """{rule: path} of the GALLERY_RULES on problem `key` (gallery_configs),
+    GALLERY_STEPS[key] steps."""
+    problem = _problems.get_problem(key)
+    steps = GALLERY_STEPS[key] if steps is None else steps
+    return {rule: viz.record_path(cls, problem.grad, problem.start, steps, **kw)
+            for rule, cls, kw in gallery_configs(key)}
+
+
+def _figure(ncols, width=5.2, height=4.0):
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width * ncols, height))
+    return fig, fig.subplots(1, ncols, squeeze=False)[0]
+
+
+def _fig_rules(key):
+    problem = _problems.get_problem(key)
+    paths = gallery_paths(key)
+    labels = {rule: f"{rule} lr={_cli._g(kw['lr'])}"
+              for rule, _cls, kw in gallery_configs(key)}
+    colors = {labels[r]: _COLORS[r] for r in labels}
+    fig, (a, b, c) = _figure(3, width=4.4, height=3.8)
+    for ax, names, what in ((a, _FIRST_PANEL, "SGD and momentum"),
+                            (b, [r for r in GALLERY_RULES if r not in _FIRST_PANEL],
+                             "adaptive rules")):
+        viz.plot_trajectories(problem, {labels[r]: paths[r] for r in names}, ax,
+                              colors=colors, title=what, levels=20)
+        ax.legend(fontsize="x-small", loc="lower right", framealpha=0.85)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = {labels[r]: problem.value(paths[r].T) for r in GALLERY_RULES}
+    if problem.min_value is None:
+        viz.plot_convergence(values, c, log=False, ylabel="f", xlabel="step",
+                             colors=colors, legend=False,
+                             title="f: the plateau is the stall")
+        c.set_ylim(-2.0, 1.1)
+    else:
+        viz.plot_convergence(values, c, f_star=problem.min_value, xlabel="step",
+                             colors=colors, legend=False, title="f - f*")
+    fig.suptitle(f"{problem.name}: {problem.formula}, {GALLERY_STEPS[key]} steps")
+    return fig
+
+
+def _fig_steepest_cg():
+    problem = _problems.IllConditionedQuadratic(kappa=10.0)
+    A = np.diag([1.0, problem.kappa])
+    fun, jac, x0 = problem.value, problem.grad, problem.start
+    runs = {"steepest descent, exact line search":
+            viz.record_minimize(fun, x0, "steepest", jac=jac, options={"A": A}),
+            "CG (PR+), line search c2 = 0.1":
+            viz.record_minimize(fun, x0, "cg", jac=jac, options={"c2": 0.1})}
+    fig, (ax,) = _figure(1, width=8.0, height=3.6)
+    viz.plot_trajectories(problem, {f"{k}: {t.result.nit} iterations": t.x
+                                    for k, t in runs.items()}, ax,
+                          title=f"{problem.formula}: steepest descent's "
+                                f"orthogonal zig-zag vs CG")
+    ax.set_aspect("equal")
+    return fig
+
+
+def _fig_newton_bfgs():
+    rb = _problems.Rosenbrock()
+    bc = BreastCancer()
+    fig, axes = _figure(2)
+    for ax, (name, fun, jac, hess, x0) in zip(axes, (
+            ("Rosenbrock from (-1.2, 1)", rb.value, rb.grad, rb.hess, rb.start),
+            (f"logistic regression, breast cancer ({bc.n} x {bc.d})",
+             bc.logistic, True, bc.hess, bc.start))):
+        f_star = _fo_minimize(fun, x0, method="newton", jac=jac, hess=hess,
+                              options={"gtol": 1e-12}).fun
+        hist = {m: viz.record_minimize(fun, x0, m, jac=jac,
+                                       hess=hess if m == "newton" else None).f
+                for m in ("newton", "bfgs", "lbfgs")}
+        viz.plot_convergence(hist, ax, f_star=f_star, title=name,
+                             colors={"newton": "C3", "bfgs": "C0", "lbfgs": "C2"})
+    fig.suptitle("Newton (quadratic), BFGS and L-BFGS (superlinear): f - f* "
+                 "per iteration")
+    return fig
+
+
+def _fig_proximal():
+    problem = _problems.SparseRegression()
+    steps = _cli.SPARSE_STEPS
+    zeros, final = {}, {}
+    for rule, cls, kw, sub, _label in _cli.why_proximal_configs(problem, steps):
+        path = viz.record_path(cls, _sparse_grad(problem, steps, sub),
+                               problem.start, steps, **kw)
+        zeros[rule] = np.count_nonzero(path == 0, axis=1)
+        final[rule] = path[-1]
+    colors = {rule: f"C{i}" for i, rule in enumerate(zeros)}
+    fig, (a, b) = _figure(2)
+    viz.plot_convergence(zeros, a, log=False, xlabel="step",
+                         ylabel=f"exact zeros of the {problem.d} weights",
+                         title="exact zeros over the steps", colors=colors)
+    viz.plot_magnitudes(final, b, colors=colors, legend=False,
+                        title=f"final |w| (true support: {problem.k})")
+    fig.suptitle(f"Proximal vs subgradient L1: {problem.formula}")
+    return fig
+
+
+def _sparse_grad(problem, steps, subgradient):
+    """grad(w) for record_path: the next seeded mini-batch's gradient (as
+    cli.run_sparse_rule takes them), plus l1 sign(w) for the subgradient."""
+    batches = iter(problem.batches(steps))
+
+    def grad(w):
+        g = problem.grad(w, next(batches))
+        if subgradient:
+            g += problem.l1 * np.sign(w)
+        return g
+    return grad
+
+
+# file name -> (figure maker, what it shows)
+_GALLERY = {
+    "quadratic.png": (lambda: _fig_rules("quadratic"),
+                      "momentum's straight path vs SGD's zig-zag"),
+    "rosenbrock.png": (lambda: _fig_rules("rosenbrock"), "the banana valley"),
+    "beale.png": (lambda: _fig_rules("beale"), "Beale's curved valley"),
+    "saddle.png": (lambda: _fig_rules("saddle"), "who escapes x^2 - y^2, who stalls"),
+    "steepest_vs_cg.png": (_fig_steepest_cg,
+                           "steepest descent's orthogonal zig-zag vs CG"),
+    "newton_bfgs_lbfgs.png": (_fig_newton_bfgs,
+                              "convergence of Newton, BFGS, L-BFGS (log scale)"),
+    "proximal_l1.png": (_fig_proximal,
+                        "exact zeros: proximal rules vs SGD's subgradient"),
+}
+GIF_NAME = "trajectories.gif"
+
+
+def _save_png(fig, path, dpi):
+    """Save fig as a 256-colour PNG (a third of the RGBA file's size; the
+    colours of lines and text are kept)."""
+    import io
+    from PIL import Image
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(
+            path, optimize=True)
+
+
+def write_gallery(out_dir, gif=False, dpi=80):
+    """Draw the gallery into out_dir (created if needed); a list of (path,
+    caption).  With gif, also an animated GIF of the rules on Rosenbrock."""
+    viz.require_matplotlib()
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for name, (make, caption) in _GALLERY.items():
+        path = os.path.join(out_dir, name)
+        _save_png(make(), path, dpi)
+        written.append((path, caption))
+    if gif:
+        path = os.path.join(out_dir, GIF_NAME)
+        problem = _problems.Rosenbrock()
+        viz.animate_trajectories(problem, gallery_paths("rosenbrock"), path,
+                                 colors=_COLORS, title="Rosenbrock")
+        written.append((path, "the rules on Rosenbrock, animated"))
+    return written

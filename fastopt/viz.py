@@ -1,0 +1,291 @@
+"""Pictures of optimizers at work: trajectories on 2-D contours, convergence
+curves, weight magnitudes, and animated trajectories (matplotlib, optional:
+``pip install fastopt[plot]``).
+
+Recording (numpy only, no matplotlib needed):
+
+* ``record_path(optimizer, grad, x0, steps, **hyper)`` -- the iterates of a
+  fastopt.optim optimizer, (k + 1, n): x0 and the point after each step;
+* ``record_minimize(fun, x0, method, ...)`` -- a ``Trace(x, f, result)`` of a
+  fastopt.minimize run, recorded through its callback.
+
+Drawing (each takes ``ax=None``: the current pyplot Axes then, else draws on
+the given one; each returns the Axes):
+
+* ``plot_trajectories(problem, runs, ax)`` -- contours of a 2-D problem
+  (fastopt.problems) and one line per run, plus a marker for the start and one
+  for the minimiser (or saddle point): ``len(runs) + 2`` lines;
+* ``plot_convergence(histories, ax, log=True, f_star=None)`` -- one line per
+  history (f, or f - f_star, against the iteration);
+* ``plot_magnitudes(weights, ax)`` -- each weight vector's |w| sorted in
+  decreasing order on a log scale, exact zeros drawn on a floor line:
+  ``len(weights) + 1`` lines;
+* ``animate_trajectories(problem, runs, filename)`` -- an animated GIF (pillow).
+
+    import fastopt, fastopt.viz as viz
+    from fastopt.problems import Rosenbrock
+    p = Rosenbrock()
+    runs = {"Adam": viz.record_path(fastopt.Adam, p.grad, p.start, 2000, lr=0.03),
+            "SGD": viz.record_path(fastopt.SGD, p.grad, p.start, 2000, lr=1e-3)}
+    viz.plot_trajectories(p, runs)
+"""
+import math
+from collections import namedtuple
+
+import numpy as np
+
+__all__ = ["record_path", "record_minimize", "Trace", "plot_trajectories",
+           "plot_convergence", "plot_magnitudes", "animate_trajectories",
+           "require_matplotlib", "INSTALL_HINT"]
+
+INSTALL_HINT = "pip install fastopt[plot]  (or: pip install matplotlib)"
+
+
+def require_matplotlib():
+    """Import and return matplotlib, or raise an ImportError that says how
+    to install it."""
+    try:
+        import matplotlib
+    except ImportError as e:
+        raise ImportError(f"fastopt.viz needs matplotlib: {INSTALL_HINT}") from e
+    return matplotlib
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax
+    require_matplotlib()
+    import matplotlib.pyplot as plt
+    return plt.gca()
+
+
+def _items(mapping):
+    """(label, value) pairs of a dict or of a sequence of pairs."""
+    return list(mapping.items()) if hasattr(mapping, "items") else list(mapping)
+
+
+# -- recording -------------------------------------------------------------------
+def record_path(optimizer, grad, x0, steps, **hyper):
+    """The iterates of a fastopt.optim optimizer started at x0.
+
+    optimizer: an optimizer class, constructed as ``optimizer(x, n_threads=1,
+    **hyper)``, or a callable ``x -> optimizer`` (``hyper`` must then be
+    empty).  grad: ``grad(x) -> gradient`` (e.g. ``problem.grad``), called
+    once per step.  Returns a float array (k + 1, n): row 0 is x0, row i the
+    parameters after step i.  k = steps unless the parameters stop being
+    finite, in which case the run ends before that point (it is not
+    included).  x0 is not modified.
+    """
+    x0 = np.asarray(x0)
+    x = np.array(x0, dtype=np.result_type(x0.dtype, np.float32)).ravel()
+    if isinstance(optimizer, type):
+        opt = optimizer(x, n_threads=1, **hyper)
+    elif hyper:
+        raise TypeError("hyperparameters go to the optimizer factory, not to "
+                        "record_path, when `optimizer` is not a class")
+    else:
+        opt = optimizer(x)
+    steps = int(steps)
+    path = np.empty((steps + 1, x.size), dtype=x.dtype)
+    path[0] = x
+    k = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, steps + 1):
+            opt.step(np.asarray(grad(x), dtype=x.dtype).reshape(x.shape))
+            if not np.all(np.isfinite(x)):
+                return path[:k]
+            path[k] = x
+    return path[:k + 1]
+
+
+Trace = namedtuple("Trace", "x f result")
+Trace.__doc__ = """A recorded fastopt.minimize run: x (k + 1, n) the start and the
+iterate after each iteration, f (k + 1,) their objective values (f[0] is NaN
+when there is no `fun` to evaluate, as for coordinate descent on X, y), and
+the OptimizeResult."""
+
+
+def record_minimize(fun, x0, method="bfgs", *, args=(), jac=None, hess=None,
+                    options=None):
+    """Run ``fastopt.minimize(fun, x0, ...)``, recording every iterate and
+    its objective value through the callback; returns a Trace.  A final
+    point the callback did not see (coordinate descent does not report the
+    sweep that converges) is added from the result."""
+    from fastopt.minimize import minimize
+    xs, fs = [], []
+
+    def callback(intermediate_result):
+        xs.append(np.array(intermediate_result.x, dtype=np.float64))
+        fs.append(float(intermediate_result.fun))
+
+    res = minimize(fun, x0, args=args, method=method, jac=jac, hess=hess,
+                   callback=callback, options=options)
+    x0 = np.asarray(x0, dtype=np.float64).ravel()
+    if not np.array_equal(xs[-1] if xs else x0, res.x):
+        xs.append(np.array(res.x, dtype=np.float64))   # a last step not reported
+        fs.append(float(res.fun))
+    f0 = math.nan
+    if callable(fun):
+        v = fun(x0, *args)
+        f0 = float(v[0] if jac is True else v)
+    return Trace(np.array([x0] + xs), np.array([f0] + fs), res)
+
+
+# -- drawing ---------------------------------------------------------------------
+def _contour_levels(z, n, log, f_min):
+    finite = z[np.isfinite(z)]
+    lo, hi = float(finite.min()), float(finite.max())
+    if log and f_min is not None:
+        base = max(lo - f_min, (hi - f_min) * 1e-6, 1e-12)
+        return f_min + np.geomspace(base, hi - f_min, n)
+    return np.linspace(lo, hi, n)
+
+
+def plot_trajectories(problem, runs, ax=None, *, levels=25, log_levels=True,
+                      resolution=200, title=None, legend=True, colors=None,
+                      markers_below=150, linewidth=1.6):
+    """Contours of a 2-D problem and the path of each run.
+
+    problem: an object with ``value`` (taking a (2, ...) stack of points),
+    ``xlim`` and ``ylim`` -- any fastopt.problems problem; its
+    ``stationary_point`` is marked when it has one.  runs: {label: path} (or
+    (label, path) pairs), a path being (k, 2) points as record_path or
+    record_minimize return.  Contour levels are log-spaced above the minimum
+    (``log_levels``) where the problem has one, else linear.  Paths with
+    fewer than `markers_below` points show a dot at each iterate.  colors:
+    {label: colour}.  Returns the Axes: ``len(runs) + 2`` lines (one per run,
+    the start marker, the stationary-point marker).
+    """
+    ax = _axes(ax)
+    runs = _items(runs)
+    (x_lo, x_hi), (y_lo, y_hi) = problem.xlim, problem.ylim
+    xs, ys = np.meshgrid(np.linspace(x_lo, x_hi, resolution),
+                         np.linspace(y_lo, y_hi, resolution))
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = problem.value(np.stack([xs, ys]))
+    f_min = getattr(problem, "min_value", None)
+    ax.contour(xs, ys, z, levels=_contour_levels(z, levels, log_levels, f_min),
+               cmap="Greys_r", linewidths=0.6, alpha=0.55)
+    colors = colors or {}
+    for label, path in runs:
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], label=label, color=colors.get(label),
+                lw=linewidth, marker="o" if len(path) < markers_below else None,
+                ms=2.5, alpha=0.9)
+    starts = [np.asarray(p)[0] for _, p in runs]
+    start = starts[0] if starts else getattr(problem, "start", [np.nan, np.nan])
+    ax.plot([start[0]], [start[1]], "o", color="black", ms=6, zorder=5)
+    sp = getattr(problem, "stationary_point", None)
+    sp = [np.nan, np.nan] if sp is None else sp
+    ax.plot([sp[0]], [sp[1]], "*", color="black", ms=12, zorder=5)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if title is not None:
+        ax.set_title(title)
+    if legend and runs:
+        ax.legend(fontsize="small", loc="best", framealpha=0.85)
+    return ax
+
+
+def plot_convergence(histories, ax=None, *, log=True, f_star=None,
+                     xlabel="iteration", ylabel=None, title=None, legend=True,
+                     colors=None, styles=None):
+    """One line per history: {label: values} (or pairs), against the index.
+
+    With f_star the values plotted are ``value - f_star``.  log: a log y
+    axis (values <= 0 are not drawn there).  colors / styles: {label:
+    colour / line style}.  Returns the Axes (``len(histories)`` lines).
+    """
+    ax = _axes(ax)
+    colors, styles = colors or {}, styles or {}
+    for label, values in _items(histories):
+        v = np.asarray(values, dtype=np.float64)
+        if f_star is not None:
+            v = v - f_star
+        if log:
+            v = np.where(v > 0, v, np.nan)
+        ax.plot(np.arange(len(v)), v, label=label, color=colors.get(label),
+                ls=styles.get(label, "-"), lw=1.6)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel if ylabel is not None
+                  else ("f - f*" if f_star is not None else "f"))
+    if title is not None:
+        ax.set_title(title)
+    if legend:
+        ax.legend(fontsize="small")
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def plot_magnitudes(weights, ax=None, *, floor=1e-10, title=None,
+                    legend=True, colors=None):
+    """|w| of each weight vector {label: w} sorted in decreasing order, on a
+    log scale; exact zeros are drawn on the dashed floor line at `floor`
+    (labelled "exactly 0").  Returns the Axes (``len(weights) + 1`` lines)."""
+    ax = _axes(ax)
+    colors = colors or {}
+    n = 0
+    for label, w in _items(weights):
+        a = np.sort(np.abs(np.asarray(w, dtype=np.float64)).ravel())[::-1]
+        n = max(n, a.size)
+        ax.plot(np.arange(1, a.size + 1), np.maximum(a, floor), label=label,
+                color=colors.get(label), lw=1.6, drawstyle="steps-mid")
+    ax.axhline(floor, color="black", ls="--", lw=0.8)
+    ax.text(1, floor * 2.0, "exactly 0", fontsize="small", va="bottom")
+    ax.set_yscale("log")
+    ax.set_xlim(1, max(n, 2))
+    ax.set_xlabel("weights, largest |w| first")
+    ax.set_ylabel("|w|")
+    if title is not None:
+        ax.set_title(title)
+    if legend:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def animate_trajectories(problem, runs, filename, *, frames=60, fps=12,
+                         dpi=60, figsize=(6.0, 4.5), title=None, colors=None):
+    """Write an animated GIF (pillow) of the runs' paths growing over the
+    contours of plot_trajectories.  Frame i of F shows the first
+    ``round(m (i / (F - 1))^2) + 1`` points of each path, m the longest
+    path's number of steps (the early steps, where most happens, get more
+    frames); the last frame holds for a second.  The
+    contours are drawn once and the lines blitted over them, so a frame
+    costs little.  Returns the filename."""
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+    fig = Figure(figsize=figsize, dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    runs = _items(runs)
+    plot_trajectories(problem, runs, ax, title=title, colors=colors,
+                      markers_below=0)
+    lines = ax.lines[:len(runs)]
+    paths = [np.asarray(p) for _, p in runs]
+    m = max((len(p) for p in paths), default=1) - 1
+    for line in lines:
+        line.set_animated(True)          # left out of the background
+    fig.tight_layout()
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
+    images = []
+    for i in range(frames):
+        k = round(m * (i / max(frames - 1, 1)) ** 2) + 1
+        canvas.restore_region(background)
+        for line, p in zip(lines, paths):
+            line.set_data(p[:k, 0], p[:k, 1])
+            ax.draw_artist(line)
+        rgba = np.asarray(canvas.buffer_rgba())
+        images.append(Image.fromarray(rgba[..., :3].copy()))
+    palette = images[-1].quantize(256)   # the last frame has every colour
+    images = [im.quantize(palette=palette) for im in images]
+    step_ms = round(1000 / fps)
+    images[0].save(filename, format="GIF", save_all=True, append_images=images[1:],
+                   duration=[step_ms] * (frames - 1) + [1000], loop=0)
+    return filename
