@@ -503,7 +503,8 @@ def _demo(args):
             print(_header(number, title))
             runs += run[key](args, dash)
     print()
-    print(f"{runs} runs in {time.perf_counter() - t0:.1f} s")
+    seconds = time.perf_counter() - t0
+    print(f"{runs} runs in {seconds:.1f} s" if runs else f"Done in {seconds:.1f} s")
     return 0
 
 
