@@ -187,16 +187,22 @@ FULLBATCH = (
 )
 
 
-class FullBatchRow:
+class _Record:
+    """A row of results: its fields are its __slots__, given by keyword."""
+
+    __slots__ = ()
+
+    def __init__(self, **fields):
+        for k, v in fields.items():
+            setattr(self, k, v)
+
+
+class FullBatchRow(_Record):
     """One method against scipy: the OptimizeResults (res, sres), their
     objective values (f, f_scipy) and wall times in seconds."""
 
     __slots__ = ("method", "scipy_method", "objective", "res", "sres",
                  "f", "f_scipy", "time", "time_scipy")
-
-    def __init__(self, **kw):
-        for k, v in kw.items():
-            setattr(self, k, v)
 
 
 def fullbatch_rows(data=None, timing=True):
@@ -276,13 +282,12 @@ ONLINE_LEARNERS = (
 )
 
 
-class OnlineRow:
+class OnlineRow(_Record):
+    """One learner: the fitted model, its training time and rows/s, its
+    progressive and holdout logloss and its number of non-zero weights."""
+
     __slots__ = ("label", "hyper", "model", "seconds", "rows_per_s",
                  "progressive", "holdout", "nonzero")
-
-    def __init__(self, **kw):
-        for k, v in kw.items():
-            setattr(self, k, v)
 
 
 def _logloss(y, p):

@@ -253,6 +253,19 @@ def test_demo_without_matplotlib_prints_tables_and_the_hint(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_demo_gif(tmp_path, monkeypatch):
+    """--gif adds the animation (the PNGs are left out here to save time)."""
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+    monkeypatch.setattr(demo, "_GALLERY", {})
+    rc, out = _run_main(["demo", "--section", "plots", "--gif", "--out", str(tmp_path)])
+    assert rc == 0
+    assert os.listdir(tmp_path) == [demo.GIF_NAME]
+    assert any(line.split()[:1] == [demo.GIF_NAME] for line in out.splitlines())
+    with Image.open(tmp_path / demo.GIF_NAME) as im:
+        assert im.format == "GIF" and im.n_frames == 60 and im.size == (360, 270)
+
+
 def test_demo_no_plots_and_section_choice(tmp_path):
     out_dir = str(tmp_path / "p")
     rc, out = _run_main(["demo", "--section", "plots", "--no-plots", "--out", out_dir])
