@@ -63,6 +63,9 @@ _INIT_ONLY = frozenset({"initial_accumulator_value"})
 # structural hyperparameters the kernels read at every step: they may change
 # while the state kept stays the same (momentum from one non-zero to another)
 _LIVE = frozenset({"momentum"})
+# rules that only tell a param's first step from the others: a loaded state
+# may lack 'step' (torch.optim.SGD keeps none), and then counts one step
+_STEP_FREE = frozenset({_optim.SGD, _optim.ProximalSGD})
 
 
 @functools.lru_cache(maxsize=None)
@@ -129,9 +132,21 @@ def _grad_array(g, name):
                      "COO gradient")
 
 
+def _bump_versions(tensors):
+    """Tell autograd the tensors were written in place (as a torch op does),
+    so that using a stale activation still raises."""
+    try:
+        torch.autograd.graph.increment_version(tensors)
+    except (AttributeError, TypeError):   # torch before 2.5: one tensor a call
+        for t in tensors:
+            torch._C._increment_version(t)
+
+
 def _copy_state(engine, i, st, name):
     """Copy a loaded state dict `st` of param i into the engine's arrays."""
     aux = engine._aux_name
+    if "step" not in st and type(engine) in _STEP_FREE:
+        st = {**st, "step": 1}
     want = list(engine._state[i]) + ["step"] + ([aux] if aux else [])
     missing = [k for k in want if k not in st]
     if missing:
@@ -179,6 +194,9 @@ class FastoptOptimizer(torch.optim.Optimizer):
     _rule = None
 
     def __init__(self, params, *args, n_threads=None, **kwargs):
+        if self._rule is None:
+            raise TypeError("FastoptOptimizer is the base class; use one of "
+                            "fastopt.torch's rules (fastopt.torch.Adam, ...)")
         sig = _hyper_signature(self._rule)
         try:
             given = sig.bind_partial(*args, **kwargs).arguments
@@ -344,9 +362,7 @@ class FastoptOptimizer(torch.optim.Optimizer):
                 work.append((group, b, grads, touched))
         for group, b, grads, touched in work:
             b.engine.step(grads)
-            # written through numpy: tell autograd the tensors changed, as an
-            # in-place torch op would
-            torch.autograd.graph.increment_version(touched)
+            _bump_versions(touched)   # written through numpy, unseen by autograd
             if b.unpublished:
                 self._publish(group, b)
         return loss

@@ -22,6 +22,15 @@ from torch import nn  # noqa: E402
 
 N_STEPS = 50
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny ops: torch's thread pool only costs (10x on a busy machine)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
 # (id, fastopt.torch class, torch.optim class, hyperparameters)
 TORCH_CASES = [
     ("SGD", "SGD", "SGD", dict(lr=0.05)),
@@ -105,6 +114,11 @@ def backward(model, batch):
     return loss
 
 
+def assert_same_params(a, b, rtol=1e-12, atol=1e-14):
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        torch.testing.assert_close(p, q, rtol=rtol, atol=atol, msg=lambda m: f"{name}: {m}")
+
+
 def scheduler(opt, kind):
     if kind == "step":
         return torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
@@ -155,8 +169,8 @@ def test_matches_torch_optim(case, sched, dtype, torch_scalars_as):
     train(ours, opt, data, scheduler(opt, sched))
     train(theirs, ref, data, scheduler(ref, sched))
     assert opt.param_groups[0]["lr"] == ref.param_groups[0]["lr"] != kwargs["lr"]
+    assert_same_params(ours, theirs, **TOL[dtype])
     for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
-        torch.testing.assert_close(p, q, **TOL[dtype], msg=lambda m: f"{name}: {m}")
         mine, its = opt.state[p], ref.state[q]
         # the same state names as torch (SGD keeps no 'step' there)
         assert {k for k, v in its.items() if v is not None} <= set(mine)
@@ -175,8 +189,7 @@ def test_nadam_with_torch_float32_scalars_is_close():
     train(ours, opt, data)
     train(theirs, ref, data)
     assert ref.state[theirs.scale]["mu_product"].dtype == torch.float32
-    for p, q in zip(ours.parameters(), theirs.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-7, atol=1e-9)
+    assert_same_params(ours, theirs, rtol=1e-7, atol=1e-9)
 
 
 def test_mixed_dtypes_in_one_group_match_torch():
@@ -335,21 +348,40 @@ def test_closure_returns_the_loss_like_torch():
         a = opt.step(lambda: backward(ours, batch))
         b = ref.step(lambda: backward(theirs, batch))
         torch.testing.assert_close(a, b, rtol=1e-13, atol=0)
-    for p, q in zip(ours.parameters(), theirs.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-13, atol=1e-15)
+    assert_same_params(ours, theirs, rtol=1e-13, atol=1e-15)
 
 
-def test_add_param_group_and_n_threads():
-    model = make_net()
-    opt = ft.RMSprop([model.conv.weight], lr=1e-2, n_threads=1)
-    ref = torch.optim.RMSprop([make_net().conv.weight], lr=1e-2)
-    opt.add_param_group({"params": list(model.fc1.parameters()), "lr": 5e-3})
+def test_add_param_group_mid_training_matches_torch():
+    ours, theirs = make_net(), make_net()
+    opt = ft.RMSprop([ours.conv.weight], lr=1e-2)
+    ref = torch.optim.RMSprop([theirs.conv.weight], lr=1e-2)
+    data = batches(6)
+    train(ours, opt, data[:3])
+    train(theirs, ref, data[:3])
+    for model, o in ((ours, opt), (theirs, ref)):
+        o.add_param_group({"params": list(model.fc1.parameters()), "lr": 5e-3})
+    train(ours, opt, data[3:])
+    train(theirs, ref, data[3:])
     assert opt.param_groups[1]["alpha"] == 0.99 and len(opt._bindings) == 2
-    train(model, opt, batches(3))
-    assert all(int(opt.state[p]["step"]) == 3 for p in model.fc1.parameters())
-    opt.n_threads = 2
-    assert opt._bindings[1].engine.n_threads == 2
-    del ref
+    assert int(opt.state[ours.conv.weight]["step"]) == 6
+    assert int(opt.state[ours.fc1.weight]["step"]) == 3
+    assert_same_params(ours, theirs)
+
+
+def test_n_threads_does_not_change_results():
+    torch.manual_seed(4)
+    p0, grads = torch.randn(300_000), [torch.randn(300_000) for _ in range(4)]
+    out = []
+    for n in (1, 2):
+        p = p0.clone().requires_grad_()
+        opt = ft.Adam([p], lr=1e-2, n_threads=n)
+        for g in grads:
+            p.grad = g
+            opt.step()
+        out.append(p.detach())
+    opt.n_threads = 1
+    assert opt._bindings[0].engine.n_threads == 1
+    assert torch.equal(out[0], out[1])
 
 
 # -- checkpoints ----------------------------------------------------------------
@@ -404,20 +436,40 @@ def test_load_state_dict_takes_structural_values_from_the_checkpoint():
     assert "max_exp_avg_sq" in opt_b.state[b.fc1.weight]
 
 
-def test_load_state_dict_from_torch_optim_adam():
-    """torch.optim.Adam's checkpoint (float32 'step') loads and continues
-    as torch would."""
+@pytest.mark.parametrize("name,kwargs", [("Adam", dict(lr=1e-2)),
+                                         ("SGD", dict(lr=0.1, momentum=0.9))])
+def test_load_state_dict_from_torch_optim(name, kwargs):
+    """torch.optim's checkpoints load and continue as torch would: Adam's
+    'step' is a float32 tensor, SGD keeps none."""
     ours, theirs = make_net(), make_net()
-    ref = torch.optim.Adam(theirs.parameters(), lr=1e-2)
+    ref = getattr(torch.optim, name)(theirs.parameters(), **kwargs)
     data = batches(10)
     train(theirs, ref, data[:5])
     ours.load_state_dict(theirs.state_dict())
-    opt = ft.Adam(ours.parameters(), lr=1.0)
+    opt = getattr(ft, name)(ours.parameters(), **{**kwargs, "lr": 1.0})
     opt.load_state_dict(checkpoint(theirs, ref, None)["opt"])
     train(ours, opt, data[5:])
     train(theirs, ref, data[5:])
-    for p, q in zip(ours.parameters(), theirs.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
+    assert_same_params(ours, theirs)
+
+
+def test_autograd_sees_the_in_place_update():
+    """As with torch.optim: backward through activations computed before
+    the step raises, rather than using the updated weights silently."""
+    for make in (ft.SGD, torch.optim.SGD):
+        model = make_net()
+        opt = make(model.parameters(), lr=0.1)
+        backward(model, batches(1)[0])
+        x, y = batches(1, seed=2)[0]
+        loss = nn.functional.mse_loss(model(x), y)
+        opt.step()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+
+
+def test_base_class_is_not_an_optimizer():
+    with pytest.raises(TypeError, match="base class"):
+        ft.FastoptOptimizer([torch.zeros(2, requires_grad=True)])
 
 
 def test_bad_load_state_dict_leaves_optimizer_unchanged():
@@ -454,8 +506,7 @@ def test_replaced_state_starts_fresh():
         o.state = defaultdict(dict)
     train(ours, opt, data[3:])
     train(theirs, ref, data[3:])
-    for p, q in zip(ours.parameters(), theirs.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
+    assert_same_params(ours, theirs)
 
 
 # -- moved tensors -------------------------------------------------------------
