@@ -14,12 +14,14 @@ double fo_nadam_mu(double beta1, double momentum_decay, int64_t step)
 #define SFX f32
 #define SQRT sqrtf
 #define FABS fabsf
+#define COPYSIGN copysignf
 #include "rules_all.inc"
 
 #define T double
 #define SFX f64
 #define SQRT sqrt
 #define FABS fabs
+#define COPYSIGN copysign
 #define FO_WITH_ONLINE  /* the online learners keep their model in double */
 #include "rules_all.inc"
 #undef FO_WITH_ONLINE

@@ -1,4 +1,4 @@
-"""Record tests/golden/schedules.npz from torch's lr schedulers.
+"""Record tests/golden/schedules/torch.npz from torch's lr schedulers.
 
 Run where torch is installed:  python tests/record_golden_schedules.py
 
@@ -102,7 +102,7 @@ def main():
         out[f"lrs/{name}"] = record(make, lr0)
         out[f"spec/{name}"] = np.array(json.dumps({"fastopt": [fn, kwargs],
                                                    "torch": torch.__version__}))
-    path = os.path.join(HERE, "golden", "schedules.npz")
+    path = os.path.join(HERE, "golden", "schedules", "torch.npz")
     np.savez_compressed(path, **out)
     print(f"wrote {len(CASES)} cases of {STEPS} steps to {path}")
 

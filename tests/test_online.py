@@ -54,6 +54,40 @@ def test_ftrl_matches_mcmahan_twin(cls, loss, params):
         np.testing.assert_array_equal(est.coef_ == 0, w[:-1] == 0)
 
 
+def rows_with_repeats_and_long_rows(seed=3):
+    """CSR rows that repeat a column (hashed features collide) and rows of
+    more than 256 features: the two cases FTRL updates one coordinate at a
+    time instead of as one vector loop (csrc/online.inc)."""
+    rng = np.random.default_rng(seed)
+    d, rows = 400, []
+    for r in range(300):
+        k = 300 if r % 7 == 0 else 12
+        cols = rng.choice(d, size=k, replace=False)
+        if r % 3 == 0:
+            cols[-1] = cols[0]            # a repeat, not adjacent
+        rows.append(cols)
+    indptr = np.concatenate([[0], np.cumsum([len(c) for c in rows])])
+    indices = np.concatenate(rows).astype(np.int32)
+    X = sp.csr_matrix((rng.standard_normal(len(indices)), indices, indptr), shape=(300, d))
+    y = (rng.random(300) < 0.4).astype(np.float64)
+    return X, y
+
+
+@pytest.mark.parametrize("params", FTRL_PARAMS[1:])
+def test_ftrl_repeated_columns_and_long_rows_match_twin(params):
+    X, y = rows_with_repeats_and_long_rows()
+    assert not X.has_canonical_format
+    est = FTRLClassifier(**params).fit(X, y)
+    twin = FTRLTwin(X.shape[1], params["alpha"], params["beta"], params["l1"], params["l2"],
+                    params.get("fit_intercept", True)).fit(X, y)
+    close(est.progressive_loss_, twin.loss_sum / twin.seen)
+    close(est.coef_, twin.weights()[:-1])
+    # summing the repeats first is a different model: the repeats really are
+    # updated one after the other
+    summed = FTRLClassifier(**params).fit(X.tocoo().tocsr(), y)
+    assert np.abs(summed.coef_ - est.coef_).max() > 1e-6
+
+
 @pytest.mark.parametrize("params", RDA_PARAMS)
 def test_rda_matches_xiao_twin(params):
     X, y = make_data(seed=1)

@@ -13,7 +13,7 @@ import pytest
 import fastopt
 import fastopt.schedules as S
 
-GOLDEN = np.load(os.path.join(os.path.dirname(__file__), "golden", "schedules.npz"))
+GOLDEN = np.load(os.path.join(os.path.dirname(__file__), "golden", "schedules", "torch.npz"))
 CASES = sorted(k[len("lrs/"):] for k in GOLDEN.files if k.startswith("lrs/"))
 
 
