@@ -146,8 +146,9 @@ def add_parsers(sub):
     pr.add_argument("file", metavar="FILE", help="libsvm / svmlight text (.gz ok)")
     pr.add_argument("--output", "-o", required=True, metavar="PRED",
                     help="where to write the probabilities ('-': stdout)")
-    pr.add_argument("--hash", action="store_true",
-                    help="fold feature ids into range (use it if training did)")
+    pr.add_argument("--hash", action=argparse.BooleanOptionalAction, default=None,
+                    help="fold feature ids into range (default: as training did, "
+                         "which the model file records)")
     pr.add_argument("--quiet", "-q", action="store_true",
                     help="no progress line on stderr")
     pr.add_argument("--chunk-bytes", type=_positive_int, default=8 << 20,
@@ -343,7 +344,7 @@ def _train(args):
 
     try:
         with open(args.output, "wb") as f:    # a file object: savez adds no .npz
-            est.save(f)
+            est.save(f, info={"hash": bool(args.hash)})   # predict reads it
     except OSError as e:
         raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
 
@@ -395,13 +396,15 @@ def _load_model(path):
         raise _Fail(f"{path}: not a model saved by fastopt train ({e})") from None
     if not hasattr(est, "predict_proba"):
         raise _Fail(f"{path}: {type(est).__name__} is not a classifier")
-    return est
+    return est, online.load_info(path)
 
 
 def _predict(args):
     from fastopt.libsvm import iter_chunks
 
-    est = _load_model(args.model)
+    est, info = _load_model(args.model)
+    if args.hash is None:
+        args.hash = bool(info.get("hash", False))
     path = args.file
     reader = iter_chunks(path, est.n_features_in_, chunk_bytes=args.chunk_bytes,
                          hash=args.hash)
@@ -420,8 +423,7 @@ def _predict(args):
     rows = 0
     ok = False
     try:
-        hint = (" (the model's n_features; pass --hash if training did)"
-                if not args.hash else "")
+        hint = " (the model's n_features)" if not args.hash else ""
         for X, _y, _line in _chunks(path, reader, hint):
             try:
                 p = est.predict_proba(X)[:, 1]

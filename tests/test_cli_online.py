@@ -157,15 +157,20 @@ def test_hash(tmp_path, capsys, index_dtype):
     Xh, yh = load_libsvm(path, 64, hash=True, index_dtype=index_dtype)
     ref = online.FTRLClassifier(l1=0.5).partial_fit(Xh, yh, classes=[0, 1])
     np.testing.assert_allclose(online.load(model_path).coef_, ref.coef_, atol=1e-12)
+    assert online.load_info(model_path) == {"hash": True}
     pred = str(tmp_path / "p")
-    code, out, err = run(["predict", model_path, path, "-o", pred, "--quiet"], capsys)
-    assert code == 2 and "--hash" in err
-    assert not os.path.exists(pred)
-    code, out, err = run(["predict", model_path, path, "-o", pred, "--hash",
+    # --no-hash overrides what the model file records: ids out of range
+    code, out, err = run(["predict", model_path, path, "-o", pred, "--no-hash",
                           "--quiet"], capsys)
-    assert code == 0, err
-    np.testing.assert_allclose(read_pred(pred), ref.predict_proba(Xh)[:, 1],
-                               rtol=1e-8)
+    assert code == 2 and "n_features 64 (the model's n_features)" in err
+    assert not os.path.exists(pred)
+    # by default predict folds the ids as training did (the model records it)
+    for flags in ([], ["--hash"]):
+        code, out, err = run(["predict", model_path, path, "-o", pred, "--quiet"]
+                             + flags, capsys)
+        assert code == 0, err
+        np.testing.assert_allclose(read_pred(pred), ref.predict_proba(Xh)[:, 1],
+                                   rtol=1e-8)
 
 
 @pytest.mark.parametrize("bad,reason", [

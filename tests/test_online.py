@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastopt.online import FTRLClassifier, FTRLRegressor, NotFittedError, RDAClassifier, load
+from fastopt.online import (FTRLClassifier, FTRLRegressor, NotFittedError, RDAClassifier, load,
+                            load_info)
 from fastopt.online._base import as_csr
 from reference_online import FTRLTwin, RDATwin
 
@@ -165,6 +166,21 @@ def test_pickle_and_save_load_round_trip_and_continue(cls, tmp_path):
         resumed.partial_fit(X[half:], y[half:])
         np.testing.assert_array_equal(resumed.coef_, straight.coef_)
         assert resumed.progressive_loss_ == straight.progressive_loss_
+
+
+def test_save_info_round_trip_and_bad_info(tmp_path):
+    X, y = make_data()
+    est = FTRLClassifier().fit(X, y)
+    path = tmp_path / "m.npz"
+    est.save(path)
+    assert load_info(path) == {}
+    est.save(path, info={"hash": True, "source": "x.svm"})
+    assert load_info(path) == {"hash": True, "source": "x.svm"}
+    np.testing.assert_array_equal(load(path).coef_, est.coef_)
+    with pytest.raises(TypeError, match="info must be a dict"):
+        est.save(path, info=[1])
+    with pytest.raises(ValueError, match="info must be JSON"):
+        est.save(path, info={"a": object()})
 
 
 def test_get_set_params():

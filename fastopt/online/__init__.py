@@ -1,7 +1,7 @@
 """Online learners for huge sparse data: FTRL-Proximal and l1-RDA, as
 scikit-learn-style estimators.  See FTRLClassifier, FTRLRegressor,
 RDAClassifier; `load` reads a model written by `save` or `fastopt train`."""
-from fastopt.online._base import NotFittedError, load
+from fastopt.online._base import NotFittedError, load, load_info
 from fastopt.online.estimators import FTRLClassifier, FTRLRegressor, RDAClassifier
 
-__all__ = ["FTRLClassifier", "FTRLRegressor", "RDAClassifier", "load", "NotFittedError"]
+__all__ = ["FTRLClassifier", "FTRLRegressor", "RDAClassifier", "load", "load_info", "NotFittedError"]

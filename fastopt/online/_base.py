@@ -351,20 +351,35 @@ class OnlineLinearModel:
             params["random_state"] = int(rs)
         return params
 
-    def save(self, path):
+    def save(self, path, info=None):
         """Write the fitted model to `path` (a file name, used as given, or a
-        binary file object), in .npz format; load with fastopt.online.load."""
+        binary file object), in .npz format; load with fastopt.online.load.
+        info: an optional JSON-serialisable dict kept beside the model (e.g.
+        how the features were prepared), read back by load_info."""
         self._check_fitted()
         extra = {"classes_": self.classes_} if self._is_classifier else {}
+        if info is not None:
+            if not isinstance(info, dict):
+                raise TypeError(f"info must be a dict, got {type(info).__name__}")
+            try:
+                extra["info"] = json.dumps(info)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"info must be JSON-serialisable: {e}") from None
         if not hasattr(path, "write"):  # np.savez would append .npz to a name
             with open(path, "wb") as f:
-                return self.save(f)
+                return self.save(f, info)
         np.savez(path, format_version=FORMAT_VERSION,
                  estimator=type(self).__name__,
                  params=json.dumps(self._json_params()),
                  state=self._state["state"],
                  t=self._state["t"], n_features_in_=self.n_features_in_,
                  loss_sum=self._loss_sum, n_seen=self._n_seen, **extra)
+
+
+def load_info(path):
+    """The `info` dict a model file was saved with ({} if none)."""
+    with np.load(path, allow_pickle=False) as f:
+        return json.loads(str(f["info"])) if "info" in f else {}
 
 
 def load(path):
