@@ -25,17 +25,25 @@ def build_flags():
     raise AssertionError("KERNEL_FLAGS not found in setup.py")
 
 
+def vectorised_loops(tmp_path, source, include_re):
+    """Compile csrc/`source` as setup.py does (all clones) and count, per
+    (file, line) of the included files matching include_re, the loops GCC
+    reports vectorised."""
+    cmd = (["gcc"] + build_flags() + ["-fopenmp", "-DFO_HAVE_TARGET_CLONES", "-fPIC",
+            "-c", os.path.join(CSRC, source), "-o", str(tmp_path / "k.o"),
+            "-fopt-info-vec-optimized"])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    counts = {}
+    for m in re.finditer(rf"({include_re}):(\d+):\d+: optimized: loop vectorized", out):
+        key = (m.group(1), int(m.group(2)))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 @pytest.mark.skipif(shutil.which("gcc") is None or platform.machine() != "x86_64",
                     reason="needs gcc on x86-64")
 def test_every_rule_loop_vectorises(tmp_path):
-    cmd = (["gcc"] + build_flags() + ["-fopenmp", "-DFO_HAVE_TARGET_CLONES", "-fPIC",
-            "-c", os.path.join(CSRC, "kernels.c"), "-o", str(tmp_path / "k.o"),
-            "-fopt-info-vec-optimized"])
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
-    vectorised = {}
-    for m in re.finditer(r"(rules_\w+\.inc):(\d+):\d+: optimized: loop vectorized", out):
-        key = (m.group(1), int(m.group(2)))
-        vectorised[key] = vectorised.get(key, 0) + 1
+    vectorised = vectorised_loops(tmp_path, "kernels.c", r"rules_\w+\.inc")
     ranges = {}
     for name in sorted(os.listdir(CSRC)):
         if name.startswith("rules_") and name.endswith(".inc"):
@@ -55,13 +63,8 @@ def test_clip_loops_vectorise(tmp_path):
     """The norm reductions and the scaling of csrc/clip_ops.inc: every block
     loop vectorises in every clone (the 64-bit integer max of float64's
     inf-norm has no SSE2 form, so its default clone may stay scalar)."""
-    cmd = (["gcc"] + build_flags() + ["-fopenmp", "-DFO_HAVE_TARGET_CLONES", "-fPIC",
-            "-c", os.path.join(CSRC, "clip.c"), "-o", str(tmp_path / "c.o"),
-            "-fopt-info-vec-optimized"])
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
-    counts = {}
-    for m in re.finditer(r"clip_ops\.inc:(\d+):\d+: optimized: loop vectorized", out):
-        counts[int(m.group(1))] = counts.get(int(m.group(1)), 0) + 1
+    counts = {line: n for (_, line), n in
+              vectorised_loops(tmp_path, "clip.c", r"clip_ops\.inc").items()}
     lines = open(os.path.join(CSRC, "clip_ops.inc")).read().splitlines()
     loops = {i + 1: line for i, line in enumerate(lines)
              if line.startswith("CL_SUM_BLOCK(") or "i < len; ++i)" in line}
