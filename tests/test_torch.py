@@ -629,8 +629,10 @@ def test_sparse_grad_over_two_dims_raises():
         opt.step()
 
 
-def test_import_fastopt_does_not_import_torch():
+def test_import_fastopt_does_not_import_torch(tmp_path):
     code = ("import sys, fastopt, fastopt.optim, fastopt.kernels, fastopt.sparse; "
             "assert 'torch' not in sys.modules, 'torch imported'; "
             "import fastopt.torch; assert 'torch' in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    # outside the checkout: `python -c` puts the working directory first on
+    # sys.path, and the source tree has no compiled extension
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
