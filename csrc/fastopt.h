@@ -59,6 +59,19 @@ int fo_coalesce_f64(const void *idx, int idx_size, int64_t k, const double *valu
                     int64_t d, int64_t nrows, int64_t *out_rows, double *out_vals,
                     int64_t *n_unique, int *as_given, int64_t *bad_pos);
 
+/* Compressed sparse structures (CSR rows or CSC columns), checked before any
+ * kernel reads one: scipy's constructors do not check them, and attributes can
+ * be reassigned after construction.  indptr has n_major + 1 entries and
+ * indices nnz_avail (each int32 if its *_size is 4, else int64); they are
+ * valid when indptr[0] == 0, indptr never decreases, indptr[n_major] <=
+ * nnz_avail and every index lies in [0, n_minor).  Returns FO_OK; FO_BAD_ARG
+ * with *bad_pos = the first indptr entry that breaks the rule; or
+ * FO_BAD_INDEX with *bad_pos = the position of the first index out of range.
+ * One O(n_major + nnz) pass; reads nothing outside the arrays. */
+int fo_check_compressed(const void *indptr, int indptr_size, int64_t n_major,
+                        const void *indices, int idx_size, int64_t nnz_avail,
+                        int64_t n_minor, int64_t *bad_pos);
+
 /* SGD, torch.optim.SGD semantics.  State: s0 momentum_buffer. */
 typedef struct {
     double lr, momentum, dampening, weight_decay;

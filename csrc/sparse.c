@@ -102,3 +102,26 @@ static int check_indices(const void *idx, int idx_size, int64_t k, int64_t nrows
 
 FO_DEFINE_COALESCE(float, f32)
 FO_DEFINE_COALESCE(double, f64)
+
+int fo_check_compressed(const void *indptr, int indptr_size, int64_t n_major,
+                        const void *indices, int idx_size, int64_t nnz_avail,
+                        int64_t n_minor, int64_t *bad_pos)
+{
+    int64_t prev = 0;
+    for (int64_t j = 0; j <= n_major; ++j) {
+        int64_t v = index_at(indptr, indptr_size, j);
+        if ((j == 0 && v != 0) || v < prev || v > nnz_avail) {
+            *bad_pos = j;
+            return FO_BAD_ARG;
+        }
+        prev = v;
+    }
+    for (int64_t j = 0; j < prev; ++j) {
+        int64_t v = index_at(indices, idx_size, j);
+        if (v < 0 || v >= n_minor) {
+            *bad_pos = j;
+            return FO_BAD_INDEX;
+        }
+    }
+    return FO_OK;
+}

@@ -114,6 +114,9 @@ cdef extern from "fastopt.h" nogil:
                         const double *values, int64_t d, int64_t nrows,
                         int64_t *out_rows, double *out_vals, int64_t *n_unique,
                         int *as_given, int64_t *bad_pos)
+    int fo_check_compressed(const void *indptr, int indptr_size, int64_t n_major,
+                            const void *indices, int idx_size, int64_t nnz_avail,
+                            int64_t n_minor, int64_t *bad_pos)
     int fo_openmp_enabled()
     int fo_simd_width()
 
@@ -130,6 +133,24 @@ def openmp_enabled():
 def simd_width():
     """Vector width in bits the kernels dispatch to on this CPU."""
     return fo_simd_width()
+
+
+def check_compressed(indptr, indices, int64_t n_minor):
+    """(status, position) of the first fault of a compressed sparse structure
+    (see fo_check_compressed); indptr and indices are 1-D C-contiguous int32
+    or int64 arrays, checked by the caller (fastopt._validation)."""
+    cdef const unsigned char[::1] ip = indptr.view(np.uint8)
+    cdef const unsigned char[::1] ix = indices.view(np.uint8)
+    cdef const void *ipp = &ip[0] if ip.shape[0] else NULL
+    cdef const void *ixp = &ix[0] if ix.shape[0] else NULL
+    cdef int ips = indptr.itemsize, ixs = indices.itemsize
+    cdef int64_t n_major = indptr.shape[0] - 1, nnz = indices.shape[0], bad = -1
+    cdef int rc
+    if n_major < 0:
+        return FO_BAD_ARG, 0
+    with nogil:
+        rc = fo_check_compressed(ipp, ips, n_major, ixp, ixs, nnz, n_minor, &bad)
+    return rc, bad
 
 
 cdef enum:

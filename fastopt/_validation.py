@@ -231,3 +231,65 @@ def check_float_arrays(name, arrays, *, writeable=True, allow_none=False):
                     raise ValueError(f"{la} and {lb} share memory; each array must "
                                      "appear once")
     return single, [a for a, _ in out]
+
+
+# ---- compressed sparse matrices ------------------------------------------------
+
+_INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+
+
+def _structure_array(X, attr, name):
+    a = getattr(X, attr, None)
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name}.{attr} must be a numpy array, got {type(a).__name__}")
+    if a.ndim != 1:
+        raise ValueError(f"{name}.{attr} must be 1-D, got shape {a.shape}")
+    if attr != "data" and a.dtype not in _INDEX_DTYPES:
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"{name}.{attr} must hold integers, got dtype {a.dtype}")
+        a = a.astype(np.int64)
+    return np.ascontiguousarray(a)
+
+
+def check_compressed(X, name="X"):
+    """(indptr, indices, data) of a scipy CSR or CSC matrix, checked so that
+    C code may read them: scipy's constructors do not check the structure,
+    and its attributes can be reassigned after construction.
+
+    indptr has one entry per row (CSR) or column (CSC) plus one, starts at 0,
+    never decreases and ends within both indices and data; every index lies
+    in range.  One O(nnz) pass in C.  The arrays returned are 1-D and
+    C-contiguous, indices int32 or int64 -- the caller's own arrays when they
+    already are so (never modified), converted copies otherwise.  Raises
+    ValueError/TypeError naming the attribute, or IndexError naming the
+    position and value of an index out of range.
+    """
+    from fastopt import _kernels  # _kernels imports this module
+
+    fmt = getattr(X, "format", None)
+    if fmt not in ("csr", "csc"):
+        raise TypeError(f"{name} must be a scipy CSR or CSC matrix, got {type(X).__name__}")
+    shape = tuple(X.shape)
+    n_major, n_minor = shape if fmt == "csr" else shape[::-1]
+    minor = "columns" if fmt == "csr" else "rows"
+    indptr = _structure_array(X, "indptr", name)
+    indices = _structure_array(X, "indices", name)
+    data = _structure_array(X, "data", name)
+    if len(indptr) != n_major + 1:
+        raise ValueError(f"{name}.indptr has {len(indptr)} entries; a {fmt.upper()} "
+                         f"matrix of shape {shape} needs {n_major + 1}")
+    stored = min(len(indices), len(data))
+    rc, pos = _kernels.check_compressed(indptr, indices[:stored], n_minor)
+    if rc == 0:
+        return indptr, indices, data
+    if rc == 1:  # FO_BAD_INDEX
+        raise IndexError(f"{name}.indices[{pos}] = {indices[pos]} is out of range "
+                         f"for {n_minor} {minor}")
+    v = int(indptr[pos])
+    if pos == 0:
+        raise ValueError(f"{name}.indptr[0] = {v}; it must be 0")
+    if v < indptr[pos - 1]:
+        raise ValueError(f"{name}.indptr decreases at position {pos} "
+                         f"({v} < {int(indptr[pos - 1])})")
+    raise ValueError(f"{name}.indptr[{pos}] = {v} exceeds the {len(indices)} stored "
+                     f"indices or the {len(data)} stored values")
