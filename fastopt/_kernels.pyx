@@ -17,7 +17,7 @@ module only detects that something is wrong and asks it to explain.
 from cpython.buffer cimport (PyBUF_C_CONTIGUOUS,
                              PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_Release,
                              PyObject_GetBuffer)
-from libc.stdint cimport int64_t, uintptr_t
+from libc.stdint cimport INT64_MAX, int64_t, uintptr_t
 from libc.stdlib cimport calloc, free
 
 import numpy as np
@@ -169,6 +169,15 @@ cdef inline char _dtype_code(const char *fmt) noexcept:
     return 0
 
 
+cdef inline bint _index_code(const char *fmt, Py_ssize_t itemsize) noexcept:
+    """True for a native signed integer buffer of 4 or 8 bytes."""
+    if fmt == NULL or (itemsize != 4 and itemsize != 8):
+        return False
+    if fmt[0] == b'@':
+        fmt += 1
+    return (fmt[0] == b'i' or fmt[0] == b'l' or fmt[0] == b'q') and fmt[1] == 0
+
+
 cdef class ParamTable:
     """The parameters and state slots of one optimizer, bound for C.
 
@@ -194,8 +203,14 @@ cdef class ParamTable:
     cdef list scratch            # per param: (rows, summed) reused for sparse
     cdef int64_t[::1] steps      # the optimizer's per-param step counts ...
     cdef double[::1] aux         # ... and scalars, updated after a good run
+    cdef uintptr_t *wlo          # the memory a step writes (params, state),
+    cdef uintptr_t *whi          # as [wlo, whi) regions sorted by address,
+    cdef Py_ssize_t *wown        # owner: param i as 4 i, its state k as 4 i + 1 + k
+    cdef Py_ssize_t nw
+    cdef list held               # what this step reads, alive until the kernel ran
+    cdef tuple slot_names        # names of the state slots, for messages
 
-    def __cinit__(self, list params, list slots, bint single=False):
+    def __cinit__(self, list params, list slots, bint single=False, slot_names=()):
         cdef Py_ssize_t i, k, n = len(params)
         self.nparams = n
         self.spans = <fo_span *>calloc(n + 1, sizeof(fo_span))
@@ -206,12 +221,18 @@ cdef class ParamTable:
         self.dims = <Py_ssize_t *>calloc((n + 1) * MAXDIM, sizeof(Py_ssize_t))
         self.sizes = <int64_t *>calloc(n + 1, sizeof(int64_t))
         self.active = <char *>calloc(n + 1, sizeof(char))
+        self.wlo = <uintptr_t *>calloc(4 * n + 1, sizeof(uintptr_t))
+        self.whi = <uintptr_t *>calloc(4 * n + 1, sizeof(uintptr_t))
+        self.wown = <Py_ssize_t *>calloc(4 * n + 1, sizeof(Py_ssize_t))
         if not (self.spans and self.run32 and self.run64 and self.codes
-                and self.ndims and self.dims and self.sizes and self.active):
+                and self.ndims and self.dims and self.sizes and self.active
+                and self.wlo and self.whi and self.wown):
             raise MemoryError()
+        self.held = []
         if len(slots) != n:
             raise ValueError("slots must have one entry per parameter")
         self.single = single
+        self.slot_names = tuple(slot_names)
         self.params = list(params)
         self.slots = [list(s) for s in slots]
         self.shapes = [tuple(p.shape) for p in params]
@@ -234,6 +255,100 @@ cdef class ParamTable:
                     raise ValueError(f"state {k} of params[{i}] does not match it")
                 if self._bind(s, &self.spans[i].s[k], NULL, f"state[{i}][{k}]") != code:
                     raise ValueError(f"state {k} of params[{i}] does not match it")
+        self._index_regions()
+
+    cdef int _index_regions(self) except -1:
+        """Sort the memory a step writes and refuse any overlap in it: two
+        arrays sharing memory would get one update applied twice, in an
+        order that depends on the threads."""
+        cdef Py_ssize_t i, k, m = 0
+        cdef int64_t nbytes
+        regions = []
+        for i in range(self.nparams):
+            nbytes = self.sizes[i] * (4 if self.codes[i] == b'f' else 8)
+            if nbytes == 0:
+                continue
+            regions.append((<uintptr_t>self.spans[i].p, nbytes, 4 * i))
+            for k in range(len(self.slots[i])):
+                if self.slots[i][k] is not None:
+                    regions.append((<uintptr_t>self.spans[i].s[k], nbytes, 4 * i + 1 + k))
+        regions.sort()
+        for lo, nbytes, own in regions:
+            if m and <uintptr_t>lo < self.whi[m - 1]:
+                raise ValueError(f"{self._owner_name(self.wown[m - 1])} and "
+                                 f"{self._owner_name(own)} share memory; every array "
+                                 "a step writes must be distinct")
+            self.wlo[m], self.whi[m], self.wown[m] = lo, <uintptr_t>lo + <uintptr_t>nbytes, own
+            m += 1
+        self.nw = m
+        return 0
+
+    cdef str _owner_name(self, Py_ssize_t own):
+        cdef Py_ssize_t i = own // 4, k = own % 4
+        pname = "params" if self.single else f"params[{i}]"
+        if k == 0:
+            return pname
+        slot = (repr(self.slot_names[k - 1]) if k - 1 < len(self.slot_names)
+                else f"slot {k - 1}")
+        return f"the {slot} state of {pname}"
+
+    cdef Py_ssize_t _writer_of(self, uintptr_t lo, uintptr_t hi) noexcept:
+        """Owner of a written region that [lo, hi) overlaps, or -1."""
+        cdef Py_ssize_t a = 0, b = self.nw, mid
+        if hi <= lo:
+            return -1
+        while a < b:   # first region ending after lo
+            mid = (a + b) // 2
+            if self.whi[mid] <= lo:
+                a = mid + 1
+            else:
+                b = mid
+        if a < self.nw and self.wlo[a] < hi:
+            return self.wown[a]
+        return -1
+
+    cdef int _check_reads(self, Py_ssize_t i, const void *buf, Py_ssize_t nbytes,
+                          str what) except -1:
+        """Refuse an input of params[i]'s update that overlaps any array the
+        step writes: the result would depend on the order of the writes."""
+        cdef Py_ssize_t own = self._writer_of(<uintptr_t>buf, <uintptr_t>buf + <uintptr_t>nbytes)
+        if own >= 0:
+            name = ("grads" if self.single else f"grads[{i}]") + what
+            raise ValueError(f"{name} shares memory with {self._owner_name(own)}, which "
+                             "the step writes; pass a separate array")
+        return 0
+
+    cdef int _check_bound(self, Py_ssize_t i) except -1:
+        """params[i] and its state still are the memory the table was bound
+        to, writeable: an array can be made read-only (or reallocated with
+        resize(refcheck=False)) after the optimizer was made."""
+        cdef Py_buffer view
+        cdef Py_ssize_t k
+        cdef list slots = self.slots[i]
+        cdef void *bound = self.spans[i].p
+        cdef bint ok
+        a = self.params[i]
+        for k in range(len(slots) + 1):
+            if k:
+                a = slots[k - 1]
+                if a is None:
+                    continue
+                bound = self.spans[i].s[k - 1]
+            try:
+                PyObject_GetBuffer(a, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT
+                                   | PyBUF_WRITABLE)
+            except (TypeError, ValueError, BufferError):
+                raise ValueError(f"{self._owner_name(4 * i + k)} is no longer writeable "
+                                 "(or no longer C-contiguous); the optimizer updates "
+                                 "it in place") from None
+            ok = (view.buf == bound and _dtype_code(view.format) == self.codes[i]
+                  and view.len == self.sizes[i] * view.itemsize)
+            PyBuffer_Release(&view)
+            if not ok:
+                raise ValueError(f"{self._owner_name(4 * i + k)} no longer is the memory "
+                                 "the optimizer was bound to (reallocated or retyped "
+                                 "in place)")
+        return 0
 
     def __dealloc__(self):
         free(self.spans)
@@ -244,6 +359,9 @@ cdef class ParamTable:
         free(self.dims)
         free(self.sizes)
         free(self.active)
+        free(self.wlo)
+        free(self.whi)
+        free(self.wown)
 
     cdef char _bind(self, obj, void **ptr, int64_t *n, str name) except 0:
         """Pointer to a writeable C-contiguous float32/float64 array."""
@@ -272,14 +390,19 @@ cdef class ParamTable:
         Stages the next step number of each param that has a gradient and,
         for NAdam (nadam_beta1 >= 0), its mu_product times this step's mu;
         _run commits them once the kernel has run.  Raises (through
-        _validation) if a gradient is bad, with nothing changed.
+        _validation) if a gradient is bad, with nothing changed.  Everything
+        C is told comes from buffer views taken here, never from attributes
+        checked earlier, and every array read is kept alive in self.held
+        until the kernel has run (another thread may drop the caller's
+        references meanwhile).
         """
         cdef Py_ssize_t i, k, n = self.nparams
         cdef bint ok
         cdef Py_buffer view
-        cdef uintptr_t glo, ghi, plo, phi
+        self.held = []
         if not isinstance(grads, (list, tuple)) or len(grads) != n:
             _validation.explain_grads(grads, self.params, self.single)
+        grads = tuple(grads)   # a snapshot: the caller's list may change
         if steps.shape[0] != n or aux.shape[0] != n:
             raise ValueError("steps and aux must have one entry per parameter")
         for i in range(n):
@@ -290,6 +413,12 @@ cdef class ParamTable:
             self.active[i] = g is not None
             if g is None:
                 continue
+            self._check_bound(i)
+            if steps[i] >= INT64_MAX:
+                name = "params" if self.single else f"params[{i}]"
+                raise OverflowError(f"{name} has taken {steps[i]} steps; its step "
+                                    "count cannot advance")
+            self.held.append(g)
             if type(g) is SparseGrad:
                 self._gather_sparse(i, g)
                 continue
@@ -301,18 +430,12 @@ cdef class ParamTable:
                   and view.ndim == self.ndims[i])
             for k in range(view.ndim if ok else 0):
                 ok = ok and view.shape[k] == self.dims[i * MAXDIM + k]
-            glo = <uintptr_t>view.buf
-            ghi = glo + <uintptr_t>view.len
-            plo = <uintptr_t>self.spans[i].p
-            phi = plo + <uintptr_t>(self.spans[i].n * view.itemsize)
-            overlap = view.len > 0 and glo < phi and plo < ghi
-            # The buffer can be released at once: `grads` holds a reference
-            # to each array until the kernel has run, and numpy data never
-            # moves while referenced.
             self.spans[i].g = view.buf
             PyBuffer_Release(&view)
-            if not ok or overlap:
+            if not ok:
                 _validation.explain_grad(i, g, self.params[i], self.single)
+            self._check_reads(i, self.spans[i].g,
+                              self.sizes[i] * (4 if self.codes[i] == b'f' else 8), "")
         self.n32 = 0
         self.n64 = 0
         self.steps = steps
@@ -338,34 +461,61 @@ cdef class ParamTable:
         """Check a SparseGrad against params[i], check its indices and sum
         duplicates (in C), and point span i at the rows.  Writes nothing but
         its scratch arrays, which the table keeps and reuses from step to
-        step (growing them when a gradient has more rows)."""
-        cdef int64_t k, d, nrows, n_unique = 0, bad_pos = -1
-        cdef int as_given = 0, rc
-        cdef uintptr_t vlo, vhi, plo, phi
-        p = self.params[i]
-        values, indices = g.values, g.indices
-        if (self.ndims[i] < 1 or values.dtype != p.dtype
-                or values.shape[1:] != self.shapes[i][1:]):
-            _validation.explain_sparse_grad(i, g, p, self.single)
-        k = indices.shape[0]
+        step (growing them when a gradient has more rows).  Shapes, dtypes
+        and pointers come from buffer views of the two arrays taken here:
+        a SparseGrad's arrays can be reshaped or retyped in place after it
+        was made."""
+        cdef int64_t k, d = 1, nrows, n_unique = 0, bad_pos = -1
+        cdef int as_given = 0, rc, idx_size, dim
+        cdef Py_buffer iv, vv
+        cdef bint ok
+        cdef const void *idx_p
+        cdef const void *val_p
+        cdef void *sum_p
+        cdef int64_t *rows_p
+        indices, values = g.indices, g.values
+        self.held.append(indices)
+        self.held.append(values)
+        try:
+            PyObject_GetBuffer(indices, &iv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        except (TypeError, ValueError, BufferError):
+            _validation.explain_sparse_grad(i, g, self.params[i], self.single)
+        idx_size = iv.itemsize
+        ok = iv.ndim == 1 and _index_code(iv.format, iv.itemsize)
+        k = iv.shape[0] if ok else 0
+        idx_p = iv.buf
+        PyBuffer_Release(&iv)
+        if not ok:
+            _validation.explain_sparse_grad(i, g, self.params[i], self.single)
+        try:
+            PyObject_GetBuffer(values, &vv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        except (TypeError, ValueError, BufferError):
+            _validation.explain_sparse_grad(i, g, self.params[i], self.single)
+        ok = (self.ndims[i] >= 1 and vv.ndim == self.ndims[i]
+              and _dtype_code(vv.format) == self.codes[i] and vv.shape[0] == k)
+        for dim in range(1, vv.ndim if ok else 0):
+            ok = ok and vv.shape[dim] == self.dims[i * MAXDIM + dim]
+            d *= self.dims[i * MAXDIM + dim]
+        ok = ok and vv.len == k * d * vv.itemsize
+        val_p = vv.buf
+        PyBuffer_Release(&vv)
+        if not ok:
+            _validation.explain_sparse_grad(i, g, self.params[i], self.single)
+        self._check_reads(i, idx_p, k * idx_size, ".indices")
+        self._check_reads(i, val_p, k * d * (4 if self.codes[i] == b'f' else 8), ".values")
         nrows = self.shapes[i][0]
-        d = 1
-        for dim in self.shapes[i][1:]:
-            d *= dim
         rows, summed = self.scratch[i]
         if rows.shape[0] < k:
             rows = np.empty(k, dtype=np.int64)
             summed = np.empty(k * d, dtype=values.dtype)
             self.scratch[i] = (rows, summed)
         cdef int64_t[::1] rows_v = rows
-        cdef const unsigned char[::1] idx_b = indices.view(np.uint8).reshape(-1)
-        cdef const unsigned char[::1] val_b = values.view(np.uint8).reshape(-1)
         cdef unsigned char[::1] sum_b = summed.view(np.uint8).reshape(-1)
-        cdef const void *idx_p = &idx_b[0] if k else NULL
-        cdef const void *val_p = &val_b[0] if values.size else NULL
-        cdef void *sum_p = &sum_b[0] if summed.size else NULL
-        cdef int64_t *rows_p = &rows_v[0] if k else NULL
-        cdef int idx_size = indices.itemsize
+        sum_p = &sum_b[0] if summed.size else NULL
+        rows_p = &rows_v[0] if k else NULL
+        if k == 0:
+            idx_p = NULL
+            val_p = NULL
         with nogil:
             if self.codes[i] == b'f':
                 rc = fo_coalesce_f32(idx_p, idx_size, k, <const float *>val_p, d,
@@ -382,12 +532,6 @@ cdef class ParamTable:
                              f"of range for {pname}, which has {nrows} rows")
         if rc != FO_OK:
             raise MemoryError()
-        vlo = <uintptr_t>val_p
-        vhi = vlo + <uintptr_t>values.nbytes
-        plo = <uintptr_t>self.spans[i].p
-        phi = plo + <uintptr_t>p.nbytes
-        if values.nbytes and vlo < phi and plo < vhi:
-            _validation.explain_sparse_grad(i, g, p, self.single)
         self.spans[i].g = val_p if as_given else sum_p
         self.spans[i].rows = rows_p
         self.spans[i].row_len = d
@@ -411,6 +555,7 @@ cdef class ParamTable:
             if self.active[i]:
                 self.steps[i] = self.spans[i].step
                 self.aux[i] = self.spans[i].aux
+        self.held = []
         return 0
 
 

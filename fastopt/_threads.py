@@ -33,8 +33,8 @@ def _cgroup_cpu_limit():
     return None
 
 
-def usable_cpus():
-    """Cores this process may use: affinity mask, cgroup quota, OMP_NUM_THREADS."""
+def available_cpus():
+    """Cores this process may run on: the affinity mask and the cgroup quota."""
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -42,6 +42,12 @@ def usable_cpus():
     limit = _cgroup_cpu_limit()
     if limit is not None:
         n = min(n, limit)
+    return max(1, n)
+
+
+def usable_cpus():
+    """Cores this process may use: affinity mask, cgroup quota, OMP_NUM_THREADS."""
+    n = available_cpus()
     omp = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if omp.isdigit() and int(omp) > 0:
         n = min(n, int(omp))
@@ -51,7 +57,10 @@ def usable_cpus():
 def effective_n_threads(n_threads=None):
     """The number of threads a kernel will use for `n_threads`.
 
-    None or -1: all usable cores; -k: all but k - 1; a positive k: k.
+    None or -1: all usable cores; -k: all but k - 1; a positive k: k, but
+    never more than the cores this process may run on (the affinity mask and
+    cgroup quota; an explicit k may exceed OMP_NUM_THREADS): more threads
+    than cores only add overhead, and a huge k would exhaust the process.
     Always 1 when fastopt was built without OpenMP.  Results never depend on
     it: every kernel is bitwise identical for any thread count.
     """
@@ -62,4 +71,4 @@ def effective_n_threads(n_threads=None):
         return usable_cpus()
     if n_threads < 0:
         return max(1, usable_cpus() + 1 + n_threads)
-    return n_threads
+    return min(n_threads, available_cpus())

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 class Hyper:
@@ -40,7 +41,11 @@ class Hyper:
             raise AttributeError(
                 f"{self.name} decides which state the optimizer keeps and is "
                 "fixed after construction; create a new optimizer instead")
-        obj.__dict__[self.name] = self.check(value)
+        set_many = getattr(obj, "_set_hypers", None)
+        if set_many is not None and getattr(obj, "_built", False):
+            set_many(**{self.name: value})   # checks the combination too
+        else:
+            obj.__dict__[self.name] = self.check(value)
 
     def describe(self):
         if self.kind == "bool":
@@ -134,27 +139,51 @@ def explain_grad(i, g, p, single=False):
         raise ValueError(f"{name} has shape {g.shape}; expected {p.shape} like {pname}")
     if not g.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous (use np.ascontiguousarray)")
-    if np.shares_memory(g, p):
-        raise ValueError(f"{name} shares memory with {pname}")
     raise ValueError(f"{name} is not usable as the gradient of {pname}")
 
 
 def explain_sparse_grad(i, g, p, single=False):
-    """Raise the error for SparseGrad `g` of param `p` (always raises)."""
+    """Raise the error for SparseGrad `g` of param `p` (always raises).  Its
+    arrays are looked at again: they can be reshaped or retyped in place
+    after the SparseGrad was made."""
     name = _grad_name(i, single)
     pname = "params" if single else f"params[{i}]"
     if p.ndim < 1:
         raise ValueError(f"{name} is a SparseGrad but {pname} is 0-d and has no rows")
-    if g.values.dtype != p.dtype:
-        raise TypeError(f"{name}.values has dtype {g.values.dtype}; expected "
+    indices, values = g.indices, g.values
+    check_sparse_arrays(indices, values, f"{name}.indices", f"{name}.values")
+    if values.dtype != p.dtype:
+        raise TypeError(f"{name}.values has dtype {values.dtype}; expected "
                         f"{p.dtype} like {pname}")
-    expected = (len(g.indices),) + p.shape[1:]
-    if g.values.shape != expected:
-        raise ValueError(f"{name}.values has shape {g.values.shape}; expected "
+    expected = (len(indices),) + p.shape[1:]
+    if values.shape != expected:
+        raise ValueError(f"{name}.values has shape {values.shape}; expected "
                          f"{expected}: one row of {pname} per index")
-    if np.shares_memory(g.values, p):
-        raise ValueError(f"{name}.values shares memory with {pname}")
     raise ValueError(f"{name} is not usable as the gradient of {pname}")
+
+
+def check_sparse_arrays(indices, values, iname="indices", vname="values"):
+    """The rules a SparseGrad's two arrays obey (see fastopt.SparseGrad)."""
+    if not isinstance(indices, np.ndarray):
+        raise TypeError(f"{iname} must be a 1-D int32 or int64 numpy array, "
+                        f"got {type(indices).__name__}")
+    if indices.dtype not in _INDEX_DTYPES or not indices.dtype.isnative:
+        # numpy's own answer to indexing with floats is an IndexError
+        raise IndexError(f"{iname} must have dtype int32 or int64, got {indices.dtype}"
+                         " (convert with indices.astype(np.int64))")
+    if indices.ndim != 1:
+        raise ValueError(f"{iname} must be 1-D, got shape {indices.shape}")
+    if not indices.flags.c_contiguous:
+        raise ValueError(f"{iname} must be C-contiguous")
+    if not isinstance(values, np.ndarray):
+        raise TypeError(f"{vname} must be a numpy array, got {type(values).__name__}")
+    if values.dtype not in FLOAT_DTYPES or not values.dtype.isnative:
+        raise TypeError(f"{vname} must have dtype float32 or float64, got {values.dtype}")
+    if values.ndim < 1 or values.shape[0] != indices.shape[0]:
+        raise ValueError(f"{vname} must have one row per index: shape "
+                         f"({indices.shape[0]}, ...), got {values.shape}")
+    if not values.flags.c_contiguous:
+        raise ValueError(f"{vname} must be C-contiguous")
 
 
 def check_n_threads(n_threads):
@@ -234,8 +263,6 @@ def check_float_arrays(name, arrays, *, writeable=True, allow_none=False):
 
 
 # ---- compressed sparse matrices ------------------------------------------------
-
-_INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 def _structure_array(X, attr, name):

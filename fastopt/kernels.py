@@ -19,6 +19,7 @@ import numpy as np
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
 from fastopt._validation import check_params
+from fastopt.sparse import SparseGrad
 from fastopt.optim import adaptive, proximal, sgd as _sgd
 
 __all__ = ["sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamax", "nadam",
@@ -32,8 +33,10 @@ def _hyper(cls, **values):
 
 
 def _step_number(step):
-    if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) or step < 1:
-        raise ValueError(f"step must be an int >= 1 (the number of this update), got {step!r}")
+    if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) \
+            or not 1 <= step <= 2**63 - 1:
+        raise ValueError("step must be an int in [1, 2**63 - 1] (the number of this "
+                         f"update), got {step!r}")
     return int(step)
 
 
@@ -52,14 +55,27 @@ def _run(kernel, param, grad, states, step, n_threads, aux=1.0, **cfg):
                              f"got {arr.dtype}{list(arr.shape)}")
         if not arr.flags.c_contiguous or not arr.flags.writeable:
             raise ValueError(f"{name} must be C-contiguous and writeable (updated in place)")
-        if np.shares_memory(arr, param):
-            raise ValueError(f"{name} shares memory with param")
         slots.append(arr)
+    _check_distinct([("param", param)] + [(n, a) for n, a in states if a is not None],
+                    grad)
     table = _kernels.ParamTable([param], [slots], True)
     steps = np.array([_step_number(step) - 1], dtype=np.int64)
     auxv = np.array([aux], dtype=np.float64)
     kernel(table, [grad], steps, auxv, n_threads=effective_n_threads(n_threads), **cfg)
     return auxv[0]
+
+
+def _check_distinct(written, grad):
+    """Refuse arrays that share memory when one of them is written: the
+    result would depend on the order of the writes (and on n_threads)."""
+    read = [("grad", grad)] if isinstance(grad, np.ndarray) else []
+    if isinstance(grad, SparseGrad):
+        read = [("grad.indices", grad.indices), ("grad.values", grad.values)]
+    for k, (na, a) in enumerate(written):
+        for nb, b in written[k + 1:] + read:
+            if isinstance(b, np.ndarray) and np.shares_memory(a, b):
+                raise ValueError(f"{na} and {nb} share memory; {na} is updated in "
+                                 "place, so each must be a separate array")
 
 
 def sgd(param, grad, momentum_buffer=None, *, step, lr, momentum=0.0,

@@ -1,7 +1,7 @@
 """Sparse gradients: updates that touch only the rows a gradient names."""
 import numpy as np
 
-_INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+from fastopt._validation import check_sparse_arrays
 
 
 class SparseGrad:
@@ -19,34 +19,36 @@ class SparseGrad:
     exactly the dense step.  Rows not named are untouched (lazy), their state
     included.  Every index is checked before anything is written: a negative
     or out-of-range index raises IndexError naming its offset and value.
-    Neither array is copied or modified.
+    Neither array is copied or modified.  A SparseGrad is immutable, and a
+    step checks its arrays again when it uses them.
     """
 
-    __slots__ = ("indices", "values")
+    __slots__ = ("_indices", "_values")
 
     def __init__(self, indices, values):
-        if not isinstance(indices, np.ndarray):
-            raise TypeError("indices must be a 1-D int32 or int64 numpy array, "
-                            f"got {type(indices).__name__}")
-        if indices.dtype not in _INDEX_DTYPES:
-            # numpy's own answer to indexing with floats is an IndexError
-            raise IndexError(f"indices must have dtype int32 or int64, got {indices.dtype}"
-                             " (convert with indices.astype(np.int64))")
-        if indices.ndim != 1:
-            raise ValueError(f"indices must be 1-D, got shape {indices.shape}")
-        if not indices.flags.c_contiguous:
-            raise ValueError("indices must be C-contiguous")
-        if not isinstance(values, np.ndarray):
-            raise TypeError(f"values must be a numpy array, got {type(values).__name__}")
-        if values.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f"values must have dtype float32 or float64, got {values.dtype}")
-        if values.ndim < 1 or values.shape[0] != indices.shape[0]:
-            raise ValueError(f"values must have one row per index: shape "
-                             f"({indices.shape[0]}, ...), got {values.shape}")
-        if not values.flags.c_contiguous:
-            raise ValueError("values must be C-contiguous")
-        self.indices = indices
-        self.values = values
+        check_sparse_arrays(indices, values)
+        object.__setattr__(self, "_indices", indices)
+        object.__setattr__(self, "_values", values)
+
+    # Immutable: a step checks these arrays again anyway (they can be
+    # reshaped in place), but an attribute swapped after construction is
+    # the first mistake to refuse.
+    @property
+    def indices(self):
+        return self._indices
+
+    @property
+    def values(self):
+        return self._values
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"SparseGrad is immutable; make a new one to change {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"SparseGrad is immutable; {name!r} cannot be deleted")
+
+    def __reduce__(self):
+        return (SparseGrad, (self._indices, self._values))
 
     def to_dense(self, shape):
         """The equivalent dense gradient (duplicates summed)."""

@@ -43,6 +43,7 @@ keeps sharing memory with the kernels and training continues bit for bit.
 """
 import functools
 import inspect
+import threading
 from collections import defaultdict
 
 import numpy as np
@@ -206,6 +207,7 @@ class FastoptOptimizer(torch.optim.Optimizer):
                     for name, p in sig.parameters.items()}
         self._n_threads = check_n_threads(n_threads)
         self._bindings = []
+        self._lock = threading.RLock()
         super().__init__(params, defaults)
         self._bound_state = self.state
 
@@ -239,14 +241,6 @@ class FastoptOptimizer(torch.optim.Optimizer):
         except (TypeError, ValueError) as e:
             raise type(e)(f"{where}: {e}") from None
         return _Binding(engine, [p.data_ptr() for p in params])
-
-    def add_param_group(self, param_group):
-        super().add_param_group(param_group)
-        try:
-            self._bindings.append(self._bind_group(len(self.param_groups) - 1))
-        except BaseException:
-            self.param_groups.pop()
-            raise
 
     def _adopt(self, loaded):
         """Bind fresh engines to self.param_groups, copy the state in
@@ -299,13 +293,15 @@ class FastoptOptimizer(torch.optim.Optimizer):
 
     # -- stepping ----------------------------------------------------------
     def _push(self, gi, group, engine):
-        """Set the engine's hyperparameters from the group (validated)."""
+        """Set the engine's hyperparameters from the group (validated, all
+        together: a bad value changes none)."""
+        settable = {}
         for key in _hyper_signature(self._rule).parameters:
             value = _plain(group[key])
             desc = getattr(type(engine), key)
             try:
-                if not (isinstance(desc, Hyper) and desc.structural):
-                    setattr(engine, key, value)
+                if not (isinstance(desc, Hyper) and desc.structural):  # betas too
+                    settable[key] = value
                     continue
                 value, current = desc.check(value), getattr(engine, key)
                 if value == current or key in _INIT_ONLY:
@@ -321,6 +317,10 @@ class FastoptOptimizer(torch.optim.Optimizer):
                                  "optimizer to change it")
             except (TypeError, ValueError) as e:
                 raise type(e)(f"param_groups[{gi}]: {e}") from None
+        try:
+            engine._set_hypers(**settable)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"param_groups[{gi}]: {e}") from None
 
     def _grads(self, gi, group, b):
         """(grads for the engine, params that have one)."""
@@ -350,6 +350,11 @@ class FastoptOptimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        with self._lock:   # one step at a time (see the module's notes)
+            self._step()
+        return loss
+
+    def _step(self):
         if len(self._bindings) != len(self.param_groups):
             raise RuntimeError("param_groups changed without add_param_group")
         if self.state is not self._bound_state:
@@ -365,19 +370,28 @@ class FastoptOptimizer(torch.optim.Optimizer):
             _bump_versions(touched)   # written through numpy, unseen by autograd
             if b.unpublished:
                 self._publish(group, b)
-        return loss
 
     # -- checkpoints and copies ---------------------------------------------
     def load_state_dict(self, state_dict):
         """torch's load_state_dict, then the engines rebuilt from the loaded
         param_groups and the loaded state copied into their arrays; on error
         the optimizer is left as it was."""
-        saved = (self.param_groups, self.state, self._bindings, self._bound_state)
-        try:
-            super().load_state_dict(state_dict)   # ends in __setstate__
-        except BaseException:
-            self.param_groups, self.state, self._bindings, self._bound_state = saved
-            raise
+        with self._lock:
+            saved = (self.param_groups, self.state, self._bindings, self._bound_state)
+            try:
+                super().load_state_dict(state_dict)   # ends in __setstate__
+            except BaseException:
+                self.param_groups, self.state, self._bindings, self._bound_state = saved
+                raise
+
+    def add_param_group(self, param_group):
+        with self._lock:
+            super().add_param_group(param_group)
+            try:
+                self._bindings.append(self._bind_group(len(self.param_groups) - 1))
+            except BaseException:
+                self.param_groups.pop()
+                raise
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -387,6 +401,7 @@ class FastoptOptimizer(torch.optim.Optimizer):
     def __setstate__(self, state):
         super().__setstate__(state)
         self.__dict__.setdefault("_n_threads", None)
+        self.__dict__.setdefault("_lock", threading.RLock())
         self._adopt(self.state)
 
 

@@ -357,8 +357,13 @@ def test_functional_kernel_argument_errors():
 def test_effective_n_threads(monkeypatch):
     assert fastopt.effective_n_threads(1) == 1
     if fastopt.openmp_enabled():
-        assert fastopt.effective_n_threads(3) == 3
+        from fastopt._threads import available_cpus
+        assert fastopt.effective_n_threads(3) == min(3, available_cpus())
+        # a request beyond the cores is capped (20000 threads exhausted the process)
+        assert fastopt.effective_n_threads(100000) == available_cpus()
+        assert fastopt.effective_n_threads(2**62) == available_cpus()
         monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        assert fastopt.effective_n_threads(2) == min(2, available_cpus())
         assert fastopt.effective_n_threads(None) == 1
         monkeypatch.delenv("OMP_NUM_THREADS")
         assert fastopt.effective_n_threads(None) >= 1

@@ -143,11 +143,21 @@ class _Betas:
 
     @betas.setter
     def betas(self, value):
+        if self._built:
+            self._set_hypers(betas=value)   # both or neither
+        else:
+            self.__dict__.update(
+                {k: getattr(type(self), k).check(v)
+                 for k, v in self._expand_hyper("betas", value).items()})
+
+    def _expand_hyper(self, name, value):
+        if name != "betas":
+            return {name: value}
         try:
             beta1, beta2 = value
         except (TypeError, ValueError):
             raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}") from None
-        self.beta1, self.beta2 = beta1, beta2
+        return {"beta1": beta1, "beta2": beta2}
 
 
 class Adam(_Betas, Optimizer):

@@ -6,6 +6,9 @@ and says which kernel of fastopt._kernels runs it with which arguments
 (`_kernel`, `_kernel_args`).  Everything else -- validation, the one-pass
 multi-array step, state_dict round trips -- lives here once.
 """
+import numbers
+import threading
+
 import numpy as np
 
 from fastopt import _kernels
@@ -25,7 +28,12 @@ class Optimizer:
     _aux_name = None      # name of a per-parameter scalar state (NAdam)
     _aux_init = 1.0
 
+    _built = False
+    _MAX_STEP = 2**63 - 2   # a step count that can still advance in int64
+
     def __init__(self, params, n_threads=None):
+        self._check_hypers(self.hyperparameters())
+        self._lock = threading.Lock()
         self._single, self._params = check_params(params)
         self.n_threads = n_threads
         self.t = 0
@@ -37,6 +45,7 @@ class Optimizer:
             {name: self._init_state(name, p) for name in slots if name}
             for p in self._params]
         self._bind()
+        self._built = True
 
     def _bind(self):
         """(Re)build the C table of params and state slots."""
@@ -44,7 +53,7 @@ class Optimizer:
         self._table = _kernels.ParamTable(
             self._params,
             [[st[name] if name else None for name in slots] for st in self._state],
-            self._single)
+            self._single, slots)
 
     def _rebind_param(self, i, array):
         """Bind param i to `array` (same shape and dtype, e.g. the same
@@ -56,8 +65,9 @@ class Optimizer:
         params = list(self._params)
         params[i] = array
         check_params(params)
-        self._params = params
-        self._bind()
+        with self._lock:
+            self._params = params
+            self._bind()
 
     # -- what a subclass provides -------------------------------------------
     def _slots(self):
@@ -69,6 +79,33 @@ class Optimizer:
 
     def _kernel_args(self):
         raise NotImplementedError
+
+    def _check_hypers(self, hyper):
+        """Raise ValueError if the hyperparameters in dict `hyper` do not go
+        together (each one alone has passed its own check)."""
+
+    def _expand_hyper(self, name, value):
+        """{hyperparameter: value} that assigning `value` to `name` sets
+        (a pair like Adam's betas sets two)."""
+        return {name: value}
+
+    def _set_hypers(self, **values):
+        """Assign several hyperparameters at once: all are checked, alone and
+        together, before any changes (so `opt.betas = (0.5, 1.5)` changes
+        neither beta)."""
+        cls = type(self)
+        checked = {}
+        for name, value in [kv for key, v in values.items()
+                            for kv in self._expand_hyper(key, v).items()]:
+            desc = getattr(cls, name)
+            if desc.structural:
+                raise AttributeError(
+                    f"{name} decides which state the optimizer keeps and is fixed "
+                    "after construction; create a new optimizer instead")
+            checked[name] = desc.check(value)
+        self._check_hypers({**self.hyperparameters(), **checked})
+        with self._lock:   # a step in another thread sees all or none
+            self.__dict__.update(checked)
 
     # -- public API ----------------------------------------------------------
     @property
@@ -90,9 +127,12 @@ class Optimizer:
         anything is written: on error, params and state are unchanged."""
         if self._single:
             grads = [grads]
-        type(self)._kernel(self._table, grads, self._steps, self._aux,
-                           n_threads=self._n_threads_eff, **self._kernel_args())
-        self.t += 1
+        # One step at a time: the table's spans and scratch arrays, the step
+        # counts and the state are shared by every caller of this optimizer.
+        with self._lock:
+            type(self)._kernel(self._table, grads, self._steps, self._aux,
+                               n_threads=self._n_threads_eff, **self._kernel_args())
+            self.t += 1
 
     @property
     def state(self):
@@ -134,59 +174,99 @@ class Optimizer:
         """Restore a checkpoint made by `state_dict` of the same optimizer
         class over params of the same shapes and dtypes.  Checked in full
         before anything is changed; arrays are copied into the bound state."""
+        hyper, arrays, steps, aux, t = self._check_state_dict(state_dict)
+        with self._lock:
+            self.__dict__.update(hyper)
+            for mine, theirs in zip(self._state, arrays):
+                for name, arr in mine.items():
+                    np.copyto(arr, theirs[name])
+            self._steps[:] = steps
+            if self._aux_name:
+                self._aux[:] = aux
+            self.t = t
+
+    def _check_state_dict(self, state_dict):
+        """Everything load_state_dict applies, checked: (settable
+        hyperparameters, per-param dicts of arrays, steps, aux, t)."""
         if not isinstance(state_dict, dict):
             raise TypeError("state_dict must be a dict made by state_dict()")
         missing = {"optimizer", "t", "hyperparameters", "state"} - set(state_dict)
         if missing:
             raise ValueError(f"state_dict lacks {sorted(missing)}")
         if state_dict["optimizer"] != type(self).__name__:
-            raise ValueError(f"state_dict is of a {state_dict['optimizer']}, "
+            raise ValueError(f"state_dict is of a {state_dict['optimizer']!r}, "
                              f"not a {type(self).__name__}")
-        hyper = dict(state_dict["hyperparameters"])
+        hyper = state_dict["hyperparameters"]
+        if not isinstance(hyper, dict):
+            raise TypeError("state_dict['hyperparameters'] must be a dict, got "
+                            f"{type(hyper).__name__}")
         names = self._hyper_names()
         if set(hyper) != set(names):
-            raise ValueError(f"state_dict hyperparameters {sorted(hyper)} differ "
-                             f"from {sorted(names)}")
+            raise ValueError(f"state_dict hyperparameters {sorted(map(str, hyper))} "
+                             f"differ from {sorted(names)}")
+        checked = {}
         for name in names:
             desc = getattr(type(self), name)
-            value = desc.check(hyper[name])
+            try:
+                value = desc.check(hyper[name])
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"state_dict['hyperparameters']: {e}") from None
             if desc.structural and value != getattr(self, name):
                 raise ValueError(f"state_dict was saved with {name}={value!r}; "
                                  f"this optimizer has {name}={getattr(self, name)!r}")
-            hyper[name] = value
+            checked[name] = value
+        self._check_hypers(checked)
         states = state_dict["state"]
+        if not isinstance(states, (list, tuple)):
+            raise TypeError("state_dict['state'] must be a list of dicts, got "
+                            f"{type(states).__name__}")
         if len(states) != len(self._state):
             raise ValueError(f"state_dict has state for {len(states)} params; "
                              f"this optimizer has {len(self._state)}")
+        arrays, steps, aux = [], [], []
         for i, (mine, theirs) in enumerate(zip(self._state, states)):
+            where = f"state_dict['state'][{i}]"
+            if not isinstance(theirs, dict):
+                raise TypeError(f"{where} must be a dict, got {type(theirs).__name__}")
             expected = set(mine) | {"step"} | ({self._aux_name} if self._aux_name else set())
             if set(theirs) != expected:
-                raise ValueError(f"state[{i}] has keys {sorted(theirs)}; "
+                raise ValueError(f"{where} has keys {sorted(map(str, theirs))}; "
                                  f"expected {sorted(expected)}")
+            got = {}
             for name, arr in mine.items():
-                src = np.asarray(theirs[name])
-                if src.shape != arr.shape or src.dtype != arr.dtype:
-                    raise ValueError(
-                        f"state[{i}][{name!r}] is {src.dtype}{list(src.shape)}; "
-                        f"expected {arr.dtype}{list(arr.shape)}")
-            step = theirs["step"]
-            if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-                raise ValueError(f"state[{i}]['step'] must be an int >= 0, got {step!r}")
-        t = state_dict["t"]
-        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-            raise ValueError(f"state_dict['t'] must be an int >= 0, got {t!r}")
-        # all checked: apply
-        for name in names:
-            if not getattr(type(self), name).structural:
-                self.__dict__[name] = hyper[name]
-        for i, (mine, theirs) in enumerate(zip(self._state, states)):
-            for name, arr in mine.items():
-                np.copyto(arr, theirs[name])
-            self._steps[i] = theirs["step"]
+                src = theirs[name]
+                if not isinstance(src, np.ndarray) or src.shape != arr.shape \
+                        or src.dtype != arr.dtype:
+                    what = (f"{src.dtype}{list(src.shape)}" if isinstance(src, np.ndarray)
+                            else type(src).__name__)
+                    raise ValueError(f"{where}[{name!r}] is {what}; expected a numpy "
+                                     f"array {arr.dtype}{list(arr.shape)}")
+                got[name] = src
+            arrays.append(got)
+            steps.append(_check_count(f"{where}['step']", theirs["step"], self._MAX_STEP))
             if self._aux_name:
-                self._aux[i] = float(theirs[self._aux_name])
-        self.t = int(t)
+                value = theirs[self._aux_name]
+                if isinstance(value, np.ndarray) and value.ndim == 0:
+                    value = value[()]
+                if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+                        or not np.isfinite(value):
+                    raise ValueError(f"{where}[{self._aux_name!r}] must be a finite real "
+                                     f"number, got {value!r}")
+                aux.append(float(value))
+        t = _check_count("state_dict['t']", state_dict["t"], 2**63 - 1)
+        return ({k: v for k, v in checked.items()
+                 if not getattr(type(self), k).structural}, arrays, steps, aux, t)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args})"
+
+
+def _check_count(name, value, high):
+    """A step count: an int in [0, high] (int64 arithmetic must advance it)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or not 0 <= value <= high:
+        raise ValueError(f"{name} must be an int in [0, {high}], got {value!r}")
+    return int(value)

@@ -32,9 +32,11 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.weight_decay = weight_decay
         self.maximize = maximize
-        if nesterov and (self.momentum == 0 or self.dampening != 0):
-            raise ValueError("nesterov requires momentum > 0 and dampening = 0")
         super().__init__(params, n_threads)
+
+    def _check_hypers(self, hyper):
+        if hyper["nesterov"] and (hyper["momentum"] == 0 or hyper["dampening"] != 0):
+            raise ValueError("nesterov requires momentum > 0 and dampening = 0")
 
     def _slots(self):
         return ("momentum_buffer",) if self.momentum > 0 else ()
