@@ -4,6 +4,22 @@ Every first-order update rule of deep-learning optimization, reproducing
 torch.optim (and TensorFlow where named) to round-off, float32 and float64,
 many arrays per step in one pass.  See README.md.
 """
+try:
+    from fastopt import _kernels  # noqa: F401  (the compiled core)
+except ImportError as _e:  # pragma: no cover - exercised in a subprocess test
+    import os as _os
+    raise ImportError(
+        f"fastopt's compiled core (fastopt._kernels) cannot be imported from "
+        f"{_os.path.dirname(__file__)}: {_e}\n"
+        "If that folder is a source checkout, Python is importing the uncompiled "
+        "source tree instead of the installed package. Either\n"
+        "  - run from outside the checkout (pytest does: `pip install \".[test]\" && "
+        "pytest`), or\n"
+        "  - build in place for development: `pip install -e .` or "
+        "`python setup.py build_ext --inplace`.\n"
+        "If fastopt was installed from a wheel or sdist, the installation is broken: "
+        "reinstall it with `pip install --force-reinstall --no-cache-dir fastopt`."
+    ) from None
 from fastopt._threads import effective_n_threads, openmp_enabled
 from fastopt.early_stopping import EarlyStopping
 from fastopt.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW,

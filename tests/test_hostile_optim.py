@@ -3,6 +3,7 @@
 argument its message must name, and checks that nothing changed.  Cases that
 crashed the interpreter before their fix run in a child process, so that a
 regression fails one test instead of killing the run."""
+import os
 import threading
 
 import numpy as np
@@ -579,3 +580,41 @@ def test_fuzz_state_dict(data):
         for k, v in theirs.items():
             np.testing.assert_array_equal(mine[k], v)
     opt.step([np.ones((4, 3)), np.ones(5)])   # and it can still step
+
+
+# ---------------------------------------------------------------------------
+# 12. The source tree: a clear message instead of "circular import", and
+# `python -m pytest` in a checkout tests the installed package
+
+def _source_checkout(tmp_path):
+    """A copy of the checkout's package and tests, without the compiled core."""
+    import os
+    import shutil
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shutil.copytree(os.path.join(root, "fastopt"), tmp_path / "fastopt",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", "*.c"))
+    (tmp_path / "tests").mkdir()
+    shutil.copy(os.path.join(root, "tests", "conftest.py"), tmp_path / "tests")
+    return tmp_path
+
+
+def test_importing_the_unbuilt_source_tree_says_what_to_do(tmp_path):
+    src = _source_checkout(tmp_path)
+    res = run_python("import fastopt", cwd=str(src), env={"PYTHONPATH": ""})
+    assert res.returncode == 1, describe(res)
+    last = res.stderr.strip()
+    assert "circular import" not in last.splitlines()[-1]
+    assert "fastopt's compiled core (fastopt._kernels) cannot be imported from" in last
+    assert "pip install -e ." in last and "build_ext --inplace" in last
+
+
+def test_python_m_pytest_in_a_checkout_tests_the_installed_package(tmp_path):
+    src = _source_checkout(tmp_path)
+    (src / "tests" / "test_where.py").write_text(
+        "import os, fastopt\n"
+        "def test_where():\n"
+        f"    assert not fastopt.__file__.startswith({str(src)!r}), fastopt.__file__\n"
+        "    assert fastopt.openmp_enabled() in (True, False)\n")
+    res = run_python("import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'tests']))",
+                     cwd=str(src), env={"PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+    assert res.returncode == 0 and "1 passed" in res.stdout, describe(res)
