@@ -326,6 +326,20 @@ def test_bad_assignment_changes_nothing(case):
     assert opt.hyperparameters() == before, watched
 
 
+@pytest.mark.parametrize("value,exc", [("x", ValueError), (-1, ValueError), (1.5, ValueError),
+                                       (2**64, ValueError), (None, ValueError)])
+def test_step_counter_assignment_is_checked(value, exc):
+    """A bad opt.t used to fail only after the kernel had written the params."""
+    opt = fastopt.SGD(np.zeros(3), lr=0.1)
+    with pytest.raises(exc, match=r"t must be an int in \[0, "):
+        opt.t = value
+    opt.step(np.ones(3))
+    assert opt.t == 1
+    opt.t = 10
+    opt.step(np.ones(3))
+    assert opt.t == 11
+
+
 def test_constructor_refuses_the_same_combination():
     with pytest.raises(ValueError, match="nesterov requires"):
         fastopt.SGD(np.zeros(3), lr=0.1, momentum=0.9, dampening=0.5, nesterov=True)

@@ -36,7 +36,7 @@ class Optimizer:
         self._lock = threading.Lock()
         self._single, self._params = check_params(params)
         self.n_threads = n_threads
-        self.t = 0
+        self._t = 0
         n = len(self._params)
         self._steps = np.zeros(n, dtype=np.int64)
         self._aux = np.full(n, self._aux_init, dtype=np.float64)
@@ -113,6 +113,17 @@ class Optimizer:
         return self._params[0] if self._single else list(self._params)
 
     @property
+    def t(self):
+        """The number of step() calls taken (settable to an int >= 0)."""
+        return self._t
+
+    @t.setter
+    def t(self, value):
+        value = _check_count("t", value, 2**63 - 1)
+        with self._lock:
+            self._t = value
+
+    @property
     def n_threads(self):
         return self._n_threads
 
@@ -132,7 +143,7 @@ class Optimizer:
         with self._lock:
             type(self)._kernel(self._table, grads, self._steps, self._aux,
                                n_threads=self._n_threads_eff, **self._kernel_args())
-            self.t += 1
+            self._t += 1
 
     @property
     def state(self):
@@ -162,13 +173,14 @@ class Optimizer:
 
     def state_dict(self):
         """A checkpoint of plain numpy arrays and Python scalars (copies)."""
-        return {
-            "optimizer": type(self).__name__,
-            "t": int(self.t),
-            "hyperparameters": self.hyperparameters(),
-            "state": [{k: (v.copy() if isinstance(v, np.ndarray) else v)
-                       for k, v in st.items()} for st in self.state],
-        }
+        with self._lock:   # not torn by a step in another thread
+            return {
+                "optimizer": type(self).__name__,
+                "t": int(self._t),
+                "hyperparameters": self.hyperparameters(),
+                "state": [{k: (v.copy() if isinstance(v, np.ndarray) else v)
+                           for k, v in st.items()} for st in self.state],
+            }
 
     def load_state_dict(self, state_dict):
         """Restore a checkpoint made by `state_dict` of the same optimizer
@@ -183,7 +195,7 @@ class Optimizer:
             self._steps[:] = steps
             if self._aux_name:
                 self._aux[:] = aux
-            self.t = t
+            self._t = t
 
     def _check_state_dict(self, state_dict):
         """Everything load_state_dict applies, checked: (settable
