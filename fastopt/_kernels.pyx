@@ -400,9 +400,10 @@ cdef class ParamTable:
         cdef bint ok
         cdef Py_buffer view
         self.held = []
-        if not isinstance(grads, (list, tuple)) or len(grads) != n:
+        if isinstance(grads, (list, tuple)):
+            grads = tuple(grads)   # a snapshot: the caller's list may change
+        if not isinstance(grads, tuple) or len(grads) != n:
             _validation.explain_grads(grads, self.params, self.single)
-        grads = tuple(grads)   # a snapshot: the caller's list may change
         if steps.shape[0] != n or aux.shape[0] != n:
             raise ValueError("steps and aux must have one entry per parameter")
         for i in range(n):

@@ -382,6 +382,19 @@ def test_grad_aliasing_written_memory_is_refused(case):
     assert_unchanged(opt, snap)
 
 
+class _LyingList(list):
+    def __len__(self):
+        return 2     # but it iterates over 1 entry
+
+
+def test_grads_container_that_lies_about_its_length():
+    opt, params = _two()
+    snap = snapshot(opt)
+    with pytest.raises(ValueError, match="grads has 1 entries; expected 2"):
+        opt.step(_LyingList([np.ones((4, 3))]))
+    assert_unchanged(opt, snap)
+
+
 def test_grads_may_share_memory_with_each_other():
     """Two gradients reading the same memory is fine: nothing writes it."""
     params = [np.zeros(6), np.zeros(6)]
