@@ -28,8 +28,8 @@ import numpy as np
 from fastopt import prox as _prox
 from fastopt.minimize._common import (CALLBACK, MAXITER, NAN, PR_LOSS, SUCCESS,
                                       Objective, callback_says_stop, check_option,
-                                      check_x0, make_result, warn_unknown_options,
-                                      wrap_callback)
+                                      check_real_array, check_scalar_value, check_x0,
+                                      make_result, warn_unknown_options, wrap_callback)
 
 __all__ = ["minimize_proximal_gradient", "make_prox"]
 
@@ -173,12 +173,15 @@ def make_prox(prox, n, *, phi=None, **params):
             raise TypeError(f"option phi must be a callable phi(x) -> float, got {phi!r}")
 
         def call(v, s):
-            out = np.asarray(prox(np.copy(v), s), dtype=np.float64)
+            out = check_real_array(prox(np.copy(v), s), "prox",
+                                   f"an array of shape ({n},) of real numbers")
             if out.shape != (n,):
                 raise ValueError(f"prox must return an array of shape ({n},), got "
                                  f"shape {out.shape}")
-            return out
-        phif = (lambda x: float(phi(np.copy(x)))) if phi is not None else (lambda x: 0.0)
+            # a copy: the iterates must not share a buffer the prox reuses
+            return np.array(out, dtype=np.float64)
+        phif = ((lambda x: check_scalar_value(phi(np.copy(x)), "phi"))
+                if phi is not None else (lambda x: 0.0))
         return call, phif
     if isinstance(prox, dict):
         spec = dict(prox)
