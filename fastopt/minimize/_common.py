@@ -21,6 +21,7 @@
   StopIteration stops the method with status 99, as scipy does.
 """
 import inspect
+import math
 import numbers
 import os
 import reprlib
@@ -140,12 +141,13 @@ def warn_unknown_options(unknown_options, stacklevel=4):
 
 
 def check_option(name, value, low=None, high=None, *, integer=False,
-                 closed=(True, True)):
-    """Validate one numeric option; returns it as float (or int)."""
+                 closed=(True, True), finite=False):
+    """Validate one numeric option; returns it as float (or int).  finite:
+    refuse +-inf too (penalty weights, steps)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"option {name} must be a real number, got {value!r}")
     if integer:
-        if value != int(value):
+        if not (math.isfinite(value) and value == int(value)):
             raise ValueError(f"option {name} must be an integer, got {value!r}")
         value = int(value)
     else:
@@ -161,6 +163,8 @@ def check_option(name, value, low=None, high=None, *, integer=False,
         left = "[" if closed[0] and low is not None else "("
         right = "]" if closed[1] and high is not None else ")"
         raise ValueError(f"option {name} must lie in {left}{lo}, {hi}{right}, got {value!r}")
+    if finite and not math.isfinite(value):
+        raise ValueError(f"option {name} must be finite, got {value!r}")
     return value
 
 

@@ -79,9 +79,7 @@ def minimize_proximal_gradient(fun, x0, args=(), jac=None, callback=None, *,
         raise TypeError(f"option backtracking must be a bool, got {backtracking!r}")
     if not isinstance(restart, (bool, np.bool_)):
         raise TypeError(f"option restart must be a bool, got {restart!r}")
-    lam_step = check_option("step", step, 0.0, closed=(False, True))
-    if not math.isfinite(lam_step):
-        raise ValueError(f"option step must be finite, got {step!r}")
+    lam_step = check_option("step", step, 0.0, closed=(False, True), finite=True)
     eta = check_option("eta", eta, 0.0, 1.0, closed=(False, False))
     gtol = check_option("gtol", gtol, 0.0)
     xrtol = check_option("xrtol", xrtol, 0.0)
@@ -212,16 +210,17 @@ def make_prox(prox, n, *, phi=None, **params):
     if missing:
         raise ValueError(f"prox {name!r} needs {missing}")
     if name == "l1":
-        lam = _nonneg("lam", given["lam"])
+        lam = check_option("lam", given["lam"], 0.0, finite=True)
         return ((lambda v, s: _prox.soft_threshold(v, lam * s)),
                 (lambda x: lam * float(np.abs(x).sum())))
     if name == "elastic_net":
-        a, b = _nonneg("l1", given["l1"]), _nonneg("l2", given["l2"])
+        a = check_option("l1", given["l1"], 0.0, finite=True)
+        b = check_option("l2", given["l2"], 0.0, finite=True)
         # the prox of step*(a|z|_1 + b/2|z|^2): soft(v, step a) / (1 + step b)
         return ((lambda v, s: _prox.prox_elastic_net(v, a * s, b * s)),
                 (lambda x: a * float(np.abs(x).sum()) + 0.5 * b * float(x @ x)))
     if name == "group_l2":
-        lam = _nonneg("lam", given["lam"])
+        lam = check_option("lam", given["lam"], 0.0, finite=True)
         labels = _labels(given["groups"], n)
         return ((lambda v, s: _prox.prox_group_l2(v, lam * s, groups=labels)),
                 (lambda x: lam * float(np.sqrt(np.bincount(labels, weights=x * x)).sum())))
@@ -232,13 +231,6 @@ def make_prox(prox, n, *, phi=None, **params):
             raise ValueError("prox 'box' needs lo <= hi everywhere")
         return (lambda v, s: _prox.project_box(v, lo, hi)), (lambda x: 0.0)
     return (lambda v, s: _prox.project_nonneg(v)), (lambda x: 0.0)
-
-
-def _nonneg(name, value):
-    value = check_option(name, value, 0.0)
-    if not math.isfinite(value):
-        raise ValueError(f"option {name} must be finite, got {value!r}")
-    return value
 
 
 def _labels(groups, n):
