@@ -30,6 +30,7 @@ from fastopt.clip import clip_by_global_norm, clip_by_norm, clip_by_value, globa
 from fastopt.minimize import line_search, minimize
 from fastopt.minimize.coordinate_descent import minimize_coordinate_descent as cd
 from fastopt.noise import GradientNoise
+from fastopt.problems import PROBLEMS
 from subproc import describe, run_python
 
 METHODS = ["bfgs", "lbfgs", "cg", "steepest", "newton", "proximal_gradient"]
@@ -460,6 +461,33 @@ def test_cd_far_out_of_range_index_does_not_crash():
         assert f"X.indices[1] = {bad} is out of range for 5 rows" in res.stdout, describe(res)
 
 
+
+def test_sparse_a_and_hess_are_checked_before_densifying():
+    """scipy's toarray trusts a CSR/CSC structure: A (coordinate descent's
+    quadratic) and what hess returns are checked first."""
+    res = run_python("""
+        import numpy as np, scipy.sparse as sp
+        from fastopt.minimize import minimize
+        bad = sp.csr_matrix(np.eye(3))
+        bad.indices = np.array([0, 10**9, 2])
+        for call in (
+                lambda: minimize(None, None, method="coordinate_descent",
+                                 options=dict(A=bad, b=np.ones(3))),
+                lambda: minimize(lambda x: float(x @ x), np.ones(3), method="newton",
+                                 jac=lambda x: 2 * x, hess=lambda x: bad)):
+            try:
+                call()
+            except IndexError as e:
+                print("IndexError:", e)
+        good = minimize(lambda x: float(x @ x), np.ones(3), method="newton",
+                        jac=lambda x: 2 * x, hess=lambda x: sp.csc_matrix(2 * np.eye(3)))
+        print("ok", good.success)
+    """)
+    assert res.returncode == 0, describe(res)
+    for name in ("A", "hess"):
+        assert f"{name}.indices[1] = 1000000000 is out of range for 3 columns" in res.stdout
+    assert "ok True" in res.stdout, describe(res)
+
 def _unsorted_with_duplicates(fmt):
     # column (CSC) / row (CSR) 0 holds rows 3, 1, 3 (3 twice), 1 nothing, 2 rows 0, 4
     data = np.array([1.0, -2.0, 3.0, 4.0, 0.5])
@@ -816,3 +844,20 @@ def test_prox_group_l2_sparse_labels():
     np.testing.assert_array_equal(P.prox_group_l2(x, 0.3, groups=sparse_labels), dense)
     huge = np.array([5, 2**64 - 1, 5, 2**63, 2**64 - 1, 2**63], dtype=np.uint64)
     np.testing.assert_array_equal(P.prox_group_l2(x, 0.3, groups=huge), dense)
+
+
+@pytest.mark.parametrize("problem", [P() for P in PROBLEMS],
+                         ids=lambda p: p.key)
+def test_problem_grad_out(problem):
+    x = np.array([0.3, -0.7])
+    g = problem.grad(x)
+    y = x.copy()
+    assert problem.grad(y, out=y) is y          # in place: allowed
+    np.testing.assert_array_equal(y, g)
+    buf = np.array([0.3, -0.7, 0.0])
+    before = _snapshot(buf)
+    with pytest.raises(ValueError, match="out overlaps x partially"):
+        problem.grad(buf[:2], out=buf[1:])
+    with pytest.raises(ValueError, match=r"out must have shape \(2,\)"):
+        problem.grad(x, out=buf)
+    assert_unchanged(before, buf)

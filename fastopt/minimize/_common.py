@@ -28,6 +28,7 @@ import reprlib
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 EPSILON = float(np.sqrt(np.finfo(float).eps))  # scipy's finite-difference step
@@ -93,6 +94,18 @@ def check_real_array(value, name, expected):
     if arr is None:
         raise TypeError(f"{name} must return {expected}, got {_what(value)}")
     return arr
+
+
+def sparse_to_dense(M, name):
+    """A scipy.sparse matrix as a dense array.  A CSR/CSC structure is
+    checked first (scipy's toarray trusts it and writes out of bounds on a
+    bad index); other formats are scipy's to convert."""
+    from fastopt._validation import check_compressed
+
+    if M.format in ("csr", "csc"):
+        indptr, indices, data = check_compressed(M, name)
+        M = type(M)((data, indices, indptr), shape=M.shape)
+    return M.toarray()
 
 
 def check_scalar_value(value, name="fun"):
@@ -295,8 +308,8 @@ class Objective:
                              "(n, n) Hessian)")
         self.nhev += 1
         H = self._hess(np.copy(x), *self.args)
-        if hasattr(H, "toarray"):
-            H = H.toarray()
+        if sp.issparse(H):
+            H = sparse_to_dense(H, "hess")
         H = check_real_array(H, "hess", f"an ({self.n}, {self.n}) array of real numbers")
         if H.shape != (self.n, self.n):
             raise ValueError(f"hess must return an array of shape ({self.n}, {self.n}), "

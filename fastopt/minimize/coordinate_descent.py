@@ -39,7 +39,8 @@ from fastopt._threads import effective_n_threads
 from fastopt._validation import check_compressed
 from fastopt.minimize._common import (CALLBACK, MAXITER, SUCCESS, STATUS_MESSAGES,
                                       callback_says_stop, check_option, check_x0,
-                                      warn_unknown_options, wrap_callback)
+                                      sparse_to_dense, warn_unknown_options,
+                                      wrap_callback)
 from scipy.optimize import OptimizeResult
 
 __all__ = ["minimize_coordinate_descent"]
@@ -291,7 +292,7 @@ class _Quadratic:
         if A is None or b is None:
             raise ValueError("a quadratic needs both A and b")
         if sp.issparse(A):
-            A = A.toarray()
+            A = sparse_to_dense(A, "A")
         A = _array("A", A, 2)
         b = _array("b", b, 1)
         p = b.shape[0]
