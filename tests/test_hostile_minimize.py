@@ -301,6 +301,34 @@ def test_x0_of_any_layout_is_never_modified(method):
             np.testing.assert_array_equal(res.x, ref.x)
 
 
+BAD_X0 = [
+    (np.array([1.0, np.nan, 0.0]), ValueError, "x0 must be finite"),
+    (np.array([1.0, np.inf, 0.0]), ValueError, "x0 must be finite"),
+    (np.zeros(0), ValueError, "x0 must have at least one element"),
+    (np.zeros((3, 1)), ValueError, "x0 must be 1-D"),
+    (np.zeros(3, complex), TypeError, "x0 must be a 1-D array of real numbers"),
+    (np.array(["1", "2", "3"]), TypeError, "x0 must be a 1-D array of real numbers"),
+    (None, TypeError, "x0 must be a 1-D array of real numbers"),
+    ([1.0, [2.0]], TypeError, "x0 must be a 1-D array of real numbers"),
+]
+
+
+@pytest.mark.parametrize("method", METHODS + ["coordinate_descent"])
+@pytest.mark.parametrize("x0,exc,match", BAD_X0)
+def test_bad_x0_for_every_method(method, x0, exc, match):
+    if method == "coordinate_descent":
+        if x0 is None:
+            return            # None means zeros there
+        call = lambda: cd(None, x0, A=np.eye(3), b=np.ones(3))  # noqa: E731
+    else:
+        hess = (lambda x: np.eye(x.size)) if method == "newton" else None
+        call = lambda: minimize(_sq, x0, method=method, jac=_g, hess=hess)  # noqa: E731
+    before = _snapshot(x0)
+    with pytest.raises(exc, match=match):
+        call()
+    assert_unchanged(before, x0)
+
+
 @pytest.mark.parametrize("method", METHODS + ["coordinate_descent"])
 def test_callbacks_and_fun_that_mutate_their_argument_change_nothing(method):
     def vandal(xk):
@@ -861,3 +889,15 @@ def test_problem_grad_out(problem):
     with pytest.raises(ValueError, match=r"out must have shape \(2,\)"):
         problem.grad(x, out=buf)
     assert_unchanged(before, buf)
+
+
+def test_gradient_noise_at_a_step_beyond_float():
+    g = np.zeros(3)
+    before = _snapshot(g)
+    assert GradientNoise(0.1, gamma=0.55).sigma(10**400) == 0.0
+    assert GradientNoise(0.1, gamma=0.0).sigma(10**400) == pytest.approx(0.1 ** 0.5)
+    with pytest.raises(ValueError, match="t must be an int >= 0"):
+        GradientNoise(0.1)(g, -1)
+    with pytest.raises(TypeError, match="t must be an int"):
+        GradientNoise(0.1)(g, 1.5)
+    assert_unchanged(before, g)
