@@ -5,6 +5,8 @@
   as scipy would take it (a real scalar; a size-1 array is one), else a
   TypeError/ValueError naming the function -- never numpy's silent parsing
   of strings, None as NaN, or a complex value cast with a warning.
+* `check_real_input` / `sparse_to_dense`: array options and sparse inputs
+  (a CSR/CSC structure checked before scipy densifies it).
 * `dense_matrix`: an n x n float64 matrix, refused with a clear MemoryError
   when it cannot fit in this machine's memory.
 * `Objective`: wraps fun / jac / hess / hessp with `args`, checks what they
