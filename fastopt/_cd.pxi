@@ -1,9 +1,11 @@
 # Included at the end of _kernels.pyx: coordinate descent (csrc/coordinate_descent.c).
 #
 # fastopt/minimize/coordinate_descent.py validates and prepares everything
-# (float64, contiguous, int64 CSC indices, penalties scaled to the C problem);
-# this wrapper fills the problem struct, runs the whole descent with the GIL
-# released and returns (n_iter, gap, converged, rng_state).
+# (float64, contiguous, int64 CSC indices checked by check_compressed,
+# penalties scaled to the C problem); this wrapper checks that the sizes
+# agree (O(1): C indexes X, indptr and mu by n and p), fills the problem
+# struct, runs the whole descent with the GIL released and returns
+# (n_iter, gap, converged, rng_state).
 from libc.math cimport NAN
 from libc.stdint cimport uint64_t
 
@@ -53,7 +55,22 @@ def cd_enet(str kind, double[::1] w, const double[::1] y, *,
     cdef fo_cd_cfg cfg
     cdef fo_cd_info info
     cdef int rc
-    pb.p = w.shape[0]
+    cdef int64_t p = w.shape[0], n = y.shape[0]
+    if p == 0:
+        raise ValueError("cd_enet: w is empty")
+    if kind == "dense" and (X is None or X.shape[0] != n * p):
+        raise ValueError("cd_enet: X must hold n * p values")
+    if kind == "gram" and (X is None or X.shape[0] != p * p or n != p):
+        raise ValueError("cd_enet: Q must hold p * p values and q p")
+    if kind == "csc":
+        if indptr is None or indices is None or data is None or indptr.shape[0] != p + 1:
+            raise ValueError("cd_enet: indptr must hold p + 1 values")
+        if (indptr[0] != 0 or indptr[p] > indices.shape[0]
+                or indptr[p] > data.shape[0]):
+            raise ValueError("cd_enet: indptr does not fit indices and data")
+        if mu is not None and mu.shape[0] != p:
+            raise ValueError("cd_enet: mu must hold p values")
+    pb.p = p
     pb.X = NULL
     pb.indptr = NULL
     pb.indices = NULL

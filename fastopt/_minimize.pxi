@@ -2,7 +2,8 @@
 # csrc/quasi_newton.c (BFGS's O(n^2) update, L-BFGS's two-loop recursion).
 #
 # fastopt/minimize/bfgs.py and lbfgs.py own the arrays (float64, contiguous,
-# shapes checked once when the method starts); these wrappers take pointers,
+# shapes checked once when the method starts); these wrappers check that the
+# shapes agree (O(1): C indexes every array by n and mem), take pointers,
 # release the GIL around the C call and turn a status into an exception.
 
 
@@ -26,6 +27,8 @@ def bfgs_direction(double[::1] d, const double[:, ::1] H, const double[::1] g,
     """d = -H g."""
     cdef int64_t n = d.shape[0]
     cdef int rc
+    if H.shape[0] != n or H.shape[1] != n or g.shape[0] != n:
+        raise ValueError("bfgs_direction: H must be n x n and g of length n")
     if n == 0:
         return
     with nogil:
@@ -38,6 +41,8 @@ def bfgs_update(double[:, ::1] H, const double[::1] s, const double[::1] y,
     """H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T, in O(n^2)."""
     cdef int64_t n = s.shape[0]
     cdef int rc
+    if H.shape[0] != n or H.shape[1] != n or y.shape[0] != n or work.shape[0] < n:
+        raise ValueError("bfgs_update: H must be n x n, y and work of length n")
     if n == 0:
         return
     with nogil:
@@ -52,6 +57,10 @@ def lbfgs_direction(double[::1] d, const double[::1] g, const double[:, ::1] S,
     cdef int64_t n = d.shape[0]
     cdef int64_t mem = S.shape[0]
     cdef int rc
+    if (g.shape[0] != n or S.shape[1] != n or Y.shape[0] != mem or Y.shape[1] != n
+            or rho.shape[0] != mem or alpha.shape[0] != mem):
+        raise ValueError("lbfgs_direction: S and Y must be mem x n, g of length n, "
+                         "rho and alpha of length mem")
     if n == 0:
         return
     with nogil:

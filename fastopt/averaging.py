@@ -38,6 +38,8 @@ class _Average:
     def swapped(self):
         """Put the averages into the params (in place) for the with-block,
         then restore the params' own values, also on an exception."""
+        # a param made read-only since construction: refuse before any write
+        check_params(self._out(self._params))
         saved = [p.copy() for p in self._params]
         try:
             for p, a in zip(self._params, self._avg):

@@ -31,7 +31,11 @@ class GradientNoise:
     def sigma(self, t):
         """The standard deviation at step t: sqrt(eta / (1 + t)^gamma)."""
         t = check_int("t", t, 0)
-        return math.sqrt(self.eta / (1.0 + t) ** self.gamma)
+        try:
+            base = 1.0 + t
+        except OverflowError:  # t beyond float: the limit, not a traceback
+            base = math.inf
+        return math.sqrt(self.eta / base ** self.gamma)
 
     def __call__(self, grads, t):
         _, arrays = check_float_arrays("grads", grads, allow_none=True)

@@ -88,8 +88,22 @@ class Problem:
         return float(np.hypot(x[0] - sx, x[1] - sy))
 
     @staticmethod
-    def _out(out):
-        return np.empty(2, dtype=np.float64) if out is None else out
+    def _out(out, x):
+        """out, checked, or a new (2,) array.  The grads write the two
+        components one at a time from values read first, so out may be x
+        itself but must not overlap it otherwise."""
+        if out is None:
+            return np.empty(2, dtype=np.float64)
+        if not isinstance(out, np.ndarray) or out.dtype.kind != "f":
+            raise TypeError(f"out must be None or a float numpy array, got {out!r}")
+        if out.shape != (2,):
+            raise ValueError(f"out must have shape (2,), got {out.shape}")
+        if not out.flags.writeable:
+            raise ValueError("out is read-only; the gradient is written into it")
+        if (isinstance(x, np.ndarray) and np.shares_memory(out, x)
+                and not (out.__array_interface__ == x.__array_interface__)):
+            raise ValueError("out overlaps x partially; pass out=x or a separate array")
+        return out
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -125,7 +139,7 @@ class IllConditionedQuadratic(Problem):
         return 0.5 * (x[0] * x[0] + self.kappa * x[1] * x[1])
 
     def grad(self, x, out=None):
-        out = self._out(out)
+        out = self._out(out, x)
         out[0] = x[0]
         out[1] = self.kappa * x[1]
         return out
@@ -161,7 +175,7 @@ class Rosenbrock(Problem):
         return u * u + self.b * v * v
 
     def grad(self, x, out=None):
-        out = self._out(out)
+        out = self._out(out, x)
         x0 = x[0]
         v = x[1] - x0 * x0
         out[0] = -2.0 * (self.a - x0) - 4.0 * self.b * x0 * v
@@ -206,7 +220,7 @@ class Beale(Problem):
         return t1 * t1 + t2 * t2 + t3 * t3
 
     def grad(self, x, out=None):
-        out = self._out(out)
+        out = self._out(out, x)
         u, v = x[0], x[1]
         v2 = v * v
         t1 = 2.0 * (1.5 - u + u * v)
@@ -248,7 +262,7 @@ class Saddle(Problem):
         return x[0] * x[0] - x[1] * x[1]
 
     def grad(self, x, out=None):
-        out = self._out(out)
+        out = self._out(out, x)
         out[0] = 2.0 * x[0]
         out[1] = -2.0 * x[1]
         return out

@@ -216,13 +216,18 @@ def prox_group_l2(x, lam, groups="rows", out=None, *, n_threads=None):
     lam = _check_scalar("lam", lam)
     if groups.size and np.shares_memory(groups, out):
         raise ValueError("out shares memory with groups")
-    labels = np.ascontiguousarray(groups, dtype=np.int64).reshape(-1)
-    if labels.size:
-        lo, hi = int(labels.min()), int(groups.max())
+    hi = -1
+    if groups.size:
+        lo, hi = int(groups.min()), int(groups.max())
         if lo < 0:
             raise ValueError(f"groups must hold labels >= 0, got {lo}")
-    else:
-        hi = -1
+    labels = np.ascontiguousarray(groups, dtype=np.int64).reshape(-1)
+    if hi >= labels.size:
+        # sparse labels (up to 2**64 - 1): number the groups 0..k-1 in label
+        # order, so the scratch holds one double per group, not per label
+        # value; the same groups, summed in the same order
+        labels = np.unique(labels, return_inverse=True)[1].astype(np.int64).reshape(-1)
+        hi = int(labels.max())
     work = np.empty(hi + 1, dtype=np.float64)
     nt = effective_n_threads(n_threads)
     _kernels.prox_group_l2_labels(_flat(x), _flat(out), labels, work, lam, nt)

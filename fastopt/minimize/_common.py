@@ -1,6 +1,14 @@
 """What every method of fastopt.minimize shares (scipy.optimize's conventions).
 
 * `check_x0`: the starting point as a fresh 1-D finite float64 array.
+* `check_scalar_value` / `check_real_array`: what a user's function returned,
+  as scipy would take it (a real scalar; a size-1 array is one), else a
+  TypeError/ValueError naming the function -- never numpy's silent parsing
+  of strings, None as NaN, or a complex value cast with a warning.
+* `check_real_input` / `sparse_to_dense`: array options and sparse inputs
+  (a CSR/CSC structure checked before scipy densifies it).
+* `dense_matrix`: an n x n float64 matrix, refused with a clear MemoryError
+  when it cannot fit in this machine's memory.
 * `Objective`: wraps fun / jac / hess / hessp with `args`, checks what they
   return (a real scalar, a gradient of x's shape, an (n, n) Hessian), caches
   the last point (asking for f and then g at the same x costs one call of a
@@ -15,10 +23,14 @@
   StopIteration stops the method with status 99, as scipy does.
 """
 import inspect
+import math
 import numbers
+import os
+import reprlib
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 EPSILON = float(np.sqrt(np.finfo(float).eps))  # scipy's finite-difference step
@@ -58,6 +70,83 @@ def check_x0(x0, name="x0"):
     return arr
 
 
+def _what(value):
+    """A short description of a returned value for messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    return f"{reprlib.repr(value)} ({type(value).__name__})"
+
+
+def _real_array_or_none(value):
+    """np.asarray(value) when it holds real numbers (bool, int, float), else
+    None: numpy would turn None into NaN, parse strings and drop imaginary
+    parts with only a warning."""
+    try:
+        arr = np.asarray(value)
+    except Exception:  # ragged nested lists and the like
+        return None
+    return arr if arr.dtype.kind in "biuf" else None
+
+
+def check_real_array(value, name, expected):
+    """value (what `name` returned) as an array of real numbers, else a
+    TypeError; `expected` describes the result wanted, for the message.  Not
+    necessarily a copy."""
+    arr = _real_array_or_none(value)
+    if arr is None:
+        raise TypeError(f"{name} must return {expected}, got {_what(value)}")
+    return arr
+
+
+def sparse_to_dense(M, name):
+    """A scipy.sparse matrix as a dense array.  A CSR/CSC structure is
+    checked first (scipy's toarray trusts it and writes out of bounds on a
+    bad index); other formats are scipy's to convert."""
+    from fastopt._validation import check_compressed
+
+    if M.format in ("csr", "csc"):
+        indptr, indices, data = check_compressed(M, name)
+        M = type(M)((data, indices, indptr), shape=M.shape)
+    return M.toarray()
+
+
+def check_scalar_value(value, name="fun"):
+    """What an objective returned, as a float: a real number, or an array of
+    one real element (scipy accepts size-1 arrays).  None, strings, complex
+    values and objects raise TypeError, larger arrays ValueError, like
+    scipy.optimize.minimize (which fails on None or a string, and on a
+    complex value casts with a ComplexWarning: refused here)."""
+    if isinstance(value, numbers.Real):   # float, int, bool, np.float32, Fraction
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"{name} returned {reprlib.repr(value)}, too large "
+                             "for a float") from None
+    arr = check_real_array(value, name, "a real scalar")
+    if arr.size != 1:
+        raise ValueError(f"{name} must return a scalar, got an array of shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+def dense_matrix(n, name, hint):
+    """A new n x n float64 identity, or a MemoryError naming `name` (whose
+    size n is) with `hint` when n x n doubles cannot fit in memory; never
+    numpy's 'array is too big' nor an allocation that fails later."""
+    need = 8 * n * n                       # Python ints: no overflow
+    try:
+        limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        limit = None
+    msg = (f"{name} has {n} elements: the dense {n} x {n} matrix would need "
+           f"{need / 2**30:.3g} GiB; {hint}")
+    if limit is not None and need > limit:
+        raise MemoryError(msg)
+    try:
+        return np.eye(n)
+    except (MemoryError, ValueError):
+        raise MemoryError(msg) from None
+
+
 def warn_unknown_options(unknown_options, stacklevel=4):
     """Warn about options a method does not know, as scipy does."""
     if unknown_options:
@@ -67,12 +156,13 @@ def warn_unknown_options(unknown_options, stacklevel=4):
 
 
 def check_option(name, value, low=None, high=None, *, integer=False,
-                 closed=(True, True)):
-    """Validate one numeric option; returns it as float (or int)."""
+                 closed=(True, True), finite=False):
+    """Validate one numeric option; returns it as float (or int).  finite:
+    refuse +-inf too (penalty weights, steps)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"option {name} must be a real number, got {value!r}")
     if integer:
-        if value != int(value):
+        if not (math.isfinite(value) and value == int(value)):
             raise ValueError(f"option {name} must be an integer, got {value!r}")
         value = int(value)
     else:
@@ -88,7 +178,21 @@ def check_option(name, value, low=None, high=None, *, integer=False,
         left = "[" if closed[0] and low is not None else "("
         right = "]" if closed[1] and high is not None else ")"
         raise ValueError(f"option {name} must lie in {left}{lo}, {hi}{right}, got {value!r}")
+    if finite and not math.isfinite(value):
+        raise ValueError(f"option {name} must be finite, got {value!r}")
     return value
+
+
+def check_real_input(name, value, shape=None):
+    """An input array of real numbers (with `shape` unless None) as float64,
+    not necessarily a copy (callers only read it); `name` as messages say
+    it ("option A", "xk")."""
+    arr = _real_array_or_none(value)
+    if arr is None:
+        raise TypeError(f"{name} must be an array of real numbers, got {_what(value)}")
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    return arr.astype(np.float64, copy=False)
 
 
 def vecnorm(x, ord=np.inf):
@@ -138,27 +242,15 @@ class Objective:
         self.has_hessp = hessp is not None
 
     # -- checking what the user's functions return
-    def _scalar(self, value):
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"fun must return a real scalar, got {value!r}") from None
-        if arr.size != 1:
-            raise ValueError(f"fun must return a scalar, got an array of shape {arr.shape}")
-        return float(arr.reshape(()))
-
     def _vector(self, value, what):
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{what} must return a 1-D array of real numbers") from None
+        arr = check_real_array(value, what, "a 1-D array of real numbers")
         if arr.shape != (self.n,):
             if arr.size == self.n and arr.ndim <= 2 and arr.ndim > 0:
-                arr = arr.reshape(self.n)  # (1, n) or (n, 1): accepted, like scipy
+                arr = arr.reshape(self.n)  # (1, n) or (n, 1): accepted, like scipy's L-BFGS-B
             else:
                 raise ValueError(f"{what} must return an array of shape ({self.n},), "
                                  f"got shape {arr.shape}")
-        return np.array(arr, dtype=np.float64)
+        return np.array(arr, dtype=np.float64)  # a copy: never the caller's buffer
 
     def _call_fun(self, x):
         self.nfev += 1
@@ -169,7 +261,7 @@ class Objective:
             self._gx, self._g = x.tobytes(), self._vector(out[1], "jac (fun's second value)")
             self.njev += 1
             out = out[0]
-        return self._scalar(out)
+        return check_scalar_value(out)
 
     # -- public evaluations
     def fun(self, x):
@@ -208,7 +300,7 @@ class Objective:
             xh[i] = x[i] + self.epsilon
             dx = xh[i] - x[i]
             self.nfev += 1
-            g[i] = (self._scalar(self._fun(np.copy(xh), *self.args)) - f0) / dx
+            g[i] = (check_scalar_value(self._fun(np.copy(xh), *self.args)) - f0) / dx
             xh[i] = x[i]
         return g
 
@@ -218,23 +310,19 @@ class Objective:
                              "(n, n) Hessian)")
         self.nhev += 1
         H = self._hess(np.copy(x), *self.args)
-        if hasattr(H, "toarray"):
-            H = H.toarray()
-        try:
-            H = np.array(H, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError("hess must return an (n, n) array of real numbers") from None
+        if sp.issparse(H):
+            H = sparse_to_dense(H, "hess")
+        H = check_real_array(H, "hess", f"an ({self.n}, {self.n}) array of real numbers")
         if H.shape != (self.n, self.n):
             raise ValueError(f"hess must return an array of shape ({self.n}, {self.n}), "
                              f"got shape {H.shape}")
-        return H
+        return np.array(H, dtype=np.float64)
 
     def hessp(self, x, p):
+        if self._hessp is None:
+            return self.hess(x) @ p
         self.nhev += 1
-        if self._hessp is not None:
-            return self._vector(self._hessp(np.copy(x), np.copy(p), *self.args), "hessp")
-        H = self._hess(np.copy(x), *self.args)
-        return self._vector(np.asarray(H @ p), "hess @ p")
+        return self._vector(self._hessp(np.copy(x), np.copy(p), *self.args), "hessp")
 
 
 def wrap_callback(callback):

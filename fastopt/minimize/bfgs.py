@@ -35,12 +35,11 @@ def minimize_bfgs(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
     obj = C.Objective(fun, x0, args, jac, epsilon=eps)
     cb = C.wrap_callback(callback)
 
-    if hess_inv0 is None:
-        H = np.eye(n)
-    else:
-        H = np.array(hess_inv0, dtype=np.float64, order="C")
-        if H.shape != (n, n):
-            raise ValueError(f"option hess_inv0 must have shape ({n}, {n}), got {H.shape}")
+    H = C.dense_matrix(n, "x0", "BFGS keeps a dense inverse Hessian; use "
+                       "method='lbfgs' for problems this large")
+    if hess_inv0 is not None:
+        H0 = C.check_real_input("option hess_inv0", hess_inv0, (n, n))
+        np.copyto(H, H0)   # into BFGS's own matrix: the caller's is never updated
     f, g = obj.fun_and_grad(x0)
     old_old_fval = f + np.linalg.norm(g) / 2   # first trial step moves x by ~1
     xk = x0

@@ -36,9 +36,11 @@ import scipy.sparse as sp
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
+from fastopt._validation import check_compressed
 from fastopt.minimize._common import (CALLBACK, MAXITER, SUCCESS, STATUS_MESSAGES,
                                       callback_says_stop, check_option, check_x0,
-                                      warn_unknown_options, wrap_callback)
+                                      sparse_to_dense, warn_unknown_options,
+                                      wrap_callback)
 from scipy.optimize import OptimizeResult
 
 __all__ = ["minimize_coordinate_descent"]
@@ -105,7 +107,7 @@ def minimize_coordinate_descent(fun=None, x0=None, args=(), jac=None, callback=N
         raise TypeError(f"option screening must be a bool, got {screening!r}")
     if not (isinstance(precompute, (bool, np.bool_)) or precompute == "auto"):
         raise ValueError(f"option precompute must be 'auto', True or False, got {precompute!r}")
-    group_l2 = check_option("group_l2", group_l2, 0.0)
+    group_l2 = check_option("group_l2", group_l2, 0.0, finite=True)
     nt = effective_n_threads(n_threads)
     seed = _seed(random_state)
 
@@ -146,10 +148,6 @@ def minimize_coordinate_descent(fun=None, x0=None, args=(), jac=None, callback=N
 
 # ---- problems -------------------------------------------------------------------
 
-def _check_real(name, value, low=None, high=None):
-    return check_option(name, value, low, high)
-
-
 def _array(name, value, ndim):
     if sp.issparse(value):
         raise TypeError(f"{name} must be a dense numpy array here, got a sparse matrix")
@@ -164,27 +162,48 @@ def _array(name, value, ndim):
     return arr
 
 
+def _canonical_csc(X):
+    """A new float64 CSC matrix in canonical form (sorted row indices, no
+    duplicates, finite) equal to the scipy.sparse X.
+
+    scipy's constructors do not check a CSR/CSC structure, and its
+    conversions and sum_duplicates run C++ that trusts it (and work in place
+    on the arrays they are given): X's structure is checked first, and the
+    canonical form is built from copies, so that the caller's arrays and
+    flags are never touched."""
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {X.shape}")
+    compressed = X.format in ("csr", "csc")
+    if compressed:
+        indptr, indices, data = check_compressed(X, "X")
+    dtype = data.dtype if compressed else X.dtype
+    if dtype.kind not in "fiub":
+        raise TypeError(f"X must hold real numbers, got dtype {dtype}")
+    if compressed:
+        nnz = int(indptr[-1])
+        X = (sp.csc_matrix if X.format == "csc" else sp.csr_matrix)(
+            (data[:nnz].astype(np.float64), indices[:nnz].copy(), indptr.copy()),
+            shape=X.shape)
+    X = X.tocsc().astype(np.float64, copy=False)  # other formats: scipy's new arrays
+    X.sum_duplicates()
+    if not np.all(np.isfinite(X.data)):
+        raise ValueError("X must be finite (no NaN or inf)")
+    return X
+
+
 class _LeastSquares:
     lsq = True
 
     def __init__(self, X, y, alpha, l1_ratio, fit_intercept):
-        self.alpha = _check_real("alpha", alpha, 0.0)
-        self.l1_ratio = _check_real("l1_ratio", l1_ratio, 0.0, 1.0)
+        self.alpha = check_option("alpha", alpha, 0.0, finite=True)
+        self.l1_ratio = check_option("l1_ratio", l1_ratio, 0.0, 1.0)
         if not isinstance(fit_intercept, (bool, np.bool_)):
             raise TypeError(f"option fit_intercept must be a bool, got {fit_intercept!r}")
         if X is None or y is None:
             raise ValueError("least squares needs both X and y")
         self.sparse = sp.issparse(X)
         if self.sparse:
-            X = sp.csc_matrix(X)
-            if X.ndim != 2:
-                raise ValueError(f"X must be 2-D, got shape {X.shape}")
-            if X.dtype.kind not in "fiub":
-                raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
-            X = X.astype(np.float64, copy=False)
-            X.sum_duplicates()
-            if not np.all(np.isfinite(X.data)):
-                raise ValueError("X must be finite (no NaN or inf)")
+            X = _canonical_csc(X)
         else:
             X = _array("X", X, 2)
         y = _array("y", y, 1).astype(np.float64)
@@ -205,6 +224,9 @@ class _LeastSquares:
         if self.sparse:
             self.X = X
             self.mu = self.X_offset if self.fit_intercept else None
+            # what C reads: the canonical matrix's own arrays, checked
+            indptr, indices, values = check_compressed(X, "X")
+            self.csc = (indptr.astype(np.int64), indices.astype(np.int64), values)
         else:
             if self.fit_intercept:  # one copy, centred in place
                 Xc = np.array(X, dtype=np.float64, order="F", copy=True)
@@ -270,7 +292,7 @@ class _Quadratic:
         if A is None or b is None:
             raise ValueError("a quadratic needs both A and b")
         if sp.issparse(A):
-            A = A.toarray()
+            A = sparse_to_dense(A, "A")
         A = _array("A", A, 2)
         b = _array("b", b, 1)
         p = b.shape[0]
@@ -280,8 +302,8 @@ class _Quadratic:
             raise ValueError("b must have at least one element")
         self.A = np.ascontiguousarray(A, dtype=np.float64)
         self.b = np.ascontiguousarray(b, dtype=np.float64)
-        self.l1 = _check_real("l1", l1, 0.0)
-        self.l2 = _check_real("l2", l2, 0.0)
+        self.l1 = check_option("l1", l1, 0.0, finite=True)
+        self.l2 = check_option("l2", l2, 0.0, finite=True)
         scale = np.abs(self.A).max()
         if np.abs(self.A - self.A.T).max() > 1e-12 * scale:
             raise ValueError("A must be symmetric (A == A.T up to round-off)")
@@ -357,11 +379,9 @@ def _run_c(prob, w, order, seed, precompute, screening, tol, maxiter, nt, cb):
             Q, q = prob.gram()
             data = dict(kind="gram", y=q, X=Q.reshape(-1), y_norm2=prob.y_norm2)
         elif prob.sparse:
-            X = prob.X
-            data = dict(kind="csc", y=prob.y, indptr=X.indptr.astype(np.int64),
-                        indices=X.indices.astype(np.int64),
-                        data=np.ascontiguousarray(X.data, dtype=np.float64),
-                        mu=prob.mu)
+            indptr, indices, values = prob.csc
+            data = dict(kind="csc", y=prob.y, indptr=indptr, indices=indices,
+                        data=values, mu=prob.mu)
         else:
             data = dict(kind="dense", y=prob.y, X=prob.X.reshape(-1, order="F"))
     rng = seed

@@ -19,6 +19,8 @@ import warnings
 import numpy as np
 from scipy.optimize._linesearch import LineSearchWarning  # not re-exported publicly
 
+from fastopt.minimize._common import check_real_array, check_real_input, check_scalar_value
+
 __all__ = ["line_search", "LineSearchError"]
 
 
@@ -387,13 +389,22 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
         raise TypeError("f and myfprime must be callable")
     if not isinstance(args, tuple):
         args = (args,)
-    xk = np.asarray(xk, dtype=np.float64)
-    pk = np.asarray(pk, dtype=np.float64)
+    xk = check_real_input("xk", xk).copy()  # f and myfprime see copies only
+    pk = check_real_input("pk", pk)
     if xk.ndim != 1 or pk.shape != xk.shape:
         raise ValueError(f"xk must be 1-D and pk of the same shape, got {xk.shape} and {pk.shape}")
-    fx = lambda x: f(x, *args)  # noqa: E731
-    gx = lambda x: np.asarray(myfprime(x, *args), dtype=np.float64)  # noqa: E731
+    fx = lambda x: check_scalar_value(f(x, *args), "f")  # noqa: E731
+    gx = lambda x: _gradient(myfprime(x, *args), xk.shape)  # noqa: E731
     if gfk is not None:
-        gfk = np.asarray(gfk, dtype=np.float64)
+        gfk = check_real_input("gfk", gfk, xk.shape)
     return wolfe2(fx, gx, xk, pk, gfk, old_fval, old_old_fval, c1=c1, c2=c2,
                   amax=amax, extra_condition=extra_condition, maxiter=maxiter)
+
+
+def _gradient(value, shape):
+    """What myfprime returned, as a float64 gradient of x's shape."""
+    arr = check_real_array(value, "myfprime", "a 1-D array of real numbers")
+    if arr.shape != shape:
+        raise ValueError(f"myfprime must return an array of shape {shape}, got "
+                         f"shape {arr.shape}")
+    return arr.astype(np.float64, copy=False)

@@ -28,8 +28,8 @@ import numpy as np
 from fastopt import prox as _prox
 from fastopt.minimize._common import (CALLBACK, MAXITER, NAN, PR_LOSS, SUCCESS,
                                       Objective, callback_says_stop, check_option,
-                                      check_x0, make_result, warn_unknown_options,
-                                      wrap_callback)
+                                      check_real_array, check_scalar_value, check_x0,
+                                      make_result, warn_unknown_options, wrap_callback)
 
 __all__ = ["minimize_proximal_gradient", "make_prox"]
 
@@ -79,9 +79,7 @@ def minimize_proximal_gradient(fun, x0, args=(), jac=None, callback=None, *,
         raise TypeError(f"option backtracking must be a bool, got {backtracking!r}")
     if not isinstance(restart, (bool, np.bool_)):
         raise TypeError(f"option restart must be a bool, got {restart!r}")
-    lam_step = check_option("step", step, 0.0, closed=(False, True))
-    if not math.isfinite(lam_step):
-        raise ValueError(f"option step must be finite, got {step!r}")
+    lam_step = check_option("step", step, 0.0, closed=(False, True), finite=True)
     eta = check_option("eta", eta, 0.0, 1.0, closed=(False, False))
     gtol = check_option("gtol", gtol, 0.0)
     xrtol = check_option("xrtol", xrtol, 0.0)
@@ -173,12 +171,15 @@ def make_prox(prox, n, *, phi=None, **params):
             raise TypeError(f"option phi must be a callable phi(x) -> float, got {phi!r}")
 
         def call(v, s):
-            out = np.asarray(prox(np.copy(v), s), dtype=np.float64)
+            out = check_real_array(prox(np.copy(v), s), "prox",
+                                   f"an array of shape ({n},) of real numbers")
             if out.shape != (n,):
                 raise ValueError(f"prox must return an array of shape ({n},), got "
                                  f"shape {out.shape}")
-            return out
-        phif = (lambda x: float(phi(np.copy(x)))) if phi is not None else (lambda x: 0.0)
+            # a copy: the iterates must not share a buffer the prox reuses
+            return np.array(out, dtype=np.float64)
+        phif = ((lambda x: check_scalar_value(phi(np.copy(x)), "phi"))
+                if phi is not None else (lambda x: 0.0))
         return call, phif
     if isinstance(prox, dict):
         spec = dict(prox)
@@ -209,16 +210,17 @@ def make_prox(prox, n, *, phi=None, **params):
     if missing:
         raise ValueError(f"prox {name!r} needs {missing}")
     if name == "l1":
-        lam = _nonneg("lam", given["lam"])
+        lam = check_option("lam", given["lam"], 0.0, finite=True)
         return ((lambda v, s: _prox.soft_threshold(v, lam * s)),
                 (lambda x: lam * float(np.abs(x).sum())))
     if name == "elastic_net":
-        a, b = _nonneg("l1", given["l1"]), _nonneg("l2", given["l2"])
+        a = check_option("l1", given["l1"], 0.0, finite=True)
+        b = check_option("l2", given["l2"], 0.0, finite=True)
         # the prox of step*(a|z|_1 + b/2|z|^2): soft(v, step a) / (1 + step b)
         return ((lambda v, s: _prox.prox_elastic_net(v, a * s, b * s)),
                 (lambda x: a * float(np.abs(x).sum()) + 0.5 * b * float(x @ x)))
     if name == "group_l2":
-        lam = _nonneg("lam", given["lam"])
+        lam = check_option("lam", given["lam"], 0.0, finite=True)
         labels = _labels(given["groups"], n)
         return ((lambda v, s: _prox.prox_group_l2(v, lam * s, groups=labels)),
                 (lambda x: lam * float(np.sqrt(np.bincount(labels, weights=x * x)).sum())))
@@ -229,13 +231,6 @@ def make_prox(prox, n, *, phi=None, **params):
             raise ValueError("prox 'box' needs lo <= hi everywhere")
         return (lambda v, s: _prox.project_box(v, lo, hi)), (lambda x: 0.0)
     return (lambda v, s: _prox.project_nonneg(v)), (lambda x: 0.0)
-
-
-def _nonneg(name, value):
-    value = check_option(name, value, 0.0)
-    if not math.isfinite(value):
-        raise ValueError(f"option {name} must be finite, got {value!r}")
-    return value
 
 
 def _labels(groups, n):

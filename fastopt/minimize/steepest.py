@@ -27,9 +27,7 @@ def minimize_steepest(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
     alpha0 = C.check_option("alpha0", alpha0, 0.0, closed=(False, True))
     shrink = C.check_option("shrink", shrink, 0.0, 1.0, closed=(False, False))
     if A is not None:
-        A = np.asarray(A, dtype=np.float64)
-        if A.shape != (n, n):
-            raise ValueError(f"option A must have shape ({n}, {n}), got {A.shape}")
+        A = C.check_real_input("option A", A, (n, n))
     obj = C.Objective(fun, x0, args, jac, epsilon=eps)
     cb = C.wrap_callback(callback)
 
