@@ -329,6 +329,13 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
         continue;
 
     badline:
+        if (code != FO_LIBSVM_E_LONG_LINE) {  /* a too long line is that first */
+            const char *nl = memchr(ls, '\n', (size_t)(end - ls));
+            if ((nl ? nl : end) - ls > max_line) {
+                code = FO_LIBSVM_E_LONG_LINE;
+                bad = ls;
+            }
+        }
         if (!cfg->skip_bad_lines || st->err_code == FO_LIBSVM_E_NONE) {
             st->err_line = line + 1;
             st->err_pos = bad - buf;

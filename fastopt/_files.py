@@ -23,10 +23,10 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def same_file(a, b):
-    """True when paths a and b name one existing file (the same device and
-    inode, so through symlinks and hard links); False when either is
-    missing or "-"."""
-    if os.fspath(a) == "-" or os.fspath(b) == "-":
+    """True when a and b -- paths, or open file descriptors such as 0 for
+    stdin -- are one existing file (the same device and inode, so through
+    symlinks and hard links); False when either is missing or "-"."""
+    if "-" in (a, b):
         return False
     try:
         sa, sb = os.stat(a), os.stat(b)

@@ -73,9 +73,9 @@ def _n_features(s):
     try:
         if sep:
             b, e = int(base), int(exp)
-            if not (b >= 1 and 0 <= e <= 62):     # never compute 10**10**9
+            if b < 1 or e < 0:
                 raise ValueError
-            v = b ** e
+            v = 1 if b == 1 else b ** min(e, 64)   # larger: out of range anyway
         elif s.strip().lower().startswith("0x"):
             v = int(s, 16)
         else:

@@ -56,24 +56,21 @@ def _open(path):
     bytes (whatever the name: a plain file named *.gz is read as plain
     text), and the files to close after reading (not stdin)."""
     if os.fspath(path) == "-":
-        raw = sys.stdin.buffer
+        raw, owned = sys.stdin.buffer, []
         if not hasattr(raw, "peek"):
             raw = io.BufferedReader(raw)
-        if raw.peek(2)[:2] == _GZIP_MAGIC:
-            gz = gzip.GzipFile(fileobj=raw, mode="rb")
-            return gz, [gz]
-        return raw, []
-    raw = open(path, "rb")
+    else:
+        raw = open(path, "rb")
+        owned = [raw]
     try:
-        head = raw.read(2)
-        raw.seek(0)
+        head = raw.peek(2)[:2]     # not read + seek: pipes and FIFOs cannot seek
     except BaseException:
         raw.close()
         raise
     if head == _GZIP_MAGIC:
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
-        return gz, [gz, raw]
-    return raw, [raw]
+        return gz, [gz] + owned
+    return raw, owned
 
 
 def _token(data, pos):
