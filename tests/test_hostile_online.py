@@ -6,10 +6,10 @@ Every bad input must raise a clear exception naming what is wrong (or exit
 could crash runs in a child process (tests/subproc.py): the child works
 through a whole table and reports, the tests here check each row.
 """
+import copy
 import json
 import os
 import pickle
-import copy
 import signal
 import stat
 import subprocess
@@ -24,8 +24,8 @@ import scipy.sparse as sp
 from fastopt import cli, cli_online
 from fastopt._files import atomic_output, same_file
 from fastopt.libsvm import dump_libsvm, iter_chunks
-from fastopt.online import FTRLClassifier, FTRLRegressor, RDAClassifier, load
-from subproc import describe, run_ok, run_python
+from fastopt.online import FTRLClassifier, FTRLRegressor, load
+from subproc import describe, run_ok
 
 # -- shared pieces ---------------------------------------------------------------
 
@@ -287,6 +287,14 @@ for n in (100000, 20000):
         assert np.all(np.isfinite(est.predict_proba(X)))
 est.save({str(tmp_path / 'm.npz')!r})
 assert load({str(tmp_path / 'm.npz')!r}).n_threads == 20000
+# a model file carrying n_threads: predict on more rows than the serial cutoff
+from fastopt.libsvm import dump_libsvm
+model = FTRLClassifier(n_threads=100000).fit(X, y)
+model.save({str(tmp_path / 'm.npz')!r}, info={{"hash": False}})
+dump_libsvm(X, y, {str(tmp_path / 'd.svm')!r})
+code = cli.main(["predict", {str(tmp_path / 'm.npz')!r}, {str(tmp_path / 'd.svm')!r},
+                 "-o", {str(tmp_path / 'p.txt')!r}, "-q"])
+assert code == 0
 """)
 
 
@@ -452,10 +460,10 @@ from fastopt.online import load
 good = open({str(good)!r}, "rb").read()
 X = make_data()[0]
 path = {str(tmp_path / 'fuzz.npz')!r}
-json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70)
-                           | st.floats() | st.text(max_size=5),
-                           lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
-                           max_leaves=6)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=5),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+    max_leaves=6)
 def check(blob):
     with open(path, "wb") as f:
         f.write(blob)
@@ -677,7 +685,8 @@ def test_output_that_is_an_input_is_refused(tmp_path, svm, capsys):
     soft.symlink_to(model)
     before = {p: p.read_bytes() for p in (svm, model)}
     cases = [
-        (["train", str(svm), "-o", str(svm)], "train", f"--output {svm} is the same file as FILE {svm}"),
+        (["train", str(svm), "-o", str(svm)], "train",
+         f"--output {svm} is the same file as FILE {svm}"),
         (["train", str(svm), "-o", str(hard)], "train", "is the same file as FILE"),
         (["predict", str(model), str(svm), "-o", str(model)], "predict",
          "is the same file as MODEL"),

@@ -554,6 +554,8 @@ def _read_arrays(path):
                 shape, _fortran, dtype = read(f)
             if dtype.hasobject:
                 raise _BadModel(f"field {field!r} holds Python objects")
+            if dtype.itemsize > 64 << 20:   # a JSON text of more than 16M characters
+                raise _BadModel(f"field {field!r} is too large ({dtype})")
             limit = 2 if field == "classes_" else 1
             if field != "state" and int(np.prod(shape, dtype=np.float64)) > limit:
                 raise _BadModel(f"field {field!r} has shape {shape}")
@@ -683,7 +685,8 @@ def read_model(path):
             OverflowError, OSError) as e:
         # numpy's own messages would advise allow_pickle=True: not for this
         detail = "" if "pickle" in str(e) else f" ({e})"
-        raise ValueError(f"{name}: not a model saved by fastopt, or a damaged one{detail}") from None
+        raise ValueError(f"{name}: not a model saved by fastopt, or a damaged "
+                         f"one{detail}") from None
 
 
 def load_info(path):
