@@ -158,6 +158,8 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
     int64_t bad_lines = st->bad_lines;
     const uint64_t nf = (uint64_t)cfg->n_features;
     const int hash = cfg->hash, binary = cfg->label_mode == FO_LIBSVM_BINARY;
+    /* the longest line allowed, as a count of bytes before its '\n' */
+    const int64_t max_line = cfg->max_line > 0 ? cfg->max_line : INT64_MAX;
     int32_t *ix32 = (int32_t *)indices;
     int64_t *ix64 = (int64_t *)indices;
     float *v32 = (float *)values;
@@ -175,6 +177,11 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
 
         while (p < end && CLASS(*p) == C_BLANK)
             ++p;
+        if (p - ls > max_line) {
+            code = FO_LIBSVM_E_LONG_LINE;
+            bad = ls;
+            goto badline;
+        }
         if (p == end) {                /* an unterminated blank last line */
             ++line;
             break;
@@ -186,6 +193,11 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
         }
         if (*p == '#') {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if ((nl ? nl : end) - ls > max_line) {
+                code = FO_LIBSVM_E_LONG_LINE;
+                bad = ls;
+                goto badline;
+            }
             p = nl ? nl + 1 : end;
             ++line;
             continue;
@@ -303,6 +315,11 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
                 v64[nnz] = v;
             ++nnz;
         }
+        if (p - ls > max_line) {
+            code = FO_LIBSVM_E_LONG_LINE;
+            bad = ls;
+            goto badline;
+        }
         if (p < end)                   /* the '\n' */
             ++p;
         ++line;
@@ -312,6 +329,13 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
         continue;
 
     badline:
+        if (code != FO_LIBSVM_E_LONG_LINE) {  /* a too long line is that first */
+            const char *nl = memchr(ls, '\n', (size_t)(end - ls));
+            if ((nl ? nl : end) - ls > max_line) {
+                code = FO_LIBSVM_E_LONG_LINE;
+                bad = ls;
+            }
+        }
         if (!cfg->skip_bad_lines || st->err_code == FO_LIBSVM_E_NONE) {
             st->err_line = line + 1;
             st->err_pos = bad - buf;
@@ -347,7 +371,7 @@ int fo_libsvm_parse(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
 {
     if (cfg == NULL || st == NULL || len < 0 || cfg->n_features <= 0
             || (cfg->idx_size != 4 && cfg->idx_size != 8)
-            || (cfg->val_size != 4 && cfg->val_size != 8)
+            || (cfg->val_size != 4 && cfg->val_size != 8) || cfg->max_line < 0
             || (cfg->idx_size == 4 && cfg->n_features > (int64_t)INT32_MAX + 1)
             || (cfg->label_mode != FO_LIBSVM_BINARY
                 && cfg->label_mode != FO_LIBSVM_REAL)

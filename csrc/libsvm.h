@@ -58,7 +58,8 @@ enum {
                                     values, overflows float)            */
     FO_LIBSVM_E_RANGE = 8,       /* id >= n_features (no hash)           */
     FO_LIBSVM_E_ID_OVERFLOW = 9, /* id does not fit in int64             */
-    FO_LIBSVM_E_LABEL_NONFINITE = 10 /* label is inf or nan              */
+    FO_LIBSVM_E_LABEL_NONFINITE = 10, /* label is inf or nan             */
+    FO_LIBSVM_E_LONG_LINE = 11   /* line longer than max_line bytes      */
 };
 
 enum { FO_LIBSVM_BINARY = 0, FO_LIBSVM_REAL = 1 };
@@ -70,6 +71,9 @@ typedef struct {
     int label_mode;       /* FO_LIBSVM_BINARY or FO_LIBSVM_REAL           */
     int idx_size;         /* 4 (int32 indices) or 8 (int64)               */
     int val_size;         /* 4 (float values) or 8 (double)               */
+    int64_t max_line;     /* a longer line (its \n not counted) is
+                             malformed, comment and blank lines too; 0: no
+                             limit */
 } fo_libsvm_cfg;
 
 typedef struct {

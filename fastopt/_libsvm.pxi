@@ -16,6 +16,7 @@ cdef extern from "libsvm.h" nogil:
         int label_mode
         int idx_size
         int val_size
+        int64_t max_line
 
     ctypedef struct fo_libsvm_state:
         int64_t pos
@@ -46,7 +47,8 @@ cdef object _libsvm_grow(object a, int64_t used, int64_t need):
 
 def libsvm_parse(const unsigned char[::1] buf, int64_t n_features, bint hash,
                  bint skip_bad_lines, bint binary, object index_dtype,
-                 object dtype, int64_t row_cap=-1, int64_t nnz_cap=-1):
+                 object dtype, int64_t row_cap=-1, int64_t nnz_cap=-1,
+                 int64_t max_line=0):
     """Parse a buffer of whole libsvm lines.
 
     Returns (labels, indptr, indices, values, lines, bad_lines, err) where the
@@ -55,6 +57,8 @@ def libsvm_parse(const unsigned char[::1] buf, int64_t n_features, bint hash,
     which parsing stopped (without skip_bad_lines) or the first one skipped.
     row_cap / nnz_cap: the arrays' first sizes (the caller passes upper
     bounds: lines, ':' count; < 0: a guess); they grow as needed.
+    max_line: a line of more bytes (before its newline) is malformed; 0:
+    no limit.
     """
     cdef fo_libsvm_cfg cfg
     cdef fo_libsvm_state st
@@ -76,6 +80,7 @@ def libsvm_parse(const unsigned char[::1] buf, int64_t n_features, bint hash,
     vdt = np.dtype(dtype)
     cfg.idx_size = idt.itemsize
     cfg.val_size = vdt.itemsize
+    cfg.max_line = max_line
     st.pos = 0
     st.lines = 0
     st.nrows = 0

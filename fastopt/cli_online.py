@@ -20,9 +20,18 @@ second unless ``--quiet``; a summary goes to stdout.
 `predict` loads a model, streams FILE (labels must parse but are ignored) and
 writes P(y = 1) for each example, one per line (``%.9g``).
 
+FILE "-" is standard input (read once: not with --passes > 1 or --holdout).
+Outputs are written atomically (fastopt._files.atomic_output: a temp file
+beside the target, renamed into place; a failure or SIGINT/SIGTERM leaves
+an old file as it was), straight through to "-" (stdout), FIFOs and
+devices, and through a symlink to its target.  An output that is the same
+file as an input (also through symlinks or hard links) is refused.  A
+model file is checked field by field before use (fastopt.online.load).
+
 Exit status: 0 on success, 2 for usage and input errors (a missing file, a
-malformed line -- named as FILE:LINE --, a bad hyperparameter), 1 when
-training diverges; the message is one line on stderr.
+malformed or too long line -- named as FILE:LINE --, a bad hyperparameter, a
+bad model file, an output that is an input), 1 when training diverges; the
+message is one line on stderr.
 """
 import argparse
 import math
@@ -32,6 +41,8 @@ import time
 import zlib
 
 import numpy as np
+
+from fastopt._files import atomic_output, same_file
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PROGRESS_EVERY = 0.25    # seconds between progress updates
@@ -58,16 +69,23 @@ def _positive_int(s):
 
 
 def _n_features(s):
+    base, sep, exp = s.strip().partition("**")   # "2**20" is what people type
     try:
-        v = int(s, 0) if s.lower().startswith("0x") else int(s)
-    except ValueError:
-        # "2**20" is what people type
-        base, sep, exp = s.partition("**")
-        try:
-            v = int(base) ** int(exp) if sep else int(float(s))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a positive integer, got {s!r}") from None
+        if sep:
+            b, e = int(base), int(exp)
+            if b < 1 or e < 0:
+                raise ValueError
+            v = 1 if b == 1 else b ** min(e, 64)   # larger: out of range anyway
+        elif s.strip().lower().startswith("0x"):
+            v = int(s, 16)
+        else:
+            try:
+                v = int(s)
+            except ValueError:
+                v = int(float(s))                 # 1e6; inf: OverflowError
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer such as 1048576 or 2**20, got {s!r}") from None
     if v < 1 or v > 2**62:
         raise argparse.ArgumentTypeError(f"must be in [1, 2**62], got {s}")
     return v
@@ -107,7 +125,8 @@ def add_parsers(sub):
                     "on a libsvm / svmlight file (plain or gzip), streamed "
                     "block by block, and save it for `fastopt predict`.  "
                     "Labels 0/1 or -1/+1.")
-    tr.add_argument("file", metavar="FILE", help="libsvm / svmlight text (.gz ok)")
+    tr.add_argument("file", metavar="FILE",
+                    help="libsvm / svmlight text (.gz ok; '-': stdin)")
     tr.add_argument("--model", choices=("ftrl", "rda"), default="ftrl",
                     help="FTRL-Proximal or l1-RDA (default: %(default)s)")
     hp = tr.add_argument_group("hyperparameters (default: the estimator's)")
@@ -120,7 +139,10 @@ def add_parsers(sub):
     tr.add_argument("--passes", type=_positive_int, default=1,
                     help="passes over the file (default: %(default)s)")
     tr.add_argument("--n-features", type=_n_features, default=2**20,
-                    help="feature ids must be below this (default: 2**20)")
+                    help="feature ids must be below this (default: 2**20; at "
+                         "most 2**62, and the model keeps 3 (ftrl) or 1 (rda) "
+                         "float64 per feature in memory: a model larger than "
+                         "the machine's memory is refused)")
     tr.add_argument("--hash", action="store_true",
                     help="fold feature ids into range: id %% n_features")
     tr.add_argument("--skip-bad-lines", action="store_true",
@@ -131,11 +153,10 @@ def add_parsers(sub):
                     help="hold this fraction of the rows out of training and "
                          "report their log loss at the end")
     tr.add_argument("--output", "-o", required=True, metavar="MODEL",
-                    help="where to save the model")
+                    help="where to save the model ('-': stdout); never FILE")
     tr.add_argument("--quiet", "-q", action="store_true",
                     help="no progress line on stderr")
-    tr.add_argument("--chunk-bytes", type=_positive_int, default=8 << 20,
-                    help=argparse.SUPPRESS)
+    _add_common(tr)
     tr.set_defaults(func=train)
 
     pr = sub.add_parser(
@@ -143,18 +164,29 @@ def add_parsers(sub):
         description="Write P(y = 1) for every example of a libsvm file, one per "
                     "line.  The file's labels must parse but are ignored.")
     pr.add_argument("model", metavar="MODEL", help="a model saved by `fastopt train`")
-    pr.add_argument("file", metavar="FILE", help="libsvm / svmlight text (.gz ok)")
+    pr.add_argument("file", metavar="FILE",
+                    help="libsvm / svmlight text (.gz ok; '-': stdin)")
     pr.add_argument("--output", "-o", required=True, metavar="PRED",
-                    help="where to write the probabilities ('-': stdout)")
+                    help="where to write the probabilities ('-': stdout); "
+                         "never MODEL or FILE")
     pr.add_argument("--hash", action=argparse.BooleanOptionalAction, default=None,
                     help="fold feature ids into range (default: as training did, "
                          "which the model file records)")
     pr.add_argument("--quiet", "-q", action="store_true",
                     help="no progress line on stderr")
-    pr.add_argument("--chunk-bytes", type=_positive_int, default=8 << 20,
-                    help=argparse.SUPPRESS)
+    _add_common(pr)
     pr.set_defaults(func=predict)
     return tr, pr
+
+
+def _add_common(parser):
+    parser.add_argument("--max-line-bytes", type=_positive_int, default=64 << 20,
+                        metavar="N",
+                        help="a longer line is malformed (default: 64 MiB), so "
+                             "a stream without newlines fails instead of "
+                             "filling memory")
+    parser.add_argument("--chunk-bytes", type=_positive_int, default=8 << 20,
+                        help=argparse.SUPPRESS)
 
 
 # -- helpers -------------------------------------------------------------------
@@ -208,7 +240,7 @@ def _stream_error(path, e, hint=""):
         msg = str(e)
         if " (hash=True folds ids" in msg:
             msg = msg.split(" (hash=True")[0] + hint
-        return _Fail(msg)
+        return _Fail(msg.replace("(max_line_bytes=", "(--max-line-bytes "))
     if isinstance(e, FileNotFoundError):
         return _Fail(f"{path}: no such file")
     if isinstance(e, IsADirectoryError):
@@ -245,6 +277,33 @@ def _fmt(v):
     return f"{v:.6f}" if math.isfinite(v) else str(v)
 
 
+def _reader(path, n_features, args, hash, skip_bad_lines=False):
+    """The block reader of FILE, with int64 feature ids when they need it."""
+    from fastopt.libsvm import iter_chunks
+    return iter_chunks(path, n_features, chunk_bytes=args.chunk_bytes, hash=hash,
+                       skip_bad_lines=skip_bad_lines,
+                       index_dtype=np.int64 if n_features > 2**31 else np.int32,
+                       max_line_bytes=args.max_line_bytes)
+
+
+def _check_output(output, inputs):
+    """Refuse an output that is one of the inputs (the same file, also
+    through symlinks and hard links; "-" as input: stdin), and one that
+    cannot be written -- before any work is done."""
+    if output == "-":
+        return
+    for flag, path in inputs:
+        if same_file(output, 0 if path == "-" else path):
+            raise _Fail(f"--output {output} is the same file as {flag} {path}; "
+                        "refusing to overwrite an input")
+    real = os.path.realpath(output)
+    if os.path.isdir(real):
+        raise _Fail(f"cannot write {output}: is a directory")
+    folder = os.path.dirname(real)
+    if not os.path.isdir(folder):
+        raise _Fail(f"cannot write {output}: no such directory {folder}")
+
+
 def _run(cmd, body, args):
     try:
         return body(args)
@@ -257,6 +316,7 @@ def _run(cmd, body, args):
 
 def _make_estimator(args):
     from fastopt import online
+    from fastopt.online._base import check_model_size
 
     given = {k: getattr(args, k) for k in ("alpha", "beta", "l1", "l2", "gamma", "rho")
              if getattr(args, k) is not None}
@@ -268,18 +328,23 @@ def _make_estimator(args):
                     f"--model {args.model} (it takes "
                     f"{', '.join('--' + k for k in allowed)})")
     cls = online.FTRLClassifier if args.model == "ftrl" else online.RDAClassifier
+    try:
+        check_model_size(cls, args.n_features)
+    except ValueError as e:
+        raise _Fail(f"--n-features {args.n_features}: {e}") from None
     est = cls(fit_intercept=not args.no_intercept, **given)
     shown = " ".join(f"{k}={getattr(est, k):g}" for k in allowed)
     return est, shown
 
 
 def _train(args):
-    from fastopt.libsvm import iter_chunks
-
-    est, shown = _make_estimator(args)
     path = args.file
-    reader = iter_chunks(path, args.n_features, chunk_bytes=args.chunk_bytes,
-                         hash=args.hash, skip_bad_lines=args.skip_bad_lines)
+    if path == "-" and (args.passes > 1 or args.holdout):
+        raise _Fail("FILE - (standard input) can be read only once; --passes > 1 "
+                    "and --holdout need a file")
+    _check_output(args.output, [("FILE", path)])
+    est, shown = _make_estimator(args)
+    reader = _reader(path, args.n_features, args, args.hash, args.skip_bad_lines)
     progress = _Progress(args.quiet)
     t0 = time.perf_counter()
     trained = held = 0
@@ -343,8 +408,7 @@ def _train(args):
         holdout_loss = loss_sum / n_held if n_held else float("nan")
 
     try:
-        with open(args.output, "wb") as f:    # a file object: savez adds no .npz
-            est.save(f, info={"hash": bool(args.hash)})   # predict reads it
+        est.save(args.output, info={"hash": bool(args.hash)})   # predict reads it
     except OSError as e:
         raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
 
@@ -371,9 +435,10 @@ def _train(args):
                      + ("" if held else " (no rows held out)"))
     lines += [
         f"non-zero weights:     {nnz} of {args.n_features}",
-        f"saved:                {args.output}",
+        f"saved:                {'stdout' if args.output == '-' else args.output}",
     ]
-    print("\n".join(lines))
+    # the model itself may be on stdout
+    print("\n".join(lines), file=sys.stderr if args.output == "-" else sys.stdout)
     return 0
 
 
@@ -385,69 +450,54 @@ def train(args):
 # -- predict -------------------------------------------------------------------
 
 def _load_model(path):
-    import zipfile
-
-    from fastopt import online
+    """(estimator, info) of a model file, every field checked; a bad one is
+    a one-line "MODEL: reason" error."""
+    from fastopt.online._base import read_model
     try:
-        est = online.load(path)
+        est, info = read_model(path)
     except FileNotFoundError:
         raise _Fail(f"{path}: no such file") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
-        raise _Fail(f"{path}: not a model saved by fastopt train ({e})") from None
+    except IsADirectoryError:
+        raise _Fail(f"{path}: is a directory") from None
+    except OSError as e:
+        raise _Fail(f"{path}: {e.strerror or e}") from None
+    except ValueError as e:   # "MODEL: reason"
+        raise _Fail(str(e)) from None
     if not hasattr(est, "predict_proba"):
         raise _Fail(f"{path}: {type(est).__name__} is not a classifier")
-    return est, online.load_info(path)
+    if not isinstance(info.get("hash", False), bool):
+        raise _Fail(f"{path}: info 'hash' must be true or false, got {info['hash']!r}")
+    return est, info
 
 
 def _predict(args):
-    from fastopt.libsvm import iter_chunks
-
+    path = args.file
+    _check_output(args.output, [("MODEL", args.model), ("FILE", path)])
     est, info = _load_model(args.model)
     if args.hash is None:
-        args.hash = bool(info.get("hash", False))
-    path = args.file
-    reader = iter_chunks(path, est.n_features_in_, chunk_bytes=args.chunk_bytes,
-                         hash=args.hash)
+        args.hash = info.get("hash", False)
+    reader = _reader(path, est.n_features_in_, args, args.hash)
     to_stdout = args.output == "-"
-    tmp = None
-    if to_stdout:
-        out = sys.stdout
-    else:
-        tmp = f"{args.output}.tmp{os.getpid()}"
-        try:
-            out = open(tmp, "w", encoding="ascii", newline="\n")
-        except OSError as e:
-            raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
     progress = _Progress(args.quiet)
     t0 = time.perf_counter()
     rows = 0
-    ok = False
     try:
         hint = " (the model's n_features)" if not args.hash else ""
-        for X, _y, _line in _chunks(path, reader, hint):
-            try:
-                p = est.predict_proba(X)[:, 1]
-            except ValueError as e:
-                raise _Fail(f"{path}: {e}") from None
-            out.write("\n".join(["%.9g" % v for v in p.tolist()]))
-            out.write("\n")
-            rows += X.shape[0]
-            progress.update(f"{rows:,} rows  "
-                            f"{_rate(rows, time.perf_counter() - t0):,.0f} rows/s")
-        ok = True
+        with atomic_output(args.output, "w", encoding="ascii", newline="\n") as out:
+            for X, _y, _line in _chunks(path, reader, hint):
+                try:
+                    p = est.predict_proba(X)[:, 1]
+                except ValueError as e:
+                    raise _Fail(f"{path}: {e}") from None
+                out.write("\n".join(["%.9g" % v for v in p.tolist()]))
+                out.write("\n")
+                rows += X.shape[0]
+                progress.update(f"{rows:,} rows  "
+                                f"{_rate(rows, time.perf_counter() - t0):,.0f} rows/s")
     except OSError as e:   # writing
         raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
     finally:
         progress.done()
-        if not to_stdout:
-            out.close()
-            if ok:
-                os.replace(tmp, args.output)
-            else:
-                try:
-                    os.remove(tmp)
-                except OSError:
-                    pass
     dt = time.perf_counter() - t0
     msg = (f"predicted {rows} rows in {dt:.3f} s ({_rate(rows, dt):.0f} rows/s)"
            + ("" if to_stdout else f": {args.output}"))

@@ -21,6 +21,7 @@ import scipy.optimize
 from fastopt import cli as _cli
 from fastopt import problems as _problems
 from fastopt import viz
+from fastopt._files import atomic_output
 from fastopt.datasets import load_breast_cancer, make_clicklike
 from fastopt.minimize import minimize as _fo_minimize
 from fastopt.online import FTRLClassifier, RDAClassifier
@@ -509,9 +510,9 @@ def _save_png(fig, path, dpi):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     buf.seek(0)
-    with Image.open(buf) as im:
+    with Image.open(buf) as im, atomic_output(path) as f:
         im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(
-            path, optimize=True)
+            f, format="PNG", optimize=True)
 
 
 def write_gallery(out_dir, gif=False, dpi=80):

@@ -19,16 +19,24 @@ block, and parses each block in C with the GIL released into a CSR matrix.
 
 Errors name the file and the 1-based line: ``ValueError("data.txt:17: bad
 feature '3x:1': expected id:value with a non-negative integer id")``.  With
-``skip_bad_lines=True`` malformed lines are dropped and counted instead.
+``skip_bad_lines=True`` malformed lines are dropped and counted instead.  A
+line longer than ``max_line_bytes`` (default 64 MiB) is malformed too: the
+reader never buffers more than about one block or one such line, so a
+stream without newlines (``/dev/zero``) is an error, not a growing buffer.
+The path "-" reads standard input (once).
 """
+import contextlib
 import gzip
+import io
 import numbers
 import os
+import sys
 
 import numpy as np
 import scipy.sparse as sp
 
 from fastopt import _kernels
+from fastopt._files import atomic_output
 
 __all__ = ["iter_chunks", "load_libsvm", "dump_libsvm", "LibsvmReader"]
 
@@ -37,22 +45,32 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # Reason codes of csrc/libsvm.h.
 _E_LABEL, _E_LABEL_VALUE, _E_ID, _E_NEG_ID, _E_COLON = 1, 2, 3, 4, 5
 _E_VALUE, _E_NONFINITE, _E_RANGE, _E_ID_OVERFLOW, _E_LABEL_NONFINITE = 6, 7, 8, 9, 10
+_E_LONG_LINE = 11
+
+MAX_LINE_BYTES = 64 << 20   # the default limit on one line
 
 
 def _open(path):
-    """(file, raw): a binary file object for `path`, gzip-decompressing when
-    the file starts with the gzip magic bytes (whatever its name: a plain
-    file named *.gz is read as plain text), and the raw file under it."""
-    raw = open(path, "rb")
+    """(file, owned): a binary file object for `path` ("-": standard
+    input), gzip-decompressing when the data start with the gzip magic
+    bytes (whatever the name: a plain file named *.gz is read as plain
+    text), and the files to close after reading (not stdin)."""
+    if os.fspath(path) == "-":
+        raw, owned = sys.stdin.buffer, []
+        if not hasattr(raw, "peek"):
+            raw = io.BufferedReader(raw)
+    else:
+        raw = open(path, "rb")
+        owned = [raw]
     try:
-        head = raw.read(2)
-        raw.seek(0)
+        head = raw.peek(2)[:2]     # not read + seek: pipes and FIFOs cannot seek
     except BaseException:
         raw.close()
         raise
     if head == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
-    return raw, None
+        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        return gz, [gz] + owned
+    return raw, owned
 
 
 def _token(data, pos):
@@ -82,25 +100,32 @@ _REASONS = {
 }
 
 
-def _reason(err, data, n_features):
+def _long_line(max_line_bytes):
+    return f"line longer than {max_line_bytes} bytes (max_line_bytes={max_line_bytes})"
+
+
+def _reason(err, data, n_features, max_line_bytes):
     code, _line, pos, value = err
     if code == _E_RANGE:
         return (f"feature id {value} >= n_features {n_features} (hash=True "
                 "folds ids into range: id % n_features)")
+    if code == _E_LONG_LINE:
+        return _long_line(max_line_bytes)
     if code in _REASONS:
         return _REASONS[code].format(tok=_token(data, pos))
     return f"malformed line (code {code})"
 
 
-def _check_args(n_features, chunk_bytes, index_dtype, dtype):
+def _check_args(n_features, chunk_bytes, index_dtype, dtype, max_line_bytes):
     if isinstance(n_features, (bool, np.bool_)) or not isinstance(
             n_features, numbers.Integral):
         raise TypeError(f"n_features must be a positive int, got {n_features!r}")
-    if n_features < 1:
-        raise ValueError(f"n_features must be a positive int, got {n_features}")
-    if isinstance(chunk_bytes, (bool, np.bool_)) or not isinstance(
-            chunk_bytes, numbers.Integral) or chunk_bytes < 1:
-        raise ValueError(f"chunk_bytes must be a positive int, got {chunk_bytes!r}")
+    if not 1 <= n_features <= 2**63 - 1:
+        raise ValueError(f"n_features must be a positive int below 2**63, got {n_features}")
+    for name, v in (("chunk_bytes", chunk_bytes), ("max_line_bytes", max_line_bytes)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) \
+                or not 1 <= v <= 2**62:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
     idt = np.dtype(index_dtype)
     if idt not in (np.dtype(np.int32), np.dtype(np.int64)):
         raise TypeError(f"index_dtype must be int32 or int64, got {idt}")
@@ -110,7 +135,7 @@ def _check_args(n_features, chunk_bytes, index_dtype, dtype):
     if idt == np.int32 and n_features > 2**31:
         raise ValueError(f"n_features={n_features} does not fit int32 indices "
                          "(at most 2**31); pass index_dtype=np.int64")
-    return int(n_features), int(chunk_bytes), idt, vdt
+    return int(n_features), int(chunk_bytes), idt, vdt, int(max_line_bytes)
 
 
 def _make_csr(data, indices, indptr, shape):
@@ -139,10 +164,12 @@ class LibsvmReader:
 
     def __init__(self, path, n_features, *, chunk_bytes=8 << 20, hash=False,
                  skip_bad_lines=False, index_dtype=np.int32, dtype=np.float64,
-                 binary=True):
-        (self.n_features, self.chunk_bytes, self.index_dtype,
-         self.dtype) = _check_args(n_features, chunk_bytes, index_dtype, dtype)
+                 binary=True, max_line_bytes=MAX_LINE_BYTES):
+        (self.n_features, self.chunk_bytes, self.index_dtype, self.dtype,
+         self.max_line_bytes) = _check_args(n_features, chunk_bytes, index_dtype,
+                                            dtype, max_line_bytes)
         self.path = path
+        self._read_stdin = False
         self.hash = bool(hash)
         self.skip_bad_lines = bool(skip_bad_lines)
         self.binary = bool(binary)
@@ -152,27 +179,32 @@ class LibsvmReader:
         self.first_bad_line = None
 
     def __iter__(self):
+        if os.fspath(self.path) == "-":
+            if self._read_stdin:
+                raise ValueError("-: standard input can be read only once")
+            self._read_stdin = True
         self.n_lines = self.n_rows = self.bad_lines = 0
         self.first_bad_line = None
-        f, raw = _open(self.path)
+        f, owned = _open(self.path)
         try:
             yield from self._blocks(f)
         finally:
-            f.close()
-            if raw is not None:
-                raw.close()
+            for g in owned:
+                g.close()
 
     def _blocks(self, f):
         # One buffer, reused: the unfinished last line of a block is moved to
         # its front and the next read appended after it, so no block is
-        # copied; a line longer than the buffer grows it.
+        # copied; a line longer than the buffer grows it, up to just past
+        # max_line_bytes -- then it is a malformed line.
+        limit = self.max_line_bytes
         buf = bytearray(self.chunk_bytes)
         filled = 0          # bytes of carried-over line at the front
         line0 = 1           # the number of the next block's first line
         row_ratio, nnz_ratio = 1 / 32, 1 / 6    # first capacity guesses
         while True:
             if filled == len(buf):
-                buf.extend(bytes(len(buf)))
+                buf.extend(bytes(max(1, min(len(buf), limit + 1 - len(buf)))))
             with memoryview(buf) as mv:
                 got = f.readinto(mv[filled:])
             eof = not got
@@ -180,6 +212,14 @@ class LibsvmReader:
             if eof and end == 0:
                 return
             cut = end - 1 if eof else buf.rfind(b"\n", filled, end)
+            if cut < 0 and end > limit:          # the line at the front is too long
+                self._long_line(line0)
+                filled = self._skip_line(f, buf)
+                line0 += 1
+                self.n_lines += 1
+                if filled < 0:
+                    return
+                continue
             if cut < 0:                          # no line ends in this read
                 filled = end
                 continue
@@ -194,19 +234,43 @@ class LibsvmReader:
             buf[:end - cut - 1] = buf[cut + 1:end]
             filled = end - cut - 1
 
+    def _long_line(self, line):
+        """A line over max_line_bytes: raise, or count it (skip_bad_lines)."""
+        msg = f"{os.fspath(self.path)}:{line}: {_long_line(self.max_line_bytes)}"
+        if not self.skip_bad_lines:
+            raise ValueError(msg)
+        self.bad_lines += 1
+        if self.first_bad_line is None:
+            self.first_bad_line = msg
+
+    @staticmethod
+    def _skip_line(f, buf):
+        """Read past the end of the line that fills buf; moves what follows
+        its newline to the front of buf and returns its length (-1 at the
+        end of the file)."""
+        with memoryview(buf) as mv:
+            while True:
+                got = f.readinto(mv)
+                if not got:
+                    return -1
+                k = buf.find(b"\n", 0, got)
+                if k >= 0:
+                    buf[:got - k - 1] = buf[k + 1:got]
+                    return got - k - 1
+
     def _parse(self, data, line0, row_ratio, nnz_ratio):
         n = len(data)
         out = _kernels.libsvm_parse(
             data, self.n_features, self.hash, self.skip_bad_lines,
             self.binary, self.index_dtype, self.dtype,
-            int(n * row_ratio) + 16, int(n * nnz_ratio) + 16)
+            int(n * row_ratio) + 16, int(n * nnz_ratio) + 16, self.max_line_bytes)
         labels, indptr, indices, values, lines, bad, err = out
         nrows = labels.shape[0]
         row_ratio = max(row_ratio, 1.05 * nrows / n)
         nnz_ratio = max(nnz_ratio, 1.05 * indices.shape[0] / n)
         if err is not None:
             msg = (f"{os.fspath(self.path)}:{line0 + err[1] - 1}: "
-                   f"{_reason(err, data, self.n_features)}")
+                   f"{_reason(err, data, self.n_features, self.max_line_bytes)}")
             if not self.skip_bad_lines:
                 raise ValueError(msg)
             if self.first_bad_line is None:
@@ -226,7 +290,7 @@ class LibsvmReader:
 
 def iter_chunks(path, n_features, *, chunk_bytes=8 << 20, hash=False,
                 skip_bad_lines=False, index_dtype=np.int32, dtype=np.float64,
-                binary=True):
+                binary=True, max_line_bytes=MAX_LINE_BYTES):
     """Stream a libsvm / svmlight file as CSR blocks.
 
     Reads `path` (plain or gzip, detected from the magic bytes) `chunk_bytes`
@@ -240,9 +304,10 @@ def iter_chunks(path, n_features, *, chunk_bytes=8 << 20, hash=False,
     not yielded.
 
     n_features: feature ids must be < n_features, or with ``hash=True`` are
-    folded to ``id % n_features``.  A malformed line raises
-    ``ValueError("PATH:LINE: reason")``; with ``skip_bad_lines=True`` it is
-    dropped and counted.
+    folded to ``id % n_features``.  A malformed line -- or one longer than
+    `max_line_bytes` -- raises ``ValueError("PATH:LINE: reason")``; with
+    ``skip_bad_lines=True`` it is dropped and counted.  path "-" reads
+    standard input (which can be iterated once).
 
     Returns a :class:`LibsvmReader`: iterate it, then read its ``bad_lines``,
     ``first_bad_line``, ``n_lines`` and ``n_rows``.  Opening the file (and
@@ -250,12 +315,12 @@ def iter_chunks(path, n_features, *, chunk_bytes=8 << 20, hash=False,
     """
     return LibsvmReader(path, n_features, chunk_bytes=chunk_bytes, hash=hash,
                         skip_bad_lines=skip_bad_lines, index_dtype=index_dtype,
-                        dtype=dtype, binary=binary)
+                        dtype=dtype, binary=binary, max_line_bytes=max_line_bytes)
 
 
 def load_libsvm(path, n_features=None, *, hash=False, skip_bad_lines=False,
                 index_dtype=np.int32, dtype=np.float64, binary=True,
-                chunk_bytes=8 << 20):
+                chunk_bytes=8 << 20, max_line_bytes=MAX_LINE_BYTES):
     """Read a whole libsvm file: ``(X, y)`` with X one CSR matrix.
 
     n_features=None: the largest id + 1 (ids may be as large as the index
@@ -270,7 +335,8 @@ def load_libsvm(path, n_features=None, *, hash=False, skip_bad_lines=False,
         limit = n_features
     reader = iter_chunks(path, limit, chunk_bytes=chunk_bytes, hash=hash,
                          skip_bad_lines=skip_bad_lines,
-                         index_dtype=index_dtype, dtype=dtype, binary=binary)
+                         index_dtype=index_dtype, dtype=dtype, binary=binary,
+                         max_line_bytes=max_line_bytes)
     blocks = list(reader)
     idt, vdt = np.dtype(index_dtype), np.dtype(dtype)
     if blocks:
@@ -301,14 +367,38 @@ def _fmt(v):
     return repr(f)
 
 
+@contextlib.contextmanager
+def _text(raw, path):
+    """ASCII text over the binary file raw, gzip-compressed for a .gz path
+    (the header names the file as gzip.open would, not a temp file)."""
+    gz = None
+    if os.fspath(path).endswith(".gz"):
+        gz = raw = gzip.GzipFile(filename=os.path.basename(os.fspath(path)),
+                                 mode="wb", fileobj=raw)
+    f = io.TextIOWrapper(raw, encoding="ascii", newline="\n")
+    try:
+        yield f
+    finally:
+        try:
+            f.detach()  # flushes, leaving atomic_output's file open for it
+        finally:
+            if gz is not None:
+                gz.close()
+
+
 def dump_libsvm(X, y, path, *, labels="01", comment=None):
     """Write X (any scipy.sparse matrix or dense 2-d array) and y as a libsvm
     file, ids as column numbers (0-based), values in shortest round-trip
     form, explicit zeros of a sparse X kept.  labels: "01" writes 0/1, "pm1"
     writes -1/+1 (y must be 0/1 or -1/+1 for either), "raw" writes y as it
-    is.  comment: a line written first as '# comment'.  A path ending in .gz
-    is gzip-compressed.
+    is.  comment: a line written first as '# comment' (one line of ASCII).
+    A path ending in .gz is gzip-compressed.  Everything is checked before
+    the file is opened, and the file is replaced atomically
+    (fastopt._files.atomic_output): a failure leaves an old file as it was.
     """
+    if comment is not None and (not isinstance(comment, str) or not comment.isascii()
+                                or "\n" in comment or "\r" in comment):
+        raise ValueError(f"comment must be one line of ASCII text, got {comment!r}")
     X = sp.csr_matrix(X)
     y = np.asarray(y, dtype=np.float64).ravel()
     if y.shape[0] != X.shape[0]:
@@ -327,9 +417,8 @@ def dump_libsvm(X, y, path, *, labels="01", comment=None):
         ltext = [_fmt(v) for v in y.tolist()]
     else:
         raise ValueError(f"labels must be '01', 'pm1' or 'raw', got {labels!r}")
-    opener = gzip.open if os.fspath(path).endswith(".gz") else open
     indptr, indices, data = X.indptr, X.indices.tolist(), X.data.tolist()
-    with opener(path, "wt", encoding="ascii", newline="\n") as f:
+    with atomic_output(path, "wb") as raw, _text(raw, path) as f:
         if comment is not None:
             f.write(f"# {comment}\n")
         for i in range(X.shape[0]):

@@ -34,6 +34,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from fastopt._files import atomic_output
+
 __all__ = ["record_path", "record_minimize", "Trace", "plot_trajectories",
            "plot_convergence", "plot_magnitudes", "animate_trajectories",
            "require_matplotlib", "INSTALL_HINT"]
@@ -286,6 +288,11 @@ def animate_trajectories(problem, runs, filename, *, frames=60, fps=12,
     palette = images[-1].quantize(256)   # the last frame has every colour
     images = [im.quantize(palette=palette) for im in images]
     step_ms = round(1000 / fps)
-    images[0].save(filename, format="GIF", save_all=True, append_images=images[1:],
-                   duration=[step_ms] * (frames - 1) + [1000], loop=0)
+    gif = dict(format="GIF", save_all=True, append_images=images[1:],
+               duration=[step_ms] * (frames - 1) + [1000], loop=0)
+    if hasattr(filename, "write"):
+        images[0].save(filename, **gif)
+    else:
+        with atomic_output(filename) as f:   # a failure leaves no half a GIF
+            images[0].save(f, **gif)
     return filename

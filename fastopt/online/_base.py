@@ -7,15 +7,23 @@ get_params / set_params; fitted attributes end in an underscore.
 """
 import inspect
 import json
+import math
 import numbers
+import os
+import struct
 import sys
+import threading
 import warnings
+import zipfile
+import zlib
 
 import numpy as np
 import scipy.sparse as sp
 
 from fastopt import _kernels
+from fastopt._files import atomic_output
 from fastopt._threads import effective_n_threads
+from fastopt._validation import check_compressed, check_n_threads
 
 FORMAT_VERSION = 2  # 2: one (d + 1, stride) state array
 
@@ -68,16 +76,53 @@ def _check_bool(name, value):
     return bool(value)
 
 
-def as_csr(X, n_features=None, owner="this estimator"):
-    """X as a CSR matrix usable by the C loop: float32/float64 values,
-    int32/int64 indices of one dtype, canonical arrays.  CSR input that
-    already is so is used as it is (no copy); anything else is converted."""
+def _coo_to_csr(X):
+    """A CSR matrix from any other scipy.sparse format, through COO arrays
+    checked here: scipy's own conversions trust the structure, and its
+    attributes can be reassigned after construction."""
+    X = X.tocoo() if X.format != "coo" else X
+    shape = tuple(X.shape)
+    arrays = {}
+    for attr in ("row", "col", "data"):
+        a = getattr(X, attr, None)
+        if not isinstance(a, np.ndarray) or a.ndim != 1:
+            raise ValueError(f"X.{attr} must be a 1-D numpy array")
+        if attr != "data" and a.dtype.kind not in "iu":
+            raise TypeError(f"X.{attr} must hold integers, got dtype {a.dtype}")
+        arrays[attr] = a
+    row, col, data = arrays["row"], arrays["col"], arrays["data"]
+    if not len(row) == len(col) == len(data):
+        raise ValueError(f"X.row, X.col and X.data have {len(row)}, {len(col)} and "
+                         f"{len(data)} entries; they must have one each per value")
+    for a, attr, n, what in ((row, "row", shape[0], "rows"), (col, "col", shape[1], "columns")):
+        bad = np.flatnonzero((a < 0) | (a >= n))
+        if bad.size:
+            raise IndexError(f"X.{attr}[{bad[0]}] = {a[bad[0]]} is out of range for "
+                             f"{n} {what}")
+    return sp.csr_matrix((data, (row, col)), shape=shape)
+
+
+def csr_arrays(X, n_features=None, owner="this estimator"):
+    """X as the CSR arrays the C loop reads: (indptr, indices, data, shape),
+    float32/float64 values, int32/int64 indices of one dtype.
+
+    A caller's CSR / CSC structure is checked first (one C pass,
+    fastopt._validation.check_compressed), and only the arrays that check
+    returned reach C -- never X's attributes read again.  A CSR matrix that
+    already is usable is not copied; anything else is converted."""
     if sp.issparse(X):
-        X = X.tocsr() if X.format != "csr" else X
-        if np.iscomplexobj(X.data):
+        fmt = X.format
+        if fmt not in ("csr", "csc"):
+            X, fmt = _coo_to_csr(X), "csr"
+        shape = tuple(X.shape)
+        indptr, indices, data = check_compressed(X, name="X")
+        if np.iscomplexobj(data):
             raise ValueError("Complex data not supported")
-        if X.data.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
+        if data.dtype not in (np.float32, np.float64):
+            data = data.astype(np.float64)
+        if fmt == "csc":    # converted from the checked arrays only
+            X = sp.csc_matrix((data, indices, indptr), shape=shape).tocsr()
+            indptr, indices, data = X.indptr, X.indices, X.data
     else:
         arr = np.asarray(X)
         if np.iscomplexobj(arr):
@@ -97,23 +142,51 @@ def as_csr(X, n_features=None, owner="this estimator"):
         if not np.all(np.isfinite(arr)):
             raise ValueError("X contains NaN or infinity")
         X = sp.csr_matrix(arr)
-    if X.indices.dtype != X.indptr.dtype or X.indices.dtype not in (np.int32, np.int64):
-        X = sp.csr_matrix((X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64)),
-                          shape=X.shape)
-    if X.shape[0] == 0:
-        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
+        shape, indptr, indices, data = X.shape, X.indptr, X.indices, X.data
+    if indices.dtype != indptr.dtype:   # the C loop takes one index type
+        indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
+    if shape[0] == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape={shape}) while a "
                          "minimum of 1 is required.")
-    if X.shape[1] == 0:
-        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a "
+    if shape[1] == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={shape}) while a "
                          "minimum of 1 is required.")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features, but {owner} is expecting "
+    if n_features is not None and shape[1] != n_features:
+        raise ValueError(f"X has {shape[1]} features, but {owner} is expecting "
                          f"{n_features} features as input")
-    return X
+    return indptr, indices, data, shape
+
+
+def _bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def check_model_size(cls, n_features):
+    """Refuse, before allocating it, a model that cannot fit in this
+    machine's memory: the state is (n_features + 1) x stride float64."""
+    stride = _kernels.online_stride(cls._algorithm)
+    need = (n_features + 1) * stride * 8
+    try:
+        have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):   # pragma: no cover - not POSIX
+        return
+    if need > have:
+        raise ValueError(f"a {cls.__name__} of {n_features} features needs "
+                         f"{_bytes(need)} ({stride} float64 per feature), more than "
+                         f"this machine's {_bytes(have)} of memory; use fewer "
+                         "features (hash them into range)")
 
 
 class OnlineLinearModel:
-    """Base of FTRLClassifier, FTRLRegressor and RDAClassifier."""
+    """Base of FTRLClassifier, FTRLRegressor and RDAClassifier.
+
+    Calls on one estimator are serialised: fit, partial_fit, the
+    predictions, coef_ / intercept_, save and pickling hold a per-estimator
+    lock (not pickled or copied), so that threads sharing an estimator get
+    the result of some serial order of their calls."""
 
     _algorithm = None     # _kernels.ONLINE_FTRL or ONLINE_RDA
     _loss = None          # _kernels.LOSS_LOGISTIC or LOSS_SQUARED
@@ -161,26 +234,42 @@ class OnlineLinearModel:
         """The C configuration, from checked parameters."""
         cfg = dict(alpha=0.0, beta=0.0, l1=0.0, l2=0.0, gamma=1.0, rho=0.0)
         cfg.update(self._algorithm_params())
-        _check_int("n_epochs", self.n_epochs, 1)
-        _check_bool("fit_intercept", self.fit_intercept)
+        cfg["n_epochs"] = _check_int("n_epochs", self.n_epochs, 1)
+        cfg["fit_intercept"] = _check_bool("fit_intercept", self.fit_intercept)
         _check_bool("shuffle", self.shuffle)
-        if self.n_threads is not None:
-            if isinstance(self.n_threads, bool) or not isinstance(self.n_threads, numbers.Integral) \
-                    or self.n_threads == 0:
-                raise ValueError(f"n_threads must be None or a non-zero int, got {self.n_threads!r}")
+        check_n_threads(self.n_threads)
         return cfg
 
+    def _n_threads(self):
+        """Threads for one C call: always through effective_n_threads, which
+        caps a request at the usable CPUs (never a user's int straight to C)."""
+        return effective_n_threads(self.n_threads)
+
+    # -- concurrency ---------------------------------------------------------
+    def _lock(self):
+        lock = self.__dict__.get("_call_lock")
+        if lock is None:   # setdefault: two threads get the same lock
+            lock = self.__dict__.setdefault("_call_lock", threading.Lock())
+        return lock
+
     # -- model ---------------------------------------------------------------
-    def _new_model(self, d, state=None):
-        cfg = self._check_params()
-        if state is None:
-            stride = _kernels.online_stride(self._algorithm)
-            state = dict(state=np.zeros((d + 1, stride)), t=0)
-        self._state = state
-        self._cfg = cfg
-        self._model = _kernels.OnlineModel(
-            self._algorithm, self._loss, self.fit_intercept, cfg["alpha"], cfg["beta"],
+    def _bind(self, cfg, state):
+        """The attributes of a C model over `state`, not yet the estimator's."""
+        model = _kernels.OnlineModel(
+            self._algorithm, self._loss, cfg["fit_intercept"], cfg["alpha"], cfg["beta"],
             cfg["l1"], cfg["l2"], cfg["gamma"], cfg["rho"], state["state"], state["t"])
+        return dict(_model=model, _state=state, _cfg=cfg)
+
+    def _fresh(self, d, labels):
+        """A new, untrained model of d features (committed by _train)."""
+        cfg = self._check_params()
+        check_model_size(type(self), d)
+        stride = _kernels.online_stride(self._algorithm)
+        new = self._bind(cfg, dict(state=np.zeros((d + 1, stride)), t=0))
+        new.update(n_features_in_=d, _loss_sum=0.0, _n_seen=0, _diverged=False)
+        if self._is_classifier:
+            new["classes_"] = labels
+        return new
 
     def _is_fitted(self):
         return getattr(self, "_model", None) is not None
@@ -190,7 +279,19 @@ class OnlineLinearModel:
             raise _not_fitted(f"this {type(self).__name__} is not fitted yet; "
                               "call fit or partial_fit first")
 
-    def _encode_y(self, y, classes, first):
+    def _check_usable(self):
+        """Fitted and not diverged: a diverged model's weights are not
+        finite, and it stays unusable until fit starts it again."""
+        self._check_fitted()
+        if getattr(self, "_diverged", False):
+            raise FloatingPointError(
+                f"this {type(self).__name__} diverged during training (its state is "
+                "not finite) and cannot predict, continue or be saved; call fit "
+                "to train it again")
+
+    def _encode_y(self, y, classes, known):
+        """y as float64 (0/1 for a classifier) and the classes: the labels
+        of y (or `classes`) on a first call, else `known`, checked."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but "
                              "the target y is None")
@@ -199,7 +300,7 @@ class OnlineLinearModel:
             warnings.warn("A column-vector y was passed when a 1d array was expected; "
                           "using y.ravel()",
                           _warning_class("DataConversionWarning", UserWarning),
-                          stacklevel=3)
+                          stacklevel=4)
             y = y.ravel()
         if y.ndim != 1:
             raise ValueError(f"y should be a 1d array, got shape {y.shape}")
@@ -213,12 +314,12 @@ class OnlineLinearModel:
                                  f"{type(self).__name__}, got dtype {y.dtype}") from None
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity")
-            return y
+            return y, None
         if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
             raise ValueError("Unknown label type: continuous. "
                              f"{type(self).__name__} is a binary classifier; y must "
                              "hold two class labels")
-        if first:
+        if known is None:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if len(labels) > 2:
                 raise ValueError("Only binary classification is supported. The type "
@@ -228,25 +329,41 @@ class OnlineLinearModel:
                 raise ValueError(f"{type(self).__name__} is a binary classifier: y (or "
                                  f"classes) must hold two labels, got {len(labels)} "
                                  f"class: {labels.tolist()}")
-            self.classes_ = labels
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
-                                                        self.classes_):
-            raise ValueError(f"classes {np.unique(np.asarray(classes)).tolist()} differ "
-                             f"from the first call's {self.classes_.tolist()}")
-        unknown = ~np.isin(y, self.classes_)
+        else:
+            labels = known
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
+                                                          labels):
+                raise ValueError(f"classes {np.unique(np.asarray(classes)).tolist()} "
+                                 f"differ from the first call's {labels.tolist()}")
+        unknown = ~np.isin(y, labels)
         if unknown.any():
             raise ValueError(f"y has labels {np.unique(y[unknown]).tolist()} not in "
-                             f"classes {self.classes_.tolist()}")
-        return (y == self.classes_[1]).astype(np.float64)
+                             f"classes {labels.tolist()}")
+        return (y == labels[1]).astype(np.float64), labels
 
-    def _train(self, X, y01, order):
-        rc, loss_sum, bad = self._model.fit(X.indptr, X.indices, X.data, y01, order,
-                                            effective_n_threads(self.n_threads),
-                                            self._loss_sum)
-        self._state["t"] = self._model.t
-        if rc != _kernels.STATUS_DIVERGED:
+    @staticmethod
+    def _check_rows(shape, y01):
+        if y01.shape[0] != shape[0]:
+            raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
+
+    def _train(self, new, indptr, indices, data, y01, order):
+        """One pass of the C loop.  `new`: a fresh model's attributes (or
+        {} to continue the current one), committed unless the C check -- run
+        before anything is written -- rejects X.  A divergence is committed
+        and marks the model unusable until fit."""
+        model = new["_model"] if new else self._model
+        loss0 = new["_loss_sum"] if new else self._loss_sum
+        rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
+                                      self._n_threads(), loss0)
+        if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
+            self._raise_status(rc, bad)
+        self.__dict__.update(new)
+        self._state["t"] = model.t
+        if rc == _kernels.STATUS_DIVERGED:
+            self._diverged = True
+        elif rc == _kernels.STATUS_OK:
             self._loss_sum = loss_sum
-            self._n_seen += X.shape[0] if order is None else len(order)
+            self._n_seen += len(indptr) - 1 if order is None else len(order)
         self._raise_status(rc, bad)
 
     def _raise_status(self, rc, bad):
@@ -257,63 +374,66 @@ class OnlineLinearModel:
         if rc == _kernels.STATUS_DIVERGED:
             raise FloatingPointError(
                 f"the model diverged: its prediction for row {bad} is not finite "
-                "(lower alpha or raise beta / l2)")
+                "(lower alpha or raise beta / l2); it stays unusable until fit")
         if rc != _kernels.STATUS_OK:
             raise RuntimeError(f"online kernel failed with status {rc}")
 
     # -- fitting -------------------------------------------------------------
     def partial_fit(self, X, y, classes=None):
-        """One pass over (X, y) in order, continuing from the current model."""
-        first = not self._is_fitted()
-        X = as_csr(X, None if first else self.n_features_in_, type(self).__name__)
-        y01 = self._encode_y(y, classes, first)
-        if y01.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y01.shape[0]} labels")
-        if first:
-            self._check_params()
-            self.n_features_in_ = X.shape[1]
-            self._loss_sum, self._n_seen = 0.0, 0
-            self._new_model(self.n_features_in_)
-        self._train(X, y01, None)
+        """One pass over (X, y) in order, continuing from the current model.
+        Everything is checked before the model changes: a bad call leaves
+        it as it was."""
+        with self._lock():
+            first = not self._is_fitted()
+            if not first:
+                self._check_usable()
+            indptr, indices, data, shape = csr_arrays(
+                X, None if first else self.n_features_in_, type(self).__name__)
+            y01, labels = self._encode_y(
+                y, classes, None if first else getattr(self, "classes_", None))
+            self._check_rows(shape, y01)
+            new = self._fresh(shape[1], labels) if first else {}
+            self._train(new, indptr, indices, data, y01, None)
         return self
 
     def fit(self, X, y):
         """n_epochs passes over (X, y) from a fresh model (shuffled each epoch
-        with shuffle=True, seeded by random_state)."""
-        X = as_csr(X)
-        self._model = None
-        y01 = self._encode_y(y, None, True)
-        if y01.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y01.shape[0]} labels")
-        self._check_params()
-        self.n_features_in_ = X.shape[1]
-        self._loss_sum, self._n_seen = 0.0, 0
-        self._new_model(self.n_features_in_)
-        rng = np.random.default_rng(self.random_state)
-        for _ in range(self.n_epochs):
-            order = rng.permutation(X.shape[0]).astype(np.int64) if self.shuffle else None
-            self._train(X, y01, order)
+        with shuffle=True, seeded by random_state).  A fit rejected for bad
+        input leaves the previous model in place."""
+        with self._lock():
+            indptr, indices, data, shape = csr_arrays(X)
+            y01, labels = self._encode_y(y, None, None)
+            self._check_rows(shape, y01)
+            new = self._fresh(shape[1], labels)
+            rng = np.random.default_rng(self.random_state)
+            for epoch in range(new["_cfg"]["n_epochs"]):
+                order = rng.permutation(shape[0]).astype(np.int64) if self.shuffle else None
+                self._train(new if epoch == 0 else {}, indptr, indices, data, y01, order)
         return self
 
     # -- prediction ----------------------------------------------------------
     def _margin(self, X):
         """w . x + intercept for each row of X."""
-        self._check_fitted()
-        X = as_csr(X, self.n_features_in_, type(self).__name__)
-        rc, out, bad = self._model.margin(X.indptr, X.indices, X.data,
-                                          effective_n_threads(self.n_threads))
+        with self._lock():
+            self._check_usable()
+            indptr, indices, data, _ = csr_arrays(X, self.n_features_in_, type(self).__name__)
+            rc, out, bad = self._model.margin(indptr, indices, data, self._n_threads())
         self._raise_status(rc, bad)
         return out
 
+    def _weights(self):
+        with self._lock():
+            self._check_fitted()
+            return self._model.weights()
+
     @property
     def coef_(self):
-        self._check_fitted()
-        return self._model.weights()[:-1]
+        return self._weights()[:-1]
 
     @property
     def intercept_(self):
-        self._check_fitted()
-        return float(self._model.weights()[-1]) if self.fit_intercept else 0.0
+        w = self._weights()
+        return float(w[-1]) if self.fit_intercept else 0.0
 
     @property
     def progressive_loss_(self):
@@ -329,7 +449,13 @@ class OnlineLinearModel:
 
     # -- persistence ---------------------------------------------------------
     def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items() if k != "_model"}
+        """A snapshot: neither the lock nor the C model, the state copied
+        under the lock (another thread may be training)."""
+        with self._lock():
+            state = {k: v for k, v in self.__dict__.items()
+                     if k not in ("_model", "_call_lock")}
+            if "_state" in state:
+                state["_state"] = dict(state["_state"], state=state["_state"]["state"].copy())
         return state
 
     def __setstate__(self, state):
@@ -338,70 +464,240 @@ class OnlineLinearModel:
         if "_state" in state:
             st = dict(state["_state"])  # unpickled arrays may be read-only
             st["state"] = np.array(st["state"], dtype=np.float64, order="C", copy=True)
-            self._new_model(self.n_features_in_, st)
+            self.__dict__.update(self._bind(self._check_params(), st))
 
     def _json_params(self):
-        """The parameters as JSON (random_state: an int or None survives; a
-        Generator or RandomState is not saved)."""
-        params = self.get_params()
+        """The parameters as JSON, checked as fit checks them (random_state:
+        an int or None survives; a Generator or RandomState is not saved)."""
+        self._check_params()
+        params = {k: v.item() if isinstance(v, np.generic) else v
+                  for k, v in self.get_params().items()}
         rs = params.get("random_state")
-        if not (rs is None or isinstance(rs, (int, np.integer))):
+        if not (rs is None or isinstance(rs, int)):
             params["random_state"] = None
-        elif rs is not None:
-            params["random_state"] = int(rs)
-        return params
+        try:
+            return json.dumps(params, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"the parameters cannot be saved as JSON: {e}") from None
 
     def save(self, path, info=None):
-        """Write the fitted model to `path` (a file name, used as given, or a
-        binary file object), in .npz format; load with fastopt.online.load.
+        """Write the fitted model to `path` (a file name or a binary file
+        object), in .npz format; load with fastopt.online.load.
         info: an optional JSON-serialisable dict kept beside the model (e.g.
-        how the features were prepared), read back by load_info."""
-        self._check_fitted()
-        extra = {"classes_": self.classes_} if self._is_classifier else {}
-        if info is not None:
-            if not isinstance(info, dict):
-                raise TypeError(f"info must be a dict, got {type(info).__name__}")
-            try:
-                extra["info"] = json.dumps(info)
-            except (TypeError, ValueError) as e:
-                raise ValueError(f"info must be JSON-serialisable: {e}") from None
-        if not hasattr(path, "write"):  # np.savez would append .npz to a name
-            with open(path, "wb") as f:
-                return self.save(f, info)
-        np.savez(path, format_version=FORMAT_VERSION,
-                 estimator=type(self).__name__,
-                 params=json.dumps(self._json_params()),
-                 state=self._state["state"],
-                 t=self._state["t"], n_features_in_=self.n_features_in_,
-                 loss_sum=self._loss_sum, n_seen=self._n_seen, **extra)
+        how the features were prepared), read back by load_info.
+
+        A named file is replaced atomically (fastopt._files.atomic_output):
+        everything is checked and serialised first, the data go to a temp
+        file beside it, renamed into place; a failure or a signal leaves
+        the previous file as it was.  A symlink stays a symlink."""
+        with self._lock():
+            self._check_usable()
+            fields = dict(format_version=FORMAT_VERSION, estimator=type(self).__name__,
+                          params=self._json_params(), state=self._state["state"],
+                          t=self._state["t"], n_features_in_=self.n_features_in_,
+                          loss_sum=self._loss_sum, n_seen=self._n_seen)
+            if self._is_classifier:
+                fields["classes_"] = self.classes_
+            if info is not None:
+                if not isinstance(info, dict):
+                    raise TypeError(f"info must be a dict, got {type(info).__name__}")
+                try:
+                    fields["info"] = json.dumps(info, allow_nan=False)
+                except (TypeError, ValueError) as e:
+                    raise ValueError(f"info must be JSON-serialisable: {e}") from None
+            if hasattr(path, "write"):
+                np.savez(path, **fields)
+                return
+            with atomic_output(path, "wb") as f:   # a file object: savez adds no .npz
+                np.savez(f, **fields)
+
+
+# -- model files ----------------------------------------------------------------
+# A model file is read as untrusted input: every field is checked (type,
+# shape, range, finiteness) before anything is built from it, and every
+# fault is a ValueError "FILE: reason" -- never numpy's pickle advice.
+
+_REQUIRED = ("format_version", "estimator", "params", "state", "t", "n_features_in_",
+             "loss_sum", "n_seen")
+_OPTIONAL = ("classes_", "info")
+
+
+def _estimator_classes():
+    """The allow-list of estimators a model file may name."""
+    from fastopt.online.estimators import FTRLClassifier, FTRLRegressor, RDAClassifier
+    return {c.__name__: c for c in (FTRLClassifier, FTRLRegressor, RDAClassifier)}
+
+
+class _BadModel(ValueError):
+    pass
+
+
+def _read_arrays(path):
+    """The .npy members of the .npz archive at `path` as {field: array};
+    each header is checked before its data are read (an absurd shape is
+    refused, not allocated)."""
+    arrays = {}
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        for member in names:
+            field = member[:-4] if member.endswith(".npy") else member
+            if field not in _REQUIRED + _OPTIONAL:
+                raise _BadModel(f"unexpected field {member!r}")
+            if field in arrays or names.count(member) > 1:
+                raise _BadModel(f"field {field!r} appears twice")
+            with zf.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                if version not in ((1, 0), (2, 0)):
+                    raise _BadModel(f"field {field!r} has .npy format {version}")
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _fortran, dtype = read(f)
+            if dtype.hasobject:
+                raise _BadModel(f"field {field!r} holds Python objects")
+            if dtype.itemsize > 64 << 20:   # a JSON text of more than 16M characters
+                raise _BadModel(f"field {field!r} is too large ({dtype})")
+            limit = 2 if field == "classes_" else 1
+            if field != "state" and int(np.prod(shape, dtype=np.float64)) > limit:
+                raise _BadModel(f"field {field!r} has shape {shape}")
+            arrays[field] = (member, shape, dtype)
+        missing = [k for k in _REQUIRED if k not in arrays]
+        if missing:
+            raise _BadModel(f"missing field {missing[0]!r}")
+        out = {}
+        for field, (member, shape, dtype) in arrays.items():
+            if field == "state":
+                continue
+            with zf.open(member) as f:
+                out[field] = np.lib.format.read_array(f, allow_pickle=False)
+        # the state last, once n_features_in_ tells what shape it must have
+        d = _scalar(out, "n_features_in_", "iu", 1, 2**62)
+        name = _scalar(out, "estimator", "U")
+        cls = _estimator_classes().get(name)
+        if cls is None:
+            raise _BadModel(f"unknown estimator {name!r}")
+        member, shape, dtype = arrays["state"]
+        expected = (d + 1, _kernels.online_stride(cls._algorithm))
+        if tuple(shape) != expected:
+            raise _BadModel(f"model state has shape {tuple(shape)}; expected {expected}")
+        try:
+            check_model_size(cls, d)
+        except ValueError as e:
+            raise _BadModel(str(e)) from None
+        with zf.open(member) as f:
+            out["state"] = np.lib.format.read_array(f, allow_pickle=False)
+    return out
+
+
+def _scalar(fields, field, kinds, low=None, high=None):
+    """The 0-d field as a Python value of one of the dtype kinds."""
+    a = fields[field]
+    if a.shape != () or a.dtype.kind not in kinds:
+        raise _BadModel(f"field {field!r} must be a scalar of kind {kinds!r}, got "
+                        f"{a.dtype} of shape {a.shape}")
+    v = a.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _BadModel(f"field {field!r} is not finite: {v!r}")
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise _BadModel(f"field {field!r} = {v!r} is out of range")
+    return v
+
+
+def _json_field(fields, field):
+    text = _scalar(fields, field, "U")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise _BadModel(f"field {field!r} is not JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise _BadModel(f"field {field!r} must be a JSON object, got "
+                        f"{type(value).__name__}")
+    return value
+
+
+def _build(fields):
+    """The estimator and info a model file's checked fields describe."""
+    version = _scalar(fields, "format_version", "iu")
+    if version != FORMAT_VERSION:
+        raise _BadModel(f"unsupported model format {version}")
+    name = _scalar(fields, "estimator", "U")
+    cls = _estimator_classes().get(name)
+    if cls is None:
+        raise _BadModel(f"unknown estimator {name!r}")
+    params = _json_field(fields, "params")
+    unknown = sorted(set(params) - set(cls._param_names()))
+    if unknown:
+        raise _BadModel(f"params: invalid parameter {unknown[0]!r} for {name}")
+    rs = params.get("random_state")
+    if not (rs is None or (isinstance(rs, int) and not isinstance(rs, bool) and rs >= 0)):
+        raise _BadModel(f"params: random_state must be None or a seed >= 0, got {rs!r}")
+    est = cls(**params)
+    try:
+        cfg = est._check_params()            # the constructor's checks
+    except (TypeError, ValueError) as e:
+        raise _BadModel(f"params: {e}") from None
+    d = _scalar(fields, "n_features_in_", "iu", 1, 2**62)
+    state = fields["state"]
+    if state.dtype.kind != "f":
+        raise _BadModel(f"model state must be real floating point, got {state.dtype}")
+    state = np.array(state, dtype=np.float64, order="C", copy=True)
+    if not np.all(np.isfinite(state)):
+        raise _BadModel("model state contains NaN or infinity")
+    if cls._algorithm == _kernels.ONLINE_FTRL and np.any(state[:, 1] < 0):
+        raise _BadModel("model state has a negative FTRL accumulator")
+    t = _scalar(fields, "t", "iu", 0, 2**63 - 1)
+    n_seen = _scalar(fields, "n_seen", "iu", 0, 2**63 - 1)
+    loss_sum = _scalar(fields, "loss_sum", "f", 0.0)
+    if "classes_" in fields:
+        if not cls._is_classifier:
+            raise _BadModel(f"a {name} has no classes_")
+        classes = fields["classes_"]
+        if (classes.shape != (2,) or classes.dtype.kind not in "biufUS"
+                or (classes.dtype.kind == "f" and not np.all(np.isfinite(classes)))
+                or not classes[0] < classes[1]):
+            raise _BadModel("classes_ must be two distinct labels in increasing "
+                            f"order, got {classes.tolist()!r}")
+        est.classes_ = classes
+    elif cls._is_classifier:
+        raise _BadModel("missing field 'classes_'")
+    info = _json_field(fields, "info") if "info" in fields else {}
+    est.__dict__.update(est._bind(cfg, dict(state=state, t=t)))
+    est.n_features_in_, est._loss_sum, est._n_seen = d, float(loss_sum), n_seen
+    est._diverged = False
+    return est, info
+
+
+def read_model(path):
+    """(estimator, info) from a model file written by `save`, every field
+    checked; ValueError "FILE: reason" for anything that is not such a
+    file (OSError for a file that cannot be opened)."""
+    name = os.fspath(path) if isinstance(path, (str, bytes, os.PathLike)) \
+        else getattr(path, "name", "model file")
+    try:
+        return _build(_read_arrays(path))
+    except _BadModel as e:
+        raise ValueError(f"{name}: {e}") from None
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except MemoryError:
+        raise ValueError(f"{name}: the model is too large to load") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, ValueError,
+            KeyError, TypeError, struct.error, NotImplementedError, RuntimeError,
+            OverflowError, OSError) as e:
+        # numpy's own messages would advise allow_pickle=True: not for this
+        detail = "" if "pickle" in str(e) else f" ({e})"
+        raise ValueError(f"{name}: not a model saved by fastopt, or a damaged "
+                         f"one{detail}") from None
 
 
 def load_info(path):
     """The `info` dict a model file was saved with ({} if none)."""
-    with np.load(path, allow_pickle=False) as f:
-        return json.loads(str(f["info"])) if "info" in f else {}
+    return read_model(path)[1]
 
 
 def load(path):
-    """Load a model written by `save` (or by `fastopt train`)."""
-    from fastopt import online
-    with np.load(path, allow_pickle=False) as f:
-        if int(f["format_version"]) != FORMAT_VERSION:
-            raise ValueError(f"{path}: unsupported model format {int(f['format_version'])}")
-        cls = getattr(online, str(f["estimator"]), None)
-        if cls is None or not issubclass(cls, OnlineLinearModel):
-            raise ValueError(f"{path}: unknown estimator {str(f['estimator'])!r}")
-        params = json.loads(str(f["params"]))
-        est = cls(**params)
-        est.n_features_in_ = int(f["n_features_in_"])
-        if "classes_" in f:
-            est.classes_ = f["classes_"]
-        est._loss_sum, est._n_seen = float(f["loss_sum"]), int(f["n_seen"])
-        state = dict(state=np.ascontiguousarray(f["state"], dtype=np.float64).copy(),
-                     t=int(f["t"]))
-        stride = _kernels.online_stride(cls._algorithm)
-        if state["state"].shape != (est.n_features_in_ + 1, stride):
-            raise ValueError(f"{path}: model state has shape {state['state'].shape}; "
-                             f"expected ({est.n_features_in_ + 1}, {stride})")
-    est._new_model(est.n_features_in_, state)
-    return est
+    """Load a model written by `save` (or by `fastopt train`).  The file is
+    checked field by field -- format version, estimator (from an
+    allow-list), parameters (as the constructor checks them), state (shape,
+    real, finite), classes_ (two distinct labels), info (a JSON object) --
+    and any fault raises ValueError naming the file."""
+    return read_model(path)[0]

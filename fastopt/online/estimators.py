@@ -82,7 +82,9 @@ class FTRLClassifier(_FTRL, _Classifier):
 
     X: scipy.sparse (CSR used as is) or dense, float32/float64.  n_threads >
     1 trains lock-free in parallel (Hogwild): faster, not bit-reproducible;
-    n_threads=1 is deterministic.
+    n_threads=1 is deterministic (n_threads is capped at the usable CPUs).
+    Calls on one estimator from several Python threads are serialised by a
+    per-estimator lock: the result is that of some serial order.
     """
 
 
@@ -103,7 +105,8 @@ class RDAClassifier(_Classifier):
     A coordinate's weight moves with t even when examples do not have it; it
     is computed from (G_i, t) whenever it is needed, so the lazy computation
     on sparse data is exact.  The intercept has l1 = rho = 0.  Shares its
-    per-coordinate rule with fastopt.RDA.
+    per-coordinate rule with fastopt.RDA.  Calls from several threads are
+    serialised, as for FTRLClassifier.
     """
 
     _algorithm = _kernels.ONLINE_RDA
