@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -708,7 +709,8 @@ def test_output_that_is_an_input_is_refused(tmp_path, svm, capsys):
 def test_stdin_that_is_the_output_is_refused(svm):
     with open(svm, "rb") as stdin:
         res = subprocess.run([sys.executable, "-m", "fastopt.cli", "train", "-", "-o", str(svm)],
-                             stdin=stdin, capture_output=True, text=True, timeout=60)
+                             stdin=stdin, capture_output=True, text=True, timeout=60,
+                             cwd=tempfile.gettempdir())
     assert res.returncode == 2 and "is the same file as FILE -" in res.stderr, describe(res)
 
 
@@ -731,7 +733,7 @@ def test_predict_writes_through_a_fifo_and_keeps_a_symlink(tmp_path, svm, capsys
     assert link.is_symlink() and len(real.read_text().splitlines()) == 60
     # train's model can go to stdout, its summary then to stderr
     res = subprocess.run([sys.executable, "-m", "fastopt.cli", "train", str(svm), "-o", "-",
-                          "-q"], capture_output=True, timeout=60)
+                          "-q"], capture_output=True, timeout=60, cwd=tempfile.gettempdir())
     assert res.returncode == 0 and b"saved:                stdout" in res.stderr, res.stderr
     import io
     assert load(io.BytesIO(res.stdout)).n_features_in_ == 2**20
@@ -746,8 +748,16 @@ def test_killed_predict_leaves_no_temp_file(tmp_path, svm, capsys):
     out.write_text("old\n")
     proc = subprocess.Popen([sys.executable, "-m", "fastopt.cli", "predict", str(model),
                              str(fifo), "-o", str(out), "-q"],
-                            stderr=subprocess.PIPE, text=True)
-    with open(fifo, "w") as w:
+                            stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
+    fd = None
+    while fd is None:     # open for writing once predict reads; never hang on a dead one
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:   # ENXIO: no reader yet
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.05)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "w") as w:
         w.write("1 0:1\n" * 1000)
         w.flush()
         time.sleep(0.5)
@@ -791,7 +801,7 @@ def test_a_stream_without_newlines_is_a_line_error(tmp_path, capsys):
     res = subprocess.run([sys.executable, "-m", "fastopt.cli", "train", "-", "-o",
                           str(tmp_path / "m.npz"), "--max-line-bytes", "4096", "-q"],
                          input=b"1 0:1\n" * 3 + b"\0" * 100000, capture_output=True,
-                         timeout=60)
+                         timeout=60, cwd=tempfile.gettempdir())
     assert res.returncode == 2 and b"-:4: line longer than 4096 bytes" in res.stderr, res.stderr
     assert not os.path.exists(tmp_path / "m.npz")
 
