@@ -32,7 +32,7 @@
 #include "fastopt.h"
 
 #define FO_NORM_BLOCK ((int64_t)4096)
-#define FO_NORM_LANES 16
+#define FO_NORM_LANES 32
 
 typedef struct {
     int64_t V, G, M;   /* the view (V, G, M); statistics per g             */
