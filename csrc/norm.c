@@ -50,6 +50,8 @@ typedef struct {
     const double *kr, *ar;       /* backward: per-group constants          */
     double *work;                /* partials, two per block                */
     double *colw, *colb;         /* column sums (layer norm's dw, db)      */
+    const double *cm, *c1, *c2, *c3; /* column mode: per-column constants  */
+    int sq;                      /* column mode: sum (x - mean)^2 pass     */
     int vec;                     /* the weight varies inside a block       */
 } norm_job;
 
@@ -134,13 +136,63 @@ static int is_vec(const fo_norm_shape *s)
     return s->Q == 1 && s->M > 1 && s->V == 1;
 }
 
+/* Batch norm with short rows (M < NORM_COLS_BELOW, e.g. (N, C) input): a
+ * block per row segment would be a few elements, so the statistics and sums
+ * are taken by columns of the (V, G * M) matrix instead -- chunks of
+ * NORM_COL_ROWS rows times tiles of NORM_COL_TILE columns, each column summed
+ * over its chunk's rows in order, the chunks combined in order, then a
+ * group's M columns in order -- and the element loops run along whole rows
+ * with per-column constants. */
+#define NORM_COLS_BELOW 16
+#define NORM_COL_ROWS 256
+
+static int is_cols(const fo_norm_shape *s)
+{
+    return s->V > 1 && s->Q == s->M && s->P == s->G && s->M < NORM_COLS_BELOW;
+}
+
+static int64_t col_chunks(const fo_norm_shape *s)
+{
+    return (s->V + NORM_COL_ROWS - 1) / NORM_COL_ROWS;
+}
+
 int64_t fo_norm_work_size(const fo_norm_shape *s)
 {
     if (bad_shape(s))
         return 0;
+    int64_t extra = 2 * s->G + 2 * n_channels(s);
+    if (is_cols(s))   /* two partials per (chunk, column), 4 per column */
+        return (2 * col_chunks(s) + 4) * s->G * s->M + extra;
     /* The finest partition used (L = Q) has the most blocks. */
     norm_part p = make_part(s, s->Q);
-    return 2 * p.nblocks + 2 * s->G + 2 * n_channels(s);
+    return 2 * p.nblocks + extra;
+}
+
+/* Column mode: per group, the sum over the chunks' column partials
+ * (work[2 * (chunk * D + j) + which]) of its M columns, in order. */
+static void combine_cols(const fo_norm_shape *s, const double *work, int which,
+                         double *out)
+{
+    int64_t D = s->G * s->M, nch = col_chunks(s);
+    for (int64_t g = 0; g < s->G; ++g) {
+        double acc = 0.0;
+        for (int64_t m = 0; m < s->M; ++m) {
+            double col = 0.0;
+            for (int64_t k = 0; k < nch; ++k)
+                col += work[2 * (k * D + g * s->M + m) + which];
+            acc += col;
+        }
+        out[g] = acc;
+    }
+}
+
+/* The dx constants of a group from A = sum dy w and B = sum dy w (x - mean)
+ * over its n elements (zero for constant statistics: eval mode). */
+static void group_consts(double n, double r, double A, double B, int batch_stats,
+                         double *kr, double *ar)
+{
+    *kr = batch_stats ? B / n * (r * r * r) : 0.0;
+    *ar = batch_stats ? A / n * r : 0.0;
 }
 
 /* Merge the blocks' (mean, sum of squared deviations) per group, in block

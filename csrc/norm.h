@@ -39,7 +39,7 @@ typedef struct {
     int64_t P, Q;      /* affine channel of (v, g, m): (g % P) * (M/Q) + m/Q */
 } fo_norm_shape;
 
-/* Doubles of scratch `work` that fo_norm_stats / fo_norm_backward need. */
+/* Doubles of scratch `work` that every entry point below needs. */
 int64_t fo_norm_work_size(const fo_norm_shape *s);
 
 #define FO_DECLARE_NORM(SFX, T)                                                \
@@ -49,7 +49,8 @@ int64_t fo_norm_work_size(const fo_norm_shape *s);
     /* y = (x - mean_g) rstd_g w_c + b_c; w, b may be NULL (1 and 0) */       \
     int fo_norm_forward_##SFX(const fo_norm_shape *s, const T *x,             \
                               const double *mean, const double *rstd,         \
-                              const T *w, const T *b, T *y, int n_threads);   \
+                              const T *w, const T *b, double *work, T *y,     \
+                              int n_threads);                                 \
     /* The gradients of the forward.  batch_stats: mean and rstd were         \
      * computed from x (their dependence on x enters dx); 0: constants (eval  \
      * mode, running statistics).  dw and db may be NULL (not wanted); they   \

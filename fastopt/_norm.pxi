@@ -20,10 +20,10 @@ cdef extern from "norm.h" nogil:
                           double *, double *, int)
     int fo_norm_forward_f32(const fo_norm_shape *, const float *, const double *,
                             const double *, const float *, const float *,
-                            float *, int)
+                            double *, float *, int)
     int fo_norm_forward_f64(const fo_norm_shape *, const double *, const double *,
                             const double *, const double *, const double *,
-                            double *, int)
+                            double *, double *, int)
     int fo_norm_backward_f32(const fo_norm_shape *, const float *, const float *,
                              const double *, const double *, const float *, int,
                              double *, float *, float *, float *, int)
@@ -78,14 +78,16 @@ def norm_forward(const floating[::1] x, tuple view, const double[::1] mean,
         raise ValueError("norm_forward: array sizes do not fit the view")
     cdef const floating *wp = &weight[0] if use_weight else NULL
     cdef const floating *bp = &bias[0] if use_bias else NULL
+    work = np.empty(fo_norm_work_size(&s), dtype=np.float64)
+    cdef double[::1] wk = work
     cdef int rc
     with nogil:
         if floating is float:
-            rc = fo_norm_forward_f32(&s, &x[0], &mean[0], &rstd[0], wp, bp, &y[0],
-                                     n_threads)
+            rc = fo_norm_forward_f32(&s, &x[0], &mean[0], &rstd[0], wp, bp, &wk[0],
+                                     &y[0], n_threads)
         else:
-            rc = fo_norm_forward_f64(&s, &x[0], &mean[0], &rstd[0], wp, bp, &y[0],
-                                     n_threads)
+            rc = fo_norm_forward_f64(&s, &x[0], &mean[0], &rstd[0], wp, bp, &wk[0],
+                                     &y[0], n_threads)
     _norm_check(rc, "norm_forward")
 
 

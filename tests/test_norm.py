@@ -173,6 +173,7 @@ def test_batch_norm_without_running_stats_in_training():
 # ---- determinism -----------------------------------------------------------------
 
 DET = [("batch_norm", (6, 5, 71, 53), {}),
+       ("batch_norm", (40001, 7), {}),
        ("instance_norm", (3, 4, 97, 89), {}),
        ("group_norm", (3, 12, 61, 59), {"num_groups": 4}),
        ("layer_norm", (37, 4099), {"normalized_shape": (4099,)}),

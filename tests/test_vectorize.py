@@ -78,15 +78,15 @@ def test_clip_loops_vectorise(tmp_path):
 def test_norm_loops_vectorise(tmp_path):
     """Every block and element loop of csrc/norm_ops.inc (statistics,
     backward sums, forward and backward element loops, layer norm's column
-    sums): each FO_CLONES function has a loop vectorised in all 2 dtypes x 3
+    sums, batch norm's column mode): each FO_CLONES function has a loop vectorised in all 2 dtypes x 3
     clones."""
     counts = {}
     for (_, line), n in vectorised_loops(tmp_path, "norm.c", r"norm_ops\.inc").items():
         counts[line] = counts.get(line, 0) + n
     lines = open(os.path.join(CSRC, "norm_ops.inc")).read().splitlines()
     starts = [i + 1 for i, line in enumerate(lines)
-              if (line.startswith("FO_CLONES static") or line.startswith("NM_FWD_VEC("))]
-    assert len(starts) == 10
+              if line.startswith(("FO_CLONES static", "NM_FWD_VEC(", "NM_COL_SUMS("))]
+    assert len(starts) == 15
     ends = starts[1:] + [len(lines) + 1]
     missing = {lines[a - 1].strip(): sum(counts.get(k, 0) for k in range(a, b))
                for a, b in zip(starts, ends)
