@@ -158,15 +158,15 @@ def _verify_values_per_channel(size_prod, x):
 # ---- the shared core -----------------------------------------------------------------
 
 # csrc/runtime.h's FO_GRAIN: the kernels run serial below 2 * FO_GRAIN
-# elements whatever n_threads says, so small calls skip resolving it (which
-# reads the cgroup files, tens of microseconds) and only check it.
+# elements whatever n_threads says, so small calls (and n_threads=1) skip
+# resolving it -- which reads the cgroup files, ~45 us a call -- and only
+# check it.
 _SERIAL_BELOW = 2 * 32768
 
 
 def _n_threads(n_threads, x):
-    if x.size < _SERIAL_BELOW:
-        check_n_threads(n_threads)
-        return 1
+    if check_n_threads(n_threads) == 1 or x.size < _SERIAL_BELOW:
+        return 1      # what effective_n_threads would say, without the reads
     return effective_n_threads(n_threads)
 
 
