@@ -100,7 +100,8 @@ def extensions():
     from Cython.Build import cythonize
 
     csrc = ["csrc/runtime.c", "csrc/kernels.c", "csrc/sparse.c", "csrc/prox.c", "csrc/libsvm.c",
-            "csrc/quasi_newton.c", "csrc/coordinate_descent.c", "csrc/clip.c"]
+            "csrc/quasi_newton.c", "csrc/coordinate_descent.c", "csrc/clip.c",
+            "csrc/norm.c"]
     ext = Extension(
         "fastopt._kernels",
         sources=["fastopt/_kernels.pyx"] + csrc,

@@ -5,7 +5,7 @@
     fastopt train ... / fastopt predict ...   (fastopt/cli_online.py)
     fastopt --version
 
-``demo`` shows the whole library in five sections (SECTIONS below; each can
+``demo`` shows the whole library in six sections (SECTIONS below; each can
 be chosen with --section):
 
 1. rules: every dense update rule on the classic 2-D problems (this module);
@@ -15,7 +15,10 @@ be chosen with --section):
    bundled breast-cancer data (fastopt/demo.py);
 4. online: FTRL and RDA on a click-like stream of --rows rows
    (fastopt/demo.py);
-5. plots: the picture gallery, PNGs in --out (default ./fastopt-demo) and
+5. norm: a 10-layer tanh MLP trained by full-batch SGD over an lr sweep,
+   plain and with batch / layer normalization (fastopt.norm; its own fixed
+   steps, --steps does not apply) (fastopt/demo.py);
+6. plots: the picture gallery, PNGs in --out (default ./fastopt-demo) and
    with --gif an animated GIF (fastopt/demo.py, fastopt/viz.py).  Without
    matplotlib the section says how to install it and writes nothing.
 
@@ -407,6 +410,7 @@ SECTIONS = (
     ("proximal", "L1 regularisation: proximal rules against SGD's subgradient"),
     ("fullbatch", "Full-batch methods: fastopt.minimize against scipy.optimize.minimize"),
     ("online", "Online learners (fastopt.online) on a click-like stream"),
+    ("norm", "Normalization (fastopt.norm): a deep tanh MLP with and without batch / layer norm"),
     ("plots", "Pictures (fastopt.viz)"),
 )
 
@@ -465,6 +469,12 @@ def _online_section(args, dash):
     return len(rows)
 
 
+def _norm_section(args, dash):
+    from fastopt import demo
+    print(demo.format_norm(demo.norm_sweep()))
+    return len(demo.NORM_VARIANTS) * len(demo.NORM_LRS)
+
+
 def _plots_section(args, dash):
     from fastopt import demo, viz
     if args.no_plots:
@@ -495,7 +505,7 @@ def _demo(args):
     run = {"rules": _rules_section,
            "proximal": lambda a, d: (print(_why_proximal()), len(WHY_PROXIMAL))[1],
            "fullbatch": _fullbatch_section, "online": _online_section,
-           "plots": _plots_section}
+           "norm": _norm_section, "plots": _plots_section}
     t0 = time.perf_counter()
     runs = 0
     for number, (key, title) in enumerate(SECTIONS, 1):

@@ -30,7 +30,8 @@ from fastopt.prox import soft_threshold
 __all__ = ["single_blas_thread", "BreastCancer", "FULLBATCH", "FullBatchRow", "fullbatch_rows",
            "format_fullbatch", "ONLINE_LEARNERS", "OnlineRow", "online_rows",
            "format_online", "GALLERY_RULES", "GALLERY_STEPS", "gallery_paths",
-           "write_gallery"]
+           "write_gallery", "NORM_VARIANTS", "NORM_LRS", "norm_run", "norm_sweep",
+           "format_norm"]
 
 
 def single_blas_thread():
@@ -484,6 +485,168 @@ def _sparse_grad(problem, steps, subgradient):
     return grad
 
 
+# ---- normalization: a deep tanh MLP with and without batch / layer norm -------
+
+NORM_VARIANTS = ("plain", "batch norm", "layer norm")
+NORM_LRS = (0.03, 0.1, 0.3, 1.0, 3.0)
+NORM_DEPTH, NORM_WIDTH, NORM_BATCH, NORM_CLASSES, NORM_DIM = 10, 32, 256, 4, 16
+NORM_STEPS = 100
+
+
+def _norm_problem(seed=0):
+    """A fixed classification problem: 4 classes given by a random tanh
+    teacher network on Gaussian inputs (N = NORM_BATCH, d = NORM_DIM)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((NORM_BATCH, NORM_DIM))
+    t1 = rng.standard_normal((NORM_DIM, 32)) / math.sqrt(NORM_DIM)
+    t2 = rng.standard_normal((32, NORM_CLASSES))
+    y = np.argmax(np.tanh(X @ t1 * 2.0) @ t2, axis=1)
+    return X, y
+
+
+def _norm_init(variant, seed=1):
+    """Parameters: per hidden layer W (and a bias c without normalization,
+    gamma and beta with it), then the output layer; LeCun-normal weights."""
+    rng = np.random.default_rng(seed)
+    dims = [NORM_DIM] + [NORM_WIDTH] * NORM_DEPTH
+    params = []
+    for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+        params.append(rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in))
+        if variant == "plain":
+            params.append(np.zeros(fan_out))
+        else:
+            params += [np.ones(fan_out), np.zeros(fan_out)]
+    params.append(rng.standard_normal((NORM_WIDTH, NORM_CLASSES)) / math.sqrt(NORM_WIDTH))
+    params.append(np.zeros(NORM_CLASSES))
+    return params
+
+
+def _norm_loss_grads(variant, params, X, y, stats):
+    """Mean softmax cross-entropy of the MLP and its gradients (numpy for
+    the MLP, fastopt.norm for the normalization layers)."""
+    from fastopt import norm
+    per = 2 if variant == "plain" else 3
+    h, tape = X, []
+    for i in range(NORM_DEPTH):
+        W = params[per * i]
+        a = h @ W
+        if variant == "plain":
+            z, saved = a + params[per * i + 1], None
+        elif variant == "batch norm":
+            rm, rv = stats[i]
+            z, saved = norm.batch_norm(a, rm, rv, params[per * i + 1],
+                                       params[per * i + 2], training=True)
+        else:
+            z, saved = norm.layer_norm(a, (NORM_WIDTH,), params[per * i + 1],
+                                       params[per * i + 2])
+        tape.append((h, a, saved))
+        h = np.tanh(z)
+    logits = h @ params[-2] + params[-1]
+    logits = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    n = len(y)
+    loss = -np.mean(np.log(p[np.arange(n), y] + 1e-300))
+    d = p
+    d[np.arange(n), y] -= 1.0
+    d /= n
+    grads = [None] * len(params)
+    grads[-2], grads[-1] = h.T @ d, d.sum(axis=0)
+    dh = d @ params[-2].T
+    for i in reversed(range(NORM_DEPTH)):
+        h_prev, a, saved = tape[i]
+        dz = dh * (1.0 - h * h)
+        if variant == "plain":
+            da = dz
+            grads[per * i + 1] = dz.sum(axis=0)
+        else:
+            backward = (norm.batch_norm_backward if variant == "batch norm"
+                        else norm.layer_norm_backward)
+            da, grads[per * i + 1], grads[per * i + 2] = backward(
+                dz, a, saved, params[per * i + 1])
+        grads[per * i] = h_prev.T @ da
+        dh = da @ params[per * i].T
+        h = h_prev
+    return loss, grads
+
+
+def norm_run(variant, lr, steps=NORM_STEPS):
+    """Full-batch fastopt.SGD(lr) on the fixed problem: the loss before each
+    step (stops early once the loss is no longer finite)."""
+    from fastopt.optim import SGD
+    X, y = _norm_problem()
+    params = _norm_init(variant)
+    stats = [(np.zeros(NORM_WIDTH), np.ones(NORM_WIDTH)) for _ in range(NORM_DEPTH)]
+    opt = SGD(params, lr=lr, n_threads=1)
+    losses = []
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            loss, grads = _norm_loss_grads(variant, params, X, y, stats)
+            losses.append(loss)
+            if not np.isfinite(loss) or not all(np.all(np.isfinite(g)) for g in grads):
+                break
+            opt.step(grads)
+    return np.array(losses)
+
+
+_NORM_CACHE = {}
+
+
+def norm_sweep(steps=NORM_STEPS):
+    """{variant: {lr: losses}} over NORM_VARIANTS x NORM_LRS (computed once
+    per process: the section and the picture share it)."""
+    if steps not in _NORM_CACHE:
+        _NORM_CACHE[steps] = {v: {lr: norm_run(v, lr, steps) for lr in NORM_LRS}
+                              for v in NORM_VARIANTS}
+    return _NORM_CACHE[steps]
+
+
+def _norm_stable(losses, steps):
+    """Stable: ran every step with a finite loss and ended below the start."""
+    return len(losses) == steps and np.isfinite(losses[-1]) and losses[-1] < losses[0]
+
+
+def format_norm(sweep, steps=NORM_STEPS):
+    """The table: final loss per (variant, lr), the largest stable lr and the
+    best final loss."""
+    head = f"  {'':12s}" + "".join(f"{'lr=' + _cli._g(lr):>10s}" for lr in NORM_LRS)
+    lines = [f"A {NORM_DEPTH}-layer tanh MLP (width {NORM_WIDTH}) on a fixed 4-class "
+             f"problem ({NORM_BATCH} points),",
+             f"full-batch fastopt.SGD for {steps} steps at each lr.  Final loss "
+             "(softmax cross-entropy,",
+             f"start {sweep[NORM_VARIANTS[0]][NORM_LRS[0]][0]:.3f}); "
+             "div = diverged or ended above its start.", "",
+             head + f"{'largest stable lr':>19s}{'best loss':>11s}"]
+    for v in NORM_VARIANTS:
+        cells, stable, best = "", None, math.inf
+        for lr in NORM_LRS:
+            losses = sweep[v][lr]
+            if _norm_stable(losses, steps):
+                cells += f"{losses[-1]:10.4f}"
+                stable = lr
+                best = min(best, losses[-1])
+            else:
+                cells += f"{'div':>10s}"
+        lines.append(f"  {v:12s}{cells}{'-' if stable is None else _cli._g(stable):>19s}"
+                     f"{best:11.4f}")
+    return "\n".join(lines)
+
+
+def _fig_norm():
+    sweep = norm_sweep()
+    fig, axes = _figure(3, width=4.4, height=3.6)
+    for ax, v in zip(axes, NORM_VARIANTS):
+        runs = {f"lr={_cli._g(lr)}": sweep[v][lr] for lr in NORM_LRS}
+        colors = {f"lr={_cli._g(lr)}": f"C{i}" for i, lr in enumerate(NORM_LRS)}
+        viz.plot_convergence(runs, ax, xlabel="step", ylabel="loss", colors=colors,
+                             legend=v == NORM_VARIANTS[0], title=v)
+        ax.set_ylim(1e-3, 10.0)
+    fig.suptitle(f"{NORM_DEPTH}-layer tanh MLP, full-batch SGD: loss per lr, "
+                 "with and without normalization")
+    return fig
+
+
+
 # file name -> (figure maker, what it shows)
 _GALLERY = {
     "quadratic.png": (lambda: _fig_rules("quadratic"),
@@ -497,6 +660,8 @@ _GALLERY = {
                               "convergence of Newton, BFGS, L-BFGS (log scale)"),
     "proximal_l1.png": (_fig_proximal,
                         "exact zeros: proximal rules vs SGD's subgradient"),
+    "normalization.png": (_fig_norm,
+                          "a deep tanh MLP's loss per lr, plain vs batch / layer norm"),
 }
 GIF_NAME = "trajectories.gif"
 

@@ -174,7 +174,8 @@ def test_python_m_fastopt_cli_demo_ascii(tmp_path):
 
 # -- the demo's sections and pictures -------------------------------------------
 PICTURES = ["quadratic.png", "rosenbrock.png", "beale.png", "saddle.png",
-            "steepest_vs_cg.png", "newton_bfgs_lbfgs.png", "proximal_l1.png"]
+            "steepest_vs_cg.png", "newton_bfgs_lbfgs.png", "proximal_l1.png",
+            "normalization.png"]
 
 
 def _section_titles(output):

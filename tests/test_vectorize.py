@@ -71,3 +71,24 @@ def test_clip_loops_vectorise(tmp_path):
     assert len(loops) == 4
     missing = {line: counts.get(n, 0) for n, line in loops.items() if counts.get(n, 0) < 5}
     assert not missing, f"clip loops not vectorised in every build: {missing}"
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None or platform.machine() != "x86_64",
+                    reason="needs gcc on x86-64")
+def test_norm_loops_vectorise(tmp_path):
+    """Every block and element loop of csrc/norm_ops.inc (statistics,
+    backward sums, forward and backward element loops, layer norm's column
+    sums, batch norm's column mode): each FO_CLONES function has a loop vectorised in all 2 dtypes x 3
+    clones."""
+    counts = {}
+    for (_, line), n in vectorised_loops(tmp_path, "norm.c", r"norm_ops\.inc").items():
+        counts[line] = counts.get(line, 0) + n
+    lines = open(os.path.join(CSRC, "norm_ops.inc")).read().splitlines()
+    starts = [i + 1 for i, line in enumerate(lines)
+              if line.startswith(("FO_CLONES static", "NM_FWD_VEC(", "NM_COL_SUMS("))]
+    assert len(starts) == 15
+    ends = starts[1:] + [len(lines) + 1]
+    missing = {lines[a - 1].strip(): sum(counts.get(k, 0) for k in range(a, b))
+               for a, b in zip(starts, ends)
+               if sum(counts.get(k, 0) for k in range(a, b)) < 6}
+    assert not missing, f"norm loops not vectorised in every build: {missing}"

@@ -1,0 +1,414 @@
+"""Batch, layer, instance and group normalization: functional forward and
+backward, in C with OpenMP, equal to torch.nn.functional.
+
+Each forward takes the arguments of the torch.nn.functional function of the
+same name, in the same order and with the same defaults, on numpy arrays
+(float32 or float64, C-contiguous; input laid out (N, C, *) as torch lays it
+out), and returns ``(y, saved)``.  ``saved`` (a `NormSaved`) holds what the
+backward needs -- the statistics used (mean, rstd = 1 / sqrt(var + eps)) and
+whether they came from the batch -- and is passed to the matching backward:
+
+    y, saved = fastopt.norm.batch_norm(x, running_mean, running_var, w, b,
+                                       training=True)
+    grad_x, grad_w, grad_b = fastopt.norm.batch_norm_backward(grad_y, x, saved, w)
+
+The backward returns None for grad_weight / grad_bias when the forward had no
+weight / bias.  ``n_threads`` (keyword only) is resolved by
+fastopt._threads.effective_n_threads; results are bitwise identical for every
+n_threads.
+
+All four are one computation (csrc/norm.h): the input viewed as (V, G, M),
+statistics per g over (v, m), and an affine weight and bias per channel:
+
+    batch_norm      statistics per channel over (N, *)
+    instance_norm   per (sample, channel) over (*)
+    group_norm      per (sample, group) over (C / num_groups, *)
+    layer_norm      per leading index over the trailing normalized_shape
+
+Statistics are accumulated in double for float32 input too, with a fixed
+summation order (blocks of fixed size, merged in order), so they do not
+depend on n_threads.  Semantics are torch's: the biased variance normalizes;
+running statistics (batch_norm and instance_norm in training, when given)
+are updated in place with torch's momentum and the unbiased variance,
+
+    running_mean = (1 - momentum) running_mean + momentum mean
+    running_var  = (1 - momentum) running_var  + momentum var * n / (n - 1)
+
+(instance_norm averages the per-sample updates over N, as torch does); in
+eval mode (training=False, use_input_stats=False) the running statistics
+normalize and are constants for the backward.  A training batch with one
+value per channel raises torch's ValueError.  Every check comes before the
+first write: on error nothing (no running statistic) has changed.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from fastopt import _kernels
+from fastopt._threads import effective_n_threads
+from fastopt._validation import FLOAT_DTYPES, check_n_threads, check_real
+
+__all__ = ["NormSaved", "batch_norm", "batch_norm_backward", "layer_norm",
+           "layer_norm_backward", "instance_norm", "instance_norm_backward",
+           "group_norm", "group_norm_backward"]
+
+
+class NormSaved:
+    """What a normalization's backward needs from its forward.
+
+    kind: "batch_norm", "layer_norm", "instance_norm" or "group_norm";
+    mean, rstd: the statistics used, float64, shaped as torch saves them
+    (batch_norm (C,), instance_norm (N, C), group_norm (N, num_groups),
+    layer_norm input.shape[:-k] + (1,) * k); batch_stats: True when they are
+    the batch's (training), False for running statistics (eval);
+    input_shape, dtype: the forward's input; has_weight, has_bias: which
+    affine parameters the forward had."""
+
+    __slots__ = ("kind", "mean", "rstd", "batch_stats", "input_shape", "dtype",
+                 "has_weight", "has_bias", "_view", "_affine_shape")
+
+    def __init__(self, kind, mean, rstd, batch_stats, x, view, affine_shape,
+                 weight, bias):
+        self.kind = kind
+        self.mean, self.rstd = mean, rstd
+        self.batch_stats = batch_stats
+        self.input_shape, self.dtype = x.shape, x.dtype
+        self.has_weight, self.has_bias = weight is not None, bias is not None
+        self._view, self._affine_shape = view, affine_shape
+        for a in (mean, rstd):
+            a.flags.writeable = False
+
+    def __repr__(self):
+        return (f"NormSaved({self.kind}, input {self.input_shape} {self.dtype}, "
+                f"{'batch' if self.batch_stats else 'running'} statistics)")
+
+
+# ---- checks ----------------------------------------------------------------------
+
+def _check_input(x, min_ndim=2, name="input"):
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimensions "
+                         f"(N, C, *), got shape {x.shape}")
+    if x.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {x.shape}")
+    if not x.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous (use np.ascontiguousarray)")
+    return x
+
+
+def _check_param(name, a, shape, dtype, *, writeable=False):
+    """None, or an array of `shape` and `dtype` (C-contiguous and writeable
+    when it is updated in place)."""
+    if a is None:
+        return None
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array or None, got {type(a).__name__}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} has dtype {a.dtype}; expected {dtype} like input")
+    if a.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {a.shape}; expected {tuple(shape)}")
+    if writeable:
+        if not a.flags.c_contiguous:
+            raise ValueError(f"{name} must be C-contiguous (it is updated in place)")
+        if not a.flags.writeable:
+            raise ValueError(f"{name} is read-only; it is updated in place")
+    return a
+
+
+def _check_bool(name, v):
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {v!r}")
+    return bool(v)
+
+
+def _check_eps(eps, positive):
+    if positive:
+        return check_real("eps", eps, 0.0, closed=(False, True))
+    return check_real("eps", eps, 0.0)
+
+
+def _check_running(x, running_mean, running_var, c, required, update):
+    rm = _check_param("running_mean", running_mean, (c,), x.dtype, writeable=update)
+    rv = _check_param("running_var", running_var, (c,), x.dtype, writeable=update)
+    if (rm is None) != (rv is None):
+        missing = "running_var" if rv is None else "running_mean"
+        raise ValueError(f"{missing} is None but the other running statistic is "
+                         "not; pass both or neither")
+    if required and rm is None:
+        raise ValueError(required)
+    if update and rm is not None:
+        if np.shares_memory(rm, rv):
+            raise ValueError("running_mean and running_var share memory")
+        if np.shares_memory(rm, x) or np.shares_memory(rv, x):
+            raise ValueError("running statistics share memory with input")
+    return rm, rv
+
+
+def _verify_values_per_channel(size_prod, x):
+    if size_prod == 1:
+        raise ValueError("Expected more than 1 value per channel when training, "
+                         f"got input size {list(x.shape)}")
+
+
+# ---- the shared core -----------------------------------------------------------------
+
+# csrc/runtime.h's FO_GRAIN: the kernels run serial below 2 * FO_GRAIN
+# elements whatever n_threads says, so small calls (and n_threads=1) skip
+# resolving it -- which reads the cgroup files, ~45 us a call -- and only
+# check it.
+_SERIAL_BELOW = 2 * 32768
+
+
+def _n_threads(n_threads, x):
+    if check_n_threads(n_threads) == 1 or x.size < _SERIAL_BELOW:
+        return 1      # what effective_n_threads would say, without the reads
+    return effective_n_threads(n_threads)
+
+
+def _flat(a):
+    return a.reshape(-1)
+
+
+def _stats(x, view, nt):
+    g = view[1]
+    mean = np.empty(g)
+    var = np.empty(g)
+    _kernels.norm_stats(_flat(x), view, mean, var, nt)
+    return mean, var
+
+
+def _rstd(var, eps):
+    return 1.0 / np.sqrt(var + eps)
+
+
+def _apply(x, view, mean, rstd, weight, bias, nt):
+    y = np.empty_like(x)
+    xf = _flat(x)
+    _kernels.norm_forward(xf, view, mean, rstd,
+                          xf if weight is None else _flat(weight), weight is not None,
+                          xf if bias is None else _flat(bias), bias is not None,
+                          _flat(y), nt)
+    return y
+
+
+def _blend(running, value, momentum):
+    """torch's running update, in double, rounded to running's dtype."""
+    return (momentum * value + (1.0 - momentum) * running.astype(np.float64)
+            ).astype(running.dtype)
+
+
+def _spatial(x):
+    return math.prod(x.shape[2:])
+
+
+def _contiguous_param(a):
+    return None if a is None else np.ascontiguousarray(a)
+
+
+# ---- forward functions ---------------------------------------------------------------
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,
+               training=False, momentum=0.1, eps=1e-05, *, n_threads=None):
+    """torch.nn.functional.batch_norm: statistics per channel over (N, *).
+
+    training: batch statistics (running_mean/var updated in place when not
+    None); else the running statistics (required).  Returns (y, saved)."""
+    x = _check_input(input)
+    training = _check_bool("training", training)
+    momentum = check_real("momentum", momentum)
+    eps = _check_eps(eps, positive=training)
+    n, c, s = x.shape[0], x.shape[1], _spatial(x)
+    w = _contiguous_param(_check_param("weight", weight, (c,), x.dtype))
+    b = _contiguous_param(_check_param("bias", bias, (c,), x.dtype))
+    rm, rv = _check_running(
+        x, running_mean, running_var, c, update=training,
+        required=None if training else
+        "running_mean and running_var are required in evaluation mode "
+        "(training=False)")
+    if training:
+        _verify_values_per_channel(n * s, x)
+    nt = _n_threads(n_threads, x)
+    view = (n, c, s, c, s)
+    if training:
+        mean, var = _stats(x, view, nt)
+    else:
+        mean, var = rm.astype(np.float64), rv.astype(np.float64)
+    rstd = _rstd(var, eps)
+    y = _apply(x, view, mean, rstd, w, b, nt)
+    if training and rm is not None:
+        count = n * s
+        rm[...] = _blend(rm, mean, momentum)
+        rv[...] = _blend(rv, var * (count / (count - 1)), momentum)
+    return y, NormSaved("batch_norm", mean, rstd, training, x, view, (c,), w, b)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None,
+                  bias=None, use_input_stats=True, momentum=0.1, eps=1e-05, *,
+                  n_threads=None):
+    """torch.nn.functional.instance_norm: statistics per (sample, channel)
+    over (*).  use_input_stats=False normalizes with the running statistics
+    (required).  Returns (y, saved)."""
+    x = _check_input(input)
+    use_input_stats = _check_bool("use_input_stats", use_input_stats)
+    momentum = check_real("momentum", momentum)
+    eps = _check_eps(eps, positive=False)
+    n, c, s = x.shape[0], x.shape[1], _spatial(x)
+    w = _contiguous_param(_check_param("weight", weight, (c,), x.dtype))
+    b = _contiguous_param(_check_param("bias", bias, (c,), x.dtype))
+    rm, rv = _check_running(
+        x, running_mean, running_var, c, update=use_input_stats,
+        required=None if use_input_stats else
+        "running_mean and running_var are required when use_input_stats is False")
+    if use_input_stats and s == 1:
+        raise ValueError("Expected more than 1 spatial element when training, "
+                         f"got input size {list(x.shape)}")
+    nt = _n_threads(n_threads, x)
+    view = (1, n * c, s, c, s)
+    if use_input_stats:
+        mean, var = _stats(x, view, nt)
+    else:
+        mean = np.tile(rm.astype(np.float64), n)
+        var = np.tile(rv.astype(np.float64), n)
+    rstd = _rstd(var, eps)
+    y = _apply(x, view, mean, rstd, w, b, nt)
+    if use_input_stats and rm is not None:
+        # torch: the batch-norm update of the running statistics repeated per
+        # sample, then averaged over the samples
+        rm_new = _blend(np.tile(rm, n), mean, momentum).reshape(n, c)
+        rv_new = _blend(np.tile(rv, n), var * (s / (s - 1)), momentum).reshape(n, c)
+        rm[...] = rm_new.mean(axis=0, dtype=np.float64).astype(rm.dtype)
+        rv[...] = rv_new.mean(axis=0, dtype=np.float64).astype(rv.dtype)
+    return y, NormSaved("instance_norm", mean.reshape(n, c), rstd.reshape(n, c),
+                        use_input_stats, x, view, (c,), w, b)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
+               n_threads=None):
+    """torch.nn.functional.group_norm: statistics per (sample, group) over
+    (C / num_groups, *); num_groups must divide C.  Returns (y, saved)."""
+    x = _check_input(input)
+    if (isinstance(num_groups, (bool, np.bool_))
+            or not isinstance(num_groups, numbers.Integral)):
+        raise TypeError(f"num_groups must be an int, got {num_groups!r}")
+    n, c, s = x.shape[0], x.shape[1], _spatial(x)
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(f"num_groups must be a positive divisor of the number of "
+                         f"channels C = {c}, got {num_groups}")
+    ng = int(num_groups)
+    eps = _check_eps(eps, positive=False)
+    w = _contiguous_param(_check_param("weight", weight, (c,), x.dtype))
+    b = _contiguous_param(_check_param("bias", bias, (c,), x.dtype))
+    _verify_values_per_channel(n * (c // ng) * s, x)
+    nt = _n_threads(n_threads, x)
+    view = (1, n * ng, (c // ng) * s, ng, s)
+    mean, var = _stats(x, view, nt)
+    rstd = _rstd(var, eps)
+    y = _apply(x, view, mean, rstd, w, b, nt)
+    return y, NormSaved("group_norm", mean.reshape(n, ng), rstd.reshape(n, ng),
+                        True, x, view, (c,), w, b)
+
+
+def _normalized_shape(normalized_shape, x):
+    ns = normalized_shape
+    if isinstance(ns, numbers.Integral) and not isinstance(ns, (bool, np.bool_)):
+        ns = (int(ns),)
+    elif isinstance(ns, (tuple, list)) and all(
+            isinstance(d, numbers.Integral) and not isinstance(d, (bool, np.bool_))
+            for d in ns):
+        ns = tuple(int(d) for d in ns)
+    else:
+        raise TypeError("normalized_shape must be an int or a tuple/list of ints, "
+                        f"got {normalized_shape!r}")
+    if not ns or x.shape[len(x.shape) - len(ns):] != ns or len(ns) > x.ndim:
+        raise ValueError(f"normalized_shape={list(ns)} must be the trailing "
+                         f"dimensions of input, whose shape is {list(x.shape)}")
+    return ns
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, *,
+               n_threads=None):
+    """torch.nn.functional.layer_norm: statistics per leading index over the
+    trailing dimensions normalized_shape; weight and bias have that shape.
+    Returns (y, saved)."""
+    x = _check_input(input, min_ndim=1)
+    ns = _normalized_shape(normalized_shape, x)
+    eps = _check_eps(eps, positive=False)
+    w = _contiguous_param(_check_param("weight", weight, ns, x.dtype))
+    b = _contiguous_param(_check_param("bias", bias, ns, x.dtype))
+    nt = _n_threads(n_threads, x)
+    m = math.prod(ns)
+    view = (1, x.size // m, m, 1, 1)
+    mean, var = _stats(x, view, nt)
+    rstd = _rstd(var, eps)
+    y = _apply(x, view, mean, rstd, w, b, nt)
+    stat_shape = x.shape[:x.ndim - len(ns)] + (1,) * len(ns)
+    return y, NormSaved("layer_norm", mean.reshape(stat_shape),
+                        rstd.reshape(stat_shape), True, x, view, ns, w, b)
+
+
+# ---- backward ------------------------------------------------------------------------
+
+def _backward(kind, grad_y, x, saved, weight, n_threads):
+    if not isinstance(saved, NormSaved):
+        raise TypeError(f"saved must be the NormSaved that {kind} returned, "
+                        f"got {type(saved).__name__}")
+    if saved.kind != kind:
+        raise ValueError(f"saved comes from {saved.kind}, not {kind}")
+    x = _check_input(x, min_ndim=1, name="x")
+    if x.shape != saved.input_shape or x.dtype != saved.dtype:
+        raise ValueError(f"x has shape {x.shape} and dtype {x.dtype}; the forward's "
+                         f"input had {saved.input_shape} and {saved.dtype}")
+    if not isinstance(grad_y, np.ndarray):
+        raise TypeError(f"grad_y must be a numpy array, got {type(grad_y).__name__}")
+    if grad_y.dtype != x.dtype:
+        raise TypeError(f"grad_y has dtype {grad_y.dtype}; expected {x.dtype} like x")
+    if grad_y.shape != x.shape:
+        raise ValueError(f"grad_y has shape {grad_y.shape}; expected {x.shape} like x")
+    if not grad_y.flags.c_contiguous:
+        raise ValueError("grad_y must be C-contiguous (use np.ascontiguousarray)")
+    if weight is None and saved.has_weight:
+        raise ValueError("weight is None, but the forward had a weight: pass it")
+    if weight is not None and not saved.has_weight:
+        raise ValueError("weight was given, but the forward had none")
+    w = _contiguous_param(_check_param("weight", weight, saved._affine_shape, x.dtype))
+    nt = _n_threads(n_threads, x)
+    grad_x = np.empty_like(x)
+    nch = math.prod(saved._affine_shape)
+    gw = np.empty(nch, x.dtype) if saved.has_weight else None
+    gb = np.empty(nch, x.dtype) if saved.has_bias else None
+    xf, gxf = _flat(x), _flat(grad_x)
+    _kernels.norm_backward(
+        _flat(grad_y), xf, saved._view, _flat(saved.mean), _flat(saved.rstd),
+        xf if w is None else _flat(w), w is not None, saved.batch_stats,
+        gxf, gxf if gw is None else gw, gw is not None,
+        gxf if gb is None else gb, gb is not None, nt)
+    shape = saved._affine_shape
+    return (grad_x, None if gw is None else gw.reshape(shape),
+            None if gb is None else gb.reshape(shape))
+
+
+def batch_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
+    """Gradients of batch_norm: (grad_x, grad_weight, grad_bias); the last two
+    None when the forward had no weight / bias."""
+    return _backward("batch_norm", grad_y, x, saved, weight, n_threads)
+
+
+def instance_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
+    """Gradients of instance_norm: (grad_x, grad_weight, grad_bias)."""
+    return _backward("instance_norm", grad_y, x, saved, weight, n_threads)
+
+
+def group_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
+    """Gradients of group_norm: (grad_x, grad_weight, grad_bias)."""
+    return _backward("group_norm", grad_y, x, saved, weight, n_threads)
+
+
+def layer_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
+    """Gradients of layer_norm: (grad_x, grad_weight, grad_bias), the last two
+    shaped normalized_shape."""
+    return _backward("layer_norm", grad_y, x, saved, weight, n_threads)
