@@ -1,4 +1,5 @@
 """How many threads a kernel call gets."""
+import functools
 import math
 import os
 
@@ -11,8 +12,11 @@ def openmp_enabled():
     return _kernels.openmp_enabled()
 
 
+@functools.lru_cache(maxsize=None)
 def _cgroup_cpu_limit():
-    """CPUs allowed by a cgroup quota (v2 cpu.max or v1 cfs), or None."""
+    """CPUs allowed by a cgroup quota (v2 cpu.max or v1 cfs), or None.  Read
+    once per process: the files cost ~40 us a read, paid by every call of a
+    functional kernel, and a container's quota does not change under it."""
     try:
         with open("/sys/fs/cgroup/cpu.max") as f:
             quota, period = f.read().split()[:2]

@@ -47,7 +47,7 @@ import numpy as np
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
-from fastopt._validation import FLOAT_DTYPES, check_n_threads, check_real
+from fastopt._validation import FLOAT_DTYPES, check_real
 
 __all__ = ["NormSaved", "batch_norm", "batch_norm_backward", "layer_norm",
            "layer_norm_backward", "instance_norm", "instance_norm_backward",
@@ -157,19 +157,6 @@ def _verify_values_per_channel(size_prod, x):
 
 # ---- the shared core -----------------------------------------------------------------
 
-# csrc/runtime.h's FO_GRAIN: the kernels run serial below 2 * FO_GRAIN
-# elements whatever n_threads says, so small calls (and n_threads=1) skip
-# resolving it -- which reads the cgroup files, ~45 us a call -- and only
-# check it.
-_SERIAL_BELOW = 2 * 32768
-
-
-def _n_threads(n_threads, x):
-    if check_n_threads(n_threads) == 1 or x.size < _SERIAL_BELOW:
-        return 1      # what effective_n_threads would say, without the reads
-    return effective_n_threads(n_threads)
-
-
 def _flat(a):
     return a.reshape(-1)
 
@@ -232,7 +219,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         "(training=False)")
     if training:
         _verify_values_per_channel(n * s, x)
-    nt = _n_threads(n_threads, x)
+    nt = effective_n_threads(n_threads)
     view = (n, c, s, c, s)
     if training:
         mean, var = _stats(x, view, nt)
@@ -267,7 +254,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,
     if use_input_stats and s == 1:
         raise ValueError("Expected more than 1 spatial element when training, "
                          f"got input size {list(x.shape)}")
-    nt = _n_threads(n_threads, x)
+    nt = effective_n_threads(n_threads)
     view = (1, n * c, s, c, s)
     if use_input_stats:
         mean, var = _stats(x, view, nt)
@@ -304,7 +291,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
     w = _contiguous_param(_check_param("weight", weight, (c,), x.dtype))
     b = _contiguous_param(_check_param("bias", bias, (c,), x.dtype))
     _verify_values_per_channel(n * (c // ng) * s, x)
-    nt = _n_threads(n_threads, x)
+    nt = effective_n_threads(n_threads)
     view = (1, n * ng, (c // ng) * s, ng, s)
     mean, var = _stats(x, view, nt)
     rstd = _rstd(var, eps)
@@ -340,7 +327,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, *,
     eps = _check_eps(eps, positive=False)
     w = _contiguous_param(_check_param("weight", weight, ns, x.dtype))
     b = _contiguous_param(_check_param("bias", bias, ns, x.dtype))
-    nt = _n_threads(n_threads, x)
+    nt = effective_n_threads(n_threads)
     m = math.prod(ns)
     view = (1, x.size // m, m, 1, 1)
     mean, var = _stats(x, view, nt)
@@ -376,7 +363,7 @@ def _backward(kind, grad_y, x, saved, weight, n_threads):
     if weight is not None and not saved.has_weight:
         raise ValueError("weight was given, but the forward had none")
     w = _contiguous_param(_check_param("weight", weight, saved._affine_shape, x.dtype))
-    nt = _n_threads(n_threads, x)
+    nt = effective_n_threads(n_threads)
     grad_x = np.empty_like(x)
     nch = math.prod(saved._affine_shape)
     gw = np.empty(nch, x.dtype) if saved.has_weight else None
