@@ -384,11 +384,14 @@ cdef class ParamTable:
         return code
 
     cdef int _gather(self, grads, int64_t[::1] steps, double[::1] aux,
-                     double nadam_beta1, double nadam_psi) except -1:
+                     double nadam_beta1, double nadam_psi,
+                     bint aux_f32=False) except -1:
         """Check every gradient, then fill this step's span lists.
 
         Stages the next step number of each param that has a gradient and,
-        for NAdam (nadam_beta1 >= 0), its mu_product times this step's mu;
+        for NAdam (nadam_beta1 >= 0), its mu_product times this step's mu
+        (with aux_f32, both rounded to float32 and multiplied in float32, as
+        torch.optim.NAdam does with a float32 mu_product tensor);
         _run commits them once the kernel has run.  Raises (through
         _validation) if a gradient is bad, with nothing changed.  Everything
         C is told comes from buffer views taken here, never from attributes
@@ -397,6 +400,7 @@ cdef class ParamTable:
         references meanwhile).
         """
         cdef Py_ssize_t i, k, n = self.nparams
+        cdef double mu
         cdef bint ok
         cdef Py_buffer view
         self.held = []
@@ -448,8 +452,11 @@ cdef class ParamTable:
             self.spans[i].step = steps[i] + 1
             self.spans[i].aux = aux[i]
             if nadam_beta1 >= 0:
-                self.spans[i].aux *= fo_nadam_mu(nadam_beta1, nadam_psi,
-                                                 self.spans[i].step)
+                mu = fo_nadam_mu(nadam_beta1, nadam_psi, self.spans[i].step)
+                if aux_f32:
+                    self.spans[i].aux = <double>(<float>self.spans[i].aux * <float>mu)
+                else:
+                    self.spans[i].aux *= mu
             if self.codes[i] == b'f':
                 self.run32[self.n32] = self.spans[i]
                 self.n32 += 1
@@ -628,12 +635,12 @@ def adamax(ParamTable t, grads, int64_t[::1] steps, double[::1] aux, *,
 def nadam(ParamTable t, grads, int64_t[::1] steps, double[::1] aux, *,
           double lr, double beta1, double beta2, double eps,
           double weight_decay, double momentum_decay, int wd_mode,
-          bint maximize, int n_threads):
+          bint maximize, int n_threads, bint mu_product_f32=False):
     cdef fo_nadam_cfg c
     c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.momentum_decay = (
         lr, beta1, beta2, eps, weight_decay, momentum_decay)
     c.wd_mode, c.maximize = wd_mode, maximize
-    t._gather(grads, steps, aux, beta1, momentum_decay)
+    t._gather(grads, steps, aux, beta1, momentum_decay, mu_product_f32)
     t._run(<kernel_fn>fo_nadam_f32, <kernel_fn>fo_nadam_f64, &c, n_threads)
 
 

@@ -6,9 +6,21 @@
 
 One class per fastopt rule -- SGD, Adagrad, Adadelta, RMSProp, Adam, AdamW,
 Adamax, Nadam, DeltaBarDelta, ProximalSGD, ProximalAdagrad, AdagradDA, FTRL,
-RDA (and torch's spellings RMSprop, NAdam) -- each a torch.optim.Optimizer
-taking the hyperparameters of the fastopt class of that name, plus
-n_threads.  Importing fastopt never imports torch; this module does.
+RDA (and torch's spellings RMSprop, NAdam) -- each a torch.optim.Optimizer.
+Importing fastopt never imports torch; this module does.
+
+Drop-in for torch.optim.  The classes torch also has (SGD, Adagrad,
+Adadelta, RMSprop, Adam, AdamW, Adamax, NAdam) take torch's signature: its
+positional order, its defaults (SGD's lr=1e-3), its keywords (foreach, fused,
+capturable, differentiable, Adam's decoupled_weight_decay), a 1-element
+tensor lr or tensor betas; fastopt's extras are keyword-only (n_threads, and
+RMSprop's eps_in_sqrt).  The arguments are first validated by torch.optim's
+own class (built over a one-element dummy param, before params are read), so
+a bad call raises what torch raises, with torch's message; the param groups
+hold torch's keys.  foreach, fused, capturable and differentiable are
+accepted when False or None; True raises NotImplementedError (fastopt has
+one CPU implementation, and its in-place numpy update is not differentiable).
+The rules torch lacks keep the signature of their fastopt class.
 
 How it works.  Each param group is bound to one fastopt optimizer (its
 engine) over zero-copy numpy views of the group's tensors; float32 and
@@ -17,11 +29,36 @@ each step the group's hyperparameters are pushed to the engine, so
 torch.optim.lr_scheduler and edits of param_groups take effect; gradients
 are passed as numpy views, sparse COO gradients (nn.Embedding(sparse=True),
 nn.EmbeddingBag(sparse=True)) as fastopt.SparseGrad rows, duplicates summed
-in C; the engine updates params and state in place.  optimizer.state[p]
-holds torch.from_numpy tensors over the engine's state arrays -- 'step' is
-a 0-d int64 view of the engine's per-param step count -- so they are the
-state, not copies.  A param gets its state entry at its first step, as in
-torch; a param without a gradient is skipped and its step count kept.
+in C; the engine updates params and state in place.
+
+State.  optimizer.state[p] holds what torch.optim keeps, with torch's names
+and dtypes.  The state arrays (exp_avg, momentum_buffer, ...) are
+torch.from_numpy tensors over the engine's arrays: the state itself, not
+copies.  The scalars cannot be views -- the engine counts steps in int64 and
+keeps NAdam's mu_product in a float64 array -- so they are published: 'step'
+(and 'mu_product') are 0-d tensors in torch's scalar dtype (float32, or
+float64 under torch.set_default_dtype(torch.float64); torch's
+_get_scalar_dtype), views of one small mirror array per group that is
+refreshed from the engine after every step.  Before every step the mirrors
+are read back: a scalar changed in place (state['step'].fill_(0)) or any
+entry assigned anew (state[p]['exp_avg'] = t) is checked and copied into the
+engine, and a param whose entry was emptied or deleted starts afresh, as in
+torch.  With a float32 mu_product the engine multiplies it in float32, as
+torch does, so NAdam equals torch's under the default dtype too.  SGD keeps
+no 'step' entry (only momentum_buffer, with momentum), as torch; Adagrad's
+state exists from construction, as torch's.  A float32 'step' counts exactly
+to 2**24, like torch's.  A param gets its state entry at its first step
+(Adagrad: at construction), as in torch; a param without a gradient is
+skipped and its step count kept.
+
+Sparse gradients.  Where torch.optim takes sparse gradients, fastopt does
+what it does: SGD with momentum keeps a dense momentum buffer that decays on
+every row at every step (torch's sparse buffer gives the same numbers), so
+its sparse gradient is densified; SGD without momentum and Adagrad update
+only the named rows; weight_decay with a sparse gradient raises torch's
+RuntimeError.  The rules torch refuses sparse gradients for (Adam, RMSprop,
+...) and the rules torch lacks take them with fastopt's lazy semantics: only
+the named rows and their state change, with the param's step count.
 
 Params must be dense CPU float32/float64 contiguous tensors (anything else
 would need a copy, and the update would not reach the model): others raise
@@ -34,12 +71,14 @@ momentum between zero and non-zero, nesterov, amsgrad, centered,
 DeltaBarDelta's lr, which sets the initial rates) are fixed once a group is
 added; a later change raises at the next step.  initial_accumulator_value
 only sets the state a group starts with: later changes are ignored, as
-torch.optim.Adagrad ignores them.
+torch.optim.Adagrad ignores them.  Group values are checked at every step
+(torch checks only the constructor's): a bad one raises, nothing written.
 
 state_dict() / load_state_dict() are torch's (so checkpoints go through
-torch.save / torch.load); loading rebuilds the engines from the loaded
-param_groups and copies the loaded state into their arrays, so the state
-keeps sharing memory with the kernels and training continues bit for bit.
+torch.save / torch.load, and load into torch.optim and back); loading
+rebuilds the engines from the loaded param_groups and copies the loaded
+state into their arrays, so the state keeps sharing memory with the kernels
+and training continues bit for bit.
 """
 import functools
 import inspect
@@ -52,6 +91,7 @@ from torch.optim.optimizer import required
 
 from fastopt import optim as _optim
 from fastopt._validation import Hyper, check_n_threads
+from fastopt.optim.adaptive import WD_DECOUPLED, WD_L2
 from fastopt.sparse import SparseGrad
 
 __all__ = ["FastoptOptimizer", "SGD", "Adagrad", "Adadelta", "RMSProp", "RMSprop",
@@ -59,6 +99,8 @@ __all__ = ["FastoptOptimizer", "SGD", "Adagrad", "Adadelta", "RMSProp", "RMSprop
            "ProximalSGD", "ProximalAdagrad", "AdagradDA", "FTRL", "RDA"]
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
+# torch.optim's implementation switches: fastopt has one implementation
+_FLAGS = ("foreach", "fused", "capturable", "differentiable")
 # structural hyperparameters that only set a group's initial state
 _INIT_ONLY = frozenset({"initial_accumulator_value"})
 # structural hyperparameters the kernels read at every step: they may change
@@ -67,6 +109,25 @@ _LIVE = frozenset({"momentum"})
 # rules that only tell a param's first step from the others: a loaded state
 # may lack 'step' (torch.optim.SGD keeps none), and then counts one step
 _STEP_FREE = frozenset({_optim.SGD, _optim.ProximalSGD})
+
+
+class _TorchAdam(_optim.Adam):
+    """fastopt.Adam with torch.optim.Adam's decoupled_weight_decay: True is
+    AdamW's rule (torch.optim.AdamW is Adam with it set)."""
+
+    decoupled_weight_decay = Hyper(kind="bool")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=0.0, amsgrad=False, maximize=False,
+                 decoupled_weight_decay=False, n_threads=None):
+        self.decoupled_weight_decay = decoupled_weight_decay
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, n_threads=n_threads)
+
+    def _kernel_args(self):
+        args = super()._kernel_args()
+        args["wd_mode"] = WD_DECOUPLED if self.decoupled_weight_decay else WD_L2
+        return args
 
 
 @functools.lru_cache(maxsize=None)
@@ -79,6 +140,11 @@ def _hyper_signature(rule):
         if name not in ("self", "params", "n_threads")])
 
 
+def _scalar_dtype():
+    """torch's dtype for 'step' and mu_product (optimizer._get_scalar_dtype)."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
 def _plain(value):
     """A group value as the engine takes it: one-element tensors unwrapped
     (torch allows a tensor lr), tuples of them too."""
@@ -87,6 +153,17 @@ def _plain(value):
     if isinstance(value, (tuple, list)):
         return tuple(_plain(v) for v in value)
     return value
+
+
+def _check_flags(values, where):
+    """foreach/fused/capturable/differentiable: False or None, as fastopt runs
+    one implementation; True is torch's, not fastopt's."""
+    for flag in _FLAGS:
+        if values.get(flag):
+            raise NotImplementedError(
+                f"{where}{flag}=True: fastopt.torch runs fastopt's one CPU kernel per "
+                f"rule and has no {flag} implementation; pass {flag}=False or None "
+                f"(or use torch.optim for {flag}=True)")
 
 
 def _param_view(p, name):
@@ -111,10 +188,11 @@ def _param_view(p, name):
         raise ValueError(f"{name} has no numpy view: {e}") from None
 
 
-def _grad_array(g, name):
+def _grad_array(g, name, densify=False):
     """A param's .grad as the engine takes it: a numpy view of a dense
     gradient (a contiguous copy if it is strided -- it is only read) or the
-    rows of a sparse COO gradient as a SparseGrad."""
+    rows of a sparse COO gradient as a SparseGrad (densified, duplicates
+    summed, with `densify`)."""
     if g.layout is torch.strided:
         if g.requires_grad:
             g = g.detach()
@@ -127,6 +205,8 @@ def _grad_array(g, name):
                              "fastopt takes sparse gradients over rows (sparse_dim "
                              "1), as nn.Embedding(sparse=True) makes")
         g = g.detach()
+        if densify:
+            return g.to_dense().numpy()
         return SparseGrad(g._indices()[0].contiguous().numpy(),
                           g._values().contiguous().numpy())
     raise ValueError(f"{name} has layout {g.layout}; expected a dense or sparse "
@@ -143,6 +223,15 @@ def _bump_versions(tensors):
             torch._C._increment_version(t)
 
 
+def _as_array(src):
+    if isinstance(src, torch.Tensor):
+        src = src.detach()
+        if src.layout is not torch.strided:   # torch.optim.SGD's sparse momentum_buffer
+            src = src.to_dense()
+        return src.cpu().numpy()
+    return np.asarray(src)
+
+
 def _copy_state(engine, i, st, name):
     """Copy a loaded state dict `st` of param i into the engine's arrays."""
     aux = engine._aux_name
@@ -155,61 +244,115 @@ def _copy_state(engine, i, st, name):
                          f"saved by another optimizer than {type(engine).__name__}?")
     arrays = {}
     for k, arr in engine._state[i].items():
-        src = st[k]
-        src = src.detach().cpu().numpy() if isinstance(src, torch.Tensor) else np.asarray(src)
+        src = _as_array(st[k])
         if src.shape != arr.shape:
             raise ValueError(f"{name}[{k!r}] has shape {list(src.shape)}; expected "
                              f"{list(arr.shape)}")
         arrays[k] = src
     step = _plain(st["step"])
-    if isinstance(step, bool) or not float(step).is_integer() or step < 0:
+    if isinstance(step, bool) or not isinstance(step, (int, float, np.number)) \
+            or not float(step).is_integer() or step < 0:
         raise ValueError(f"{name}['step'] must be a whole number >= 0, got {step!r}")
+    mu = None
+    if aux:
+        mu = _plain(st[aux])
+        if isinstance(mu, bool) or not isinstance(mu, (int, float, np.number)) \
+                or not np.isfinite(mu):
+            raise ValueError(f"{name}[{aux!r}] must be a finite real number, got {mu!r}")
     for k, src in arrays.items():
         np.copyto(engine._state[i][k], src, casting="same_kind")
     engine._steps[i] = int(step)
     if aux:
-        engine._aux[i] = float(_plain(st[aux]))
+        engine._aux[i] = float(mu)
+
+
+def _reset_state(engine, i):
+    """Param i's state as a fresh optimizer has it (torch: an emptied entry)."""
+    for k, arr in engine._state[i].items():
+        np.copyto(arr, engine._init_state(k, engine._params[i]))
+    engine._steps[i] = 0
+    engine._aux[i] = engine._aux_init
 
 
 class _Binding:
-    """One param group's engine and what the torch side tracks about it."""
+    """One param group's engine and what the torch side tracks about it:
+    the mirrors publishing the engine's int64 step counts and float64 aux
+    scalars as 0-d tensors of torch's scalar dtype, and what was published."""
 
-    __slots__ = ("engine", "ptrs", "unpublished")
+    __slots__ = ("engine", "ptrs", "published", "steps", "steps_seen", "aux",
+                 "aux_seen")
 
-    def __init__(self, engine, ptrs):
+    def __init__(self, engine, ptrs, dtype):
         self.engine = engine
-        self.ptrs = ptrs                         # data_ptr() of each param when bound
-        self.unpublished = list(range(len(ptrs)))  # params not yet in optimizer.state
+        self.ptrs = ptrs                      # data_ptr() of each param when bound
+        self.published = {}                   # i -> (its state dict, {key: tensor})
+        self.steps = np.zeros(len(ptrs), dtype=dtype)
+        self.steps_seen = self.steps.copy()   # the mirrors as last written
+        self.aux = np.ones(len(ptrs), dtype=dtype)
+        self.aux_seen = self.aux.copy()
+        if engine._aux_name == "mu_product":  # torch multiplies it in its dtype
+            engine._mu_product_f32 = dtype == np.float32
+
+    def refresh(self):
+        """Mirrors <- engine, after a step or a load."""
+        self.steps[:] = self.engine._steps
+        self.steps_seen[:] = self.steps
+        self.aux[:] = self.engine._aux
+        self.aux_seen[:] = self.aux
 
 
 class FastoptOptimizer(torch.optim.Optimizer):
     """A fastopt rule as a torch.optim.Optimizer; a subclass names the rule
-    (`_rule`, a fastopt.Optimizer class) and inherits everything else.
+    (`_rule`, a fastopt.Optimizer class) and, where torch.optim has the same
+    optimizer, torch's class (`_torch`), and inherits everything else.
 
     params: an iterable of tensors or of param-group dicts, as for torch.optim.
-    Hyperparameters: those of the rule's fastopt class, by position or name;
-    they are the defaults of the param groups.  n_threads: threads of the
-    kernels (None = all usable cores); results are identical for any value.
+    Hyperparameters: torch's (where torch has the optimizer) or those of the
+    rule's fastopt class, by position or name; they are the defaults of the
+    param groups.  n_threads: threads of the kernels (None = all usable
+    cores); results are identical for any value.
     """
 
     _rule = None
+    _torch = None          # the torch.optim class this one stands in for
+    _engine_keys = ()      # group keys the engine takes
+    _state_on_init = False  # torch.optim.Adagrad makes state at construction
+    _forced = {}           # group values torch's __setstate__ forces (AdamW)
 
-    def __init__(self, params, *args, n_threads=None, **kwargs):
+    def __init__(self, params, *args, **kwargs):
         if self._rule is None:
             raise TypeError("FastoptOptimizer is the base class; use one of "
                             "fastopt.torch's rules (fastopt.torch.Adam, ...)")
-        sig = _hyper_signature(self._rule)
         try:
-            given = sig.bind_partial(*args, **kwargs).arguments
+            bound = self.__signature__.bind(params, *args, **kwargs)
         except TypeError as e:
-            raise TypeError(f"{type(self).__name__}: {e}") from None
-        defaults = {name: given.get(name, required if p.default is p.empty else p.default)
-                    for name, p in sig.parameters.items()}
-        self._n_threads = check_n_threads(n_threads)
+            raise TypeError(f"{type(self).__name__}.__init__(): {e}") from None
+        bound.apply_defaults()
+        given = dict(bound.arguments)
+        given.pop("params")
+        self._n_threads = check_n_threads(given.pop("n_threads", None))
+        defaults = self._check_defaults(given)
         self._bindings = []
         self._lock = threading.RLock()
         super().__init__(params, defaults)
         self._bound_state = self.state
+
+    @classmethod
+    def _check_defaults(cls, given):
+        """The param groups' defaults, checked before any param is read: by
+        torch's own class where there is one (its exceptions, its messages,
+        its keys), then the flags, then fastopt's rule."""
+        if cls._torch is not None:
+            extras = {k: given.pop(k) for k in list(given)
+                      if k not in cls._torch_params}
+            probe = cls._torch([torch.zeros(1, requires_grad=True)], **given)
+            defaults = {**probe.defaults, **extras}
+            _check_flags(defaults, "")
+        else:
+            defaults = {name: given[name] for name in _hyper_signature(cls._rule).parameters}
+        hyper = {k: _plain(defaults[k]) for k in cls._engine_keys}
+        cls._rule([np.zeros(1)], n_threads=1, **hyper)   # fastopt's own checks
+        return defaults
 
     @property
     def n_threads(self):
@@ -223,30 +366,37 @@ class FastoptOptimizer(torch.optim.Optimizer):
         self._n_threads = value
 
     # -- binding ----------------------------------------------------------
-    def _bind_group(self, gi):
+    def _bind_group(self, gi, dtype=None):
         """A fresh engine over param group gi's tensors and hyperparameters."""
         group = self.param_groups[gi]
         where = f"param_groups[{gi}]"
         params = group["params"]
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)   # a loaded group may lack a key
+        group.update(self._forced)
+        _check_flags(group, f"{where}: ")
         views = [_param_view(p, f"{where}['params'][{i}]") for i, p in enumerate(params)]
         hyper = {}
-        for key, p in _hyper_signature(self._rule).parameters.items():
-            value = group.get(key, self.defaults.get(key, p.default))
-            if value is required or value is p.empty:
+        for key in self._engine_keys:
+            value = group.get(key, required)
+            if value is required:
                 raise ValueError(f"{where} has no value for {key!r}")
-            group.setdefault(key, value)   # a loaded group may lack a key
             hyper[key] = _plain(value)
         try:
             engine = self._rule(views, n_threads=self._n_threads, **hyper)
         except (TypeError, ValueError) as e:
             raise type(e)(f"{where}: {e}") from None
-        return _Binding(engine, [p.data_ptr() for p in params])
+        dtype = torch.empty(0, dtype=dtype or _scalar_dtype()).numpy().dtype
+        return _Binding(engine, [p.data_ptr() for p in params], dtype)
 
     def _adopt(self, loaded):
         """Bind fresh engines to self.param_groups, copy the state in
         `loaded` (param -> dict of tensors) into them, and make self.state
         their tensors.  Nothing changes if a loaded entry does not fit."""
-        bindings = [self._bind_group(gi) for gi in range(len(self.param_groups))]
+        steps = [st.get("step") for st in loaded.values() if isinstance(st, dict)]
+        dtype = next((s.dtype for s in steps if isinstance(s, torch.Tensor)
+                      and s.dtype in _FLOAT_DTYPES), None)
+        bindings = [self._bind_group(gi, dtype) for gi in range(len(self.param_groups))]
         had = []
         for gi, (group, b) in enumerate(zip(self.param_groups, bindings)):
             had.append([i for i, p in enumerate(group["params"]) if loaded.get(p)])
@@ -258,25 +408,58 @@ class FastoptOptimizer(torch.optim.Optimizer):
                                         if not isinstance(k, torch.Tensor)})
         self._bound_state = self.state
         for group, b, idx in zip(self.param_groups, bindings, had):
+            b.refresh()
             self._publish(group, b, set(idx))
+
+    def _entries(self, b, i):
+        """Param i's optimizer.state entry as torch keeps it."""
+        engine = b.engine
+        st = {k: torch.from_numpy(v) for k, v in engine._state[i].items()}
+        if type(engine) is not _optim.SGD:   # torch.optim.SGD keeps no step
+            st["step"] = torch.from_numpy(b.steps)[i]
+        if engine._aux_name:
+            st[engine._aux_name] = torch.from_numpy(b.aux)[i]
+        return st
 
     def _publish(self, group, b, force=()):
         """Give the params of `b` that have taken a step (or are in `force`)
-        their optimizer.state entry: tensors over the engine's arrays."""
+        their optimizer.state entry (an SGD without momentum keeps none)."""
         engine = b.engine
-        steps = torch.from_numpy(engine._steps)
-        aux = torch.from_numpy(engine._aux) if engine._aux_name else None
-        still = []
-        for i in b.unpublished:
-            if engine._steps[i] == 0 and i not in force:
-                still.append(i)
+        for i, p in enumerate(group["params"]):
+            if i in b.published or (engine._steps[i] == 0 and i not in force
+                                    and not self._state_on_init):
                 continue
-            st = {k: torch.from_numpy(v) for k, v in engine._state[i].items()}
-            st["step"] = steps[i]
-            if aux is not None:
-                st[engine._aux_name] = aux[i]
-            self.state[group["params"][i]] = st
-        b.unpublished = still
+            st = self._entries(b, i)
+            if st:
+                self.state[p] = st
+                b.published[i] = (st, dict(st))
+
+    def _read_back(self, gi, group, b):
+        """Take in what was written to optimizer.state since the last step:
+        scalars changed in place, entries assigned anew, entries emptied."""
+        engine = b.engine
+        edited = set(np.flatnonzero((b.steps != b.steps_seen) | (b.aux != b.aux_seen)))
+        taken = []
+        for i, (st, mine) in list(b.published.items()):
+            p = group["params"][i]
+            now = self.state.get(p)
+            if now is st and i not in edited and all(st.get(k) is v for k, v in mine.items()):
+                continue
+            if not now:                       # deleted or emptied: start afresh
+                _reset_state(engine, i)
+                del b.published[i]
+                self.state.pop(p, None)
+                continue
+            if type(engine) is _optim.SGD:
+                now = {"step": max(1, int(engine._steps[i])), **now}
+            _copy_state(engine, i, now, f"state of param_groups[{gi}]['params'][{i}]")
+            taken.append((i, p))
+        if edited or taken:
+            b.refresh()
+        for i, p in taken:                    # the engine's tensors again
+            st = self._entries(b, i)
+            self.state[p] = st
+            b.published[i] = (st, dict(st))
 
     def _rebind(self, gi, b, i, p):
         name = f"param_groups[{gi}]['params'][{i}]"
@@ -295,8 +478,9 @@ class FastoptOptimizer(torch.optim.Optimizer):
     def _push(self, gi, group, engine):
         """Set the engine's hyperparameters from the group (validated, all
         together: a bad value changes none)."""
+        _check_flags(group, f"param_groups[{gi}]: ")
         settable = {}
-        for key in _hyper_signature(self._rule).parameters:
+        for key in self._engine_keys:
             value = _plain(group[key])
             desc = getattr(type(engine), key)
             try:
@@ -322,6 +506,10 @@ class FastoptOptimizer(torch.optim.Optimizer):
         except (TypeError, ValueError) as e:
             raise type(e)(f"param_groups[{gi}]: {e}") from None
 
+    def _check_sparse(self, gi, group, i, g):
+        """torch's refusals for a sparse gradient; True: densify it."""
+        return False
+
     def _grads(self, gi, group, b):
         """(grads for the engine, params that have one)."""
         params = group["params"]
@@ -337,8 +525,10 @@ class FastoptOptimizer(torch.optim.Optimizer):
             if g is None:
                 grads.append(None)
                 continue
+            densify = g.layout is torch.sparse_coo and self._check_sparse(gi, group, i, g)
             touched.append(p)
-            grads.append(_grad_array(g, f"param_groups[{gi}]['params'][{i}].grad"))
+            grads.append(_grad_array(g, f"param_groups[{gi}]['params'][{i}].grad",
+                                     densify))
         return grads, touched
 
     def step(self, closure=None):
@@ -363,13 +553,14 @@ class FastoptOptimizer(torch.optim.Optimizer):
         for gi, (group, b) in enumerate(zip(self.param_groups, self._bindings)):
             self._push(gi, group, b.engine)
             grads, touched = self._grads(gi, group, b)
+            self._read_back(gi, group, b)
             if touched:
                 work.append((group, b, grads, touched))
         for group, b, grads, touched in work:
             b.engine.step(grads)
             _bump_versions(touched)   # written through numpy, unseen by autograd
-            if b.unpublished:
-                self._publish(group, b)
+            b.refresh()
+            self._publish(group, b)
 
     # -- checkpoints and copies ---------------------------------------------
     def load_state_dict(self, state_dict):
@@ -388,7 +579,10 @@ class FastoptOptimizer(torch.optim.Optimizer):
         with self._lock:
             super().add_param_group(param_group)
             try:
-                self._bindings.append(self._bind_group(len(self.param_groups) - 1))
+                b = self._bind_group(len(self.param_groups) - 1)
+                self._bindings.append(b)
+                if self._state_on_init:
+                    self._publish(self.param_groups[-1], b)
             except BaseException:
                 self.param_groups.pop()
                 raise
@@ -405,8 +599,33 @@ class FastoptOptimizer(torch.optim.Optimizer):
         self._adopt(self.state)
 
 
-def _torch_class(rule):
-    """The torch.optim.Optimizer subclass running fastopt rule `rule`."""
+class _SparseSGD:
+    """torch.optim.SGD's sparse gradients: with momentum the buffer decays on
+    every row (torch's sparse buffer; here dense, the gradient densified);
+    weight_decay raises torch's error."""
+
+    def _check_sparse(self, gi, group, i, g):
+        if _plain(group["weight_decay"]) != 0:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, "
+                               "sparse) instead. (torch.optim.SGD with weight_decay "
+                               f"and the sparse gradient of param_groups[{gi}]"
+                               f"['params'][{i}])")
+        return _plain(group["momentum"]) != 0
+
+
+class _SparseAdagrad:
+    """torch.optim.Adagrad's sparse gradients: lazy rows, no weight_decay."""
+
+    def _check_sparse(self, gi, group, i, g):
+        if _plain(group["weight_decay"]) != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse "
+                               f"gradients (param_groups[{gi}]['params'][{i}])")
+        return False
+
+
+def _fastopt_class(rule):
+    """The torch.optim.Optimizer subclass running a fastopt rule torch lacks,
+    with that rule's signature."""
     sig = _hyper_signature(rule)
     kw = inspect.Parameter.KEYWORD_ONLY
     params = ([inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
@@ -415,23 +634,56 @@ def _torch_class(rule):
     doc = (f"fastopt.{rule.__name__} as a torch.optim.Optimizer (see fastopt.torch "
            f"and FastoptOptimizer).\n\n{inspect.getdoc(rule)}")
     return type(rule.__name__, (FastoptOptimizer,), {
-        "_rule": rule, "__doc__": doc, "__module__": __name__,
-        "__signature__": inspect.Signature(params)})
+        "_rule": rule, "_engine_keys": tuple(sig.parameters), "__doc__": doc,
+        "__module__": __name__, "__signature__": inspect.Signature(params)})
 
 
-SGD = _torch_class(_optim.SGD)
-Adagrad = _torch_class(_optim.Adagrad)
-Adadelta = _torch_class(_optim.Adadelta)
-RMSProp = _torch_class(_optim.RMSProp)
-Adam = _torch_class(_optim.Adam)
-AdamW = _torch_class(_optim.AdamW)
-Adamax = _torch_class(_optim.Adamax)
-Nadam = _torch_class(_optim.Nadam)
-DeltaBarDelta = _torch_class(_optim.DeltaBarDelta)
-ProximalSGD = _torch_class(_optim.ProximalSGD)
-ProximalAdagrad = _torch_class(_optim.ProximalAdagrad)
-AdagradDA = _torch_class(_optim.AdagradDA)
-FTRL = _torch_class(_optim.FTRL)
-RDA = _torch_class(_optim.RDA)
-RMSprop = RMSProp   # torch.optim's spellings
-NAdam = Nadam
+def _torch_class(name, rule, extras=(), hidden=(), mixins=(), **attrs):
+    """The drop-in for torch.optim.<name>: torch's signature (positional
+    order, defaults, keywords) then fastopt's keyword-only extras, run by
+    fastopt rule `rule` (which also takes `hidden`, keys of torch's
+    defaults that are not in its signature).  Every parameter of torch's but the flags must be a
+    hyperparameter of the rule: a torch with more fails here, not silently."""
+    tcls = getattr(torch.optim, name)
+    tparams = [p.replace(annotation=inspect.Parameter.empty)
+               for p in inspect.signature(tcls.__init__).parameters.values()
+               if p.name != "self"]
+    names = {p.name for p in tparams} - {"params"}
+    engine_keys = tuple(k for k in _hyper_signature(rule).parameters
+                        if k in names or k in extras or k in hidden)
+    unknown = names - set(engine_keys) - set(_FLAGS)
+    if unknown or set(_hyper_signature(rule).parameters) - set(engine_keys):
+        raise ImportError(f"fastopt.torch.{name} does not know torch.optim.{name}'s "
+                          f"{sorted(unknown)} (torch {torch.__version__})")
+    kw = inspect.Parameter.KEYWORD_ONLY
+    rule_sig = _hyper_signature(rule).parameters
+    params = (tparams + [rule_sig[k].replace(kind=kw) for k in extras]
+              + [inspect.Parameter("n_threads", kw, default=None)])
+    doc = (f"torch.optim.{name} run by fastopt.{rule.__name__} (see fastopt.torch "
+           f"and FastoptOptimizer).\n\nArguments: torch.optim.{name}'s; extra "
+           f"keywords: {', '.join(list(extras) + ['n_threads'])}.\n\n"
+           f"{inspect.getdoc(rule)}")
+    return type(name, (*mixins, FastoptOptimizer), {
+        "_rule": rule, "_torch": tcls, "_torch_params": frozenset(names),
+        "_engine_keys": engine_keys, "__doc__": doc, "__module__": __name__,
+        "__signature__": inspect.Signature(params), **attrs})
+
+
+SGD = _torch_class("SGD", _optim.SGD, mixins=(_SparseSGD,))
+Adagrad = _torch_class("Adagrad", _optim.Adagrad, mixins=(_SparseAdagrad,),
+                       _state_on_init=True)
+Adadelta = _torch_class("Adadelta", _optim.Adadelta)
+RMSprop = _torch_class("RMSprop", _optim.RMSProp, extras=("eps_in_sqrt",))
+Adam = _torch_class("Adam", _TorchAdam)
+AdamW = _torch_class("AdamW", _TorchAdam, hidden=("decoupled_weight_decay",),
+                     _forced={"decoupled_weight_decay": True})
+Adamax = _torch_class("Adamax", _optim.Adamax)
+NAdam = _torch_class("NAdam", _optim.Nadam)
+DeltaBarDelta = _fastopt_class(_optim.DeltaBarDelta)
+ProximalSGD = _fastopt_class(_optim.ProximalSGD)
+ProximalAdagrad = _fastopt_class(_optim.ProximalAdagrad)
+AdagradDA = _fastopt_class(_optim.AdagradDA)
+FTRL = _fastopt_class(_optim.FTRL)
+RDA = _fastopt_class(_optim.RDA)
+RMSProp = RMSprop   # fastopt's spellings
+Nadam = NAdam

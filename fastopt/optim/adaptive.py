@@ -261,6 +261,8 @@ class Nadam(_Betas, Optimizer):
     maximize = Hyper(kind="bool")
     _kernel = _kernels.nadam
     _aux_name = "mu_product"
+    # fastopt.torch sets this where torch keeps mu_product as a float32 tensor
+    _mu_product_f32 = False
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8,
                  weight_decay=0.0, momentum_decay=4e-3,
@@ -282,7 +284,7 @@ class Nadam(_Betas, Optimizer):
                     weight_decay=self.weight_decay,
                     momentum_decay=self.momentum_decay,
                     wd_mode=WD_DECOUPLED if self.decoupled_weight_decay else WD_L2,
-                    maximize=self.maximize)
+                    maximize=self.maximize, mu_product_f32=self._mu_product_f32)
 
 
 class DeltaBarDelta(Optimizer):
