@@ -186,6 +186,24 @@ def check_sparse_arrays(indices, values, iname="indices", vname="values"):
         raise ValueError(f"{vname} must be C-contiguous")
 
 
+def check_like(name, a, like, like_name, *, writeable=False, none_ok=False):
+    """`a` must be a C-contiguous numpy array with the dtype and shape of the
+    array `like` (named `like_name` in messages), writeable when results are
+    written into it."""
+    if not isinstance(a, np.ndarray):
+        what = "None or a numpy array" if none_ok else "a numpy array"
+        raise TypeError(f"{name} must be {what}, got {type(a).__name__}")
+    if a.dtype != like.dtype:
+        raise TypeError(f"{name} has dtype {a.dtype}; expected {like.dtype} like {like_name}")
+    if a.shape != like.shape:
+        raise ValueError(f"{name} has shape {a.shape}; expected {like.shape} like {like_name}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous (use np.ascontiguousarray)")
+    if writeable and not a.flags.writeable:
+        raise ValueError(f"{name} is read-only; the result is written into it")
+    return a
+
+
 def check_n_threads(n_threads):
     if n_threads is None:
         return None

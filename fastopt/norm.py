@@ -47,7 +47,7 @@ import numpy as np
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
-from fastopt._validation import FLOAT_DTYPES, check_real
+from fastopt._validation import FLOAT_DTYPES, check_like, check_real
 
 __all__ = ["NormSaved", "batch_norm", "batch_norm_backward", "layer_norm",
            "layer_norm_backward", "instance_norm", "instance_norm_backward",
@@ -193,8 +193,10 @@ def _spatial(x):
     return math.prod(x.shape[2:])
 
 
-def _contiguous_param(a):
-    return None if a is None else np.ascontiguousarray(a)
+def _affine(weight, bias, shape, x):
+    """The checked affine weight and bias (None or contiguous arrays)."""
+    return tuple(None if a is None else np.ascontiguousarray(_check_param(name, a, shape, x.dtype))
+                 for name, a in (("weight", weight), ("bias", bias)))
 
 
 # ---- forward functions ---------------------------------------------------------------
@@ -210,8 +212,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     momentum = check_real("momentum", momentum)
     eps = _check_eps(eps, positive=training)
     n, c, s = x.shape[0], x.shape[1], _spatial(x)
-    w = _contiguous_param(_check_param("weight", weight, (c,), x.dtype))
-    b = _contiguous_param(_check_param("bias", bias, (c,), x.dtype))
+    w, b = _affine(weight, bias, (c,), x)
     rm, rv = _check_running(
         x, running_mean, running_var, c, update=training,
         required=None if training else
@@ -245,8 +246,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,
     momentum = check_real("momentum", momentum)
     eps = _check_eps(eps, positive=False)
     n, c, s = x.shape[0], x.shape[1], _spatial(x)
-    w = _contiguous_param(_check_param("weight", weight, (c,), x.dtype))
-    b = _contiguous_param(_check_param("bias", bias, (c,), x.dtype))
+    w, b = _affine(weight, bias, (c,), x)
     rm, rv = _check_running(
         x, running_mean, running_var, c, update=use_input_stats,
         required=None if use_input_stats else
@@ -288,8 +288,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
                          f"channels C = {c}, got {num_groups}")
     ng = int(num_groups)
     eps = _check_eps(eps, positive=False)
-    w = _contiguous_param(_check_param("weight", weight, (c,), x.dtype))
-    b = _contiguous_param(_check_param("bias", bias, (c,), x.dtype))
+    w, b = _affine(weight, bias, (c,), x)
     _verify_values_per_channel(n * (c // ng) * s, x)
     nt = effective_n_threads(n_threads)
     view = (1, n * ng, (c // ng) * s, ng, s)
@@ -325,8 +324,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, *,
     x = _check_input(input, min_ndim=1)
     ns = _normalized_shape(normalized_shape, x)
     eps = _check_eps(eps, positive=False)
-    w = _contiguous_param(_check_param("weight", weight, ns, x.dtype))
-    b = _contiguous_param(_check_param("bias", bias, ns, x.dtype))
+    w, b = _affine(weight, bias, ns, x)
     nt = effective_n_threads(n_threads)
     m = math.prod(ns)
     view = (1, x.size // m, m, 1, 1)
@@ -350,19 +348,12 @@ def _backward(kind, grad_y, x, saved, weight, n_threads):
     if x.shape != saved.input_shape or x.dtype != saved.dtype:
         raise ValueError(f"x has shape {x.shape} and dtype {x.dtype}; the forward's "
                          f"input had {saved.input_shape} and {saved.dtype}")
-    if not isinstance(grad_y, np.ndarray):
-        raise TypeError(f"grad_y must be a numpy array, got {type(grad_y).__name__}")
-    if grad_y.dtype != x.dtype:
-        raise TypeError(f"grad_y has dtype {grad_y.dtype}; expected {x.dtype} like x")
-    if grad_y.shape != x.shape:
-        raise ValueError(f"grad_y has shape {grad_y.shape}; expected {x.shape} like x")
-    if not grad_y.flags.c_contiguous:
-        raise ValueError("grad_y must be C-contiguous (use np.ascontiguousarray)")
+    check_like("grad_y", grad_y, x, "x")
     if weight is None and saved.has_weight:
         raise ValueError("weight is None, but the forward had a weight: pass it")
     if weight is not None and not saved.has_weight:
         raise ValueError("weight was given, but the forward had none")
-    w = _contiguous_param(_check_param("weight", weight, saved._affine_shape, x.dtype))
+    w, _ = _affine(weight, None, saved._affine_shape, x)
     nt = effective_n_threads(n_threads)
     grad_x = np.empty_like(x)
     nch = math.prod(saved._affine_shape)

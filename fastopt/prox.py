@@ -27,7 +27,7 @@ import numpy as np
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
-from fastopt._validation import FLOAT_DTYPES
+from fastopt._validation import FLOAT_DTYPES, check_like
 
 __all__ = ["soft_threshold", "prox_l1", "prox_l2", "prox_elastic_net",
            "prox_group_l2", "project_box", "project_nonneg"]
@@ -47,16 +47,7 @@ def _check_x(x, out):
     if not x.flags.c_contiguous:
         raise ValueError("x must be C-contiguous when out is given (only "
                          "out=None copies a non-contiguous x)")
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be None or a numpy array, got {type(out).__name__}")
-    if out.dtype != x.dtype:
-        raise TypeError(f"out has dtype {out.dtype}; expected {x.dtype} like x")
-    if out.shape != x.shape:
-        raise ValueError(f"out has shape {out.shape}; expected {x.shape} like x")
-    if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous")
-    if not out.flags.writeable:
-        raise ValueError("out is read-only; the result is written into it")
+    check_like("out", out, x, "x", writeable=True, none_ok=True)
     _check_overlap("x", x, out)
     return x, out
 
