@@ -44,7 +44,7 @@ def minimize_bfgs(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
     old_old_fval = f + np.linalg.norm(g) / 2   # first trial step moves x by ~1
     xk = x0
     pk = np.empty(n)
-    work = np.empty(n)
+    work = np.empty(2 * n)
     allvecs = [x0] if return_all else None
     k = 0
     stopped = None

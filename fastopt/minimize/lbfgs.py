@@ -88,7 +88,7 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
                                         0.0, 1e10, maxiter=left + 1)
         if stp is None or not np.isfinite(f_new):
             if obj.nfev >= maxfun:
-                status, message = C.MAXFUN, _MSG_MAXFUN
+                status, message = C.MAXITER, _MSG_MAXFUN
                 break
             if m_used == 0:
                 status, message = C.PR_LOSS, _MSG_ABNORMAL + "LINE SEARCH FAILED"
@@ -111,7 +111,7 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
             status, message = C.MAXITER, _MSG_MAXITER
             break
         if obj.nfev >= maxfun:
-            status, message = C.MAXFUN, _MSG_MAXFUN
+            status, message = C.MAXITER, _MSG_MAXFUN
             break
         s = x - x_start
         y = g - g_start
