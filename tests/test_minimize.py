@@ -285,7 +285,8 @@ def test_unknown_option_warns(method):
     # hess is meaningful to newton only; the others warn about it too, as scipy does
     with pytest.warns(OptimizeWarning, match="Unknown solver options: bogus"):
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Unknown solver options: hess")
+            warnings.filterwarnings("ignore", category=RuntimeWarning,
+                                    message=".*does not use Hessian information")
             fm.minimize(rosen, np.zeros(2), method=method, jac=rosen_der, hess=rosen_hess,
                         options=dict(bogus=1, maxiter=2))
 
@@ -296,8 +297,6 @@ def _f(x):
 
 BAD_INPUT = [
     (dict(x0=np.zeros((2, 2))), ValueError, "x0 must be 1-D"),
-    (dict(x0=np.array([1.0, np.nan])), ValueError, "x0 must be finite"),
-    (dict(x0=np.array([1.0, np.inf])), ValueError, "x0 must be finite"),
     (dict(x0=np.array(["a", "b"])), TypeError, "x0"),
     (dict(x0=np.array([1 + 1j])), TypeError, "x0"),
     (dict(x0=np.zeros(0)), ValueError, "x0"),
@@ -305,14 +304,15 @@ BAD_INPUT = [
     (dict(fun=lambda x: "a"), TypeError, "fun must return a real scalar"),
     (dict(jac=lambda x: np.zeros(3)), ValueError, r"jac must return an array of shape \(2,\)"),
     (dict(fun=lambda x: 1.0, jac=True), TypeError, "jac=True"),
-    (dict(jac="2-point"), TypeError, "jac must be"),
+    (dict(jac="five-point"), TypeError, "jac must be"),
     (dict(method="nope"), ValueError, "unknown method 'nope'"),
     (dict(method=3), TypeError, "method must be a string"),
     (dict(fun=3), TypeError, "fun must be callable"),
     (dict(options=[1]), TypeError, "options must be a dict"),
     (dict(options=dict(gtol=-1.0)), ValueError, "gtol"),
     (dict(method="cg", options=dict(variant="hs")), ValueError, "variant"),
-    (dict(method="lbfgs", options=dict(bounds=[(0, 1), (0, 1)])), ValueError, "unconstrained"),
+    (dict(method="lbfgs", bounds=[(0, 1)] * 3), ValueError, "number of bounds is not compatible"),
+    (dict(method="lbfgs", bounds=[(0, 1), (2, 1)]), ValueError, "upper bound is less than"),
     (dict(method="newton", jac=lambda x: 2 * x, hess=lambda x: np.eye(3)), ValueError,
      r"hess must return an array of shape \(2, 2\)"),
 ]
