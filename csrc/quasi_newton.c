@@ -57,13 +57,19 @@ static void qn_axpy(double *y, double a, const double *x, int64_t n)
         y[j] += a * x[j];
 }
 
-/* row i of H+ = H - rho (s_i h + h_i s) + c s_i s, written in place */
+/* row i of H+ = ((H - rho h s^T) - rho s t^T) + rho s s^T, written in place:
+ * scipy's grouping A1 (H A2) + rho s s^T with A2 = I - rho y s^T (so
+ * (H A2)_ij = H_ij - rho h_i s_j) and y^T (H A2) = t^T.  Each correction is
+ * applied in the order of the dense product, so when H+ is tiny next to H
+ * (a stiff direction: rho s y^T ~ I) H - rho h s^T cancels first and the
+ * small rho s s^T survives; the expanded rank-two form adds rho s s^T to
+ * the O(1) (rho^2 y^T h) s s^T before the cancellation and loses it. */
 FO_CLONES
-static void qn_update_row(double *row, const double *s, const double *h,
-                          double rs_i, double rh_i, double cs_i, int64_t n)
+static void qn_update_row(double *row, const double *s, const double *t,
+                          double rh_i, double rs_i, double ps_i, int64_t n)
 {
     for (int64_t j = 0; j < n; ++j)
-        row[j] = row[j] - (rs_i * h[j] + rh_i * s[j]) + cs_i * s[j];
+        row[j] = ((row[j] - rh_i * s[j]) - rs_i * t[j]) + ps_i * s[j];
 }
 
 int fo_bfgs_direction(double *d, const double *H, const double *g, int64_t n,
@@ -86,14 +92,17 @@ int fo_bfgs_update(double *H, const double *s, const double *y, double rho,
         return FO_BAD_ARG;
     int nt = qn_threads(n, n_threads);
     (void)nt;
-    double *h = work;
+    double *h = work, *t = work + n;
 #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
     for (int64_t i = 0; i < n; ++i)
-        h[i] = qn_dot8(H + i * n, y, n);         /* h = H y (H symmetric) */
-    double c = rho * rho * qn_dot(y, h, n) + rho;
+        h[i] = qn_dot8(H + i * n, y, n);         /* h = H y */
+    /* t = y^T (H - rho h s^T) = h - rho (y^T h) s, computed like a row of it */
+    double ryh = rho * qn_dot(y, h, n);
+    for (int64_t j = 0; j < n; ++j)
+        t[j] = h[j] - ryh * s[j];
 #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
     for (int64_t i = 0; i < n; ++i)
-        qn_update_row(H + i * n, s, h, rho * s[i], rho * h[i], c * s[i], n);
+        qn_update_row(H + i * n, s, t, rho * h[i], rho * s[i], rho * s[i], n);
     return FO_OK;
 }
 

@@ -41,8 +41,8 @@ def bfgs_update(double[:, ::1] H, const double[::1] s, const double[::1] y,
     """H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T, in O(n^2)."""
     cdef int64_t n = s.shape[0]
     cdef int rc
-    if H.shape[0] != n or H.shape[1] != n or y.shape[0] != n or work.shape[0] < n:
-        raise ValueError("bfgs_update: H must be n x n, y and work of length n")
+    if H.shape[0] != n or H.shape[1] != n or y.shape[0] != n or work.shape[0] < 2 * n:
+        raise ValueError("bfgs_update: H must be n x n, y of length n, work of 2 n")
     if n == 0:
         return
     with nogil:

@@ -47,8 +47,11 @@ STATUS_MESSAGES = {
 }
 
 
-def check_x0(x0, name="x0"):
-    """Return x0 as a new 1-D, finite, float64 array (ints are converted)."""
+def check_x0(x0, name="x0", finite=True):
+    """Return x0 as a new 1-D float64 array (ints are converted; a scalar or
+    0-d array becomes one element, as scipy's np.atleast_1d).  finite=False
+    lets NaN and inf through: scipy's BFGS, CG, L-BFGS-B and Newton-CG run
+    from such a point and return it with success False."""
     if isinstance(x0, np.ndarray):
         arr = x0
     else:
@@ -60,12 +63,14 @@ def check_x0(x0, name="x0"):
                                    or np.issubdtype(arr.dtype, np.integer)
                                    or arr.dtype == np.bool_):
         raise TypeError(f"{name} must be a 1-D array of real numbers, got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name} must have at least one element")
     arr = np.array(arr, dtype=np.float64)  # always a copy: x0 is never modified
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return arr
 
@@ -204,49 +209,161 @@ def vecnorm(x, ord=np.inf):
     return np.sum(np.abs(x) ** ord, axis=0) ** (1.0 / ord)
 
 
+FD_METHODS = ("2-point", "3-point", "cs")
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
+def _fd_rstep(method):
+    """scipy's default relative step: sqrt(eps) for 2-point and cs, eps^(1/3)
+    for 3-point."""
+    return _EPS64 ** (1 / 3) if method == "3-point" else _EPS64 ** 0.5
+
+
+def _fd_steps(x, method, abs_step, rel_step, lb, ub):
+    """The per-variable steps h and which variables take a one-sided scheme,
+    as scipy's approx_derivative chooses them: abs_step (jac=None: eps) where
+    it moves x, else rel_step * sign(x) |x| (default: the method's step times
+    sign(x) max(1, |x|)), then shrunk or flipped to stay within [lb, ub]."""
+    sign = np.where(x >= 0, 1.0, -1.0)
+    default = _fd_rstep(method) * sign * np.maximum(1.0, np.abs(x))
+    if abs_step is not None:
+        h = np.broadcast_to(np.asarray(abs_step, dtype=float), x.shape).copy()
+        h = np.where((x + h) - x == 0, default, h)
+    elif rel_step is None:
+        h = default
+    else:
+        h = np.asarray(rel_step, dtype=float) * sign * np.abs(x)
+        h = np.where((x + h) - x == 0, default, h)
+    one_sided = np.full(x.shape, method == "2-point")
+    if method == "cs" or lb is None:
+        return h, one_sided
+    lower, upper = x - lb, ub - x
+    if method == "2-point":
+        out = ((x + h) < lb) | ((x + h) > ub)
+        fits = np.abs(h) <= np.maximum(lower, upper)
+        h = np.where(out & fits, -h, h)
+        h = np.where(~fits & (upper >= lower), upper, h)
+        h = np.where(~fits & (upper < lower), -lower, h)
+    else:                                    # 3-point: central unless a bound is near
+        h = np.abs(h)
+        central = (lower >= h) & (upper >= h)
+        fwd = ~central & (upper >= lower)
+        bwd = ~central & (upper < lower)
+        h = np.where(fwd, np.minimum(h, 0.5 * upper), h)
+        h = np.where(bwd, -np.minimum(h, 0.5 * lower), h)
+        one_sided = fwd | bwd
+        min_dist = np.minimum(upper, lower)
+        back = ~central & (np.abs(h) <= min_dist)
+        h = np.where(back, min_dist, h)
+        one_sided &= ~back
+    return h, one_sided
+
+
+def check_workers(workers):
+    """scipy's `workers`: None (serial) or a map-like callable such as
+    multiprocessing.Pool.map, used for the finite-difference evaluations."""
+    if workers is None or workers == 1:
+        return map
+    if callable(workers):
+        return workers
+    raise NotImplementedError(
+        f"workers={workers!r}: pass a map-like callable (e.g. a "
+        "multiprocessing.Pool's map); fastopt does not create process pools itself")
+
+
 class Objective:
     """fun, its gradient and Hessian at x, checked, cached and counted.
 
     fun(x, *args) -> float; jac: callable -> (n,) array, True (fun returns
-    (f, g)), None (forward differences) ; hess(x, *args) -> (n, n);
-    hessp(x, p, *args) -> (n,).  nfev / njev / nhev count evaluations at
-    points not already cached, like scipy's ScalarFunction.
+    (f, g)), None (scipy's forward differences with the absolute step eps, a
+    scalar or one per variable) or "2-point" / "3-point" / "cs" (scipy's
+    relative steps, finite_diff_rel_step); hess(x, *args) -> (n, n), or for
+    newton "2-point" / "3-point" / "cs" (products of differences of the
+    gradient) or a scipy.optimize.HessianUpdateStrategy (updated at every new
+    point, as scipy's ScalarFunction does); hessp(x, p, *args) -> (n,).
+    nfev / njev / nhev count evaluations at points not already cached, like
+    scipy's ScalarFunction (a difference gradient's f calls in nfev).
+    bounds (lb, ub) keep difference steps inside the box.
     """
 
     def __init__(self, fun, x0, args=(), jac=None, hess=None, hessp=None,
-                 epsilon=EPSILON):
+                 epsilon=EPSILON, rel_step=None, workers=None, bounds=None):
+        from scipy.optimize import HessianUpdateStrategy
+
         if not callable(fun):
             raise TypeError(f"fun must be callable, got {fun!r}")
         if not isinstance(args, tuple):
             args = (args,)
-        if not (jac is None or jac is True or callable(jac)):
+        self.fd_method = None
+        if isinstance(jac, str):
+            if jac not in FD_METHODS:
+                raise TypeError(f"jac must be None, True (fun returns (f, g)), a callable "
+                                f"or one of {FD_METHODS}, got {jac!r}")
+            self.fd_method, jac = jac, None
+        elif not (jac is None or jac is True or callable(jac)):
             if jac is False:
                 jac = None
             else:
-                raise TypeError("jac must be None, True (fun returns (f, g)) or a "
-                                f"callable, got {jac!r}")
-        if hess is not None and not callable(hess):
-            raise TypeError(f"hess must be a callable, got {hess!r}")
+                raise TypeError("jac must be None, True (fun returns (f, g)), a callable "
+                                f"or one of {FD_METHODS}, got {jac!r}")
+        self.strategy = self.hess_fd = None
+        if isinstance(hess, HessianUpdateStrategy):
+            self.strategy, hess = hess, None
+        elif isinstance(hess, str):
+            if hess not in FD_METHODS:
+                raise TypeError(f"hess must be a callable, one of {FD_METHODS} or a "
+                                f"HessianUpdateStrategy, got {hess!r}")
+            if not callable(jac) and jac is not True:
+                raise ValueError("Whenever the gradient is estimated via finite-differences, "
+                                 "we require the Hessian to be estimated using one of the "
+                                 "quasi-Newton strategies.")
+            if hess == "cs" and jac is True:
+                raise ValueError("hess='cs' needs jac as a callable that accepts complex x")
+            self.hess_fd, hess = hess, None
+        elif hess is not None and not callable(hess):
+            raise TypeError(f"hess must be a callable, one of {FD_METHODS} or a "
+                            f"HessianUpdateStrategy, got {hess!r}")
         if hessp is not None and not callable(hessp):
             raise TypeError(f"hessp must be a callable, got {hessp!r}")
         self._fun, self._jac, self._hess, self._hessp = fun, jac, hess, hessp
         self.args = args
         self.n = x0.shape[0]
+        if self.fd_method is None:       # jac=None: absolute steps eps
+            eps = check_real_input("option eps", epsilon)
+            if eps.ndim > 1 or eps.size not in (1, self.n):
+                raise ValueError(f"option eps must be a scalar or have shape ({self.n},), "
+                                 f"got shape {eps.shape}")
+            self.abs_step, self.rel_step = eps, None
+        else:
+            self.abs_step = None
+            self.rel_step = None if rel_step is None else check_real_input(
+                "option finite_diff_rel_step", rel_step)
         self.epsilon = epsilon
+        self.workers = check_workers(workers)
+        self.lb = self.ub = None
+        if bounds is not None and not (np.all(np.isneginf(bounds[0]))
+                                       and np.all(np.isposinf(bounds[1]))):
+            self.lb, self.ub = bounds
         self.nfev = self.njev = self.nhev = 0
         # the points of the cached f and g, as bytes: comparing two short
         # byte strings costs far less than np.array_equal, per evaluation
         self._fx = self._gx = None
         self._f = self._g = None
-        self.has_hess = hess is not None
+        self.has_hess = hess is not None or self.hess_fd is not None \
+            or self.strategy is not None
         self.has_hessp = hessp is not None
+        self.report_nhev = False
+        if self.strategy is not None:
+            self.strategy.initialize(self.n, "hess")
+            self._hx, self._hxarr = x0.tobytes(), np.copy(x0)
 
     # -- checking what the user's functions return
     def _vector(self, value, what):
         arr = check_real_array(value, what, "a 1-D array of real numbers")
         if arr.shape != (self.n,):
-            if arr.size == self.n and arr.ndim <= 2 and arr.ndim > 0:
-                arr = arr.reshape(self.n)  # (1, n) or (n, 1): accepted, like scipy's L-BFGS-B
+            if arr.size == self.n and arr.ndim <= 2:
+                # a float for one variable, (1, n) or (n, 1): accepted, as scipy's atleast_1d
+                arr = arr.reshape(self.n)
             else:
                 raise ValueError(f"{what} must return an array of shape ({self.n},), "
                                  f"got shape {arr.shape}")
@@ -263,14 +380,32 @@ class Objective:
             out = out[0]
         return check_scalar_value(out)
 
+    # -- a HessianUpdateStrategy moves with every new point (scipy's _update_x)
+    def _track(self, x):
+        xb = x.tobytes()
+        if xb == self._hx:
+            return
+        old = self._hxarr
+        g_old = self._grad(old)
+        self._hx, self._hxarr = xb, np.copy(x)
+        g_new = self._grad(x)
+        self.strategy.update(x - old, g_new - g_old)
+
     # -- public evaluations
     def fun(self, x):
+        if self.strategy is not None:
+            self._track(x)
         if self._fx != x.tobytes():
             self._f = self._call_fun(x)
             self._fx = x.tobytes()
         return self._f
 
     def grad(self, x):
+        if self.strategy is not None:
+            self._track(x)
+        return self._grad(x)
+
+    def _grad(self, x):
         if self._gx == x.tobytes():
             return self._g
         if self._jac is True:
@@ -281,7 +416,7 @@ class Objective:
             self._g = self._vector(self._jac(np.copy(x), *self.args), "jac")
             self._gx = x.tobytes()
         else:
-            self._g = self._forward_difference(x)
+            self._g = self._difference_gradient(x)
             self._gx = x.tobytes()
         return self._g
 
@@ -289,20 +424,65 @@ class Objective:
         f = self.fun(x)
         return f, self.grad(x)
 
-    def _forward_difference(self, x):
-        """scipy's 2-point differences: step +epsilon, divided by the step
-        actually taken (x + h) - x."""
+    def _difference_gradient(self, x):
+        """scipy's approx_derivative of fun at x (f(x) reused): 2-point,
+        3-point (central, one-sided at a bound) or complex step; each f call
+        counted in nfev, the gradient in njev."""
+        method = self.fd_method or "2-point"
         self.njev += 1
-        f0 = self.fun(x)
-        g = np.empty(self.n)
-        xh = np.copy(x)
-        for i in range(self.n):
-            xh[i] = x[i] + self.epsilon
-            dx = xh[i] - x[i]
-            self.nfev += 1
-            g[i] = (check_scalar_value(self._fun(np.copy(xh), *self.args)) - f0) / dx
-            xh[i] = x[i]
-        return g
+        if self._fx == x.tobytes():
+            f0 = self._f
+        else:
+            f0 = self._f = self._call_fun(x)
+            self._fx = x.tobytes()
+        h, one_sided = _fd_steps(x, method, self.abs_step, self.rel_step, self.lb, self.ub)
+        n = self.n
+        fun, args = self._fun, self.args
+
+        if method == "cs":
+            def points():
+                for i in range(n):
+                    xc = x.astype(complex)
+                    xc[i] += h[i] * 1j
+                    yield xc
+            vals = list(self.workers(lambda z: fun(z, *args), points()))
+            self.nfev += n
+            out = np.empty(n)
+            for i, v in enumerate(vals):
+                im = np.imag(np.asarray(v))
+                if im.size != 1:
+                    raise ValueError(f"fun must return a scalar, got shape {np.shape(v)}")
+                out[i] = float(im.reshape(())) / h[i]
+            return out
+
+        def call(z):
+            return check_scalar_value(fun(z, *args))
+
+        if method == "2-point":
+            def points():
+                for i in range(n):
+                    z = np.copy(x)
+                    z[i] = x[i] + h[i]
+                    yield z
+            fv = np.fromiter(self.workers(call, points()), float, n)
+            self.nfev += n
+            return (fv - f0) / ((x + h) - x)
+
+        def points3():
+            for i in range(n):
+                a, b = np.copy(x), np.copy(x)
+                if one_sided[i]:
+                    a[i], b[i] = x[i] + h[i], x[i] + 2 * h[i]
+                else:
+                    a[i], b[i] = x[i] - h[i], x[i] + h[i]
+                yield a
+                yield b
+        fv = np.fromiter(self.workers(call, points3()), float, 2 * n)
+        self.nfev += 2 * n
+        f1, f2 = fv[0::2], fv[1::2]
+        df = np.where(one_sided, -3.0 * f0 + 4 * f1 - f2, f2 - f1)
+        dx = np.where(one_sided, (x + h) - x, (x + h) - (x - h))
+        return df / dx
 
     def hess(self, x):
         if self._hess is None:
@@ -323,6 +503,35 @@ class Objective:
             return self.hess(x) @ p
         self.nhev += 1
         return self._vector(self._hessp(np.copy(x), np.copy(p), *self.args), "hessp")
+
+    def _raw_grad(self, z):
+        """The gradient at z, not cached (difference Hessians); njev counts it."""
+        self.njev += 1
+        if self._jac is True:
+            self.nfev += 1
+            out = self._fun(np.copy(z), *self.args)
+            return self._vector(out[1], "jac (fun's second value)")
+        return self._jac(np.copy(z), *self.args)
+
+    def hessp_difference(self, x, g0, p):
+        """H(x) p by differences of the gradient along p, as scipy's
+        approx_derivative(as_linear_operator=True) for hess="2-point" |
+        "3-point" | "cs": the step is the method's relative step / ||p||."""
+        self.nhev += 1
+        if not np.any(p):
+            return np.zeros(self.n)
+        h = _fd_rstep(self.hess_fd)
+        if self.hess_fd == "2-point":
+            dx = h / np.linalg.norm(p)
+            return (self._vector(self._raw_grad(x + dx * p), "jac") - g0) / dx
+        if self.hess_fd == "3-point":
+            dx = 2 * h / np.linalg.norm(p)
+            g1 = self._vector(self._raw_grad(x - (dx / 2) * p), "jac")
+            g2 = self._vector(self._raw_grad(x + (dx / 2) * p), "jac")
+            return (g2 - g1) / dx
+        dx = h / np.linalg.norm(p)
+        gc = np.asarray(self._raw_grad(x + dx * p * 1j))
+        return np.imag(gc).reshape(self.n) / dx
 
 
 def wrap_callback(callback):
@@ -357,7 +566,8 @@ def make_result(x, fun, jac, nit, status, objective, message=None, **extra):
         x=x, fun=fun, jac=jac, nit=nit, nfev=objective.nfev, njev=objective.njev,
         status=status, success=status == SUCCESS,
         message=message if message is not None else STATUS_MESSAGES[status], **extra)
-    if objective.has_hess or objective.has_hessp or objective.nhev:
+    if (objective.has_hess or objective.has_hessp or objective.nhev
+            or objective.report_nhev):
         res["nhev"] = objective.nhev
     return res
 
@@ -387,22 +597,51 @@ def finish(x, fun, jac, nit, stopped, maxiter, gnorm, objective, disp=False,
     return res
 
 
-def print_summary(status, res_fun, nit, objective):
+def print_summary(status, res_fun, nit, objective, message=None):
     """The disp=True report of scipy's methods."""
-    print(STATUS_MESSAGES[status] if status == SUCCESS else
-          f"Warning: {STATUS_MESSAGES[status]}")
+    if status == SUCCESS:
+        print(STATUS_MESSAGES[status])
+    else:   # scipy's _print_success_message_or_warn: a failure is a warning
+        warnings.warn(message or STATUS_MESSAGES[status], OptimizeWarning, stacklevel=4)
     print(f"         Current function value: {res_fun:f}")
     print(f"         Iterations: {nit:d}")
     print(f"         Function evaluations: {objective.nfev:d}")
     print(f"         Gradient evaluations: {objective.njev:d}")
 
 
+def check_maxiter(maxiter, default):
+    """scipy's maxiter: any real number compared with the iteration count
+    (negative or 0: no iteration, status 1; 2.5: three iterations; inf: no
+    limit); None means `default`.  NaN, bools and non-numbers are refused."""
+    if maxiter is None:
+        return default
+    if isinstance(maxiter, (bool, np.bool_)) or not isinstance(maxiter, numbers.Real):
+        raise TypeError(f"option maxiter must be a real number, got {maxiter!r}")
+    if maxiter != maxiter:
+        raise ValueError("option maxiter must be an integer or a real number, got nan")
+    if math.isfinite(maxiter) and maxiter == int(maxiter):
+        return int(maxiter)
+    return float(maxiter)
+
+
 def check_common_options(gtol, norm, maxiter, n, default_maxiter_per_n=200):
-    """gtol >= 0, norm a real or +-inf, maxiter a positive integer (default 200 n)."""
+    """gtol >= 0, norm a real or +-inf, maxiter as scipy takes it (default 200 n)."""
     gtol = check_option("gtol", gtol, 0.0)
     if isinstance(norm, (bool, np.bool_)) or not isinstance(norm, numbers.Real):
         raise TypeError(f"option norm must be a real number or +-inf, got {norm!r}")
-    if maxiter is None:
-        maxiter = default_maxiter_per_n * n
-    maxiter = check_option("maxiter", maxiter, 0, integer=True)
+    maxiter = check_maxiter(maxiter, default_maxiter_per_n * n)
     return gtol, float(norm), maxiter
+
+
+def check_positive_definite(H):
+    """scipy's check of hess_inv0: exactly symmetric and Cholesky-factorisable."""
+    from scipy.linalg import LinAlgError, cholesky, issymmetric
+
+    ok = bool(np.all(np.isfinite(H))) and issymmetric(H)
+    if ok:
+        try:
+            cholesky(H)
+        except LinAlgError:
+            ok = False
+    if not ok:
+        raise ValueError("'hess_inv0' matrix isn't positive definite.")

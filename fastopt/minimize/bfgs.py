@@ -19,32 +19,35 @@ from fastopt.minimize.line_search import LineSearchError, wolfe12
 def minimize_bfgs(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
                   norm=np.inf, eps=C.EPSILON, maxiter=None, disp=False,
                   return_all=False, xrtol=0.0, c1=1e-4, c2=0.9, hess_inv0=None,
-                  n_threads=None, **unknown_options):
+                  finite_diff_rel_step=None, workers=None, n_threads=None,
+                  **unknown_options):
     """Minimise fun by BFGS; scipy's options and an OptimizeResult with hess_inv.
 
     Stops when ||g||_norm <= gtol, when alpha ||p|| <= xrtol (xrtol + ||x||),
     after maxiter iterations (default 200 n), or when the line search fails
-    (status 2).  n_threads: threads for the n x n update (None = all cores).
+    (status 2).  A NaN in x0 gives status 3, as scipy.  n_threads: threads for the n x n update (None = all cores).
     """
     C.warn_unknown_options(unknown_options)
-    x0 = C.check_x0(x0)
+    x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
     gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
     xrtol = C.check_option("xrtol", xrtol, 0.0)
     nt = effective_n_threads(n_threads)
-    obj = C.Objective(fun, x0, args, jac, epsilon=eps)
+    obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
+                      workers=workers)
     cb = C.wrap_callback(callback)
 
     H = C.dense_matrix(n, "x0", "BFGS keeps a dense inverse Hessian; use "
                        "method='lbfgs' for problems this large")
     if hess_inv0 is not None:
         H0 = C.check_real_input("option hess_inv0", hess_inv0, (n, n))
+        C.check_positive_definite(H0)
         np.copyto(H, H0)   # into BFGS's own matrix: the caller's is never updated
     f, g = obj.fun_and_grad(x0)
     old_old_fval = f + np.linalg.norm(g) / 2   # first trial step moves x by ~1
     xk = x0
     pk = np.empty(n)
-    work = np.empty(n)
+    work = np.empty(2 * n)
     allvecs = [x0] if return_all else None
     k = 0
     stopped = None

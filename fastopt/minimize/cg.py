@@ -23,17 +23,19 @@ VARIANTS = ("pr+", "pr", "fr")
 
 def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.inf,
                 eps=C.EPSILON, maxiter=None, disp=False, return_all=False,
-                c1=1e-4, c2=0.4, variant="pr+", restart=None, **unknown_options):
+                c1=1e-4, c2=0.4, variant="pr+", restart=None, finite_diff_rel_step=None,
+                workers=None, **unknown_options):
     """Minimise fun by nonlinear CG; scipy CG's options plus variant and restart."""
     C.warn_unknown_options(unknown_options)
     if variant not in VARIANTS:
         raise ValueError(f"option variant must be one of {VARIANTS}, got {variant!r}")
-    x0 = C.check_x0(x0)
+    x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
     gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
     if restart is not None:
         restart = C.check_option("restart", restart, 1, integer=True)
-    obj = C.Objective(fun, x0, args, jac, epsilon=eps)
+    obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
+                      workers=workers)
     cb = C.wrap_callback(callback)
 
     f, g = obj.fun_and_grad(x0)

@@ -1,17 +1,34 @@
-"""L-BFGS: limited-memory BFGS, the two-loop recursion in C.  Unconstrained.
+"""L-BFGS and L-BFGS-B: limited-memory BFGS, unconstrained or with bounds.
 
-The iteration follows scipy's L-BFGS-B with no bounds (Byrd, Lu, Nocedal &
-Zhu; without bounds its compact-form direction equals the two-loop one):
-H0 = (s^T y / y^T y) I from the newest pair; the first step is
-min(1 / ||g||_2, 1e10) along -g and later ones start at 1; the More-Thuente
-search with ftol=1e-3, gtol=0.9, xtol=0.1 and at most maxls trials, whose
-warnings are accepted as the new point; a pair with s^T y <= eps (-g^T s)
-is skipped; a failed search forgets the memory and retries along -g once.
-Stops when ||g||_inf <= gtol, when (f_old - f) / max(|f_old|, |f|, 1) <=
-ftol, or at maxiter / maxfun.  Bounds are not supported (use scipy's
-L-BFGS-B for box constraints).
+Without bounds the iteration follows scipy's L-BFGS-B with no bounds (Byrd,
+Lu, Nocedal & Zhu; there its compact-form direction equals the two-loop one,
+run here in C): H0 = (s^T y / y^T y) I from the newest pair; the first step
+is min(1 / ||g||_2, 1e10) along -g and later ones start at 1; the
+More-Thuente search with ftol=1e-3, gtol=0.9, xtol=0.1 and at most maxls
+trials, whose warnings are accepted as the new point; a pair with
+s^T y <= eps (-g^T s) is skipped; a failed search forgets the memory and
+retries along -g once.
+
+With bounds (a sequence of (lo, hi) pairs, None for no bound, or a
+scipy.optimize.Bounds) it is L-BFGS-B itself (Byrd, Lu, Nocedal and Zhu 1995,
+with the projection of Morales and Nocedal 2011, as scipy's): x0 is clipped
+into the box; each iteration finds the generalized Cauchy point of the
+quadratic model B = theta I - W M W^T (the compact representation, W =
+[Y, theta S], M the 2m x 2m middle matrix) by walking the breakpoints of the
+projected steepest-descent path, minimises the model over the variables
+still free there (the direct primal method, Sherman-Morrison-Woodbury on
+the 2m x 2m system), projects that point into the box (or, if the
+projection is not a descent direction, backs off to the box), and searches
+along the result with the same More-Thuente search, the step capped at the
+box.  The work per iteration is O(m n) numpy operations plus O(m^2) per
+breakpoint crossed.
+
+Stops when the projected gradient's inf-norm <= gtol, when
+(f_old - f) / max(|f_old|, |f|, 1) <= ftol, or after an iteration that
+reaches maxiter or passes maxfun evaluations (status 1), as scipy.
 """
 import numpy as np
+from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
 from fastopt import _kernels
 from fastopt.minimize import _common as C
@@ -21,33 +38,109 @@ _MSG_PGTOL = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
 _MSG_FTOL = "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH"
 _MSG_MAXFUN = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
 _MSG_MAXITER = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+_MSG_CALLBACK = "STOP: CALLBACK REQUESTED HALT"
 _MSG_ABNORMAL = "ABNORMAL: "
 _EPSMCH = np.finfo(float).eps
+
+
+def check_bounds(bounds, n):
+    """bounds as (lb, ub) float arrays of length n, scipy's ways: a
+    scipy.optimize.Bounds or (lo, hi) pairs with None for no bound, either
+    broadcast to n as scipy's front end does (one pair serves every
+    variable).  ValueError with scipy's messages for a wrong length or
+    lo > hi."""
+    if isinstance(bounds, Bounds):
+        lb = np.asarray(bounds.lb, dtype=float)
+        ub = np.asarray(bounds.ub, dtype=float)
+    else:
+        try:
+            pairs = list(bounds)
+        except TypeError:
+            raise TypeError("bounds must be a sequence of (min, max) pairs or a "
+                            f"scipy.optimize.Bounds, got {bounds!r}") from None
+        lb, ub = np.empty(len(pairs)), np.empty(len(pairs))
+        for i, pair in enumerate(pairs):
+            try:
+                lo, hi = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"bounds[{i}] must be a (min, max) pair, got {pair!r}") from None
+            lb[i] = -np.inf if lo is None else float(np.asarray(lo).item())
+            ub[i] = np.inf if hi is None else float(np.asarray(hi).item())
+    if np.isnan(lb).any() or np.isnan(ub).any():
+        raise ValueError("bounds must not be NaN")
+    if np.any(ub < lb):
+        raise ValueError("An upper bound is less than the corresponding lower bound.")
+    try:
+        lb = np.broadcast_to(lb, (n,)).copy()
+        ub = np.broadcast_to(ub, (n,)).copy()
+    except ValueError:
+        raise ValueError("The number of bounds is not compatible with the length "
+                         "of `x0`.") from None
+    return lb, ub
+
+
+def _inv_hess(S, Y):
+    """scipy's LbfgsInvHessProduct of the kept pairs, oldest first."""
+    return LbfgsInvHessProduct(np.array(S), np.array(Y))
 
 
 def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
                    ftol=2.2204460492503131e-09, gtol=1e-5, eps=1e-8,
                    maxfun=15000, maxiter=15000, maxls=20, disp=False,
-                   bounds=None, **unknown_options):
-    """Minimise fun by L-BFGS with `maxcor` pairs; scipy L-BFGS-B's options.
+                   bounds=None, finite_diff_rel_step=None, workers=None,
+                   **unknown_options):
+    """Minimise fun by L-BFGS(-B) with `maxcor` pairs; scipy L-BFGS-B's options.
 
-    bounds must be None: this method is unconstrained.
+    bounds: None, n (lo, hi) pairs (None: no bound) or a scipy.optimize.Bounds.
     """
-    if bounds is not None:
-        raise ValueError("lbfgs is unconstrained: bounds are not supported "
-                         "(use scipy.optimize.minimize(method='L-BFGS-B') for bounds)")
     C.warn_unknown_options(unknown_options)
-    x0 = C.check_x0(x0)
+    x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
     maxcor = C.check_option("maxcor", maxcor, 1, integer=True)
     ftol = C.check_option("ftol", ftol, 0.0)
     gtol = C.check_option("gtol", gtol, 0.0)
-    maxfun = C.check_option("maxfun", maxfun, 1, integer=True)
-    maxiter = C.check_option("maxiter", maxiter, 0, integer=True)
+    maxfun = C.check_option("maxfun", maxfun)
+    maxiter = C.check_maxiter(maxiter, 15000)
+    if not (isinstance(maxls, (int, float, np.integer, np.floating)) and maxls > 0):
+        raise ValueError("maxls must be positive.")
     maxls = C.check_option("maxls", maxls, 1, integer=True)
-    obj = C.Objective(fun, x0, args, jac, epsilon=eps)
+    lb = ub = None
+    if bounds is not None:
+        lb, ub = check_bounds(bounds, n)
+        if np.all(np.isneginf(lb)) and np.all(np.isposinf(ub)):
+            lb = ub = None
+        else:
+            x0 = np.clip(x0, lb, ub)      # scipy clips x0 into the box
+    obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
+                      workers=workers, bounds=None if lb is None else (lb, ub))
     cb = C.wrap_callback(callback)
+    if lb is not None and np.all(lb == ub):   # scipy: nothing left to minimise
+        return OptimizeResult(x=x0, fun=obj.fun(x0), success=True, status=0, nit=0,
+                              message="All independent variables were fixed by bounds.",
+                              nfev=obj.nfev, njev=obj.njev, nhev=0)
+    run = _unbounded if lb is None else _bounded
+    x, f, g, k, status, message, S, Y = run(obj, cb, x0, lb, ub, maxcor, ftol, gtol,
+                                            maxfun, maxiter, maxls)
+    if disp:
+        C.print_summary(status, f, k, obj, message)
+    return C.make_result(x, f, g, k, status, obj, message=message,
+                         hess_inv=_inv_hess(S, Y) if len(S) else
+                         LbfgsInvHessProduct(np.zeros((0, n)), np.zeros((0, n))))
 
+
+def _after_iteration(obj, cb, x, f, k, maxiter, maxfun):
+    """scipy's checks on each new x, before the convergence tests."""
+    if C.callback_says_stop(cb, x, f):
+        return C.CALLBACK, C.STATUS_MESSAGES[C.CALLBACK]
+    if k >= maxiter:
+        return C.MAXITER, _MSG_MAXITER
+    if obj.nfev > maxfun:
+        return C.MAXITER, _MSG_MAXFUN
+    return None
+
+
+def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
+    n = x0.shape[0]
     S = np.zeros((maxcor, n))
     Y = np.zeros((maxcor, n))
     rho = np.zeros(maxcor)
@@ -55,12 +148,17 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
     d = np.empty(n)
     m_used, newest, gamma = 0, maxcor - 1, 1.0
 
+    def kept():
+        order = [(newest - t) % maxcor for t in range(m_used - 1, -1, -1)]
+        return S[order], Y[order]
+
     x = x0
     f, g = obj.fun_and_grad(x)
     k = 0
-    status, message = C.SUCCESS, _MSG_PGTOL
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        return x, f, g, 0, C.PR_LOSS, _MSG_ABNORMAL, S[:0], Y[:0]
     if np.max(np.abs(g)) <= gtol:
-        return C.make_result(x, f, g, 0, status, obj, message=message)
+        return x, f, g, 0, C.SUCCESS, _MSG_PGTOL, S[:0], Y[:0]
     while True:
         if m_used == 0:
             np.negative(g, out=d)
@@ -71,7 +169,7 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
         gd = float(np.dot(g, d))
         if gd >= 0:                  # not a descent direction: forget, go along -g
             if m_used == 0:
-                status, message = C.PR_LOSS, _MSG_ABNORMAL + "THE DIRECTION IS NOT DESCENT"
+                status, message = C.PR_LOSS, _MSG_ABNORMAL
                 break
             m_used = 0
             continue
@@ -83,35 +181,27 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
         def derphi(a, x_start=x_start):
             return float(np.dot(obj.grad(x_start + a * d), d))
 
-        left = max(1, min(maxls, maxfun - obj.nfev))
         stp, f_new, task = more_thuente(phi, derphi, stp0, f_start, gd, 1e-3, 0.9, 0.1,
-                                        0.0, 1e10, maxiter=left + 1)
+                                        0.0, 1e10, maxiter=maxls + 1)
         if stp is None or not np.isfinite(f_new):
-            if obj.nfev >= maxfun:
-                status, message = C.MAXFUN, _MSG_MAXFUN
-                break
+            x, f, g = x_start, f_start, g_start
             if m_used == 0:
-                status, message = C.PR_LOSS, _MSG_ABNORMAL + "LINE SEARCH FAILED"
+                status, message = C.PR_LOSS, _MSG_ABNORMAL
                 break
             m_used = 0               # as L-BFGS-B: refresh the memory and retry
             continue
         x = x_start + stp * d
         f, g = obj.fun_and_grad(x)   # cached: the search's last trial point
         k += 1
-        if C.callback_says_stop(cb, x, f):
-            status, message = C.CALLBACK, C.STATUS_MESSAGES[C.CALLBACK]
+        stop = _after_iteration(obj, cb, x, f, k, maxiter, maxfun)
+        if stop is not None:
+            status, message = stop
             break
         if np.max(np.abs(g)) <= gtol:
             status, message = C.SUCCESS, _MSG_PGTOL
             break
         if (f_start - f) <= ftol * max(abs(f_start), abs(f), 1.0):
             status, message = C.SUCCESS, _MSG_FTOL
-            break
-        if k >= maxiter:
-            status, message = C.MAXITER, _MSG_MAXITER
-            break
-        if obj.nfev >= maxfun:
-            status, message = C.MAXFUN, _MSG_MAXFUN
             break
         s = x - x_start
         y = g - g_start
@@ -124,7 +214,229 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
             m_used = min(m_used + 1, maxcor)
             gamma = sy / float(np.dot(y, y))
     if np.isnan(f) or np.isnan(x).any():
-        status, message = C.NAN, C.STATUS_MESSAGES[C.NAN]
-    if disp:
-        C.print_summary(status, f, k, obj)
-    return C.make_result(x, f, g, k, status, obj, message=message)
+        status = C.PR_LOSS if status == C.PR_LOSS else C.NAN
+        message = message if status == C.PR_LOSS else C.STATUS_MESSAGES[C.NAN]
+    Sk, Yk = kept()
+    return x, f, g, k, status, message, Sk, Yk
+
+
+# ---- L-BFGS-B -----------------------------------------------------------------------
+
+def _projected_gradient_norm(x, g, lb, ub):
+    """max |P(x - g) - x|: L-BFGS-B's stopping measure."""
+    pg = np.where(g < 0, np.maximum(x - ub, g), np.minimum(x - lb, g))
+    return float(np.max(np.abs(pg)))
+
+
+class _Memory:
+    """The m newest pairs, oldest first, with S^T Y and S^T S kept up to
+    date in O(m n) per pair, and the compact representation's middle matrix
+    M = [[-D, L^T], [L, theta S^T S]]^{-1}."""
+
+    def __init__(self, m, n):
+        self.m, self.n = m, n
+        self.S = np.zeros((0, n))
+        self.Y = np.zeros((0, n))
+        self.SY = np.zeros((0, 0))
+        self.SS = np.zeros((0, 0))
+        self.theta = 1.0
+
+    def __len__(self):
+        return self.S.shape[0]
+
+    def clear(self):
+        self.__init__(self.m, self.n)
+
+    def add(self, s, y):
+        if len(self) == self.m:
+            self.S, self.Y = self.S[1:], self.Y[1:]
+            self.SY, self.SS = self.SY[1:, 1:], self.SS[1:, 1:]
+        k = len(self)
+        Sy, Ys, Ss = self.S @ y, self.Y @ s, self.S @ s
+        SY = np.empty((k + 1, k + 1))
+        SY[:k, :k] = self.SY
+        SY[:k, k] = Sy                   # s_i^T y_new
+        SY[k, :k] = Ys                   # s_new^T y_j
+        SY[k, k] = s @ y
+        SS = np.empty((k + 1, k + 1))
+        SS[:k, :k] = self.SS
+        SS[:k, k] = SS[k, :k] = Ss
+        SS[k, k] = s @ s
+        self.S, self.Y = np.vstack([self.S, s]), np.vstack([self.Y, y])
+        self.SY, self.SS = SY, SS
+        self.theta = float(y @ y) / float(s @ y)
+
+    def compact(self):
+        """(W^T, M): W^T = [Y; theta S] (2k x n) and the middle matrix."""
+        k = len(self)
+        th = self.theta
+        WT = np.vstack([self.Y, th * self.S])
+        D = np.diag(np.diag(self.SY))
+        L = np.tril(self.SY, -1)
+        K = np.block([[-D, L.T], [L, th * self.SS]])
+        return WT, np.linalg.inv(K) if k else np.zeros((0, 0))
+
+
+def _cauchy_point(x, g, lb, ub, mem, WT, M):
+    """The generalized Cauchy point: the first local minimiser of the model
+    along the projected path x(t) = P(x - t g), found by walking the
+    breakpoints in order (Byrd et al. 1995, section 4).  Returns (xcp, c,
+    free): c = W^T (xcp - x) and the mask of variables not at a bound there."""
+    theta = mem.theta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(g < 0, (x - ub) / g, np.where(g > 0, (x - lb) / g, np.inf))
+    t = np.where(np.isnan(t), np.inf, t)
+    d = np.where(t == 0, 0.0, -g)
+    xcp = np.copy(x)
+    fixed = t == 0                       # at a bound, the gradient pushing out
+    p = WT @ d
+    c = np.zeros(WT.shape[0])
+    f1 = -float(d @ d)
+    f2 = -theta * f1 - (float(p @ (M @ p)) if len(mem) else 0.0)
+    f2_org = f2
+    if f2 <= 0:
+        f2 = _EPSMCH * max(abs(f2_org), 1.0)
+    dtm = -f1 / f2
+    told = 0.0
+    cand = np.flatnonzero((t > 0) & np.isfinite(t))
+    order = cand[np.argsort(t[cand], kind="stable")]
+    hit_all = True
+    for b in order:
+        tb = t[b]
+        dt = tb - told
+        if dtm < dt:
+            hit_all = False
+            break
+        xcp[b] = ub[b] if d[b] > 0 else lb[b]
+        zb = xcp[b] - x[b]
+        c += dt * p
+        gb = g[b]
+        wb = WT[:, b]
+        if len(mem):
+            Mc, Mp, Mw = M @ c, M @ p, M @ wb
+            f1 += dt * f2 + gb * gb + theta * gb * zb - gb * float(wb @ Mc)
+            f2 += -theta * gb * gb - 2.0 * gb * float(wb @ Mp) - gb * gb * float(wb @ Mw)
+        else:
+            f1 += dt * f2 + gb * gb + theta * gb * zb
+            f2 += -theta * gb * gb
+        f2 = max(_EPSMCH * f2_org, f2)
+        p += gb * wb
+        d[b] = 0.0
+        fixed[b] = True
+        dtm = -f1 / f2 if f2 > 0 else np.inf
+        told = tb
+    if hit_all and not np.any(d):
+        dtm = 0.0
+    dtm = max(dtm, 0.0) if np.isfinite(dtm) else 0.0
+    told += dtm
+    free = ~fixed
+    xcp[free] = x[free] + told * d[free]
+    c += dtm * p
+    return np.clip(xcp, lb, ub), c, free & (lb != ub)
+
+
+def _subspace_min(x, g, lb, ub, xcp, c, free, mem, WT, M):
+    """Minimise the model over the free variables from xcp (direct primal
+    method), then project into the box; if that projection is not a descent
+    direction, back off along the unconstrained step to the box instead."""
+    Z = np.flatnonzero(free)
+    if Z.size == 0:
+        return xcp
+    theta = mem.theta
+    if len(mem):
+        WZ = WT[:, Z]
+        r = g[Z] + theta * (xcp[Z] - x[Z]) - WZ.T @ (M @ c)
+        v = M @ (WZ @ r)
+        N = np.eye(WT.shape[0]) - (M @ (WZ @ WZ.T)) / theta
+        v = np.linalg.solve(N, v)
+        du = -(r / theta + (WZ.T @ v) / theta ** 2)
+    else:
+        r = g[Z] + theta * (xcp[Z] - x[Z])
+        du = -r / theta
+    xbar = np.copy(xcp)
+    xbar[Z] = np.clip(xcp[Z] + du, lb[Z], ub[Z])
+    if float((xbar - x) @ g) <= 0:
+        return xbar
+    # the projected point does not descend: the longest step alpha <= 1 along du
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(du < 0, (lb[Z] - xcp[Z]) / du,
+                        np.where(du > 0, (ub[Z] - xcp[Z]) / du, np.inf))
+    alpha = float(min(1.0, np.min(np.where(np.isnan(room), np.inf, room))))
+    xbar = np.copy(xcp)
+    xbar[Z] = np.clip(xcp[Z] + max(alpha, 0.0) * du, lb[Z], ub[Z])
+    return xbar
+
+
+def _max_step(x, d, lb, ub):
+    """The largest step along d that stays in the box (L-BFGS-B's stpmx)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(d < 0, (lb - x) / d, np.where(d > 0, (ub - x) / d, np.inf))
+    room = np.where(np.isnan(room), np.inf, room)
+    return float(min(1e10, max(0.0, np.min(room))))
+
+
+def _bounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
+    n = x0.shape[0]
+    mem = _Memory(maxcor, n)
+    boxed = bool(np.all(np.isfinite(lb)) and np.all(np.isfinite(ub)))
+    x = x0
+    f, g = obj.fun_and_grad(x)
+    k = 0
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        return x, f, g, 0, C.PR_LOSS, _MSG_ABNORMAL, mem.S, mem.Y
+    if _projected_gradient_norm(x, g, lb, ub) <= gtol:
+        return x, f, g, 0, C.SUCCESS, _MSG_PGTOL, mem.S, mem.Y
+    status = message = None
+    while True:
+        WT, M = mem.compact()
+        xcp, c, free = _cauchy_point(x, g, lb, ub, mem, WT, M)
+        xbar = _subspace_min(x, g, lb, ub, xcp, c, free, mem, WT, M)
+        d = xbar - x
+        gd = float(g @ d)
+        ok = gd < 0
+        if ok:
+            stpmx = 1.0 if k == 0 else _max_step(x, d, lb, ub)
+            stp0 = min(1.0 / np.linalg.norm(d), stpmx) if (k == 0 and not boxed) else 1.0
+            stp0 = min(stp0, stpmx)
+
+            def point(a, x=x, d=d, xbar=xbar):
+                return xbar if a == 1.0 else np.clip(x + a * d, lb, ub)
+
+            def phi(a):
+                return obj.fun(point(a))
+
+            def derphi(a):
+                return float(obj.grad(point(a)) @ d)
+
+            stp, f_new, task = more_thuente(phi, derphi, stp0, f, gd, 1e-3, 0.9, 0.1,
+                                            0.0, stpmx, maxiter=maxls + 1)
+            ok = stp is not None and np.isfinite(f_new)
+        if not ok:
+            if len(mem) == 0:
+                status, message = C.PR_LOSS, _MSG_ABNORMAL
+                break
+            mem.clear()              # refresh the memory and restart from x
+            continue
+        x_new = point(stp)
+        f_new, g_new = obj.fun_and_grad(x_new)
+        s, y = x_new - x, g_new - g
+        f_old = f
+        x, f, g = x_new, f_new, g_new
+        k += 1
+        stop = _after_iteration(obj, cb, x, f, k, maxiter, maxfun)
+        if stop is not None:
+            status, message = stop
+            break
+        if _projected_gradient_norm(x, g, lb, ub) <= gtol:
+            status, message = C.SUCCESS, _MSG_PGTOL
+            break
+        if (f_old - f) <= ftol * max(abs(f_old), abs(f), 1.0):
+            status, message = C.SUCCESS, _MSG_FTOL
+            break
+        sy = float(s @ y)
+        if sy > _EPSMCH * (-gd * stp):   # curvature positive enough: keep the pair
+            mem.add(s, y)
+    if np.isnan(f) or np.isnan(x).any():
+        if status != C.PR_LOSS:
+            status, message = C.NAN, C.STATUS_MESSAGES[C.NAN]
+    return x, f, g, k, status, message, mem.S, mem.Y

@@ -79,14 +79,17 @@ def _truncated_cg(hessp, g, maxiter):
 
 def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=None,
                     gtol=1e-5, norm=np.inf, xtol=1e-5, eps=C.EPSILON, maxiter=None,
-                    disp=False, return_all=False, c1=1e-4, c2=0.9, **unknown_options):
+                    disp=False, return_all=False, c1=1e-4, c2=0.9, finite_diff_rel_step=None,
+                    workers=None, **unknown_options):
     """Minimise fun by (regularised or truncated-CG) Newton steps."""
     C.warn_unknown_options(unknown_options)
-    x0 = C.check_x0(x0)
+    x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
     gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
     xtol = C.check_option("xtol", xtol, 0.0)
-    obj = C.Objective(fun, x0, args, jac, hess=hess, hessp=hessp, epsilon=eps)
+    obj = C.Objective(fun, x0, args, jac, hess=hess, hessp=hessp, epsilon=eps,
+                      rel_step=finite_diff_rel_step, workers=workers)
+    obj.report_nhev = True          # scipy's Newton-CG always reports nhev
     cb = C.wrap_callback(callback)
 
     xk = x0
@@ -97,7 +100,20 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
     stopped = None
     gnorm = C.vecnorm(g, norm)
     while k < maxiter:
-        if hess is not None:
+        if not (np.isfinite(f) and np.all(np.isfinite(g))):
+            stopped = C.NAN                   # NaN in x0 or on the way: scipy's status 3
+            break
+        if obj.strategy is not None:      # a HessianUpdateStrategy: CG on its products
+            if gnorm <= gtol:
+                break
+            obj.nhev += 1
+            pk = _truncated_cg(obj.strategy.dot, g, 20 * n)
+        elif obj.hess_fd is not None:     # products by differences of the gradient
+            if gnorm <= gtol:
+                break
+            hp = lambda p, x=xk, g0=g: obj.hessp_difference(x, g0, p)  # noqa: E731
+            pk = _truncated_cg(hp, g, 20 * n)
+        elif obj._hess is not None:
             H = obj.hess(xk)
             if gnorm <= gtol:
                 lam, vec = eigh(H, subset_by_index=[0, 0])
@@ -118,9 +134,9 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
                 def hp(p, x=xk, g0=g0):
                     return (obj.grad(x + eps * p) - g0) / eps
             pk = _truncated_cg(hp, g, 20 * n)
-            if pk is None:
-                stopped = C.NAN
-                break
+        if pk is None:
+            stopped = C.NAN
+            break
         try:
             alpha, _, _, f, old_old_fval, g1 = wolfe12(
                 obj.fun, obj.grad, xk, pk, g, f, old_old_fval, c1=c1, c2=c2)
