@@ -238,6 +238,22 @@ def test_bad_hyperparameters_raise_what_torch_raises(name, kwargs):
         assert theirs[1] in ours[1]
 
 
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=1.5)),
+    ("RMSprop", dict(lr=1e-3, alpha=1.25)),
+], ids=["sgd-dampening-above-1", "rmsprop-alpha-above-1"])
+def test_values_torch_accepts_are_accepted(name, kwargs):
+    """torch checks no upper bound on these: neither does fastopt, and the
+    arithmetic (NaN where it leads there) is torch's."""
+    torch.set_default_dtype(torch.float64)
+    ours, theirs = pair(torch.float64)
+    opt, ref = both(name, ours, theirs, **kwargs)
+    run(opt, ours, 5)
+    run(ref, theirs, 5)
+    for p, q in zip(ours, theirs):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14, equal_nan=True)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_hyperparameters_are_checked_before_params(name):
     """Bad hyperparameters and bad params: the hyperparameter error, as torch."""

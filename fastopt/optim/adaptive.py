@@ -98,7 +98,7 @@ class RMSProp(Optimizer):
     """
 
     lr = Hyper(0.0)
-    alpha = Hyper(0.0, 1.0)
+    alpha = Hyper(0.0)       # torch accepts any alpha >= 0
     eps = Hyper(0.0)
     weight_decay = Hyper(0.0)
     momentum = Hyper(0.0, structural=True)

@@ -18,7 +18,7 @@ class SGD(Optimizer):
 
     lr = Hyper(0.0)
     momentum = Hyper(0.0, structural=True)
-    dampening = Hyper(0.0, 1.0)
+    dampening = Hyper(0.0)   # torch accepts any dampening >= 0
     weight_decay = Hyper(0.0)
     nesterov = Hyper(kind="bool", structural=True)
     maximize = Hyper(kind="bool")
