@@ -93,11 +93,12 @@ class Optimizer:
         """Assign several hyperparameters at once: all are checked, alone and
         together, before any changes (so `opt.betas = (0.5, 1.5)` changes
         neither beta)."""
-        cls = type(self)
+        expanded = {}
+        for key, value in values.items():
+            expanded.update(self._expand_hyper(key, value))
         checked = {}
-        for name, value in [kv for key, v in values.items()
-                            for kv in self._expand_hyper(key, v).items()]:
-            desc = getattr(cls, name)
+        for name, value in expanded.items():
+            desc = getattr(type(self), name)
             if desc.structural:
                 raise AttributeError(
                     f"{name} decides which state the optimizer keeps and is fixed "
