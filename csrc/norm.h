@@ -51,6 +51,11 @@ int64_t fo_norm_work_size(const fo_norm_shape *s);
                               const double *mean, const double *rstd,         \
                               const T *w, const T *b, double *work, T *y,     \
                               int n_threads);                                 \
+    /* Both: the statistics, rstd[g] = 1 / sqrt(var[g] + eps), then y. */     \
+    int fo_norm_stats_forward_##SFX(const fo_norm_shape *s, const T *x,       \
+                                    double eps, const T *w, const T *b,       \
+                                    double *work, double *mean, double *var,  \
+                                    double *rstd, T *y, int n_threads);       \
     /* The gradients of the forward.  batch_stats: mean and rstd were         \
      * computed from x (their dependence on x enters dx); 0: constants (eval  \
      * mode, running statistics).  dw and db may be NULL (not wanted); they   \

@@ -161,16 +161,22 @@ def _flat(a):
     return a.reshape(-1)
 
 
-def _stats(x, view, nt):
-    g = view[1]
-    mean = np.empty(g)
-    var = np.empty(g)
-    _kernels.norm_stats(_flat(x), view, mean, var, nt)
-    return mean, var
-
-
 def _rstd(var, eps):
     return 1.0 / np.sqrt(var + eps)
+
+
+def _stats_apply(x, view, eps, weight, bias, nt):
+    """The batch statistics, rstd = 1 / sqrt(var + eps) (the bits of _rstd)
+    and y, in one kernel call."""
+    g = view[1]
+    mean, var, rstd = np.empty(g), np.empty(g), np.empty(g)
+    y = np.empty_like(x)
+    xf = _flat(x)
+    _kernels.norm_stats_forward(xf, view, eps,
+                                xf if weight is None else _flat(weight), weight is not None,
+                                xf if bias is None else _flat(bias), bias is not None,
+                                mean, var, rstd, _flat(y), nt)
+    return mean, var, rstd, y
 
 
 def _apply(x, view, mean, rstd, weight, bias, nt):
@@ -223,11 +229,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     nt = effective_n_threads(n_threads)
     view = (n, c, s, c, s)
     if training:
-        mean, var = _stats(x, view, nt)
+        mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     else:
         mean, var = rm.astype(np.float64), rv.astype(np.float64)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+        rstd = _rstd(var, eps)
+        y = _apply(x, view, mean, rstd, w, b, nt)
     if training and rm is not None:
         count = n * s
         rm[...] = _blend(rm, mean, momentum)
@@ -257,12 +263,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,
     nt = effective_n_threads(n_threads)
     view = (1, n * c, s, c, s)
     if use_input_stats:
-        mean, var = _stats(x, view, nt)
+        mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     else:
         mean = np.tile(rm.astype(np.float64), n)
         var = np.tile(rv.astype(np.float64), n)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+        rstd = _rstd(var, eps)
+        y = _apply(x, view, mean, rstd, w, b, nt)
     if use_input_stats and rm is not None:
         # torch: the batch-norm update of the running statistics repeated per
         # sample, then averaged over the samples
@@ -292,9 +298,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
     _verify_values_per_channel(n * (c // ng) * s, x)
     nt = effective_n_threads(n_threads)
     view = (1, n * ng, (c // ng) * s, ng, s)
-    mean, var = _stats(x, view, nt)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+    mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     return y, NormSaved("group_norm", mean.reshape(n, ng), rstd.reshape(n, ng),
                         True, x, view, (c,), w, b)
 
@@ -328,9 +332,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, *,
     nt = effective_n_threads(n_threads)
     m = math.prod(ns)
     view = (1, x.size // m, m, 1, 1)
-    mean, var = _stats(x, view, nt)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+    mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     stat_shape = x.shape[:x.ndim - len(ns)] + (1,) * len(ns)
     return y, NormSaved("layer_norm", mean.reshape(stat_shape),
                         rstd.reshape(stat_shape), True, x, view, ns, w, b)
