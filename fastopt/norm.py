@@ -25,9 +25,9 @@ statistics per g over (v, m), and an affine weight and bias per channel:
     group_norm      per (sample, group) over (C / num_groups, *)
     layer_norm      per leading index over the trailing normalized_shape
 
-Statistics are accumulated in double for float32 input too, with a fixed
-summation order (blocks of fixed size, merged in order), so they do not
-depend on n_threads.  Semantics are torch's: the biased variance normalizes;
+Sums run in a fixed order (blocks of fixed size, each in fixed lanes, merged
+in order), so no result depends on n_threads.  For float32 input each lane
+sums 16 elements in float32, and those partials are accumulated in double.  Semantics are torch's: the biased variance normalizes;
 running statistics (batch_norm and instance_norm in training, when given)
 are updated in place with torch's momentum and the unbiased variance,
 
