@@ -127,6 +127,10 @@ def _check_bool(name, v):
 
 
 def _check_eps(eps, positive):
+    # fast path: a finite float in range (anything else takes check_real's
+    # checks and messages)
+    if type(eps) is float and (eps > 0.0 if positive else eps >= 0.0) and eps < math.inf:
+        return eps
     if positive:
         return check_real("eps", eps, 0.0, closed=(False, True))
     return check_real("eps", eps, 0.0)
@@ -305,7 +309,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
 
 def _normalized_shape(normalized_shape, x):
     ns = normalized_shape
-    if isinstance(ns, numbers.Integral) and not isinstance(ns, (bool, np.bool_)):
+    if type(ns) is tuple and all(type(d) is int for d in ns):
+        pass                                  # fast path: a tuple of ints
+    elif isinstance(ns, numbers.Integral) and not isinstance(ns, (bool, np.bool_)):
         ns = (int(ns),)
     elif isinstance(ns, (tuple, list)) and all(
             isinstance(d, numbers.Integral) and not isinstance(d, (bool, np.bool_))
