@@ -190,6 +190,22 @@ static int64_t row_chunks(const fo_norm_shape *s)
     return (s->G + chunk_rows(s) - 1) / chunk_rows(s);
 }
 
+/* Row mode: ask for the next row (into L2) while this one is worked on in L1,
+ * when it fits there. */
+#define NORM_PREFETCH_MAX ((int64_t)65536)   /* bytes */
+
+static void prefetch_row(const void *p, int64_t bytes)
+{
+    if (bytes > NORM_PREFETCH_MAX)
+        return;
+#if defined(__GNUC__)
+    for (int64_t i = 0; i < bytes; i += 64)
+        __builtin_prefetch((const char *)p + i, 0, 2);
+#else
+    (void)p;
+#endif
+}
+
 static int64_t col_chunks(const fo_norm_shape *s)
 {
     return (s->V + NORM_COL_ROWS - 1) / NORM_COL_ROWS;
