@@ -18,9 +18,12 @@
  * mean), and the blocks are merged with Chan et al.'s pairwise update -- as
  * accurate as a two-pass variance, without a second read of x.
  *
- * Layer norm's weight varies along the row (Q = 1): its per-channel sums
- * (grad_weight, grad_bias) are column sums over the rows, computed by a
- * separate pass over column tiles, each column summed over the rows in order. */
+ * Where there is one group row per group (V = 1: layer, instance and group
+ * norm), "row mode" (is_rows below) runs the passes row by row instead, a
+ * row's passes back to back while it is in cache; the blocks and the order of
+ * every sum stay the same.  Layer norm's weight varies along the row (Q = 1):
+ * its per-channel sums (grad_weight, grad_bias) are column sums over the rows,
+ * taken in row mode as per-chunk column partials, added in chunk order. */
 #include <math.h>
 #include <string.h>
 
@@ -31,7 +34,7 @@
 #include <omp.h>
 #endif
 
-#define NORM_COL_TILE 64   /* columns per tile of the column sums */
+#define NORM_COL_TILE 64   /* columns per tile of column mode's sums */
 
 typedef struct {
     int64_t L;        /* segment length                                 */
