@@ -18,9 +18,12 @@
  * mean), and the blocks are merged with Chan et al.'s pairwise update -- as
  * accurate as a two-pass variance, without a second read of x.
  *
- * Layer norm's weight varies along the row (Q = 1): its per-channel sums
- * (grad_weight, grad_bias) are column sums over the rows, computed by a
- * separate pass over column tiles, each column summed over the rows in order. */
+ * Where there is one group row per group (V = 1: layer, instance and group
+ * norm), "row mode" (is_rows below) runs the passes row by row instead, a
+ * row's passes back to back while it is in cache; the blocks and the order of
+ * every sum stay the same.  Layer norm's weight varies along the row (Q = 1):
+ * its per-channel sums (grad_weight, grad_bias) are column sums over the rows,
+ * taken in row mode as per-chunk column partials, added in chunk order. */
 #include <math.h>
 #include <string.h>
 
@@ -31,7 +34,7 @@
 #include <omp.h>
 #endif
 
-#define NORM_COL_TILE 64   /* columns per tile of the column sums */
+#define NORM_COL_TILE 64   /* columns per tile of column mode's sums */
 
 typedef struct {
     int64_t L;        /* segment length                                 */
@@ -49,10 +52,15 @@ typedef struct {
     const double *mean, *rstd;
     const double *kr, *ar;       /* backward: per-group constants          */
     double *work;                /* partials, two per block                */
-    double *colw, *colb;         /* column sums (layer norm's dw, db)      */
     const double *cm, *c1, *c2, *c3; /* column mode: per-column constants  */
     int sq;                      /* column mode: sum (x - mean)^2 pass     */
     int vec;                     /* the weight varies inside a block       */
+    /* row mode (is_rows): the statistics and constants each row computes */
+    norm_part spart;             /* the statistics' partition (L = M)      */
+    double eps;
+    int batch_stats;
+    double *mean_w, *var_w, *rstd_w, *kr_w, *ar_w;
+    void *cols;                  /* per chunk: 2 M column partials (ACC)   */
 } norm_job;
 
 typedef void (*norm_block_fn)(const norm_job *job, int64_t b);
@@ -67,17 +75,23 @@ static norm_part make_part(const fo_norm_shape *s, int64_t L)
     return p;
 }
 
-/* Block b: its group row (v * G + g), segment, first element and length. */
-static void block_at(const norm_job *job, int64_t b, int64_t *row,
-                     int64_t *seg, int64_t *off, int64_t *len)
+/* Block b of partition p: its group row (v * G + g), segment, first element
+ * and length. */
+static void block_in(const fo_norm_shape *s, const norm_part *p, int64_t b,
+                     int64_t *row, int64_t *seg, int64_t *off, int64_t *len)
 {
-    const norm_part *p = &job->part;
     int64_t lb = b % p->nbl, rs = b / p->nbl;
     *seg = rs % p->nseg;
     *row = rs / p->nseg;
     int64_t start = lb * FO_NORM_BLOCK;
     *len = p->L - start < FO_NORM_BLOCK ? p->L - start : FO_NORM_BLOCK;
-    *off = *row * job->s->M + *seg * p->L + start;
+    *off = *row * s->M + *seg * p->L + start;
+}
+
+static void block_at(const norm_job *job, int64_t b, int64_t *row,
+                     int64_t *seg, int64_t *off, int64_t *len)
+{
+    block_in(job->s, &job->part, b, row, seg, off, len);
 }
 
 /* The affine channel of segment `seg` of group row `row`. */
@@ -151,6 +165,50 @@ static int is_cols(const fo_norm_shape *s)
     return s->V > 1 && s->Q == s->M && s->P == s->G && s->M < NORM_COLS_BELOW;
 }
 
+/* Row mode: one group row per g (V = 1) whose passes run back to back while
+ * the row is in cache -- the forward's statistics then y, the backward's
+ * sums then dx -- over chunks of whole rows, a thread taking a contiguous
+ * range of chunks.  Used when the rows fit in cache (M <= NORM_ROW_MAX), and
+ * always for layer norm's weight per element (is_vec): there each chunk sums
+ * grad_weight's and grad_bias's columns over its rows, and the chunks'
+ * partials are added in chunk order.  The rows' block partition and the
+ * order of every sum are those of the other mode. */
+#define NORM_ROW_MAX 16384
+#define NORM_CHUNK_ELEMS 16384
+#define NORM_CHUNK_ROWS_MAX 32   /* column partials sum at most this many rows */
+
+static int is_rows(const fo_norm_shape *s)
+{
+    return s->V == 1 && (s->M <= NORM_ROW_MAX || is_vec(s));
+}
+
+static int64_t chunk_rows(const fo_norm_shape *s)
+{
+    int64_t r = NORM_CHUNK_ELEMS / s->M;
+    return r < 1 ? 1 : r > NORM_CHUNK_ROWS_MAX ? NORM_CHUNK_ROWS_MAX : r;
+}
+
+static int64_t row_chunks(const fo_norm_shape *s)
+{
+    return (s->G + chunk_rows(s) - 1) / chunk_rows(s);
+}
+
+/* Row mode: ask for the next row (into L2) while this one is worked on in L1,
+ * when it fits there. */
+#define NORM_PREFETCH_MAX ((int64_t)65536)   /* bytes */
+
+static void prefetch_row(const void *p, int64_t bytes)
+{
+    if (bytes > NORM_PREFETCH_MAX)
+        return;
+#if defined(__GNUC__)
+    for (int64_t i = 0; i < bytes; i += 64)
+        __builtin_prefetch((const char *)p + i, 0, 2);
+#else
+    (void)p;
+#endif
+}
+
 static int64_t col_chunks(const fo_norm_shape *s)
 {
     return (s->V + NORM_COL_ROWS - 1) / NORM_COL_ROWS;
@@ -165,6 +223,8 @@ int64_t fo_norm_work_size(const fo_norm_shape *s)
         return (2 * col_chunks(s) + 4) * s->G * s->M + extra;
     /* The finest partition used (L = Q) has the most blocks. */
     norm_part p = make_part(s, s->Q);
+    if (is_rows(s) && is_vec(s))   /* and the chunks' column partials */
+        return 2 * p.nblocks + extra + 2 * row_chunks(s) * n_channels(s);
     return 2 * p.nblocks + extra;
 }
 
@@ -195,12 +255,13 @@ static void group_consts(double n, double r, double A, double B, int batch_stats
     *ar = batch_stats ? A / n * r : 0.0;
 }
 
-/* Merge the blocks' (mean, sum of squared deviations) per group, in block
- * order (Chan, Golub & LeVeque's pairwise update). */
-static void combine_stats(const fo_norm_shape *s, const norm_part *p,
-                          const double *work, double *mean, double *var)
+/* Merge group g's blocks' (mean, sum of squared deviations), in block order
+ * (Chan, Golub & LeVeque's pairwise update). */
+static void combine_group(const fo_norm_shape *s, const norm_part *p,
+                          const double *work, int64_t g, double *mean,
+                          double *var)
 {
-    for (int64_t g = 0; g < s->G; ++g) {
+    {
         double n = 0.0, mu = 0.0, m2 = 0.0;
         for (int64_t v = 0; v < s->V; ++v) {
             int64_t b0 = (v * s->G + g) * p->nbl;
@@ -215,15 +276,28 @@ static void combine_stats(const fo_norm_shape *s, const norm_part *p,
                 n = tot;
             }
         }
-        mean[g] = mu;
-        var[g] = m2 / n;
+        *mean = mu;
+        *var = m2 / n;
     }
 }
 
+static void combine_stats(const fo_norm_shape *s, const norm_part *p,
+                          const double *work, double *mean, double *var)
+{
+    for (int64_t g = 0; g < s->G; ++g)
+        combine_group(s, p, work, g, &mean[g], &var[g]);
+}
+
+/* ACC: the type the block sums accumulate in for NM_SUB steps per lane before
+ * a double lane sum takes the partial (norm_ops.inc). */
+#define NM_SUB 16
+
 #define T float
+#define ACC float
 #define SFX f32
 #include "norm_ops.inc"
 
 #define T double
+#define ACC double
 #define SFX f64
 #include "norm_ops.inc"

@@ -19,10 +19,11 @@
  * Every reduction is deterministic: its result depends on the data and the
  * shape only, never on n_threads or the instruction set.  The elements are cut
  * into a fixed partition of blocks (at most FO_NORM_BLOCK contiguous elements
- * of one group row), each block is reduced in FO_NORM_LANES interleaved double
- * accumulators combined in lane order, and the blocks' results are combined
- * in block order; threads only decide who computes which block.  Float32
- * input is accumulated in double too.
+ * of one group row), each block is reduced in FO_NORM_LANES interleaved
+ * lanes -- for float32 input each lane sums 16 elements in float, then adds
+ * that partial to a double lane -- combined in a fixed order, and the blocks'
+ * results are combined in block order; threads only decide who computes which
+ * block (or which chunk of whole rows: see norm.c's row mode).
  *
  * Returns FO_OK, or FO_BAD_ARG for an inconsistent shape.
  */
@@ -51,6 +52,11 @@ int64_t fo_norm_work_size(const fo_norm_shape *s);
                               const double *mean, const double *rstd,         \
                               const T *w, const T *b, double *work, T *y,     \
                               int n_threads);                                 \
+    /* Both: the statistics, rstd[g] = 1 / sqrt(var[g] + eps), then y. */     \
+    int fo_norm_stats_forward_##SFX(const fo_norm_shape *s, const T *x,       \
+                                    double eps, const T *w, const T *b,       \
+                                    double *work, double *mean, double *var,  \
+                                    double *rstd, T *y, int n_threads);       \
     /* The gradients of the forward.  batch_stats: mean and rstd were         \
      * computed from x (their dependence on x enters dx); 0: constants (eval  \
      * mode, running statistics).  dw and db may be NULL (not wanted); they   \

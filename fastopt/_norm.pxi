@@ -24,6 +24,12 @@ cdef extern from "norm.h" nogil:
     int fo_norm_forward_f64(const fo_norm_shape *, const double *, const double *,
                             const double *, const double *, const double *,
                             double *, double *, int)
+    int fo_norm_stats_forward_f32(const fo_norm_shape *, const float *, double,
+                                  const float *, const float *, double *, double *,
+                                  double *, double *, float *, int)
+    int fo_norm_stats_forward_f64(const fo_norm_shape *, const double *, double,
+                                  const double *, const double *, double *, double *,
+                                  double *, double *, double *, int)
     int fo_norm_backward_f32(const fo_norm_shape *, const float *, const float *,
                              const double *, const double *, const float *, int,
                              double *, float *, float *, float *, int)
@@ -89,6 +95,34 @@ def norm_forward(const floating[::1] x, tuple view, const double[::1] mean,
             rc = fo_norm_forward_f64(&s, &x[0], &mean[0], &rstd[0], wp, bp, &wk[0],
                                      &y[0], n_threads)
     _norm_check(rc, "norm_forward")
+
+
+def norm_stats_forward(const floating[::1] x, tuple view, double eps,
+                       const floating[::1] weight, bint use_weight,
+                       const floating[::1] bias, bint use_bias, double[::1] mean,
+                       double[::1] var, double[::1] rstd, floating[::1] y,
+                       int n_threads):
+    """norm_stats, rstd = 1 / sqrt(var + eps), then norm_forward: one call,
+    each row's passes back to back where the kernel can."""
+    cdef fo_norm_shape s = _norm_shape(view, x.shape[0], mean.shape[0])
+    cdef int64_t nch = s.P * (s.M // s.Q)
+    if (var.shape[0] != s.G or rstd.shape[0] != s.G or y.shape[0] != x.shape[0]
+            or (use_weight and weight.shape[0] != nch)
+            or (use_bias and bias.shape[0] != nch)):
+        raise ValueError("norm_stats_forward: array sizes do not fit the view")
+    cdef const floating *wp = &weight[0] if use_weight else NULL
+    cdef const floating *bp = &bias[0] if use_bias else NULL
+    work = np.empty(fo_norm_work_size(&s), dtype=np.float64)
+    cdef double[::1] wk = work
+    cdef int rc
+    with nogil:
+        if floating is float:
+            rc = fo_norm_stats_forward_f32(&s, &x[0], eps, wp, bp, &wk[0], &mean[0],
+                                           &var[0], &rstd[0], &y[0], n_threads)
+        else:
+            rc = fo_norm_stats_forward_f64(&s, &x[0], eps, wp, bp, &wk[0], &mean[0],
+                                           &var[0], &rstd[0], &y[0], n_threads)
+    _norm_check(rc, "norm_stats_forward")
 
 
 def norm_backward(const floating[::1] grad_y, const floating[::1] x, tuple view,

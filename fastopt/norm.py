@@ -25,9 +25,9 @@ statistics per g over (v, m), and an affine weight and bias per channel:
     group_norm      per (sample, group) over (C / num_groups, *)
     layer_norm      per leading index over the trailing normalized_shape
 
-Statistics are accumulated in double for float32 input too, with a fixed
-summation order (blocks of fixed size, merged in order), so they do not
-depend on n_threads.  Semantics are torch's: the biased variance normalizes;
+Sums run in a fixed order (blocks of fixed size, each in fixed lanes, merged
+in order), so no result depends on n_threads.  For float32 input each lane
+sums 16 elements in float32, and those partials are accumulated in double.  Semantics are torch's: the biased variance normalizes;
 running statistics (batch_norm and instance_norm in training, when given)
 are updated in place with torch's momentum and the unbiased variance,
 
@@ -127,6 +127,10 @@ def _check_bool(name, v):
 
 
 def _check_eps(eps, positive):
+    # fast path: a finite float in range (anything else takes check_real's
+    # checks and messages)
+    if type(eps) is float and (eps > 0.0 if positive else eps >= 0.0) and eps < math.inf:
+        return eps
     if positive:
         return check_real("eps", eps, 0.0, closed=(False, True))
     return check_real("eps", eps, 0.0)
@@ -161,16 +165,22 @@ def _flat(a):
     return a.reshape(-1)
 
 
-def _stats(x, view, nt):
-    g = view[1]
-    mean = np.empty(g)
-    var = np.empty(g)
-    _kernels.norm_stats(_flat(x), view, mean, var, nt)
-    return mean, var
-
-
 def _rstd(var, eps):
     return 1.0 / np.sqrt(var + eps)
+
+
+def _stats_apply(x, view, eps, weight, bias, nt):
+    """The batch statistics, rstd = 1 / sqrt(var + eps) (the bits of _rstd)
+    and y, in one kernel call."""
+    g = view[1]
+    mean, var, rstd = np.empty(g), np.empty(g), np.empty(g)
+    y = np.empty_like(x)
+    xf = _flat(x)
+    _kernels.norm_stats_forward(xf, view, eps,
+                                xf if weight is None else _flat(weight), weight is not None,
+                                xf if bias is None else _flat(bias), bias is not None,
+                                mean, var, rstd, _flat(y), nt)
+    return mean, var, rstd, y
 
 
 def _apply(x, view, mean, rstd, weight, bias, nt):
@@ -223,11 +233,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     nt = effective_n_threads(n_threads)
     view = (n, c, s, c, s)
     if training:
-        mean, var = _stats(x, view, nt)
+        mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     else:
         mean, var = rm.astype(np.float64), rv.astype(np.float64)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+        rstd = _rstd(var, eps)
+        y = _apply(x, view, mean, rstd, w, b, nt)
     if training and rm is not None:
         count = n * s
         rm[...] = _blend(rm, mean, momentum)
@@ -257,12 +267,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,
     nt = effective_n_threads(n_threads)
     view = (1, n * c, s, c, s)
     if use_input_stats:
-        mean, var = _stats(x, view, nt)
+        mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     else:
         mean = np.tile(rm.astype(np.float64), n)
         var = np.tile(rv.astype(np.float64), n)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+        rstd = _rstd(var, eps)
+        y = _apply(x, view, mean, rstd, w, b, nt)
     if use_input_stats and rm is not None:
         # torch: the batch-norm update of the running statistics repeated per
         # sample, then averaged over the samples
@@ -292,16 +302,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
     _verify_values_per_channel(n * (c // ng) * s, x)
     nt = effective_n_threads(n_threads)
     view = (1, n * ng, (c // ng) * s, ng, s)
-    mean, var = _stats(x, view, nt)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+    mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     return y, NormSaved("group_norm", mean.reshape(n, ng), rstd.reshape(n, ng),
                         True, x, view, (c,), w, b)
 
 
 def _normalized_shape(normalized_shape, x):
     ns = normalized_shape
-    if isinstance(ns, numbers.Integral) and not isinstance(ns, (bool, np.bool_)):
+    if type(ns) is tuple and all(type(d) is int for d in ns):
+        pass                                  # fast path: a tuple of ints
+    elif isinstance(ns, numbers.Integral) and not isinstance(ns, (bool, np.bool_)):
         ns = (int(ns),)
     elif isinstance(ns, (tuple, list)) and all(
             isinstance(d, numbers.Integral) and not isinstance(d, (bool, np.bool_))
@@ -328,9 +338,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, *,
     nt = effective_n_threads(n_threads)
     m = math.prod(ns)
     view = (1, x.size // m, m, 1, 1)
-    mean, var = _stats(x, view, nt)
-    rstd = _rstd(var, eps)
-    y = _apply(x, view, mean, rstd, w, b, nt)
+    mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     stat_shape = x.shape[:x.ndim - len(ns)] + (1,) * len(ns)
     return y, NormSaved("layer_norm", mean.reshape(stat_shape),
                         rstd.reshape(stat_shape), True, x, view, ns, w, b)
