@@ -24,7 +24,8 @@ typedef enum {
     FO_BAD_INDEX = 1,
     FO_NONFINITE = 2,
     FO_BAD_ARG = 3,
-    FO_DIVERGED = 4      /* a model's prediction became inf or NaN */
+    FO_DIVERGED = 4,     /* a model's prediction became inf or NaN */
+    FO_NOMEM = 5         /* a scratch buffer could not be allocated */
 } fo_status;
 
 /* One parameter's update.  Dense: rows == NULL, g has the param's n
@@ -192,12 +193,29 @@ FO_DECLARE_RULE(rda)
  * per example, with the optimizers' own per-coordinate rules (the FTRL and
  * RDA element functions of rules_proximal.inc). */
 enum { FO_ONLINE_FTRL = 0, FO_ONLINE_RDA = 1 };
-enum { FO_LOSS_LOGISTIC = 0, FO_LOSS_SQUARED = 1 };
+/* Losses of the margin m = w . x + b against the label y (0/1 for the
+ * logistic and hinge losses), and the derivative d/dm the update uses:
+ *   logistic  log(1 + e^m) - y m            sigmoid(m) - y
+ *   squared   (m - y)^2                     m - y   (of (m - y)^2 / 2)
+ *   hinge     max(0, 1 - s m), s = 2y - 1   -s if s m < 1 else 0
+ *   quantile  tau r if r >= 0 else (tau - 1) r, r = y - m
+ *                                           -tau if r > 0, 1 - tau if r < 0, 0
+ *   poisson   e^m - y m + lgamma(y + 1)     e^m - y */
+enum { FO_LOSS_LOGISTIC = 0, FO_LOSS_SQUARED = 1, FO_LOSS_HINGE = 2,
+       FO_LOSS_QUANTILE = 3, FO_LOSS_POISSON = 4 };
+/* Interactions (VW's -q / --interactions): up to FO_ONLINE_MAX_INTER terms
+ * of 2 or 3 namespace indices each, or all pairs (VW's -q ::). */
+#define FO_ONLINE_MAX_INTER 64
 
 typedef struct {
     int model, loss, fit_intercept;
     double alpha, beta, l1, l2;   /* FTRL; l2 is the paper's lambda2      */
     double gamma, rho;            /* RDA; l1 is shared                    */
+    double tau;                   /* the quantile loss's quantile         */
+    int n_inter;                  /* interaction terms in inter[]         */
+    int all_pairs;                /* every pair of namespaces (-q ::)     */
+    unsigned char inter[FO_ONLINE_MAX_INTER * 3];  /* term k: 3k .. 3k+2  */
+    int inter_len[FO_ONLINE_MAX_INTER];            /* 2 or 3              */
 } fo_online_cfg;
 
 /* The model's state, one record per coordinate (d features, then the
@@ -213,24 +231,31 @@ typedef struct {
 } fo_online_model;
 
 /* Train on rows order[0..m) of a CSR matrix (rows 0..m when order is NULL)
- * with labels y (0/1 for the logistic loss).  Adds the loss of each
- * prediction, made before its update, to the running sum *loss_sum, one
- * example at a time (so training in chunks sums exactly as in one go).  First checks every
- * feature index (< d) and value (finite) of those rows: FO_BAD_INDEX or
- * FO_NONFINITE with *bad_row set, nothing trained.  A non-finite margin
- * while training stops with FO_DIVERGED at that row.
+ * with labels y (0/1 for the logistic and hinge losses) and importance
+ * weights sw (NULL: all 1), each row's gradient multiplied by its weight.
+ * Adds the weighted loss of each prediction, made before its update, to the
+ * running sum *loss_sum, one example at a time (so training in chunks sums
+ * exactly as in one go).  First checks every feature index (< d) and value
+ * (finite) of those rows: FO_BAD_INDEX or FO_NONFINITE with *bad_row set,
+ * nothing trained.  A non-finite margin while training stops with
+ * FO_DIVERGED at that row.
+ * ns: each entry's namespace index (aligned with data), which the
+ * interactions of cfg read; NULL when there are none.  The crossed features
+ * are generated per example (VW's hashing: (FNV * i1) ^ i2, (FNV * ((FNV *
+ * i1) ^ i2)) ^ i3, folded into [0, d)), never stored.
  * n_threads > 1 trains lock-free (Hogwild): fast, not reproducible. */
 #define FO_DECLARE_ONLINE(XT, IT, SFX)                                        \
     int fo_online_fit_##SFX(const fo_online_cfg *cfg, fo_online_model *m,     \
                             int64_t nrows, const IT *indptr, const IT *indices, \
-                            const XT *data, const double *y,                  \
+                            const XT *data, const unsigned char *ns,          \
+                            const double *y, const double *sw,                \
                             const int64_t *order, int64_t norder,             \
                             int n_threads, double *loss_sum, int64_t *bad_row); \
     int fo_online_margin_##SFX(const fo_online_cfg *cfg,                      \
                                const fo_online_model *m, int64_t nrows,       \
                                const IT *indptr, const IT *indices,           \
-                               const XT *data, double *out, int n_threads,    \
-                               int64_t *bad_row);
+                               const XT *data, const unsigned char *ns,       \
+                               double *out, int n_threads, int64_t *bad_row);
 FO_DECLARE_ONLINE(float, int32_t, f32_i32)
 FO_DECLARE_ONLINE(float, int64_t, f32_i64)
 FO_DECLARE_ONLINE(double, int32_t, f64_i32)

@@ -128,3 +128,95 @@ def libsvm_parse(const unsigned char[::1] buf, int64_t n_features, bint hash,
         err = (st.err_code, st.err_line, st.err_pos, st.err_value)
     return (labels[:st.nrows], indptr[:st.nrows + 1], indices[:st.nnz],
             values[:st.nnz], st.lines, st.bad_lines, err)
+
+
+# Vowpal Wabbit's text format (csrc/vw.c): the same block parser's
+# contract, plus the importance weights and each feature's namespace index.
+
+cdef extern from "vw.h" nogil:
+    ctypedef struct fo_vw_cfg:
+        int bits
+        int skip_bad_lines
+        int label_mode
+        int allow_unlabeled
+        int idx_size
+        int val_size
+        int64_t max_line
+
+    int fo_vw_parse(const char *buf, int64_t len, const fo_vw_cfg *cfg,
+                    fo_libsvm_state *st, double *labels, double *weights,
+                    int64_t *indptr, int64_t row_cap, void *indices, void *values,
+                    unsigned char *ns, int64_t nnz_cap)
+    unsigned long long fo_vw_hash(const char *s, int64_t len, unsigned long long seed)
+
+
+def vw_hash(const unsigned char[::1] name, unsigned long long seed=0):
+    """VW's hash of a feature or namespace name (bytes) with seed (the
+    namespace's hash for a feature): csrc/vw.h."""
+    cdef const char *p = <const char *>&name[0] if name.shape[0] else <const char *>""
+    return fo_vw_hash(p, name.shape[0], seed)
+
+
+def vw_parse(const unsigned char[::1] buf, int bits, bint skip_bad_lines,
+             bint binary, bint allow_unlabeled, object index_dtype, object dtype,
+             int64_t row_cap=-1, int64_t nnz_cap=-1, int64_t max_line=0):
+    """Parse a buffer of whole VW text lines.  Returns (labels, weights,
+    indptr, indices, values, ns, lines, bad_lines, err) as libsvm_parse,
+    with the importance weights and the namespace index of each entry."""
+    cdef fo_vw_cfg cfg
+    cdef fo_libsvm_state st
+    cdef int64_t n = buf.shape[0]
+    cdef const char *p = <const char *>&buf[0] if n > 0 else NULL
+    cdef int rc
+    cdef int64_t rcap, ncap
+    cdef uintptr_t a_lab, a_wt, a_ptr, a_idx, a_val, a_ns
+
+    cfg.bits = bits
+    cfg.skip_bad_lines = skip_bad_lines
+    cfg.label_mode = FO_LIBSVM_BINARY if binary else FO_LIBSVM_REAL
+    cfg.allow_unlabeled = allow_unlabeled
+    idt = np.dtype(index_dtype)
+    vdt = np.dtype(dtype)
+    cfg.idx_size = idt.itemsize
+    cfg.val_size = vdt.itemsize
+    cfg.max_line = max_line
+    st.pos = st.lines = st.nrows = st.nnz = st.bad_lines = 0
+    st.err_line = st.err_pos = st.err_value = 0
+    st.err_code = 0
+    if row_cap < 0:
+        row_cap = n // 8 + 1
+    if nnz_cap < 0:
+        nnz_cap = n // 4 + 1
+    labels = np.empty(max(row_cap, 0), dtype=np.float64)
+    weights = np.empty(max(row_cap, 0), dtype=np.float64)
+    indptr = np.empty(max(row_cap, 0) + 1, dtype=np.int64)
+    indices = np.empty(max(nnz_cap, 0), dtype=idt)
+    values = np.empty(max(nnz_cap, 0), dtype=vdt)
+    ns = np.empty(max(nnz_cap, 0), dtype=np.uint8)
+    while True:
+        rcap = labels.shape[0]
+        ncap = indices.shape[0]
+        a_lab, a_wt, a_ptr = labels.ctypes.data, weights.ctypes.data, indptr.ctypes.data
+        a_idx, a_val, a_ns = indices.ctypes.data, values.ctypes.data, ns.ctypes.data
+        with nogil:
+            rc = fo_vw_parse(p, n, &cfg, &st, <double *>a_lab, <double *>a_wt,
+                             <int64_t *>a_ptr, rcap, <void *>a_idx, <void *>a_val,
+                             <unsigned char *>a_ns, ncap)
+        if rc != FO_LIBSVM_NEED_ROOM:
+            break
+        if st.nrows >= rcap:
+            labels = _libsvm_grow(labels, st.nrows, rcap + 1)
+            weights = _libsvm_grow(weights, st.nrows, rcap + 1)
+            indptr = _libsvm_grow(indptr, st.nrows + 1, rcap + 2)
+        else:
+            indices = _libsvm_grow(indices, st.nnz, ncap + 1)
+            values = _libsvm_grow(values, st.nnz, ncap + 1)
+            ns = _libsvm_grow(ns, st.nnz, ncap + 1)
+    if rc != FO_OK and rc != FO_LIBSVM_BAD_LINE:
+        raise ValueError(f"VW parser rejected its arguments (status {rc})")
+    err = None
+    if st.err_code != 0:
+        err = (st.err_code, st.err_line, st.err_pos, st.err_value)
+    return (labels[:st.nrows], weights[:st.nrows], indptr[:st.nrows + 1],
+            indices[:st.nnz], values[:st.nnz], ns[:st.nnz], st.lines,
+            st.bad_lines, err)

@@ -286,13 +286,18 @@ def test_divergence_is_an_error_not_nan():
                          ids=lambda e: type(e).__name__)
 def test_scikit_learn_check_estimator(est):
     """scikit-learn's own estimator checks, all of them (where sklearn is
-    installed; fastopt does not depend on it)."""
+    installed; fastopt does not depend on it) but the two that ask an
+    importance weight of 2 to equal the row repeated: not so for an online
+    learner (nor for Vowpal Wabbit) -- one adaptive step of twice the
+    gradient is not two steps."""
     estimator_checks = pytest.importorskip("sklearn.utils.estimator_checks")
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = estimator_checks.check_estimator(est, on_fail=None)
+    online = {"check_sample_weight_equivalence_on_dense_data",
+              "check_sample_weight_equivalence_on_sparse_data"}
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
-              if r["status"] == "failed"]
+              if r["status"] == "failed" and r["check_name"] not in online]
     assert len(results) > 40
     assert not failed, failed

@@ -1,0 +1,69 @@
+/* vw.h -- a streaming parser of Vowpal Wabbit's text format (C99, no Python
+ * headers), beside libsvm.h and resumable the same way.
+ *
+ * A line is one example:
+ *
+ *     [label [importance] ['tag]] |ns[:scale] name[:value] ... |ns ...
+ *
+ * The label section (before the first '|') holds the label, an optional
+ * importance weight (a finite number >= 0, default 1) and an optional tag
+ * (the last token when it starts with ' or touches the '|'; it is skipped).
+ * A line without a label is unlabeled: an error, or with allow_unlabeled a
+ * row whose label is NaN.  Binary labels are 0/1 or -1/+1 (written 0 or 1),
+ * real ones any finite number.
+ *
+ * Each '|' opens a namespace: `|a ...` names it "a", `|a:2.0 ...` also
+ * scales every value in it by 2, `| ...` (a blank after the bar) is VW's
+ * default namespace " ".  The namespace's index is its name's first byte
+ * (VW's namespace index), written per feature into `ns`.  Features are
+ * `name` (value 1) or `name:value` (value * scale); value 0 drops the
+ * feature, as VW does.  Hashing is VW's (hash.h, parse_example.cc), for
+ * --hash strings with seed 0:
+ *
+ *   h(s, seed) = s all digits ? (uint64) decimal(s) + seed   (mod 2^64)
+ *              : MurmurHash3_x86_32(s, seed)
+ *   (s without leading / trailing bytes <= 0x20), and
+ *   namespace hash  nh = h(namespace name, 0), 0 for the default namespace;
+ *   feature index   h(name, nh) & (2^bits - 1);
+ *   `:value` with an empty name: nh + k for the k-th such feature of the
+ *   namespace, masked.
+ * Blank lines are skipped.  Errors are reported as libsvm.h's, with the
+ * extra reason codes below.
+ */
+#ifndef FASTOPT_VW_H
+#define FASTOPT_VW_H
+
+#include "libsvm.h"
+
+enum {
+    FO_VW_E_NAMESPACE = 20,    /* '|' followed by ':' (no name)          */
+    FO_VW_E_NS_VALUE = 21,     /* namespace scale is not a finite number  */
+    FO_VW_E_WEIGHT = 22,       /* importance weight not a number >= 0     */
+    FO_VW_E_NO_LABEL = 23,     /* unlabeled line where labels are needed  */
+    FO_VW_E_LABEL_EXTRA = 24,  /* more than label, weight and tag         */
+    FO_VW_E_FEATURE = 25,      /* feature value is not a number           */
+    FO_VW_E_NONFINITE = 26     /* feature value is inf or nan             */
+};
+
+typedef struct {
+    int bits;             /* 1..32: indices are hashes & (2^bits - 1)    */
+    int skip_bad_lines;
+    int label_mode;       /* FO_LIBSVM_BINARY or FO_LIBSVM_REAL           */
+    int allow_unlabeled;  /* a line without a label: NaN, not an error    */
+    int idx_size;         /* 4 (int32 indices, bits <= 31) or 8           */
+    int val_size;         /* 4 or 8                                       */
+    int64_t max_line;     /* as fo_libsvm_cfg                             */
+} fo_vw_cfg;
+
+/* As fo_libsvm_parse, plus weights (row_cap doubles: the importance
+ * weights) and ns (nnz_cap bytes: each feature's namespace index). */
+int fo_vw_parse(const char *buf, int64_t len, const fo_vw_cfg *cfg,
+                fo_libsvm_state *st, double *labels, double *weights,
+                int64_t *indptr, int64_t row_cap, void *indices, void *values,
+                unsigned char *ns, int64_t nnz_cap);
+
+/* VW's hash of a name (h above), and MurmurHash3_x86_32. */
+uint64_t fo_vw_hash(const char *s, int64_t len, uint64_t seed);
+uint32_t fo_murmur3_32(const void *key, int64_t len, uint32_t seed);
+
+#endif

@@ -1,0 +1,119 @@
+"""Record Vowpal Wabbit's answers for tests/test_vw.py (tests/golden/vw/).
+
+Runs only where VW's Python package is installed (it ships VW's own
+command-line driver, `python -m vowpalwabbit`); the tests read the files
+this writes, so CI needs no VW:
+
+    python -m venv /work/refenv && /work/refenv/bin/pip install vowpalwabbit numpy
+    /work/refenv/bin/python tests/record_golden_vw.py
+
+Writes
+* train.vw.gz, test.vw.gz: click-like VW text (namespaces a, b, c, the
+  default one, numeric and string names, values, a namespace scale,
+  importance weights, tags), the label a logistic function of a and b's
+  interaction;
+* <run>.json for each run: VW's --invert_hash (name -> [index, weight])
+  after training on train.vw with --ftrl and the run's interactions, and
+  VW's test-set margins (-t -p) with their logloss.
+"""
+import gzip
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "vw")
+BITS = 18
+ALPHA, BETA = 0.05, 1.0
+RUNS = {"linear": [], "q_ab": ["-q", "ab"], "q_all": ["-q", "::"],
+        "cubic": ["--interactions", "abc"]}
+
+
+def make_rows(n, seed):
+    users, ads = 40, 25
+    world = np.random.default_rng(0)        # the same users and ads in every set
+    ua = world.standard_normal((users, 4))
+    ab = world.standard_normal((ads, 4))
+    rng = np.random.default_rng(seed)
+    u = rng.integers(0, users, n)
+    a = rng.integers(0, ads, n)
+    x = np.round(rng.random(n), 3)
+    dev = rng.integers(0, 5, n)
+    margin = -1.0 + 0.8 * np.sum(ua[u] * ab[a], axis=1) + 0.8 * (x - 0.5)
+    y = np.where(rng.random(n) < 1.0 / (1.0 + np.exp(-margin)), 1, -1)
+    weight = np.where(rng.random(n) < 0.1, 2.0, 1.0)
+    lines = []
+    for i in range(n):
+        head = f"{y[i]}" + (f" {weight[i]:g}" if weight[i] != 1.0 else "")
+        if i % 7 == 0:
+            head += f" 'r{i}"
+        lines.append(f"{head} |a u{u[i]} g{u[i] % 13} |b ad{a[i]} {a[i] % 9} "
+                     f"|c:0.5 x:{x[i]:.3f} |dev d{dev[i]}| {dev[i] + 100}")
+    return lines
+
+
+def vw(args, cwd):
+    cmd = [sys.executable, "-m", "vowpalwabbit"] + args + ["--quiet"]
+    subprocess.run(cmd, cwd=cwd, check=True)
+
+
+def read_invert_hash(path):
+    """name -> [index, weight] from VW's --invert_hash file: after the
+    header and the learner's state, lines name:index:weight[ state]."""
+    import re
+    weight_line = re.compile(r"^(.+):(\d+):(\S+)(?: .*)?$")
+    out = {}
+    with open(path) as f:
+        lines = f.read().splitlines()
+    start = lines.index("l2_state 1") + 1 if "l2_state 1" in lines else 0
+    for line in lines[start:]:
+        m = weight_line.match(line)
+        if m:
+            out[m.group(1)] = [int(m.group(2)), float(m.group(3))]
+    return out
+
+
+def logloss(y01, margin):
+    m = np.asarray(margin)
+    return float(np.mean(np.logaddexp(0.0, -(2 * np.asarray(y01) - 1) * m)))
+
+
+def main():
+    import vowpalwabbit
+    os.makedirs(HERE, exist_ok=True)
+    train, test = make_rows(30000, 1), make_rows(5000, 2)
+    for name, lines in (("train", train), ("test", test)):
+        with gzip.GzipFile(os.path.join(HERE, f"{name}.vw.gz"), "wb", mtime=0) as f:
+            f.write(("\n".join(lines) + "\n").encode())
+    y_test = np.array([1 if s.split()[0] == "1" else 0 for s in test])
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, lines in (("train", train), ("test", test)):
+            with open(os.path.join(tmp, f"{name}.vw"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+        for run, extra in RUNS.items():
+            common = ["-b", str(BITS), "--ftrl", "--ftrl_alpha", str(ALPHA),
+                      "--ftrl_beta", str(BETA), "--loss_function", "logistic"] + extra
+            vw(["-d", "train.vw", "-f", "model", "--invert_hash", "inv.txt"] + common,
+               tmp)
+            vw(["-d", "test.vw", "-t", "-i", "model", "-p", "pred.txt"], tmp)
+            margins = [float(s.split()[0]) for s in open(os.path.join(tmp, "pred.txt"))]
+            rec = dict(vw_version=vowpalwabbit.__version__, args=common,
+                       invert_hash=read_invert_hash(os.path.join(tmp, "inv.txt")),
+                       test_margins=margins, test_logloss=logloss(y_test, margins))
+            with open(os.path.join(HERE, f"{run}.json"), "w") as f:
+                json.dump(rec, f, indent=0, sort_keys=True)
+            print(f"{run}: {len(rec['invert_hash'])} weights, test logloss "
+                  f"{rec['test_logloss']:.6f}")
+    assert not math.isnan(rec["test_logloss"])
+
+
+if __name__ == "__main__":
+    try:
+        import vowpalwabbit  # noqa: F401
+    except ImportError:
+        sys.exit("record_golden_vw.py needs Vowpal Wabbit (pip install vowpalwabbit)")
+    main()
