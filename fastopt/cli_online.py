@@ -1,10 +1,24 @@
-"""``fastopt train`` and ``fastopt predict``: online learning on libsvm files.
+"""``fastopt train`` and ``fastopt predict``: online learning on libsvm or
+Vowpal Wabbit text.
 
-    fastopt train FILE --model {ftrl,rda} [hyperparameters] --output MODEL
-    fastopt predict MODEL FILE --output PRED
+    fastopt train [FILE] --model {ftrl,rda} [hyperparameters] -f MODEL
+    fastopt predict MODEL [FILE] [-p PRED]
+    zcat data.vw.gz | fastopt train -q ab -b 22 --loss logistic -f model
 
-`train` streams FILE (libsvm / svmlight text, plain or gzip) through
-fastopt.libsvm.iter_chunks, block by block, into the estimator's
+FILE is libsvm / svmlight or VW text (``--format``, default: detected from
+the first line that is neither blank nor a '#' comment -- VW's has a
+'|'), plain or gzip (detected from the magic bytes, whatever the name);
+no FILE or "-" is standard input.  VW text is hashed as VW hashes it into
+``-b`` bits (fastopt.vw); importance weights and tags are read, ``-q ab`` /
+``--interactions abc`` / ``-q ::`` cross namespaces as VW does, generated
+per example in C.  libsvm columns are crossed through ``--field-map``
+(namespace = feature-id ranges).  ``--loss`` logistic (default), hinge,
+squared, quantile (``--quantile-tau``) or poisson; ``--class-weight``.
+VW's ``-f`` (model), ``-p`` (predictions), ``-b`` (bits), ``-d`` (data) and
+``-q`` are accepted; ``-q`` alone still means ``--quiet``.
+
+`train` streams FILE through fastopt.vw.VWReader (both formats), block
+by block, into the estimator's
 ``partial_fit`` -- memory stays at about one block whatever the file's size --
 and saves the model with ``estimator.save``.  ``--passes N`` streams the file
 N times.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
@@ -17,8 +31,10 @@ A progress line on stderr (rows, rows/s, progressive log loss -- the mean loss
 of each prediction made before its update) is rewritten at most four times a
 second unless ``--quiet``; a summary goes to stdout.
 
-`predict` loads a model, streams FILE (labels must parse but are ignored) and
-writes P(y = 1) for each example, one per line (``%.9g``).
+`predict` loads a model, streams FILE in the model's format (labels must
+parse but are ignored; VW lines may have none) and writes, one per line
+(``%.9g``), P(y = 1) for the logistic loss, the margin w . x for hinge,
+squared and quantile, exp(w . x) for poisson; to stdout by default or -p.
 
 FILE "-" is standard input (read once: not with --passes > 1 or --holdout).
 Outputs are written atomically (fastopt._files.atomic_output: a temp file
@@ -117,18 +133,44 @@ _FTRL_HYPER = ("alpha", "beta", "l1", "l2")
 _RDA_HYPER = ("l1", "gamma", "rho")
 
 
+_LOSSES = ("logistic", "hinge", "squared", "quantile", "poisson")
+_REGRESSION = ("squared", "quantile", "poisson")
+
+
+def _bits(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer in [1, 32], got {s!r}")
+    if not 1 <= v <= 32:
+        raise argparse.ArgumentTypeError(f"must be in [1, 32], got {s}")
+    return v
+
+
 def add_parsers(sub):
     """Register `train` and `predict` on an argparse subparsers object."""
     tr = sub.add_parser(
-        "train", help="train FTRL / RDA online on a libsvm file",
-        description="Train a logistic-loss FTRL-Proximal or l1-RDA model online "
-                    "on a libsvm / svmlight file (plain or gzip), streamed "
-                    "block by block, and save it for `fastopt predict`.  "
-                    "Labels 0/1 or -1/+1.")
-    tr.add_argument("file", metavar="FILE",
-                    help="libsvm / svmlight text (.gz ok; '-': stdin)")
+        "train", help="train FTRL / RDA online on a libsvm or VW text file",
+        description="Train an FTRL-Proximal or l1-RDA model online on libsvm / "
+                    "svmlight or Vowpal Wabbit text (plain or gzip; no FILE or "
+                    "'-': stdin), streamed block by block, and save it for "
+                    "`fastopt predict`.  Labels 0/1 or -1/+1 (real numbers for "
+                    "the regression losses).")
+    tr.add_argument("file", metavar="FILE", nargs="?", default="-",
+                    help="libsvm or VW text (gzip ok; '-' or none: stdin)")
+    tr.add_argument("-d", "--data", metavar="FILE", help="FILE, VW's way")
     tr.add_argument("--model", choices=("ftrl", "rda"), default="ftrl",
                     help="FTRL-Proximal or l1-RDA (default: %(default)s)")
+    tr.add_argument("--loss", choices=_LOSSES, default="logistic",
+                    help="logistic and hinge classify (ftrl, rda); squared, "
+                         "quantile and poisson regress (ftrl) "
+                         "(default: %(default)s)")
+    tr.add_argument("--quantile-tau", type=_real, default=0.5, metavar="TAU",
+                    help="the quantile loss's quantile in (0, 1) (default: 0.5)")
+    tr.add_argument("--class-weight", metavar="0:W0,1:W1",
+                    help="weight of each class's rows (labels 0/1; -1 is 0), "
+                         "multiplied into VW's importance weights; e.g. "
+                         "0:10 for negatives kept at rate 0.1")
     hp = tr.add_argument_group("hyperparameters (default: the estimator's)")
     hp.add_argument("--alpha", type=_real, help="FTRL learning rate (0.1)")
     hp.add_argument("--beta", type=_real, help="FTRL beta (1.0)")
@@ -138,37 +180,58 @@ def add_parsers(sub):
     hp.add_argument("--rho", type=_real, help="enhanced RDA rho (0)")
     tr.add_argument("--passes", type=_positive_int, default=1,
                     help="passes over the file (default: %(default)s)")
-    tr.add_argument("--n-features", type=_n_features, default=2**20,
-                    help="feature ids must be below this (default: 2**20; at "
-                         "most 2**62, and the model keeps 3 (ftrl) or 1 (rda) "
+    tr.add_argument("--format", choices=("auto", "vw", "libsvm"), default="auto",
+                    help="input format (default: detected from the first line)")
+    tr.add_argument("-b", "--bits", type=_bits,
+                    help="VW text: feature names hash into 2**BITS columns "
+                         "(default: 18, as VW); libsvm: --n-features 2**BITS")
+    tr.add_argument("-q", "--quadratic", action="append", nargs="?", const="",
+                    metavar="AB",
+                    help="cross namespaces A and B (VW's -q; '::' for every "
+                         "pair); repeatable.  -q alone: --quiet")
+    tr.add_argument("--interactions", action="append", metavar="ABC",
+                    help="cross 2 or 3 namespaces (VW's --interactions); "
+                         "repeatable")
+    tr.add_argument("--field-map", metavar="SPEC",
+                    help="libsvm input: namespaces of feature ids for -q, as "
+                         "'a=0-99,b=100-199 300-310' or a file of lines 'a 0-99'")
+    tr.add_argument("--n-features", type=_n_features, default=None,
+                    help="libsvm: feature ids must be below this (default: 2**20; "
+                         "at most 2**62, and the model keeps 3 (ftrl) or 1 (rda) "
                          "float64 per feature in memory: a model larger than "
                          "the machine's memory is refused)")
     tr.add_argument("--hash", action="store_true",
-                    help="fold feature ids into range: id %% n_features")
+                    help="libsvm: fold feature ids into range: id %% n_features")
     tr.add_argument("--skip-bad-lines", action="store_true",
                     help="skip (and count) malformed lines instead of stopping")
     tr.add_argument("--no-intercept", action="store_true",
                     help="fit no intercept")
     tr.add_argument("--holdout", type=_fraction, metavar="FRACTION",
                     help="hold this fraction of the rows out of training and "
-                         "report their log loss at the end")
-    tr.add_argument("--output", "-o", required=True, metavar="MODEL",
+                         "report their loss at the end")
+    tr.add_argument("--output", "-o", "-f", required=True, metavar="MODEL",
                     help="where to save the model ('-': stdout); never FILE")
-    tr.add_argument("--quiet", "-q", action="store_true",
+    tr.add_argument("--quiet", action="store_true",
                     help="no progress line on stderr")
     _add_common(tr)
     tr.set_defaults(func=train)
 
     pr = sub.add_parser(
         "predict", help="predict with a model saved by `fastopt train`",
-        description="Write P(y = 1) for every example of a libsvm file, one per "
-                    "line.  The file's labels must parse but are ignored.")
+        description="Write a prediction for every example of a libsvm or VW "
+                    "text file, one per line: P(y = 1) for the logistic loss, "
+                    "w . x for hinge, squared and quantile, exp(w . x) for "
+                    "poisson.  Labels must parse but are ignored (VW lines "
+                    "may have none).")
     pr.add_argument("model", metavar="MODEL", help="a model saved by `fastopt train`")
-    pr.add_argument("file", metavar="FILE",
-                    help="libsvm / svmlight text (.gz ok; '-': stdin)")
-    pr.add_argument("--output", "-o", required=True, metavar="PRED",
-                    help="where to write the probabilities ('-': stdout); "
+    pr.add_argument("file", metavar="FILE", nargs="?", default="-",
+                    help="libsvm or VW text (gzip ok; '-' or none: stdin)")
+    pr.add_argument("-d", "--data", metavar="FILE", help="FILE, VW's way")
+    pr.add_argument("--output", "-o", "-p", default="-", metavar="PRED",
+                    help="where to write the predictions (default '-': stdout); "
                          "never MODEL or FILE")
+    pr.add_argument("--format", choices=("auto", "vw", "libsvm"), default=None,
+                    help="input format (default: the training file's)")
     pr.add_argument("--hash", action=argparse.BooleanOptionalAction, default=None,
                     help="fold feature ids into range (default: as training did, "
                          "which the model file records)")
@@ -267,10 +330,27 @@ def _chunks(path, reader, hint=""):
         yield item
 
 
-def _logloss_sum(margin, y01):
-    """Sum of the logistic losses log(1 + exp(-s m)), s = +-1."""
-    s = 2.0 * y01 - 1.0
-    return float(np.sum(np.logaddexp(0.0, -s * margin)))
+def _loss_sum(loss, tau, margin, y, w=None):
+    """Sum of the (weighted) losses of margins against labels (0/1 for the
+    logistic and hinge losses), as csrc/online.inc defines them."""
+    m = np.asarray(margin, dtype=np.float64)
+    if loss == "logistic":
+        per = np.logaddexp(0.0, -(2.0 * y - 1.0) * m)
+    elif loss == "hinge":
+        per = np.maximum(0.0, 1.0 - (2.0 * y - 1.0) * m)
+    elif loss == "squared":
+        per = (m - y) ** 2
+    elif loss == "quantile":
+        r = y - m
+        per = np.where(r >= 0, tau * r, (tau - 1.0) * r)
+    else:
+        from scipy.special import gammaln
+        per = np.exp(m) - y * m + gammaln(y + 1.0)
+    return float(np.sum(per if w is None else w * per))
+
+
+def _loss_name(loss):
+    return "logloss" if loss == "logistic" else f"{loss} loss"
 
 
 def _fmt(v):
@@ -278,12 +358,101 @@ def _fmt(v):
 
 
 def _reader(path, n_features, args, hash, skip_bad_lines=False):
-    """The block reader of FILE, with int64 feature ids when they need it."""
+    """A libsvm block reader of FILE, with int64 feature ids when they need it."""
     from fastopt.libsvm import iter_chunks
     return iter_chunks(path, n_features, chunk_bytes=args.chunk_bytes, hash=hash,
                        skip_bad_lines=skip_bad_lines,
                        index_dtype=np.int64 if n_features > 2**31 else np.int32,
                        max_line_bytes=args.max_line_bytes)
+
+
+def _text_reader(path, args, fmt, bits, n_features, hash, skip_bad_lines=False,
+                 binary=True, allow_unlabeled=False):
+    """The block reader of FILE (libsvm or VW text; fastopt.vw.VWReader):
+    blocks (X, y, sample_weight, namespaces, first_line)."""
+    from fastopt.vw import VWReader
+    return VWReader(path, bits, fmt=fmt, n_features=n_features, hash=hash,
+                    chunk_bytes=args.chunk_bytes, skip_bad_lines=skip_bad_lines,
+                    binary=binary, allow_unlabeled=allow_unlabeled,
+                    max_line_bytes=args.max_line_bytes)
+
+
+def _parse_field_map(spec):
+    """{namespace: [[start, stop], ...]} from 'a=0-99,b=100-199 300' or from
+    a file of lines 'a 0-99 300' (ranges inclusive, as written)."""
+    text = spec
+    if os.path.exists(spec):
+        try:
+            with open(spec) as f:
+                text = ",".join(line.strip().replace(" ", "=", 1) for line in f
+                                if line.strip() and not line.lstrip().startswith("#"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise _Fail(f"--field-map {spec}: {e}") from None
+    fields = {}
+    for item in text.split(","):
+        name, eq, ranges = item.strip().partition("=")
+        if not eq or len(name) != 1 or not ranges.split():
+            raise _Fail(f"--field-map: expected NS=FIRST-LAST[ FIRST-LAST...] with a "
+                        f"one-character namespace, got {item.strip()!r}")
+        for r in ranges.split():
+            lo, dash, hi = r.partition("-")
+            try:
+                lo, hi = int(lo), int(hi) if dash else int(lo)
+            except ValueError:
+                raise _Fail(f"--field-map: bad range {r!r} for namespace {name!r}") from None
+            if not 0 <= lo <= hi:
+                raise _Fail(f"--field-map: bad range {r!r} for namespace {name!r}")
+            fields.setdefault(name, []).append([lo, hi + 1])
+    return fields
+
+
+def _parse_class_weight(spec):
+    if spec is None:
+        return None
+    if spec == "balanced":
+        raise _Fail("--class-weight balanced needs the class counts before "
+                    "training; give them, e.g. --class-weight 0:1,1:9")
+    out = {}
+    for item in spec.split(","):
+        label, colon, w = item.partition(":")
+        try:
+            label, w = int(float(label)), float(w)
+        except ValueError:
+            raise _Fail(f"--class-weight: expected LABEL:WEIGHT pairs such as 0:1,1:5, "
+                        f"got {item!r}") from None
+        label = 0 if label == -1 else label
+        if label not in (0, 1) or not colon or not (math.isfinite(w) and w >= 0):
+            raise _Fail(f"--class-weight: expected LABEL:WEIGHT with label 0/1 (or -1) "
+                        f"and a weight >= 0, got {item!r}")
+        out[label] = w
+    return out
+
+
+def _interactions(args):
+    """The -q / --interactions terms, and whether a bare -q asked for quiet."""
+    terms, quiet = [], False
+    for q in args.quadratic or []:
+        if q == "":
+            quiet = True
+        elif q == "::" or len(q) == 2:
+            terms.append(q)
+        else:
+            raise _Fail(f"-q {q}: expected two namespace characters (VW's -q ab) or "
+                        "'::'; for a quiet run use --quiet")
+    for t in args.interactions or []:
+        if t == "::" or len(t) in (2, 3):
+            terms.append(t)
+        else:
+            raise _Fail(f"--interactions {t}: expected 2 or 3 namespace characters")
+    return terms or None, quiet
+
+
+def _mask_block(block, keep):
+    """The rows `keep` (a boolean mask) of a block (X, y, w, ns)."""
+    X, y, w, ns = block
+    if ns is not None:
+        ns = ns[np.repeat(keep, np.diff(X.indptr))]
+    return X[keep], y[keep], None if w is None else w[keep], ns
 
 
 def _check_output(output, inputs):
@@ -314,7 +483,7 @@ def _run(cmd, body, args):
 
 # -- train ---------------------------------------------------------------------
 
-def _make_estimator(args):
+def _make_estimator(args, n_features, interactions, fields):
     from fastopt import online
     from fastopt.online._base import check_model_size
 
@@ -327,32 +496,76 @@ def _make_estimator(args):
         raise _Fail(f"{flags} do{'es' if len(wrong) == 1 else ''} not apply to "
                     f"--model {args.model} (it takes "
                     f"{', '.join('--' + k for k in allowed)})")
-    cls = online.FTRLClassifier if args.model == "ftrl" else online.RDAClassifier
+    regression = args.loss in _REGRESSION
+    if args.model == "rda" and regression:
+        raise _Fail(f"--model rda takes --loss logistic or hinge, not {args.loss}")
+    if regression and args.class_weight is not None:
+        raise _Fail(f"--class-weight goes with a classification loss, not {args.loss}")
+    if not 0.0 < args.quantile_tau < 1.0:
+        raise _Fail(f"--quantile-tau must be in (0, 1), got {args.quantile_tau:g}")
+    cls = (online.FTRLRegressor if regression else
+           online.FTRLClassifier if args.model == "ftrl" else online.RDAClassifier)
     try:
-        check_model_size(cls, args.n_features)
+        check_model_size(cls, n_features)
     except ValueError as e:
-        raise _Fail(f"--n-features {args.n_features}: {e}") from None
-    est = cls(fit_intercept=not args.no_intercept, **given)
+        flag = f"-b {args.bits}" if args.bits else f"--n-features {n_features}"
+        raise _Fail(f"{flag}: {e}") from None
+    extra = dict(loss=args.loss, interactions=interactions, fields=fields)
+    if regression:
+        extra["quantile_tau"] = args.quantile_tau
+    else:
+        extra["class_weight"] = _parse_class_weight(args.class_weight)
+    est = cls(fit_intercept=not args.no_intercept, **given, **extra)
+    try:
+        est._check_params()
+    except ValueError as e:
+        raise _Fail(str(e)) from None
     shown = " ".join(f"{k}={getattr(est, k):g}" for k in allowed)
+    shown += f" loss={args.loss}" + (f" tau={args.quantile_tau:g}"
+                                      if args.loss == "quantile" else "")
+    if interactions:
+        shown += " interactions=" + ",".join(interactions)
     return est, shown
 
 
 def _train(args):
-    path = args.file
+    path = args.data if args.data is not None else args.file
+    interactions, quiet = _interactions(args)
+    args.quiet = args.quiet or quiet
     if path == "-" and (args.passes > 1 or args.holdout):
         raise _Fail("FILE - (standard input) can be read only once; --passes > 1 "
                     "and --holdout need a file")
     _check_output(args.output, [("FILE", path)])
-    est, shown = _make_estimator(args)
-    reader = _reader(path, args.n_features, args, args.hash, args.skip_bad_lines)
+    if args.n_features is not None and args.bits is not None:
+        raise _Fail("give -b/--bits or --n-features, not both")
+    bits = args.bits or 18
+    libsvm_features = args.n_features or (2**args.bits if args.bits else 2**20)
+    fields = None
+    if args.field_map is not None:
+        if args.format == "vw":
+            raise _Fail("--field-map is for libsvm input (VW text has namespaces)")
+        fields = _parse_field_map(args.field_map)
+    reader = _text_reader(path, args, args.format, bits, libsvm_features, args.hash,
+                     args.skip_bad_lines, binary=args.loss not in _REGRESSION)
     progress = _Progress(args.quiet)
     t0 = time.perf_counter()
     trained = held = 0
-    fitted = False
+    weight_trained = 0.0
+    est = shown = None
+    loss_name = _loss_name(args.loss)
     try:
         for p in range(1, args.passes + 1):
             row = 0
-            for X, y, _line in _chunks(path, reader, _TRAIN_HINT):
+            for X, y, w, ns, _line in _chunks(path, reader, _TRAIN_HINT):
+                if est is None:       # the format is known from the first block
+                    if reader.fmt == "vw" and fields is not None:
+                        raise _Fail("--field-map is for libsvm input (VW text has "
+                                    "namespaces)")
+                    if reader.fmt == "libsvm" and interactions and fields is None:
+                        raise _Fail("-q / --interactions on libsvm input need "
+                                    "--field-map (which ids are which namespace)")
+                    est, shown = _make_estimator(args, reader.n_features,
+                                                 interactions, fields)
                 n = X.shape[0]
                 mask = _held_out(row, n, args.holdout)
                 row += n
@@ -362,20 +575,20 @@ def _train(args):
                     if mask.all():
                         continue
                     if mask.any():
-                        keep = ~mask
-                        X, y = X[keep], y[keep]
+                        X, y, w, ns = _mask_block((X, y, w, ns), ~mask)
+                kw = {} if args.loss in _REGRESSION else {"classes": [0, 1]}
                 try:
-                    est.partial_fit(X, y, classes=[0, 1])
+                    est.partial_fit(X, y, sample_weight=w, namespaces=ns, **kw)
                 except FloatingPointError as e:
                     raise _Fail(f"{path}: training diverged: {e}", code=1) from None
                 except ValueError as e:
                     raise _Fail(str(e)) from None
-                fitted = True
                 trained += X.shape[0]
+                weight_trained += X.shape[0] if w is None else float(w.sum())
                 dt = time.perf_counter() - t0
                 progress.update(
                     f"pass {p}/{args.passes}  {trained:,} rows  "
-                    f"{_rate(trained, dt):,.0f} rows/s  progressive logloss "
+                    f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
                     f"{_fmt(est.progressive_loss_)}")
             if p == 1 and reader.bad_lines:
                 progress.done()
@@ -383,13 +596,13 @@ def _train(args):
                 sys.stderr.write(f"fastopt train: warning: skipped "
                                  f"{reader.bad_lines} malformed line(s); first: "
                                  f"{reader.first_bad_line}\n")
-        if not fitted:
+        if est is None or not est._is_fitted():
             raise _Fail(f"{path}: no examples to train on"
                         + (" (all held out)" if held else ""))
         dt = time.perf_counter() - t0
         progress.update(
             f"pass {args.passes}/{args.passes}  {trained:,} rows  "
-            f"{_rate(trained, dt):,.0f} rows/s  progressive logloss "
+            f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
             f"{_fmt(est.progressive_loss_)}", force=True)
     finally:
         progress.done()
@@ -397,18 +610,23 @@ def _train(args):
 
     holdout_loss = None
     if args.holdout:
-        loss_sum, n_held, row = 0.0, 0, 0
-        for X, y, _line in _chunks(path, reader):
+        loss_sum, w_held, row = 0.0, 0.0, 0
+        for X, y, w, ns, _line in _chunks(path, reader):
             n = X.shape[0]
             mask = _held_out(row, n, args.holdout)
             row += n
             if mask.any():
-                loss_sum += _logloss_sum(est.decision_function(X[mask]), y[mask])
-                n_held += int(mask.sum())
-        holdout_loss = loss_sum / n_held if n_held else float("nan")
+                Xh, yh, wh, nsh = _mask_block((X, y, w, ns), mask)
+                loss_sum += _loss_sum(args.loss, args.quantile_tau,
+                                      est._margin(Xh, nsh), yh, wh)
+                w_held += Xh.shape[0] if wh is None else float(wh.sum())
+        holdout_loss = loss_sum / w_held if w_held else float("nan")
 
+    info = {"hash": bool(args.hash)}     # libsvm unless it says "format": "vw"
+    if reader.fmt == "vw":
+        info.update(format="vw", bits=bits)
     try:
-        est.save(args.output, info={"hash": bool(args.hash)})   # predict reads it
+        est.save(args.output, info=info)   # predict reads it
     except OSError as e:
         raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
 
@@ -417,10 +635,13 @@ def _train(args):
     lines = [
         f"model:                {args.model} ({shown}"
         f"{', no intercept' if args.no_intercept else ''})",
-        f"file:                 {path}",
+        f"file:                 {path} ({reader.fmt}"
+        + (f", {bits} bits" if reader.fmt == "vw" else "") + ")",
         f"rows:                 {rows_per_pass} trained per pass x {args.passes} "
         f"pass{'es' if args.passes > 1 else ''} = {trained}",
     ]
+    if weight_trained != trained:
+        lines.append(f"importance weight:    {weight_trained:g} in all")
     if args.holdout:
         lines.append(f"held out:             {held} ({args.holdout:g} of the rows)")
     if reader.bad_lines:
@@ -428,13 +649,13 @@ def _train(args):
     lines += [
         f"seconds:              {train_time:.3f}",
         f"rows/s:               {_rate(trained, train_time):.0f}",
-        f"progressive logloss:  {_fmt(est.progressive_loss_)}",
+        f"{'progressive ' + loss_name + ':':<21} {_fmt(est.progressive_loss_)}",
     ]
     if holdout_loss is not None:
-        lines.append(f"holdout logloss:      {_fmt(holdout_loss)}"
+        lines.append(f"{'holdout ' + loss_name + ':':<21} {_fmt(holdout_loss)}"
                      + ("" if held else " (no rows held out)"))
     lines += [
-        f"non-zero weights:     {nnz} of {args.n_features}",
+        f"non-zero weights:     {nnz} of {est.n_features_in_}",
         f"saved:                {'stdout' if args.output == '-' else args.output}",
     ]
     # the model itself may be on stdout
@@ -463,20 +684,33 @@ def _load_model(path):
         raise _Fail(f"{path}: {e.strerror or e}") from None
     except ValueError as e:   # "MODEL: reason"
         raise _Fail(str(e)) from None
-    if not hasattr(est, "predict_proba"):
-        raise _Fail(f"{path}: {type(est).__name__} is not a classifier")
     if not isinstance(info.get("hash", False), bool):
         raise _Fail(f"{path}: info 'hash' must be true or false, got {info['hash']!r}")
+    fmt = info.get("format", "libsvm")
+    if fmt not in ("vw", "libsvm"):
+        raise _Fail(f"{path}: info 'format' must be 'vw' or 'libsvm', got {fmt!r}")
+    if fmt == "vw":
+        bits = info.get("bits")
+        if not (isinstance(bits, int) and not isinstance(bits, bool) and 1 <= bits <= 32
+                and est.n_features_in_ == 1 << bits):
+            raise _Fail(f"{path}: info 'bits' must be the model's log2(n_features), "
+                        f"got {bits!r}")
     return est, info
 
 
 def _predict(args):
-    path = args.file
+    path = args.data if args.data is not None else args.file
     _check_output(args.output, [("MODEL", args.model), ("FILE", path)])
     est, info = _load_model(args.model)
     if args.hash is None:
         args.hash = info.get("hash", False)
-    reader = _reader(path, est.n_features_in_, args, args.hash)
+    fmt = args.format or info.get("format", "libsvm")
+    bits = info.get("bits", 18)
+    if fmt == "vw" and est.n_features_in_ != 1 << bits:
+        raise _Fail(f"{args.model}: a model of {est.n_features_in_} features is not "
+                    "one of VW text's 2**bits")
+    reader = _text_reader(path, args, fmt, bits, est.n_features_in_, args.hash,
+                     binary=est.loss not in _REGRESSION, allow_unlabeled=True)
     to_stdout = args.output == "-"
     progress = _Progress(args.quiet)
     t0 = time.perf_counter()
@@ -484,11 +718,13 @@ def _predict(args):
     try:
         hint = " (the model's n_features)" if not args.hash else ""
         with atomic_output(args.output, "w", encoding="ascii", newline="\n") as out:
-            for X, _y, _line in _chunks(path, reader, hint):
+            for X, _y, _w, ns, _line in _chunks(path, reader, hint):
                 try:
-                    p = est.predict_proba(X)[:, 1]
+                    m = est._margin(X, ns)
                 except ValueError as e:
                     raise _Fail(f"{path}: {e}") from None
+                p = (1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
+                     else np.exp(m) if est.loss == "poisson" else m)
                 out.write("\n".join(["%.9g" % v for v in p.tolist()]))
                 out.write("\n")
                 rows += X.shape[0]

@@ -74,19 +74,51 @@ class VWReader(LibsvmReader):
     """An iterable over ``(X, y, sample_weight, namespaces, first_line)``
     blocks of a VW text file; see :func:`iter_vw_chunks`.  Reports
     ``n_lines``, ``n_rows``, ``bad_lines``, ``first_bad_line`` as
-    fastopt.libsvm.LibsvmReader does."""
+    fastopt.libsvm.LibsvmReader does.
+
+    fmt="auto" also reads libsvm: the format is that of the first line
+    neither blank nor a '#' comment (VW's has a '|'), and ``fmt`` tells it
+    once known; libsvm blocks have n_features columns (ids folded with
+    `hash`), sample_weight and namespaces None."""
 
     def __init__(self, path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
                  dtype=np.float64, binary=True, allow_unlabeled=False,
-                 max_line_bytes=MAX_LINE_BYTES):
+                 max_line_bytes=MAX_LINE_BYTES, fmt="vw", n_features=None, hash=False):
+        if fmt not in ("vw", "libsvm", "auto"):
+            raise ValueError(f"fmt must be 'vw', 'libsvm' or 'auto', got {fmt!r}")
         self.bits = _check_bits(bits)
+        self.libsvm_features = int(n_features) if n_features is not None else 1 << self.bits
         super().__init__(path, 1 << self.bits, chunk_bytes=chunk_bytes,
-                         skip_bad_lines=skip_bad_lines,
+                         skip_bad_lines=skip_bad_lines, hash=hash,
                          index_dtype=np.int32 if self.bits <= 31 else np.int64,
                          dtype=dtype, binary=binary, max_line_bytes=max_line_bytes)
         self.allow_unlabeled = bool(allow_unlabeled)
+        self.given_fmt = fmt
+        self._set_format(fmt)
+
+    def _set_format(self, fmt):
+        self.fmt = fmt
+        if fmt == "libsvm":
+            self.n_features = self.libsvm_features
+            self.index_dtype = np.dtype(np.int32 if self.n_features <= 2**31 else np.int64)
+        else:
+            self.n_features = 1 << self.bits
+            self.index_dtype = np.dtype(np.int32 if self.bits <= 31 else np.int64)
+
+    def __iter__(self):
+        self._set_format(self.given_fmt)
+        return super().__iter__()
 
     def _parse(self, data, line0, row_ratio, nnz_ratio):
+        if self.fmt == "auto":
+            fmt = sniff_format(bytes(data[:1 << 16]))
+            if fmt is not None:
+                self._set_format(fmt)
+        if self.fmt != "vw":      # libsvm, or blank / comment lines only so far
+            X, y, first, lines, row_ratio, nnz_ratio = super()._parse(
+                data, line0, row_ratio, nnz_ratio)
+            block = None if X is None else (X, y, None, None)
+            return block, None, first, lines, row_ratio, nnz_ratio
         n = len(data)
         out = _kernels.vw_parse(
             data, self.bits, self.skip_bad_lines, self.binary, self.allow_unlabeled,
@@ -151,14 +183,17 @@ def load_vw(path, bits=18, **kw):
 
 
 def sniff_format(head):
-    """'vw' or 'libsvm' from the first bytes of a file: the first line that
-    is neither blank nor a '#' comment is VW's when it has a '|'."""
-    for line in head.split(b"\n"):
+    """'vw' or 'libsvm' from the first bytes of a file -- the first line
+    that is neither blank nor a '#' comment is VW's when it has a '|' --
+    or None when there is no such line in `head`."""
+    lines = head.split(b"\n")
+    for k, line in enumerate(lines):
         s = line.strip()
         if not s or s.startswith(b"#"):
             continue
-        return "vw" if b"|" in s else "libsvm"
-    return "libsvm"
+        if b"|" in s or k + 1 < len(lines):   # a whole line, or a '|' already
+            return "vw" if b"|" in s else "libsvm"
+    return None
 
 
 FNV_PRIME = 16777619
