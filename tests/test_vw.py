@@ -5,6 +5,7 @@ tests/reference_online.py."""
 import gzip
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -403,3 +404,80 @@ def test_downsampled_negatives_recalibrate_to_the_base_rate(method):
         assert naive.mean() > 2 * base
         p = 1 / (1 + np.exp(-(est.decision_function(X) + np.log(r))))
     assert p.mean() == pytest.approx(base, rel=0.1)
+
+
+# -- model files: the new parameters are checked on load -------------------------
+
+def _tampered(tmp_path, est, **changes):
+    path = str(tmp_path / "m.npz")
+    est.save(path)
+    with np.load(path) as z:
+        fields = {k: z[k] for k in z.files}
+    params = json.loads(str(fields["params"]))
+    for k, v in changes.items():
+        if k in params:
+            params[k] = v
+        else:
+            fields[k] = np.asarray(v)
+    fields["params"] = np.asarray(json.dumps(params))
+    bad = str(tmp_path / "bad.npz")
+    with open(bad, "wb") as f:
+        np.savez(f, **fields)
+    return bad
+
+
+@pytest.mark.parametrize("change, msg", [
+    (dict(loss="squared"), "params: loss must be one of"),
+    (dict(loss=["logistic"]), "params: loss must be one of"),
+    (dict(interactions=["abcd"]), "params: each interaction"),
+    (dict(interactions="ab"), "params: interactions must be"),
+    (dict(fields={"a": [[5, 2]]}), "params: fields"),
+    (dict(class_weight=[[0, -1.0]]), r"params: class_weight\[0\] must be >= 0"),
+    (dict(class_weight="heavy"), "params: class_weight must be"),
+    (dict(weight_sum=-1.0), "field 'weight_sum' = -1.0 is out of range"),
+    (dict(weight_sum=float("nan")), "field 'weight_sum' is not finite"),
+])
+def test_model_file_with_bad_new_parameters_is_refused(tmp_path, change, msg):
+    X, y = column_data()
+    est = FTRLClassifier(interactions=["ab"], fields={"a": [[0, 20]], "b": [[20, 40]]},
+                         class_weight={0: 2.0}).fit(X, y)
+    bad = _tampered(tmp_path, est, **change)
+    with pytest.raises(ValueError, match=f"bad.npz: {msg}"):
+        load(bad)
+
+
+def test_regressor_model_file_keeps_loss_and_tau(tmp_path):
+    X, y = regression_data()
+    est = FTRLRegressor(loss="quantile", quantile_tau=0.8).fit(X, y)
+    path = str(tmp_path / "r.npz")
+    est.save(path)
+    again = load(path)
+    assert (again.loss, again.quantile_tau) == ("quantile", 0.8)
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+    bad = _tampered(tmp_path, est, quantile_tau=1.5)
+    with pytest.raises(ValueError, match="quantile_tau must be < 1"):
+        load(bad)
+
+
+def test_parser_survives_random_lines(tmp_path):
+    """Lines of random VW-ish bytes: rows with in-range indices and finite
+    values, or a "FILE:LINE: reason" ValueError -- never a crash."""
+    rng = np.random.default_rng(11)
+    alphabet = np.frombuffer(b"|:' \t\r-+.e0123456789abAB#\x00\xff,", dtype=np.uint8)
+    outcomes = set()
+    for k in range(300):
+        lines = [bytes(rng.choice(alphabet, rng.integers(0, 40))) for _ in range(5)]
+        path = tmp_path / f"f{k}.vw"
+        path.write_bytes(b"\n".join(lines))
+        try:
+            X, y, w, ns = load_vw(str(path), bits=int(rng.integers(1, 33)),
+                                  binary=bool(k % 2), allow_unlabeled=bool(k % 3))
+        except ValueError as e:
+            assert re.match(rf"{re.escape(str(path))}:[1-5]: ", str(e)), str(e)
+            outcomes.add("error")
+            continue
+        outcomes.add("rows" if X.shape[0] else "empty")
+        assert X.indices.min(initial=0) >= 0 and X.indices.max(initial=0) < X.shape[1]
+        assert np.all(np.isfinite(X.data)) and np.all(X.data != 0)
+        assert np.all(np.isfinite(w)) and np.all(w >= 0) and ns.shape == X.data.shape
+    assert outcomes == {"error", "rows", "empty"} or outcomes >= {"error", "rows"}
