@@ -30,7 +30,9 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "vw")
 BITS = 18
 ALPHA, BETA = 0.05, 1.0
 RUNS = {"linear": [], "q_ab": ["-q", "ab"], "q_all": ["-q", "::"],
-        "cubic": ["--interactions", "abc"]}
+        "cubic": ["--interactions", "abc"],
+        # VW drops "ab" (it repeats "ba") and sorts "bab" into "abb"
+        "dups": ["-q", "ba", "-q", "ab", "--interactions", "bab"]}
 
 
 def make_rows(n, seed):

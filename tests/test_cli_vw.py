@@ -48,7 +48,9 @@ def plain_train(tmp_path_factory):
 
 @pytest.mark.parametrize("flags, run_name", [([], "linear"), (["-q", "ab"], "q_ab"),
                                              (["-q", "::"], "q_all"),
-                                             (["--interactions", "abc"], "cubic")])
+                                             (["--interactions", "abc"], "cubic"),
+                                             (["-q", "ba", "-q", "ab", "--interactions",
+                                               "bab"], "dups")])
 def test_cli_equals_vw(tmp_path, capsys, flags, run_name):
     """VW's pipeline, VW's flags: the holdout logloss of `fastopt predict`
     equals VW's --ftrl on the same file within 1e-5 (contract: 0.002)."""

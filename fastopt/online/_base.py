@@ -97,13 +97,18 @@ def _namespace_byte(ch, what):
 
 def _check_interactions(value):
     """(terms as bytes, all_pairs) from None or a list of strings like
-    "ab", "abc" (VW's -q / --interactions) or "::" (every pair)."""
+    "ab", "abc" (VW's -q / --interactions) or "::" (every pair).  As VW
+    (9.x) does by default: terms of the same namespaces in any order are
+    one term, the smallest spelling ("-q ba -q ab" is "ab"; "-q ba" alone
+    stays "ba"), and a term with a repeated namespace has its namespaces
+    sorted ("bab" -> "abb"); with "::" the explicit pairs are dropped
+    (every pair is in it, as "ab" with a < b)."""
     if value is None:
         return [], False
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise ValueError("interactions must be None or a list of strings such as "
                          f"['ab', 'abc'] or ['::'], got {value!r}")
-    terms, all_pairs = [], False
+    terms, where, all_pairs = [], {}, False
     for term in value:
         if term == "::":
             all_pairs = True
@@ -111,7 +116,16 @@ def _check_interactions(value):
         if not isinstance(term, str) or len(term) not in (2, 3) or ":" in term:
             raise ValueError("each interaction is a string of 2 or 3 namespace "
                              f"characters (or '::' for all pairs), got {term!r}")
-        terms.append(b"".join(_namespace_byte(c, "interactions") for c in term))
+        b = b"".join(_namespace_byte(c, "interactions") for c in term)
+        key = bytes(sorted(b))
+        spelling = key if len(set(b)) < len(b) else b
+        if key in where:
+            terms[where[key]] = min(terms[where[key]], spelling)
+        else:
+            where[key] = len(terms)
+            terms.append(spelling)
+    if all_pairs:
+        terms = [t for t in terms if len(t) == 3]
     if len(terms) > _kernels.ONLINE_MAX_INTER:
         raise ValueError(f"at most {_kernels.ONLINE_MAX_INTER} interactions, got "
                          f"{len(terms)}")
