@@ -23,10 +23,6 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
     const int hash = cfg->hash, binary = cfg->label_mode == FO_LIBSVM_BINARY;
     /* the longest line allowed, as a count of bytes before its '\n' */
     const int64_t max_line = cfg->max_line > 0 ? cfg->max_line : INT64_MAX;
-    int32_t *ix32 = (int32_t *)indices;
-    int64_t *ix64 = (int64_t *)indices;
-    float *v32 = (float *)values;
-    double *v64 = (double *)values;
     int status = FO_OK;
 
     indptr[nrows] = nnz;
@@ -168,14 +164,7 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
                 status = FO_LIBSVM_NEED_ROOM;
                 goto out;
             }
-            if (idx4)
-                ix32[nnz] = (int32_t)id;
-            else
-                ix64[nnz] = (int64_t)id;
-            if (val4)
-                v32[nnz] = (float)v;
-            else
-                v64[nnz] = v;
+            store_entry(indices, values, nnz, id, v, idx4, val4);
             ++nnz;
         }
         if (p - ls > max_line) {

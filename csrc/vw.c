@@ -107,11 +107,19 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                           : ((uint64_t)1 << cfg->bits) - 1;
     const int binary = cfg->label_mode == FO_LIBSVM_BINARY;
     const int64_t max_line = cfg->max_line > 0 ? cfg->max_line : INT64_MAX;
-    int32_t *ix32 = (int32_t *)indices;
-    int64_t *ix64 = (int64_t *)indices;
-    float *v32 = (float *)values;
-    double *v64 = (double *)values;
     int status = FO_OK;
+/* one entry of the row, or (no room) back to the line's start */
+#define VW_PUSH(ID, V, NS)                                                    \
+    do {                                                                      \
+        if (nnz >= nnz_cap) {                                                 \
+            nnz = row0;                                                       \
+            p = ls;                                                           \
+            status = FO_LIBSVM_NEED_ROOM;                                     \
+            goto out;                                                         \
+        }                                                                     \
+        store_entry(indices, values, nnz, (ID), (V), idx4, val4);             \
+        nsout[nnz++] = (NS);                                                  \
+    } while (0)
 
     indptr[nrows] = nnz;
     while (p < end) {
@@ -269,25 +277,11 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 uint64_t h = n1 > n0 ? fo_vw_hash(n0, n1 - n0, nh) : nh + anon++;
                 if (v == 0.0)                  /* VW drops zero values */
                     continue;
-                if (nnz >= nnz_cap) {
-                    nnz = row0;
-                    p = ls;
-                    status = FO_LIBSVM_NEED_ROOM;
-                    goto out;
-                }
-                h &= mask;
-                if (idx4)
-                    ix32[nnz] = (int32_t)h;
-                else
-                    ix64[nnz] = (int64_t)h;
-                if (val4)
-                    v32[nnz] = (float)v;
-                else
-                    v64[nnz] = v;
-                nsout[nnz] = index;
-                ++nnz;
+                VW_PUSH(h & mask, v, index);
             }
         }
+        if (cfg->constant)
+            VW_PUSH(FO_VW_CONSTANT & mask, 1.0, FO_VW_CONSTANT_NS);
         p = next;
         ++line;
         labels[nrows] = lab;
@@ -324,6 +318,7 @@ out:
     st->nnz = nnz;
     st->bad_lines = bad_lines;
     return status;
+#undef VW_PUSH
 }
 
 int fo_vw_parse(const char *buf, int64_t len, const fo_vw_cfg *cfg,

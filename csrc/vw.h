@@ -27,8 +27,12 @@
  *   feature index   h(name, nh) & (2^bits - 1);
  *   `:value` with an empty name: nh + k for the k-th such feature of the
  *   namespace, masked.
- * Blank lines are skipped.  Errors are reported as libsvm.h's, with the
- * extra reason codes below.
+ * With `constant`, every row ends with VW's constant feature: index
+ * FO_VW_CONSTANT & (2^bits - 1), value 1, namespace FO_VW_CONSTANT_NS (VW's
+ * constant_namespace, which -q :: leaves out), so that a learner without an
+ * intercept of its own has VW's bias weight, regularised and hashed as
+ * VW's.  Blank lines are skipped.  Errors are reported as libsvm.h's, with
+ * the extra reason codes below.
  */
 #ifndef FASTOPT_VW_H
 #define FASTOPT_VW_H
@@ -45,8 +49,12 @@ enum {
     FO_VW_E_NONFINITE = 26     /* feature value is inf or nan             */
 };
 
+#define FO_VW_CONSTANT 11650396u   /* VW's constant feature hash          */
+#define FO_VW_CONSTANT_NS 128      /* VW's constant_namespace             */
+
 typedef struct {
     int bits;             /* 1..32: indices are hashes & (2^bits - 1)    */
+    int constant;         /* append VW's constant feature to every row    */
     int skip_bad_lines;
     int label_mode;       /* FO_LIBSVM_BINARY or FO_LIBSVM_REAL           */
     int allow_unlabeled;  /* a line without a label: NaN, not an error    */

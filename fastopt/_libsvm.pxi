@@ -136,6 +136,7 @@ def libsvm_parse(const unsigned char[::1] buf, int64_t n_features, bint hash,
 cdef extern from "vw.h" nogil:
     ctypedef struct fo_vw_cfg:
         int bits
+        int constant
         int skip_bad_lines
         int label_mode
         int allow_unlabeled
@@ -159,10 +160,12 @@ def vw_hash(const unsigned char[::1] name, unsigned long long seed=0):
 
 def vw_parse(const unsigned char[::1] buf, int bits, bint skip_bad_lines,
              bint binary, bint allow_unlabeled, object index_dtype, object dtype,
-             int64_t row_cap=-1, int64_t nnz_cap=-1, int64_t max_line=0):
+             int64_t row_cap=-1, int64_t nnz_cap=-1, int64_t max_line=0,
+             bint constant=False):
     """Parse a buffer of whole VW text lines.  Returns (labels, weights,
     indptr, indices, values, ns, lines, bad_lines, err) as libsvm_parse,
-    with the importance weights and the namespace index of each entry."""
+    with the importance weights and the namespace index of each entry;
+    constant: every row ends with VW's constant feature (csrc/vw.h)."""
     cdef fo_vw_cfg cfg
     cdef fo_libsvm_state st
     cdef int64_t n = buf.shape[0]
@@ -172,6 +175,7 @@ def vw_parse(const unsigned char[::1] buf, int bits, bint skip_bad_lines,
     cdef uintptr_t a_lab, a_wt, a_ptr, a_idx, a_val, a_ns
 
     cfg.bits = bits
+    cfg.constant = constant
     cfg.skip_bad_lines = skip_bad_lines
     cfg.label_mode = FO_LIBSVM_BINARY if binary else FO_LIBSVM_REAL
     cfg.allow_unlabeled = allow_unlabeled

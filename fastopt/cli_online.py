@@ -9,7 +9,9 @@ FILE is libsvm / svmlight or VW text (``--format``, default: detected from
 the first line that is neither blank nor a '#' comment -- VW's has a
 '|'), plain or gzip (detected from the magic bytes, whatever the name);
 no FILE or "-" is standard input.  VW text is hashed as VW hashes it into
-``-b`` bits (fastopt.vw); importance weights and tags are read, ``-q ab`` /
+``-b`` bits (fastopt.vw), with VW's constant feature as the bias (so l1 and
+l2 act on it as in VW; ``--noconstant`` drops it); importance weights and
+tags are read, ``-q ab`` /
 ``--interactions abc`` / ``-q ::`` cross namespaces as VW does, generated
 per example in C.  libsvm columns are crossed through ``--field-map``
 (namespace = feature-id ranges).  ``--loss`` logistic (default), hinge,
@@ -204,8 +206,8 @@ def add_parsers(sub):
                     help="libsvm: fold feature ids into range: id %% n_features")
     tr.add_argument("--skip-bad-lines", action="store_true",
                     help="skip (and count) malformed lines instead of stopping")
-    tr.add_argument("--no-intercept", action="store_true",
-                    help="fit no intercept")
+    tr.add_argument("--no-intercept", "--noconstant", action="store_true",
+                    help="fit no intercept (VW text: no constant feature)")
     tr.add_argument("--holdout", type=_fraction, metavar="FRACTION",
                     help="hold this fraction of the rows out of training and "
                          "report their loss at the end")
@@ -367,14 +369,15 @@ def _reader(path, n_features, args, hash, skip_bad_lines=False):
 
 
 def _text_reader(path, args, fmt, bits, n_features, hash, skip_bad_lines=False,
-                 binary=True, allow_unlabeled=False):
+                 binary=True, allow_unlabeled=False, constant=False):
     """The block reader of FILE (libsvm or VW text; fastopt.vw.VWReader):
-    blocks (X, y, sample_weight, namespaces, first_line)."""
+    blocks (X, y, sample_weight, namespaces, first_line); VW rows end with
+    VW's constant feature when `constant`."""
     from fastopt.vw import VWReader
     return VWReader(path, bits, fmt=fmt, n_features=n_features, hash=hash,
                     chunk_bytes=args.chunk_bytes, skip_bad_lines=skip_bad_lines,
                     binary=binary, allow_unlabeled=allow_unlabeled,
-                    max_line_bytes=args.max_line_bytes)
+                    max_line_bytes=args.max_line_bytes, constant=constant)
 
 
 def _parse_field_map(spec):
@@ -483,7 +486,7 @@ def _run(cmd, body, args):
 
 # -- train ---------------------------------------------------------------------
 
-def _make_estimator(args, n_features, interactions, fields):
+def _make_estimator(args, n_features, interactions, fields, vw_constant):
     from fastopt import online
     from fastopt.online._base import check_model_size
 
@@ -515,7 +518,9 @@ def _make_estimator(args, n_features, interactions, fields):
         extra["quantile_tau"] = args.quantile_tau
     else:
         extra["class_weight"] = _parse_class_weight(args.class_weight)
-    est = cls(fit_intercept=not args.no_intercept, **given, **extra)
+    # VW text: VW's constant feature is the bias (hashed and regularised as
+    # VW's), so no separate intercept
+    est = cls(fit_intercept=not args.no_intercept and not vw_constant, **given, **extra)
     try:
         est._check_params()
     except ValueError as e:
@@ -525,6 +530,8 @@ def _make_estimator(args, n_features, interactions, fields):
                                       if args.loss == "quantile" else "")
     if interactions:
         shown += " interactions=" + ",".join(interactions)
+    if vw_constant:
+        shown += ", VW's constant feature"
     return est, shown
 
 
@@ -546,7 +553,8 @@ def _train(args):
             raise _Fail("--field-map is for libsvm input (VW text has namespaces)")
         fields = _parse_field_map(args.field_map)
     reader = _text_reader(path, args, args.format, bits, libsvm_features, args.hash,
-                     args.skip_bad_lines, binary=args.loss not in _REGRESSION)
+                          args.skip_bad_lines, binary=args.loss not in _REGRESSION,
+                          constant=not args.no_intercept)
     progress = _Progress(args.quiet)
     t0 = time.perf_counter()
     trained = held = 0
@@ -565,7 +573,8 @@ def _train(args):
                         raise _Fail("-q / --interactions on libsvm input need "
                                     "--field-map (which ids are which namespace)")
                     est, shown = _make_estimator(args, reader.n_features,
-                                                 interactions, fields)
+                                                 interactions, fields,
+                                                 reader.fmt == "vw" and reader.constant)
                 n = X.shape[0]
                 mask = _held_out(row, n, args.holdout)
                 row += n
@@ -624,7 +633,7 @@ def _train(args):
 
     info = {"hash": bool(args.hash)}     # libsvm unless it says "format": "vw"
     if reader.fmt == "vw":
-        info.update(format="vw", bits=bits)
+        info.update(format="vw", bits=bits, constant=reader.constant)
     try:
         est.save(args.output, info=info)   # predict reads it
     except OSError as e:
@@ -695,6 +704,9 @@ def _load_model(path):
                 and est.n_features_in_ == 1 << bits):
             raise _Fail(f"{path}: info 'bits' must be the model's log2(n_features), "
                         f"got {bits!r}")
+        if not isinstance(info.get("constant", False), bool):
+            raise _Fail(f"{path}: info 'constant' must be true or false, got "
+                        f"{info['constant']!r}")
     return est, info
 
 
@@ -710,7 +722,8 @@ def _predict(args):
         raise _Fail(f"{args.model}: a model of {est.n_features_in_} features is not "
                     "one of VW text's 2**bits")
     reader = _text_reader(path, args, fmt, bits, est.n_features_in_, args.hash,
-                     binary=est.loss not in _REGRESSION, allow_unlabeled=True)
+                          binary=est.loss not in _REGRESSION, allow_unlabeled=True,
+                          constant=bool(info.get("constant", False)))
     to_stdout = args.output == "-"
     progress = _Progress(args.quiet)
     t0 = time.perf_counter()

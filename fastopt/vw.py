@@ -18,8 +18,11 @@ the seed.  So feature ``f1`` of namespace ``a`` lands on the weight VW's
 index (VW's) is its name's first byte; each feature carries it, for the
 interactions (``-q ab``) that the learners generate per example.  A value
 of 0 drops the feature (VW does); ``|a:2`` scales the namespace's values.
-VW's constant feature is not written: the learners' intercept plays its
-part.  Not supported (an error, FILE:LINE): VW's initial-prediction label
+VW's constant feature (index 11650396 & (2**bits - 1), namespace byte 128)
+is appended to every row with ``constant=True`` -- `fastopt train` does so
+for VW text and fits no separate intercept, so the bias is hashed and
+regularised (l1, l2) exactly as VW's; by default the learners' intercept
+plays its part.  Not supported (an error, FILE:LINE): VW's initial-prediction label
 field and ``name:string`` features.
 
 :func:`iter_vw_chunks` yields ``(X, y, sample_weight, namespaces,
@@ -83,7 +86,8 @@ class VWReader(LibsvmReader):
 
     def __init__(self, path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
                  dtype=np.float64, binary=True, allow_unlabeled=False,
-                 max_line_bytes=MAX_LINE_BYTES, fmt="vw", n_features=None, hash=False):
+                 max_line_bytes=MAX_LINE_BYTES, fmt="vw", n_features=None, hash=False,
+                 constant=False):
         if fmt not in ("vw", "libsvm", "auto"):
             raise ValueError(f"fmt must be 'vw', 'libsvm' or 'auto', got {fmt!r}")
         self.bits = _check_bits(bits)
@@ -93,6 +97,7 @@ class VWReader(LibsvmReader):
                          index_dtype=np.int32 if self.bits <= 31 else np.int64,
                          dtype=dtype, binary=binary, max_line_bytes=max_line_bytes)
         self.allow_unlabeled = bool(allow_unlabeled)
+        self.constant = bool(constant)
         self.given_fmt = fmt
         self._set_format(fmt)
 
@@ -123,7 +128,7 @@ class VWReader(LibsvmReader):
         out = _kernels.vw_parse(
             data, self.bits, self.skip_bad_lines, self.binary, self.allow_unlabeled,
             self.index_dtype, self.dtype, int(n * row_ratio) + 16,
-            int(n * nnz_ratio) + 16, self.max_line_bytes)
+            int(n * nnz_ratio) + 16, self.max_line_bytes, self.constant)
         labels, weights, indptr, indices, values, ns, lines, bad, err = out
         nrows = labels.shape[0]
         row_ratio = max(row_ratio, 1.05 * nrows / n)
@@ -157,15 +162,16 @@ class VWReader(LibsvmReader):
 
 def iter_vw_chunks(path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
                    dtype=np.float64, binary=True, allow_unlabeled=False,
-                   max_line_bytes=MAX_LINE_BYTES):
+                   max_line_bytes=MAX_LINE_BYTES, constant=False):
     """Stream a VW text file as CSR blocks ``(X, y, sample_weight,
     namespaces, first_line)`` (module docstring).  bits: VW's ``-b``, the
     model has 2**bits columns.  binary: labels 0/1 or -1/+1 (written 0/1),
     else any finite number.  allow_unlabeled: a line without a label is a
-    row with label NaN (for prediction) instead of an error."""
+    row with label NaN (for prediction) instead of an error.  constant:
+    append VW's constant feature to every row (module docstring)."""
     return VWReader(path, bits, chunk_bytes=chunk_bytes, skip_bad_lines=skip_bad_lines,
                     dtype=dtype, binary=binary, allow_unlabeled=allow_unlabeled,
-                    max_line_bytes=max_line_bytes)
+                    max_line_bytes=max_line_bytes, constant=constant)
 
 
 def load_vw(path, bits=18, **kw):
@@ -197,6 +203,7 @@ def sniff_format(head):
 
 
 FNV_PRIME = 16777619
+VW_CONSTANT = 11650396      # VW's constant feature (hash), namespace byte 128
 
 
 def interaction_index(indices, bits=18):

@@ -32,7 +32,9 @@ ALPHA, BETA = 0.05, 1.0
 RUNS = {"linear": [], "q_ab": ["-q", "ab"], "q_all": ["-q", "::"],
         "cubic": ["--interactions", "abc"],
         # VW drops "ab" (it repeats "ba") and sorts "bab" into "abb"
-        "dups": ["-q", "ba", "-q", "ab", "--interactions", "bab"]}
+        "dups": ["-q", "ba", "-q", "ab", "--interactions", "bab"],
+        # l1 / l2 apply to VW's constant feature too: fastopt's VW input keeps it
+        "l1_l2": ["-q", "ab", "--l1", "0.5", "--l2", "2"]}
 
 
 def make_rows(n, seed):

@@ -50,7 +50,9 @@ def plain_train(tmp_path_factory):
                                              (["-q", "::"], "q_all"),
                                              (["--interactions", "abc"], "cubic"),
                                              (["-q", "ba", "-q", "ab", "--interactions",
-                                               "bab"], "dups")])
+                                               "bab"], "dups"),
+                                             (["-q", "ab", "--l1", "0.5", "--l2", "2"],
+                                              "l1_l2")])
 def test_cli_equals_vw(tmp_path, capsys, flags, run_name):
     """VW's pipeline, VW's flags: the holdout logloss of `fastopt predict`
     equals VW's --ftrl on the same file within 1e-5 (contract: 0.002)."""
@@ -203,7 +205,7 @@ def test_losses_on_the_command_line(tmp_path, capsys, loss):
     assert re.search(rf"holdout {name}: +\d", out), out
     code, out, err = run(["predict", m, str(path), "-p", p, "--quiet"], capsys)
     assert code == 0, err
-    X, y, w, ns = load_vw(str(path), binary=loss == "hinge")
+    X, y, w, ns = load_vw(str(path), binary=loss == "hinge", constant=True)
     est = online.load(m)
     np.testing.assert_allclose(np.loadtxt(p), est.predict(X, namespaces=ns)
                                if loss != "hinge" else est.decision_function(X, namespaces=ns),
@@ -217,9 +219,9 @@ def test_class_weight_and_importance_weights_multiply(tmp_path, capsys):
     code, out, err = run(["train", str(path), "--class-weight", "0:3,1:1", "-f", m,
                           "--quiet"], capsys)
     assert code == 0, err
-    X, y, w, ns = load_vw(str(path))
-    ref = online.FTRLClassifier().partial_fit(X, y, classes=[0, 1],
-                                               sample_weight=w * np.where(y == 0, 3, 1))
+    X, y, w, ns = load_vw(str(path), constant=True)     # VW's bias, as the CLI
+    ref = online.FTRLClassifier(fit_intercept=False).partial_fit(
+        X, y, classes=[0, 1], sample_weight=w * np.where(y == 0, 3, 1))
     np.testing.assert_array_equal(online.load(m).coef_, ref.coef_)
 
 
@@ -241,3 +243,17 @@ def test_subprocess_pipeline(tmp_path):
     _, yt, _, _ = load_vw(TEST)
     pred = np.array(r.stdout.split(), dtype=float)
     assert abs(logloss(yt, pred) - golden("q_ab")["test_logloss"]) < 1e-5
+
+
+def test_noconstant_fits_no_bias(tmp_path, capsys):
+    m = str(tmp_path / "m")
+    code, out, err = run(["train", TRAIN, "--noconstant", "-f", m, "--quiet"], capsys)
+    assert code == 0, err
+    assert "VW's constant" not in out
+    est = online.load(m)
+    assert online.load_info(m) == {"hash": False, "format": "vw", "bits": 18,
+                                    "constant": False}
+    assert est.fit_intercept is False and est.coef_[11650396 % (1 << 18)] == 0.0
+    code, out, err = run(["train", TRAIN, "-f", m, "--quiet"], capsys)
+    assert "VW's constant feature" in out
+    assert online.load(m).coef_[11650396 % (1 << 18)] != 0.0

@@ -18,7 +18,7 @@ from reference_online import FTRLTwin, RDATwin, cross_columns
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "vw")
 RUNS = {"linear": None, "q_ab": ["ab"], "q_all": ["::"], "cubic": ["abc"],
-        "dups": ["ba", "ab", "bab"]}
+        "dups": ["ba", "ab", "bab"], "l1_l2": ["ab"]}
 
 
 def golden(run):
@@ -48,25 +48,40 @@ def logloss(y01, margin):
 
 # -- equality with VW ------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def vw_data_constant():
+    return (load_vw(os.path.join(GOLDEN, "train.vw.gz"), 18, constant=True),
+            load_vw(os.path.join(GOLDEN, "test.vw.gz"), 18, constant=True))
+
+
+@pytest.mark.parametrize("bias", ["intercept", "constant"])
 @pytest.mark.parametrize("run", list(RUNS))
-def test_hashing_and_weights_equal_vw(vw_data, run):
+def test_hashing_and_weights_equal_vw(vw_data, vw_data_constant, run, bias):
     """Every feature of VW's --invert_hash (linear and crossed) sits at the
     column fastopt hashes it to, and FTRL trained on the same file (with
     its importance weights) has VW's weight there, to float32 precision;
-    the holdout logloss equals VW's within 1e-5 (the contract: 0.002)."""
-    (X, y, w, ns), (Xt, yt, _wt, nst) = vw_data
+    the holdout margins equal VW's within 1e-5 (the contract: logloss
+    within 0.002).  The bias either as fastopt's intercept (equal to VW's
+    while l1 = l2 = 0) or as VW's constant feature (constant=True, what
+    `fastopt train` does on VW text: equal with l1 and l2 too)."""
     g = golden(run)
     args = g["args"]
-    alpha = float(args[args.index("--ftrl_alpha") + 1])
-    beta = float(args[args.index("--ftrl_beta") + 1])
-    est = FTRLClassifier(alpha=alpha, beta=beta, interactions=RUNS[run])
+    hp = {k: float(args[args.index(f) + 1]) for k, f in
+          (("alpha", "--ftrl_alpha"), ("beta", "--ftrl_beta"), ("l1", "--l1"),
+           ("l2", "--l2")) if f in args}
+    if bias == "intercept" and (hp.get("l1") or hp.get("l2")):
+        pytest.skip("l1 / l2 act on VW's constant, not on fastopt's intercept")
+    (X, y, w, ns), (Xt, yt, _wt, nst) = vw_data if bias == "intercept" else vw_data_constant
+    est = FTRLClassifier(interactions=RUNS[run], fit_intercept=bias == "intercept", **hp)
     est.fit(X, y, sample_weight=w, namespaces=ns)
     coef = est.coef_
     inv = g["invert_hash"]
     assert len(inv) > 90
     for name, (index, weight) in inv.items():
-        if name == "Constant":      # VW's constant feature: fastopt's intercept
-            assert est.intercept_ == pytest.approx(weight, abs=1e-5)
+        if name == "Constant":
+            assert index == 11650396 % (1 << 18)
+            got = est.intercept_ if bias == "intercept" else coef[index]
+            assert got == pytest.approx(weight, abs=1e-5)
             continue
         assert vw_name_index(name) == index, name
         assert coef[index] == pytest.approx(weight, abs=1e-5), name
