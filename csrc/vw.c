@@ -93,6 +93,21 @@ FO_INLINE const char *vw_number(const char *p, const char *q, double *out)
     return e == q ? e : NULL;
 }
 
+/* Whether strtod reads a number from the start of [p, q) (VW's parseFloat
+ * falls back on strtof): a value that begins as a number but is not one
+ * ("1x") is malformed; one that does not begin as a number ("US") is a
+ * string value. */
+static int vw_has_number_prefix(const char *p, const char *q)
+{
+    char tmp[64];
+    size_t n = (size_t)(q - p) < sizeof tmp - 1 ? (size_t)(q - p) : sizeof tmp - 1;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    char *e;
+    (void)strtod(tmp, &e);
+    return e != tmp;
+}
+
 FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                       fo_libsvm_state *st, double *labels, double *weights,
                       int64_t *indptr, int64_t row_cap, void *indices,
@@ -256,25 +271,36 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 const char *n0 = p;
                 while (p < le && !VW_END_NAME(*p))
                     ++p;
-                const char *n1 = p;
+                const char *n1 = p, *s0 = NULL;
                 double v = 1.0;
                 if (p < le && *p == ':') {
                     const char *v0 = ++p;
                     while (p < le && !VW_END_VALUE(*p))
                         ++p;
                     if (vw_number(v0, p, &v) == NULL) {
-                        code = FO_VW_E_FEATURE;
+                        if (vw_has_number_prefix(v0, p)) {   /* 1x, -1.5e */
+                            code = FO_VW_E_FEATURE;
+                            bad = n0;
+                            goto badline;
+                        }
+                        s0 = v0;        /* name:string, or name: (value 1) */
+                        v = 1.0;
+                    }
+                }
+                uint64_t h;
+                if (s0 != NULL && p > s0) {  /* chained: h(value, h(name, nh)) */
+                    h = fo_vw_hash(s0, p - s0, fo_vw_hash(n0, n1 - n0, nh));
+                } else if (s0 != NULL) {     /* name: -- VW: value 1, not scaled */
+                    h = n1 > n0 ? fo_vw_hash(n0, n1 - n0, nh) : nh + anon++;
+                } else {
+                    v *= scale;
+                    if (!isfinite(v) || (val4 && !isfinite((float)v))) {
+                        code = FO_VW_E_NONFINITE;
                         bad = n0;
                         goto badline;
                     }
+                    h = n1 > n0 ? fo_vw_hash(n0, n1 - n0, nh) : nh + anon++;
                 }
-                v *= scale;
-                if (!isfinite(v) || (val4 && !isfinite((float)v))) {
-                    code = FO_VW_E_NONFINITE;
-                    bad = n0;
-                    goto badline;
-                }
-                uint64_t h = n1 > n0 ? fo_vw_hash(n0, n1 - n0, nh) : nh + anon++;
                 if (v == 0.0)                  /* VW drops zero values */
                     continue;
                 VW_PUSH(h & mask, v, index);

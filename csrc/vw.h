@@ -26,7 +26,10 @@
  *   namespace hash  nh = h(namespace name, 0), 0 for the default namespace;
  *   feature index   h(name, nh) & (2^bits - 1);
  *   `:value` with an empty name: nh + k for the k-th such feature of the
- *   namespace, masked.
+ *   namespace, masked;
+ *   `name:string` (a value that does not begin as a number): value 1 (not
+ *   scaled), index h(string, h(name, nh)) & mask -- VW's chained hash;
+ *   `name:` is `name` (value 1, not scaled).
  * With `constant`, every row ends with VW's constant feature: index
  * FO_VW_CONSTANT & (2^bits - 1), value 1, namespace FO_VW_CONSTANT_NS (VW's
  * constant_namespace, which -q :: leaves out), so that a learner without an
@@ -45,7 +48,7 @@ enum {
     FO_VW_E_WEIGHT = 22,       /* importance weight not a number >= 0     */
     FO_VW_E_NO_LABEL = 23,     /* unlabeled line where labels are needed  */
     FO_VW_E_LABEL_EXTRA = 24,  /* more than label, weight and tag         */
-    FO_VW_E_FEATURE = 25,      /* feature value is not a number           */
+    FO_VW_E_FEATURE = 25,      /* value begins as a number, is not one    */
     FO_VW_E_NONFINITE = 26     /* feature value is inf or nan             */
 };
 

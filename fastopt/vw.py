@@ -22,8 +22,10 @@ VW's constant feature (index 11650396 & (2**bits - 1), namespace byte 128)
 is appended to every row with ``constant=True`` -- `fastopt train` does so
 for VW text and fits no separate intercept, so the bias is hashed and
 regularised (l1, l2) exactly as VW's; by default the learners' intercept
-plays its part.  Not supported (an error, FILE:LINE): VW's initial-prediction label
-field and ``name:string`` features.
+plays its part.  ``name:string`` (a value that does not begin as a number) is VW's
+string feature: value 1, index h(string, h(name, namespace hash)); a value
+that begins as a number but is not one (``1x``) is an error.  Not
+supported (an error, FILE:LINE): VW's initial-prediction label field.
 
 :func:`iter_vw_chunks` yields ``(X, y, sample_weight, namespaces,
 first_line)``: X a CSR matrix of shape (rows, 2**bits), y the labels
@@ -58,12 +60,16 @@ _REASONS = {
 _E_LONG_LINE = 11
 
 
-def feature_index(name, namespace=" ", bits=18):
+def feature_index(name, namespace=" ", bits=18, value=None):
     """The column VW (and fastopt) give feature `name` of `namespace`
-    (" ": VW's default namespace) for ``-b bits``."""
+    (" ": VW's default namespace) for ``-b bits``; with `value`, the string
+    feature ``name:value`` (VW's chained hash h(value, h(name, ns)))."""
     enc = (lambda s: s.encode("utf-8") if isinstance(s, str) else bytes(s))
     seed = 0 if namespace == " " else _kernels.vw_hash(enc(namespace), 0)
-    return int(_kernels.vw_hash(enc(name), seed) & ((1 << bits) - 1))
+    h = _kernels.vw_hash(enc(name), seed)
+    if value is not None:
+        h = _kernels.vw_hash(enc(value), h)
+    return int(h & ((1 << bits) - 1))
 
 
 def _check_bits(bits):

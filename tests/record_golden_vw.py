@@ -60,6 +60,30 @@ def make_rows(n, seed):
     return lines
 
 
+def make_string_rows(n, seed):
+    """VW's rarer spellings: string values (name:US, chained hashes), an
+    anonymous string (:DE), anonymous numbers (:2), name: (value 1), a
+    namespace scale that string values ignore."""
+    rng = np.random.default_rng(seed)
+    countries = ["US", "FR", "DE", "JP", "BR"]
+    effect = [0.8, -0.5, 0.2, -0.9, 0.4]
+    lines = []
+    for _ in range(n):
+        c, s, x = int(rng.integers(0, 5)), int(rng.integers(0, 30)), rng.random()
+        m = effect[c] + 0.05 * (s % 7) - 0.6 + (0.7 if (c + s) % 3 == 0 else -0.3)
+        y = 1 if rng.random() < 1 / (1 + np.exp(-m)) else -1
+        lines.append(f"{y} |a country:{countries[c]} city:c{s} |b:0.5 x:{x:.3f} "
+                     f":{1 + s % 3} {s % 5 + 1} |c:2 ref:site{s % 11} "
+                     f":{countries[(c + 1) % 5]} f:")
+    return lines
+
+
+# dataset -> (rows maker, train rows, test rows, {run: extra VW flags})
+DATASETS = {"": (make_rows, 30000, 5000, RUNS),
+            "strings_": (make_string_rows, 8000, 2000,
+                         {"strings_linear": [], "strings_q_ac": ["-q", "ac"]})}
+
+
 def vw(args, cwd):
     cmd = [sys.executable, "-m", "vowpalwabbit"] + args + ["--quiet"]
     subprocess.run(cmd, cwd=cwd, check=True)
@@ -86,19 +110,18 @@ def logloss(y01, margin):
     return float(np.mean(np.logaddexp(0.0, -(2 * np.asarray(y01) - 1) * m)))
 
 
-def main():
+def record(prefix, train, test, runs):
     import vowpalwabbit
-    os.makedirs(HERE, exist_ok=True)
-    train, test = make_rows(30000, 1), make_rows(5000, 2)
     for name, lines in (("train", train), ("test", test)):
-        with gzip.GzipFile(os.path.join(HERE, f"{name}.vw.gz"), "wb", mtime=0) as f:
+        path = os.path.join(HERE, f"{prefix}{name}.vw.gz")
+        with gzip.GzipFile(path, "wb", mtime=0) as f:
             f.write(("\n".join(lines) + "\n").encode())
     y_test = np.array([1 if s.split()[0] == "1" else 0 for s in test])
     with tempfile.TemporaryDirectory() as tmp:
         for name, lines in (("train", train), ("test", test)):
             with open(os.path.join(tmp, f"{name}.vw"), "w") as f:
                 f.write("\n".join(lines) + "\n")
-        for run, extra in RUNS.items():
+        for run, extra in runs.items():
             common = ["-b", str(BITS), "--ftrl", "--ftrl_alpha", str(ALPHA),
                       "--ftrl_beta", str(BETA), "--loss_function", "logistic"] + extra
             vw(["-d", "train.vw", "-f", "model", "--invert_hash", "inv.txt"] + common,
@@ -112,6 +135,13 @@ def main():
                 json.dump(rec, f, indent=0, sort_keys=True)
             print(f"{run}: {len(rec['invert_hash'])} weights, test logloss "
                   f"{rec['test_logloss']:.6f}")
+    return rec
+
+
+def main():
+    os.makedirs(HERE, exist_ok=True)
+    for prefix, (maker, n_train, n_test, runs) in DATASETS.items():
+        rec = record(prefix, maker(n_train, 1), maker(n_test, 2), runs)
     assert not math.isnan(rec["test_logloss"])
 
 

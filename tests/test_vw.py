@@ -28,11 +28,18 @@ def golden(run):
 
 def vw_name_index(name, bits=18):
     """The column of a name of VW's --invert_hash output: ns^feature (a bare
-    feature: the default namespace), crossed ones joined by '*'."""
+    feature: the default namespace; ns^feature^value: a string value),
+    crossed ones joined by '*'.  None for an anonymous ':value' feature
+    (VW prints "ns^", without its number)."""
     parts = []
     for term in name.split("*"):
-        ns, _, feat = term.partition("^") if "^" in term else (" ", "", term)
-        parts.append(feature_index(feat, ns, bits))
+        if "^" not in term:
+            parts.append(feature_index(term, " ", bits))
+            continue
+        ns, feat, *value = term.split("^")
+        if not feat and not value:
+            return None
+        parts.append(feature_index(feat, ns, bits, value[0] if value else None))
     return interaction_index(parts, bits) if len(parts) > 1 else parts[0]
 
 
@@ -90,6 +97,29 @@ def test_hashing_and_weights_equal_vw(vw_data, vw_data_constant, run, bias):
     assert abs(logloss(yt, margin) - g["test_logloss"]) < 1e-5
 
 
+@pytest.mark.parametrize("run, interactions", [("strings_linear", None),
+                                               ("strings_q_ac", ["ac"])])
+def test_string_values_and_anonymous_features_equal_vw(run, interactions):
+    """VW's rarer spellings (name:US, :DE, :2, name:, a namespace scale
+    that string values ignore) land where VW puts them, with VW's weights."""
+    X, y, w, ns = load_vw(os.path.join(GOLDEN, "strings_train.vw.gz"), 18, constant=True)
+    Xt, yt, _, nst = load_vw(os.path.join(GOLDEN, "strings_test.vw.gz"), 18,
+                             constant=True)
+    g = golden(run)
+    est = FTRLClassifier(alpha=0.05, beta=1.0, interactions=interactions,
+                         fit_intercept=False).fit(X, y, sample_weight=w, namespaces=ns)
+    checked = 0
+    for name, (index, weight) in g["invert_hash"].items():
+        expect = vw_name_index(name) if name != "Constant" else 11650396 % (1 << 18)
+        if expect is not None:
+            assert expect == index, name
+            checked += 1
+        assert est.coef_[index] == pytest.approx(weight, abs=1e-5), name
+    assert checked > 50
+    np.testing.assert_allclose(est.decision_function(Xt, namespaces=nst),
+                               g["test_margins"], atol=1e-5)
+
+
 def test_interactions_help_on_the_golden_data():
     """The data have a real a x b interaction: VW's -q ab lowers the test
     logloss, and so does fastopt's (the same numbers)."""
@@ -128,6 +158,26 @@ def test_vw_line_grammar(tmp_path):
     assert feature_index("7", " ") == 7
 
 
+def test_string_values(tmp_path):
+    """name:string is VW's string feature (value 1, not scaled; chained
+    hash); name: is name; :string hashes the string with the namespace's
+    hash; -1.5e is half a number: an error."""
+    X, _, _, ns = load_vw(write(tmp_path / "s.vw",
+                                "1 |s:3 country:US f: :DE n:2\n"), 18)
+    from fastopt import _kernels
+    assert X.indices.tolist() == [feature_index("country", "s", 18, "US"),
+                                  feature_index("f", "s"),
+                                  _kernels.vw_hash(b"DE", _kernels.vw_hash(b"s")) % (1 << 18),
+                                  feature_index("n", "s")]
+    np.testing.assert_array_equal(X.data, [1, 1, 1, 6])
+    # an anonymous string does not count among the anonymous numbers (VW
+    # 9.11.9 puts "|s :DE :2 :3" on 5583, 183025, 183026)
+    X, _, _, _ = load_vw(write(tmp_path / "a.vw", "1 |s :DE :2 :3\n"), 18)
+    assert X.indices.tolist() == [5583, 183025, 183026]
+    with pytest.raises(ValueError, match=r"s2.vw:1: bad feature 'x:-1.5e'"):
+        load_vw(write(tmp_path / "s2.vw", "1 |s x:-1.5e\n"))
+
+
 def test_unlabeled_rows_for_prediction(tmp_path):
     path = write(tmp_path / "u.vw", "|a x\n 'tag|a y\n1 |a z\n")
     with pytest.raises(ValueError, match=r"u\.vw:1: no label"):
@@ -146,7 +196,8 @@ BAD_LINES = {
     "initial prediction": ("1 1 0.5 |a f", r":2: bad label section at '0.5'"),
     "namespace without name": ("1 |:2 f", r":2: bad namespace '\|:2'"),
     "bad namespace scale": ("1 |a:x f", r":2: bad namespace 'a:x'"),
-    "bad feature value": ("1 |a f:abc", r":2: bad feature 'f:abc'"),
+    "bad feature value": ("1 |a f:1.5.2", r":2: bad feature 'f:1.5.2'"),
+    "value half a number": ("1 |a f:-2x", r":2: bad feature 'f:-2x'"),
     "infinite feature value": ("1 |a f:1e999", r":2: bad feature 'f:1e999': value is not finite"),
     "no label": ("|a f", r":2: no label"),
 }
