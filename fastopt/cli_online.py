@@ -716,7 +716,12 @@ def _predict(args):
     est, info = _load_model(args.model)
     if args.hash is None:
         args.hash = info.get("hash", False)
-    fmt = args.format or info.get("format", "libsvm")
+    trained_on = info.get("format", "libsvm")
+    fmt = args.format or trained_on
+    if fmt not in ("auto", trained_on):
+        raise _Fail(f"{args.model} was trained on {trained_on} input; --format {fmt} "
+                    "would give its columns another meaning")
+    fmt = trained_on if fmt == "auto" else fmt
     bits = info.get("bits", 18)
     if fmt == "vw" and est.n_features_in_ != 1 << bits:
         raise _Fail(f"{args.model}: a model of {est.n_features_in_} features is not "

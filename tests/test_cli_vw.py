@@ -257,3 +257,10 @@ def test_noconstant_fits_no_bias(tmp_path, capsys):
     code, out, err = run(["train", TRAIN, "-f", m, "--quiet"], capsys)
     assert "VW's constant feature" in out
     assert online.load(m).coef_[11650396 % (1 << 18)] != 0.0
+
+
+def test_predict_keeps_the_training_format(tmp_path, capsys):
+    m = str(tmp_path / "m")
+    assert run(["train", TRAIN, "-f", m, "--quiet"], capsys)[0] == 0
+    code, out, err = run(["predict", m, TEST, "--format", "libsvm", "--quiet"], capsys)
+    assert code == 2 and "was trained on vw input" in err and err.count("\n") == 1
