@@ -563,3 +563,17 @@ def test_parser_survives_random_lines(tmp_path):
         assert np.all(np.isfinite(X.data)) and np.all(X.data != 0)
         assert np.all(np.isfinite(w)) and np.all(w >= 0) and ns.shape == X.data.shape
     assert outcomes == {"error", "rows", "empty"} or outcomes >= {"error", "rows"}
+
+
+@pytest.mark.parametrize("chunk", [37, 1000, 1 << 16])
+def test_any_block_size_reads_the_same(tmp_path, chunk):
+    lines = gzip.decompress(open(os.path.join(GOLDEN, "strings_train.vw.gz"), "rb")
+                            .read()).splitlines()[:1500]
+    path = write(tmp_path / "s.vw", b"\n".join(lines).decode() + "\n")
+    whole = load_vw(path, 18, constant=True)
+    parts = list(iter_vw_chunks(path, 18, chunk_bytes=chunk, constant=True))
+    X = sp.vstack([p[0] for p in parts], format="csr")
+    assert (X != whole[0]).nnz == 0
+    for k in (1, 2, 3):
+        np.testing.assert_array_equal(np.concatenate([p[k] for p in parts]), whole[k])
+    assert [p[4] for p in parts][0] == 1
