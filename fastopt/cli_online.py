@@ -172,7 +172,9 @@ def add_parsers(sub):
     tr.add_argument("--class-weight", metavar="0:W0,1:W1",
                     help="weight of each class's rows (labels 0/1; -1 is 0), "
                          "multiplied into VW's importance weights; e.g. "
-                         "0:10 for negatives kept at rate 0.1")
+                         "0:10 for negatives kept at rate 0.1; 'balanced': "
+                         "n / (2 count(class)), counted in a first read of "
+                         "FILE (not stdin)")
     hp = tr.add_argument_group("hyperparameters (default: the estimator's)")
     hp.add_argument("--alpha", type=_real, help="FTRL learning rate (0.1)")
     hp.add_argument("--beta", type=_real, help="FTRL beta (1.0)")
@@ -409,12 +411,14 @@ def _parse_field_map(spec):
     return fields
 
 
-def _parse_class_weight(spec):
+def _parse_class_weight(spec, counts=None):
+    """{0: w0, 1: w1} from '0:W0,1:W1', or for 'balanced' from the class
+    counts (scikit-learn's n / (2 * count))."""
     if spec is None:
         return None
     if spec == "balanced":
-        raise _Fail("--class-weight balanced needs the class counts before "
-                    "training; give them, e.g. --class-weight 0:1,1:9")
+        n = sum(counts)
+        return {c: n / (2.0 * k) if k else 0.0 for c, k in enumerate(counts)}
     out = {}
     for item in spec.split(","):
         label, colon, w = item.partition(":")
@@ -517,7 +521,8 @@ def _make_estimator(args, n_features, interactions, fields, vw_constant):
     if regression:
         extra["quantile_tau"] = args.quantile_tau
     else:
-        extra["class_weight"] = _parse_class_weight(args.class_weight)
+        extra["class_weight"] = _parse_class_weight(args.class_weight,
+                                                    getattr(args, "class_counts", None))
     # VW text: VW's constant feature is the bias (hashed and regularised as
     # VW's), so no separate intercept
     est = cls(fit_intercept=not args.no_intercept and not vw_constant, **given, **extra)
@@ -555,6 +560,19 @@ def _train(args):
     reader = _text_reader(path, args, args.format, bits, libsvm_features, args.hash,
                           args.skip_bad_lines, binary=args.loss not in _REGRESSION,
                           constant=not args.no_intercept)
+    if args.class_weight == "balanced" and args.loss not in _REGRESSION:
+        if path == "-":
+            raise _Fail("--class-weight balanced counts the classes in a first read "
+                        "of FILE; standard input can be read only once")
+        counts = [0, 0]     # the training rows' classes (not the held-out ones)
+        row = 0
+        for X, y, w, ns, _line in _chunks(path, reader, _TRAIN_HINT):
+            mask = _held_out(row, X.shape[0], args.holdout)
+            row += X.shape[0]
+            yk = y if mask is None else y[~mask]
+            counts[1] += int(np.count_nonzero(yk == 1))
+            counts[0] += int(yk.shape[0] - np.count_nonzero(yk == 1))
+        args.class_counts = counts
     progress = _Progress(args.quiet)
     t0 = time.perf_counter()
     trained = held = 0

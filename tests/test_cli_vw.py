@@ -144,7 +144,7 @@ def test_usage_errors(tmp_path, capsys):
              "one-character namespace"),
             (["train", TRAIN, "--model", "rda", "--loss", "squared", "-f", m],
              "--model rda takes --loss logistic or hinge"),
-            (["train", TRAIN, "--class-weight", "balanced", "-f", m], "class counts"),
+            (["train", "-", "--class-weight", "balanced", "-f", m], "first read of FILE"),
             (["train", TRAIN, "--class-weight", "2:1", "-f", m], "label 0/1"),
             (["train", TRAIN, "-b", "20", "--n-features", "100", "-f", m], "not both"),
             (["train", TRAIN, "--loss", "quantile", "--quantile-tau", "1.5", "-f", m],
@@ -264,3 +264,17 @@ def test_predict_keeps_the_training_format(tmp_path, capsys):
     assert run(["train", TRAIN, "-f", m, "--quiet"], capsys)[0] == 0
     code, out, err = run(["predict", m, TEST, "--format", "libsvm", "--quiet"], capsys)
     assert code == 2 and "was trained on vw input" in err and err.count("\n") == 1
+
+
+def test_balanced_class_weight_counts_the_file(tmp_path, capsys):
+    m = str(tmp_path / "m")
+    code, out, err = run(["train", TRAIN, "--class-weight", "balanced", "-f", m,
+                          "--quiet"], capsys)
+    assert code == 0, err
+    X, y, w, ns = load_vw(TRAIN, constant=True)
+    counts = np.bincount(y.astype(int))
+    ref = online.FTRLClassifier(fit_intercept=False, class_weight="balanced")
+    ref.fit(X, y, sample_weight=w, namespaces=ns)
+    np.testing.assert_allclose(online.load(m).coef_, ref.coef_, rtol=1e-12, atol=1e-15)
+    assert online.load(m).class_weight == [[0, len(y) / (2 * counts[0])],
+                                           [1, len(y) / (2 * counts[1])]]
