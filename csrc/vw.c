@@ -153,6 +153,8 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
         }
         while (le > ls && le[-1] == '\r')
             --le;
+        if (le - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+            p += 3;                        /* a UTF-8 BOM, skipped as VW does */
         while (p < le && VW_BLANK(*p))
             ++p;
         if (p == le) {                     /* blank */

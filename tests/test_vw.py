@@ -178,6 +178,14 @@ def test_string_values(tmp_path):
         load_vw(write(tmp_path / "s2.vw", "1 |s x:-1.5e\n"))
 
 
+def test_utf8_bom_is_skipped(tmp_path):
+    path = tmp_path / "bom.vw"
+    path.write_bytes(b"\xef\xbb\xbf1 |a x\n0 |a y\n")
+    X, y, _, _ = load_vw(str(path))
+    np.testing.assert_array_equal(y, [1, 0])
+    assert X.indices.tolist() == [feature_index("x", "a"), feature_index("y", "a")]
+
+
 def test_unlabeled_rows_for_prediction(tmp_path):
     path = write(tmp_path / "u.vw", "|a x\n 'tag|a y\n1 |a z\n")
     with pytest.raises(ValueError, match=r"u\.vw:1: no label"):
