@@ -74,21 +74,9 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
             bad = p;
             goto badline;
         }
-        if (!isfinite(lab)) {
-            code = FO_LIBSVM_E_LABEL_NONFINITE;
+        if ((code = check_label(&lab, binary)) != 0) {
             bad = p;
             goto badline;
-        }
-        if (binary) {
-            if (lab == 1.0) {
-                lab = 1.0;
-            } else if (lab == 0.0 || lab == -1.0) {
-                lab = 0.0;
-            } else {
-                code = FO_LIBSVM_E_LABEL_VALUE;
-                bad = p;
-                goto badline;
-            }
         }
         p = q;
 
@@ -181,19 +169,8 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
         continue;
 
     badline:
-        if (code != FO_LIBSVM_E_LONG_LINE) {  /* a too long line is that first */
-            const char *nl = memchr(ls, '\n', (size_t)(end - ls));
-            if ((nl ? nl : end) - ls > max_line) {
-                code = FO_LIBSVM_E_LONG_LINE;
-                bad = ls;
-            }
-        }
-        if (!cfg->skip_bad_lines || st->err_code == FO_LIBSVM_E_NONE) {
-            st->err_line = line + 1;
-            st->err_pos = bad - buf;
-            st->err_value = (int64_t)badval;
-            st->err_code = code;
-        }
+        record_bad_line(st, cfg->skip_bad_lines, code, line, buf, ls, bad, end, max_line,
+                        (int64_t)badval);
         nnz = row0;
         if (!cfg->skip_bad_lines) {
             p = ls;
@@ -208,11 +185,7 @@ FO_INLINE int parse_impl(const char *buf, int64_t len, const fo_libsvm_cfg *cfg,
         ++line;
     }
 out:
-    st->pos = p - buf;
-    st->lines = line;
-    st->nrows = nrows;
-    st->nnz = nnz;
-    st->bad_lines = bad_lines;
+    finish_block(st, buf, p, line, nrows, nnz, bad_lines);
     return status;
 }
 

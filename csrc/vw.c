@@ -211,20 +211,8 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                     code = FO_LIBSVM_E_LABEL;
                     goto badline;
                 }
-                if (!isfinite(lab)) {
-                    code = FO_LIBSVM_E_LABEL_NONFINITE;
+                if ((code = check_label(&lab, binary)) != 0)
                     goto badline;
-                }
-                if (binary) {
-                    if (lab == 1.0) {
-                        lab = 1.0;
-                    } else if (lab == 0.0 || lab == -1.0) {
-                        lab = 0.0;
-                    } else {
-                        code = FO_LIBSVM_E_LABEL_VALUE;
-                        goto badline;
-                    }
-                }
                 if (ntok == 2) {
                     bad = tok[1];
                     if (vw_number(tok[1], tend[1], &wt) == NULL || !isfinite(wt)
@@ -319,16 +307,7 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
         continue;
 
     badline:
-        if (code != FO_LIBSVM_E_LONG_LINE && (nl ? nl : end) - ls > max_line) {
-            code = FO_LIBSVM_E_LONG_LINE;    /* a too long line is that first */
-            bad = ls;
-        }
-        if (!cfg->skip_bad_lines || st->err_code == FO_LIBSVM_E_NONE) {
-            st->err_line = line + 1;
-            st->err_pos = bad - buf;
-            st->err_value = 0;
-            st->err_code = code;
-        }
+        record_bad_line(st, cfg->skip_bad_lines, code, line, buf, ls, bad, end, max_line, 0);
         nnz = row0;
         if (!cfg->skip_bad_lines) {
             p = ls;
@@ -340,11 +319,7 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
         ++line;
     }
 out:
-    st->pos = p - buf;
-    st->lines = line;
-    st->nrows = nrows;
-    st->nnz = nnz;
-    st->bad_lines = bad_lines;
+    finish_block(st, buf, p, line, nrows, nnz, bad_lines);
     return status;
 #undef VW_PUSH
 }

@@ -269,12 +269,8 @@ class LibsvmReader:
         row_ratio = max(row_ratio, 1.05 * nrows / n)
         nnz_ratio = max(nnz_ratio, 1.05 * indices.shape[0] / n)
         if err is not None:
-            msg = (f"{os.fspath(self.path)}:{line0 + err[1] - 1}: "
-                   f"{_reason(err, data, self.n_features, self.max_line_bytes)}")
-            if not self.skip_bad_lines:
-                raise ValueError(msg)
-            if self.first_bad_line is None:
-                self.first_bad_line = msg
+            self._bad_line(line0 + err[1] - 1,
+                           _reason(err, data, self.n_features, self.max_line_bytes))
         self.bad_lines += bad
         self.n_lines += lines
         X = None
@@ -282,6 +278,14 @@ class LibsvmReader:
             self.n_rows += nrows
             X = self._csr(labels, indptr, indices, values)
         return X, labels, line0, lines, row_ratio, nnz_ratio
+
+    def _bad_line(self, line, reason):
+        """Raise FILE:LINE: reason, or with skip_bad_lines remember the first."""
+        msg = f"{os.fspath(self.path)}:{line}: {reason}"
+        if not self.skip_bad_lines:
+            raise ValueError(msg)
+        if self.first_bad_line is None:
+            self.first_bad_line = msg
 
     def _csr(self, labels, indptr, indices, values):
         return _make_csr(values, indices, indptr,

@@ -34,7 +34,6 @@ first_line)``: X a CSR matrix of shape (rows, 2**bits), y the labels
 one namespace byte per entry of X (aligned with ``X.data``).
 :func:`load_vw` reads a whole file; :func:`feature_index` hashes a name.
 """
-import os
 
 import numpy as np
 
@@ -146,11 +145,7 @@ class VWReader(LibsvmReader):
             else:
                 reason = _REASONS.get(code, "malformed line (code {tok!r})").format(
                     tok=_token(data, pos) if code in _REASONS else code)
-            msg = f"{os.fspath(self.path)}:{line0 + line - 1}: {reason}"
-            if not self.skip_bad_lines:
-                raise ValueError(msg)
-            if self.first_bad_line is None:
-                self.first_bad_line = msg
+            self._bad_line(line0 + line - 1, reason)
         self.bad_lines += bad
         self.n_lines += lines
         block = None
