@@ -24,7 +24,7 @@ Each problem is a small object with
 * ``name``, ``key``, ``formula`` -- for tables, titles and command lines.
 
 The problems are independent of fastopt; ``fastopt demo`` runs every dense
-update rule on them (see fastopt/cli.py).
+update rule on them (see fastopt/demo.py).
 
 ``SparseRegression`` is of another kind: a seeded synthetic L1-regularised
 least-squares problem in d dimensions (a lasso) with stochastic mini-batch

@@ -18,7 +18,7 @@ TOL = 1e-6
 TITLES = {"quadratic": "Ill-conditioned quadratic", "rosenbrock": "Rosenbrock",
           "beale": "Beale", "saddle": "Saddle"}
 WHY_TITLE = "Why proximal:"
-WHY_RULES = [c[0] for c in cli.WHY_PROXIMAL]
+WHY_RULES = [c[0] for c in demo.WHY_PROXIMAL]
 
 
 def _run_main(argv):
@@ -40,7 +40,7 @@ def _parse(output):
                 current = blocks.setdefault(key, {})
         if current is None:
             continue
-        for rule in cli.DEMO_RULES:
+        for rule in demo.DEMO_RULES:
             if line.startswith("  " + rule + "  "):
                 current[rule] = tuple(line.split()[-3:])
     return blocks
@@ -74,7 +74,7 @@ def test_demo_every_rule_in_every_table(demo_output):
     tables = _parse(out)
     assert set(tables) == set(TITLES)
     for key, rows in tables.items():
-        assert list(rows) == list(cli.DEMO_RULES), key
+        assert list(rows) == list(demo.DEMO_RULES), key
 
 
 def test_demo_lines_fit_a_terminal(demo_output):
@@ -114,7 +114,7 @@ def test_saddle_sgd_escapes_in_table(tables):
 def test_run_rule_matches_a_plain_numpy_loop():
     """fastopt's SGD inside run_rule against gradient descent written out."""
     p = problems.Rosenbrock()
-    r = cli.run_rule(p, fastopt.SGD, {"lr": 1e-3}, 300, TOL)
+    r = demo.run_rule(p, fastopt.SGD, {"lr": 1e-3}, 300, TOL)
     x = p.start
     for _ in range(300):
         x = x - 1e-3 * p.grad(x)
@@ -144,6 +144,21 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"fastopt {fastopt.__version__}"
 
 
+def test_cli_and_demo_do_not_import_each_other():
+    """cli.py parses and dispatches; the demo's sections live in demo.py,
+    which does not import cli.py, and `import fastopt.cli` (train, predict)
+    does not load the demo.  --section's choices are the demo's keys."""
+    assert list(cli.DEMO_SECTIONS) == [k for k, _ in demo.SECTIONS]
+    src = open(demo.__file__, encoding="utf-8").read()
+    assert "import cli" not in src and "fastopt.cli" not in src
+    code = ("import sys, fastopt.cli; "
+            "print('fastopt.demo' in sys.modules, 'scipy' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, cwd=OUTSIDE, env=_subprocess_env(), timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["False", "False"]
+
+
 def _subprocess_env(**extra):
     env = dict(os.environ)
     env.update(extra)
@@ -167,7 +182,7 @@ def test_python_m_fastopt_cli_demo_ascii(tmp_path):
     assert res.returncode == 0, res.stderr
     out = res.stdout.decode("ascii")
     assert set(_parse(out)) == set(TITLES)
-    assert _section_titles(out) == [t for _, t in cli.SECTIONS]
+    assert _section_titles(out) == [t for _, t in demo.SECTIONS]
     assert "Skipped (--no-plots)." in out
     assert os.listdir(tmp_path) == []
 
@@ -185,7 +200,7 @@ def _section_titles(output):
     for line, under in zip(lines, lines[1:]):
         if under and set(under) == {"="} and len(under) == len(line):
             number, _, title = line.partition(". ")
-            titles = [t for _, t in cli.SECTIONS]
+            titles = [t for _, t in demo.SECTIONS]
             assert number == str(titles.index(title) + 1), line
             out.append(title)
     return out
@@ -210,7 +225,7 @@ def _png_size(path):
 
 
 def test_demo_runs_every_section_in_order(demo_output):
-    assert _section_titles(demo_output) == [t for _, t in cli.SECTIONS]
+    assert _section_titles(demo_output) == [t for _, t in demo.SECTIONS]
     assert demo_output.rstrip().splitlines()[-1].endswith(" s")
 
 
@@ -246,7 +261,7 @@ def test_demo_without_matplotlib_prints_tables_and_the_hint(tmp_path):
     res = _run_hidden_matplotlib(["demo", "--out", out_dir] + SMALL, tmp_path)
     assert res.returncode == 0, res.stderr
     assert set(_parse(res.stdout)) == set(TITLES)
-    assert _section_titles(res.stdout) == [t for _, t in cli.SECTIONS]
+    assert _section_titles(res.stdout) == [t for _, t in demo.SECTIONS]
     pictures = _section(res.stdout, "Pictures (fastopt.viz)")
     assert any("matplotlib is not installed" in line and "pip install fastopt[plot]"
                in line for line in pictures), pictures
@@ -275,7 +290,7 @@ def test_demo_no_plots_and_section_choice(tmp_path):
     rc, out = _run_main(["demo", "--section", "online", "--section", "rules",
                          "--problem", "saddle", "--rows", "1000", "--steps", "10"])
     assert rc == 0
-    assert _section_titles(out) == [cli.SECTIONS[0][1], cli.SECTIONS[3][1]]
+    assert _section_titles(out) == [demo.SECTIONS[0][1], demo.SECTIONS[3][1]]
     assert set(_parse(out)) == {"saddle"}
     assert cli.main(["demo", "--rows", "5"]) == 2
     assert cli.main(["demo", "--section", "nope"]) == 2
@@ -287,7 +302,7 @@ def _fullbatch_table(output):
     None)} from the demo's full-batch section."""
     methods = [m for m, _, _ in demo.FULLBATCH]
     rows = {}
-    for line in _section(output, cli.SECTIONS[2][1]):
+    for line in _section(output, demo.SECTIONS[2][1]):
         t = line.split()
         if t and t[0] in methods:
             zeros = (int(t[9]), int(t[11])) if len(t) > 9 else None
@@ -372,7 +387,7 @@ def _online_table(output):
     """[(learner label, progressive, holdout, rows/s, non-zero)] and the
     number of columns that occur in training."""
     rows, seen = [], None
-    for line in _section(output, cli.SECTIONS[3][1]):
+    for line in _section(output, demo.SECTIONS[3][1]):
         t = line.split()
         if "columns occur in training" in line:
             seen = int(t[0].replace(",", ""))
@@ -449,10 +464,10 @@ def test_why_proximal_section(demo_output):
 def test_why_proximal_table_matches_the_runs():
     """The table's counts are those of run_sparse_rule's final weights."""
     p = problems.SparseRegression()
-    configs = cli.why_proximal_configs(p)
-    results = [cli.run_sparse_rule(p, cls, kw, cli.SPARSE_STEPS, sub)
+    configs = demo.why_proximal_configs(p)
+    results = [demo.run_sparse_rule(p, cls, kw, demo.SPARSE_STEPS, sub)
                for _rule, cls, kw, sub, _label in configs]
-    rows = _parse_why(cli.format_why_proximal(p, configs, results))
+    rows = _parse_why(demo.format_why_proximal(p, configs, results))
     for (rule, _cls, kw, sub, label), w in zip(configs, results):
         zeros, tiny, (kept, k), f = rows[rule]
         assert zeros == np.count_nonzero(w == 0)
@@ -460,7 +475,7 @@ def test_why_proximal_table_matches_the_runs():
         assert f == pytest.approx(p.objective(w), abs=1e-4)
         assert sub == (rule == "SGD (subgradient)")
         if rule == "FTRL":                  # l1 on the summed gradient
-            assert kw["l1"] == pytest.approx(p.l1 * cli.SPARSE_STEPS)
+            assert kw["l1"] == pytest.approx(p.l1 * demo.SPARSE_STEPS)
             assert "x 1000 steps" in label
         elif not sub:
             assert kw["l1"] == p.l1
@@ -477,7 +492,7 @@ def test_demo_sparse_only_and_not_with_other_problems():
     assert set(_parse(out)) == {"saddle"}
     assert _parse_why(out) is None
     assert out.rstrip().splitlines()[-1].startswith(
-        f"{len(cli.DEMO_RULES)} runs in ")
+        f"{len(demo.DEMO_RULES)} runs in ")
 
 
 # -- the problems -------------------------------------------------------------

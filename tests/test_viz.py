@@ -87,13 +87,12 @@ def test_record_minimize_with_jac_true_and_coordinate_descent():
 def test_gallery_paths_are_the_tables_runs():
     """The gallery draws the runs of the 2-D tables (same rule, same
     hyperparameters but where GALLERY_HYPER says otherwise)."""
-    from fastopt import cli
     paths = demo.gallery_paths("rosenbrock", steps=200)
     assert list(paths) == list(demo.GALLERY_RULES)
     p = problems.Rosenbrock()
-    for rule, cls, kw, _label in cli.demo_configs("rosenbrock"):
+    for rule, cls, kw, _label in demo.demo_configs("rosenbrock"):
         if rule in paths:
-            r = cli.run_rule(p, cls, kw, 200, 1e-6)
+            r = demo.run_rule(p, cls, kw, 200, 1e-6)
             np.testing.assert_array_equal(paths[rule][-1], r.final_x)
     sgd = dict((r, kw) for r, _c, kw in demo.gallery_configs("quadratic"))["SGD"]
     assert sgd["lr"] == 0.038

@@ -235,16 +235,16 @@ def test_picture_data_is_the_table_runs():
     very runs of the demo's table: same final w, bit for bit, for every
     rule; the zero counts it draws start at d (w = 0) and end at the
     table's."""
-    from fastopt import cli, demo, viz
+    from fastopt import demo, viz
     p = SparseRegression()
-    for rule, cls, kw, sub, _label in cli.why_proximal_configs(p):
+    for rule, cls, kw, sub, _label in demo.why_proximal_configs(p):
         path = viz.record_path(cls, demo._sparse_grad(p, STEPS, sub), p.start,
                                STEPS, **kw)
-        w = cli.run_sparse_rule(p, cls, kw, STEPS, sub)
+        w = demo.run_sparse_rule(p, cls, kw, STEPS, sub)
         assert path.shape == (STEPS + 1, D)
         np.testing.assert_array_equal(path[-1], w)
         zeros = np.count_nonzero(path == 0, axis=1)
-        assert zeros[0] == D and zeros[-1] == cli.sparsity_counts(p, w)[0]
+        assert zeros[0] == D and zeros[-1] == demo.sparsity_counts(p, w)[0]
         if sub:
             assert zeros[1:].max() <= 1          # SGD never gets them back
         else:
