@@ -29,9 +29,12 @@ training (row r is held out when the multiplicative hash
 in every pass, evenly spread, with no period in the data to align with) and
 reports their log loss under the final model, from one more stream of the file.
 
-A progress line on stderr (rows, rows/s, progressive log loss -- the mean loss
-of each prediction made before its update) is rewritten at most four times a
-second unless ``--quiet``; a summary goes to stdout.
+Progress on stderr (rows, rows/s, progressive log loss -- the mean loss of
+each prediction made before its update -- and the holdout loss once known)
+unless ``--quiet``: on a terminal one line, rewritten with ``\r`` at most four
+times a second; when stderr is not a terminal (a log file, a pipe), one full
+line every 5 seconds, so that logs read well.  ``--progress-interval SECONDS``
+sets the interval of either.  A summary goes to stdout.
 
 `predict` loads a model, streams FILE in the model's format (labels must
 parse but are ignored; VW lines may have none) and writes, one per line
@@ -63,7 +66,8 @@ import numpy as np
 from fastopt._files import atomic_output, same_file
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_PROGRESS_EVERY = 0.25    # seconds between progress updates
+_PROGRESS_EVERY = 0.25    # seconds between progress updates on a terminal
+_PROGRESS_LOG_EVERY = 5.0  # seconds between progress lines in a log (not a terminal)
 
 
 class _Fail(Exception):
@@ -106,6 +110,16 @@ def _n_features(s):
             f"expected a positive integer such as 1048576 or 2**20, got {s!r}") from None
     if v < 1 or v > 2**62:
         raise argparse.ArgumentTypeError(f"must be in [1, 2**62], got {s}")
+    return v
+
+
+def _nonnegative_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {s!r}")
+    if not v >= 0.0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {s}")
     return v
 
 
@@ -254,16 +268,32 @@ def _add_common(parser):
                              "filling memory")
     parser.add_argument("--chunk-bytes", type=_positive_int, default=8 << 20,
                         help=argparse.SUPPRESS)
+    parser.add_argument("--progress-interval", type=_nonnegative_float, default=None,
+                        metavar="SECONDS",
+                        help="seconds between progress updates (default: 0.25 on "
+                             "a terminal, where one line is rewritten; 5 when "
+                             "stderr is not a terminal, one line each)")
 
 
 # -- helpers -------------------------------------------------------------------
 
 class _Progress:
-    """A carriage-return progress line on stderr, at most every 0.25 s."""
+    """Progress on stderr (or `stream`).  On a terminal one line, rewritten
+    with a carriage return at most every `interval` seconds (default
+    _PROGRESS_EVERY); otherwise (a log file, a pipe) one full line every
+    `interval` seconds (default _PROGRESS_LOG_EVERY) and no carriage return.
+    A forced update is always written."""
 
-    def __init__(self, quiet, stream=None):
+    def __init__(self, quiet, stream=None, interval=None):
         self.quiet = quiet
         self.stream = stream if stream is not None else sys.stderr
+        try:
+            self.tty = bool(self.stream.isatty())
+        except (AttributeError, ValueError, OSError):   # no isatty, or closed
+            self.tty = False
+        if interval is None:
+            interval = _PROGRESS_EVERY if self.tty else _PROGRESS_LOG_EVERY
+        self.interval = interval
         self.t0 = time.perf_counter()
         self.last = self.t0
         self.width = 0
@@ -272,18 +302,23 @@ class _Progress:
         if self.quiet:
             return
         now = time.perf_counter()
-        if not force and now - self.last < _PROGRESS_EVERY:
+        if not force and now - self.last < self.interval:
             return
         self.last = now
-        pad = max(self.width - len(text), 0)
-        self.width = len(text)
-        self.stream.write("\r" + text + " " * pad)
+        if self.tty:
+            pad = max(self.width - len(text), 0)
+            self.width = len(text)
+            self.stream.write("\r" + text + " " * pad)
+        else:
+            self.stream.write(text + "\n")
         self.stream.flush()
 
     def done(self):
+        """Ends the terminal line (if any); the next update starts a new one."""
         if not self.quiet and self.width:
             self.stream.write("\n")
             self.stream.flush()
+        self.width = 0
 
 
 def _rate(rows, seconds):
@@ -573,7 +608,7 @@ def _train(args):
             counts[1] += int(np.count_nonzero(yk == 1))
             counts[0] += int(yk.shape[0] - np.count_nonzero(yk == 1))
         args.class_counts = counts
-    progress = _Progress(args.quiet)
+    progress = _Progress(args.quiet, interval=args.progress_interval)
     t0 = time.perf_counter()
     trained = held = 0
     weight_trained = 0.0
@@ -619,7 +654,6 @@ def _train(args):
                     f"{_fmt(est.progressive_loss_)}")
             if p == 1 and reader.bad_lines:
                 progress.done()
-                progress.width = 0
                 sys.stderr.write(f"fastopt train: warning: skipped "
                                  f"{reader.bad_lines} malformed line(s); first: "
                                  f"{reader.first_bad_line}\n")
@@ -627,10 +661,10 @@ def _train(args):
             raise _Fail(f"{path}: no examples to train on"
                         + (" (all held out)" if held else ""))
         dt = time.perf_counter() - t0
-        progress.update(
-            f"pass {args.passes}/{args.passes}  {trained:,} rows  "
-            f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
-            f"{_fmt(est.progressive_loss_)}", force=True)
+        final = (f"pass {args.passes}/{args.passes}  {trained:,} rows  "
+                 f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
+                 f"{_fmt(est.progressive_loss_)}")
+        progress.update(final, force=True)
     finally:
         progress.done()
     train_time = time.perf_counter() - t0
@@ -648,6 +682,9 @@ def _train(args):
                                       est._margin(Xh, nsh), yh, wh)
                 w_held += Xh.shape[0] if wh is None else float(wh.sum())
         holdout_loss = loss_sum / w_held if w_held else float("nan")
+        progress.update(f"{final}  holdout {loss_name} {_fmt(holdout_loss)}",
+                        force=True)
+        progress.done()
 
     info = {"hash": bool(args.hash)}     # libsvm unless it says "format": "vw"
     if reader.fmt == "vw":
@@ -748,7 +785,7 @@ def _predict(args):
                           binary=est.loss not in _REGRESSION, allow_unlabeled=True,
                           constant=bool(info.get("constant", False)))
     to_stdout = args.output == "-"
-    progress = _Progress(args.quiet)
+    progress = _Progress(args.quiet, interval=args.progress_interval)
     t0 = time.perf_counter()
     rows = 0
     try:

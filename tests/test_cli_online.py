@@ -125,18 +125,94 @@ def test_holdout(tmp_path, data_file, capsys):
     np.testing.assert_allclose(online.load(model_path).coef_, ref.coef_, atol=1e-12)
 
 
-def test_progress_line_and_gzip(tmp_path, capsys, monkeypatch):
-    from fastopt import cli_online
-    monkeypatch.setattr(cli_online, "_PROGRESS_EVERY", 0.0)
+def test_progress_lines_and_gzip(tmp_path, capsys):
+    """stderr captured (not a terminal): full progress lines, no carriage
+    return; --progress-interval 0 writes one per block."""
     X, y = make_data(1)
     path = str(tmp_path / "train.txt.gz")
     dump_libsvm(X, y, path)
     code, out, err = run(["train", path, "--n-features", str(D), "-o",
-                          str(tmp_path / "m"), "--chunk-bytes", "2000"], capsys)
+                          str(tmp_path / "m"), "--chunk-bytes", "2000",
+                          "--progress-interval", "0"], capsys)
     assert code == 0, err
-    assert "\r" in err and "rows/s" in err and "progressive logloss" in err
-    assert err.endswith("\n")
+    assert "\r" not in err and err.endswith("\n")
+    lines = err.splitlines()
+    assert len(lines) > 3
+    assert all("rows/s" in line and "progressive logloss" in line for line in lines)
     assert summary(out)["rows"].endswith("= 600")
+
+
+class _FakeStream:
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_progress_on_a_terminal_rewrites_one_line():
+    from fastopt.cli_online import _PROGRESS_EVERY, _Progress
+    stream = _FakeStream(tty=True)
+    p = _Progress(False, stream)
+    assert p.interval == _PROGRESS_EVERY
+    p.interval = 0.0
+    p.update("10 rows  100 rows/s")
+    p.update("20 rows")
+    p.update("30 rows  300 rows/s  holdout logloss 0.5", force=True)
+    p.done()
+    assert stream.text == ("\r10 rows  100 rows/s" "\r20 rows" + " " * 12
+                           + "\r30 rows  300 rows/s  holdout logloss 0.5\n")
+
+
+def test_progress_in_a_log_writes_lines():
+    from fastopt.cli_online import _PROGRESS_LOG_EVERY, _Progress
+    stream = _FakeStream(tty=False)
+    p = _Progress(False, stream)
+    assert p.interval == _PROGRESS_LOG_EVERY
+    p.update("not yet")                 # within the interval: nothing
+    p.update("forced", force=True)
+    p.interval = 0.0
+    p.update("10 rows")
+    p.done()
+    p.update("holdout", force=True)
+    p.done()
+    assert stream.text == "forced\n10 rows\nholdout\n"
+    quiet = _FakeStream(tty=False)
+    q = _Progress(True, quiet, interval=0.0)
+    q.update("x", force=True)
+    q.done()
+    assert quiet.text == ""
+    # a stream without isatty (or a closed one) counts as a log
+    assert _Progress(False, object()).tty is False
+
+
+def test_progress_subprocess_log(tmp_path):
+    """`fastopt train` with stderr a pipe: several full lines, no '\\r', the
+    last with the holdout loss; a bad interval is a usage error."""
+    X, y = make_data(4, n=3000)
+    path = str(tmp_path / "train.txt")
+    dump_libsvm(X, y, path)
+    base = [sys.executable, "-m", "fastopt.cli", "train", path, "--n-features", str(D),
+            "-o", str(tmp_path / "m"), "--chunk-bytes", "4000", "--holdout", "0.1"]
+    kw = dict(cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=120)
+    r = subprocess.run(base + ["--progress-interval", "0"], **kw)
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) >= 5, r.stderr
+    assert all(re.match(r"pass 1/1  [\d,]+ rows  [\d,]+ rows/s  progressive logloss ", line)
+               for line in lines), r.stderr
+    assert "holdout logloss" in lines[-1] and "holdout" not in lines[-2]
+    r = subprocess.run(base, **kw)     # default interval: only the forced lines
+    assert r.returncode == 0 and len(r.stderr.splitlines()) == 2, r.stderr
+    r = subprocess.run(base + ["--progress-interval", "-1"], **kw)
+    assert r.returncode == 2 and "--progress-interval" in r.stderr
 
 
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
