@@ -18,7 +18,7 @@ from cpython.buffer cimport (PyBUF_C_CONTIGUOUS,
                              PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_Release,
                              PyObject_GetBuffer)
 from libc.stdint cimport INT64_MAX, int64_t, uintptr_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 
 import numpy as np
 
@@ -710,3 +710,4 @@ include "_minimize.pxi"
 include "_cd.pxi"
 include "_clip.pxi"
 include "_norm.pxi"
+include "_format.pxi"

@@ -785,6 +785,9 @@ def _predict(args):
                           binary=est.loss not in _REGRESSION, allow_unlabeled=True,
                           constant=bool(info.get("constant", False)))
     to_stdout = args.output == "-"
+    from fastopt._kernels import format_g9
+    from fastopt._threads import effective_n_threads
+    threads = effective_n_threads(None)
     progress = _Progress(args.quiet, interval=args.progress_interval)
     t0 = time.perf_counter()
     rows = 0
@@ -798,8 +801,9 @@ def _predict(args):
                     raise _Fail(f"{path}: {e}") from None
                 p = (1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
                      else np.exp(m) if est.loss == "poisson" else m)
-                out.write("\n".join(["%.9g" % v for v in p.tolist()]))
-                out.write("\n")
+                # '%.9g' per value, formatted in C (fastopt/_format.pxi)
+                out.write(format_g9(np.ascontiguousarray(p, dtype=np.float64),
+                                    threads).decode("ascii"))
                 rows += X.shape[0]
                 progress.update(f"{rows:,} rows  "
                                 f"{_rate(rows, time.perf_counter() - t0):,.0f} rows/s")
