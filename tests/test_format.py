@@ -1,10 +1,12 @@
 """fastopt._kernels.format_g9 (csrc/format.c): the bytes of Python's
 '%.9g' % v, one value per line, for every double -- and `fastopt predict`,
 which writes its output with it."""
-import locale
+import subprocess
 
 import numpy as np
 import pytest
+
+from subproc import describe, run_python
 
 from fastopt._kernels import format_g9
 
@@ -69,22 +71,22 @@ def test_input_checked():
     assert format_g9(ro) == b"0\n1\n2\n"
 
 
-def test_decimal_point_whatever_the_locale():
-    old = locale.setlocale(locale.LC_NUMERIC)
-    for name in ("de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8"):
-        try:
-            locale.setlocale(locale.LC_NUMERIC, name)
-            break
-        except locale.Error:
-            continue
-    else:
-        pytest.skip("no locale with a decimal comma installed")
-    try:
+def test_decimal_point_whatever_the_locale(tmp_path):
+    """Under a locale whose decimal point is a comma (de_DE, compiled here
+    with localedef into a private LOCPATH, in a child process), the output
+    still has '.'."""
+    res = subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8",
+                          str(tmp_path / "de_DE.UTF-8")], capture_output=True, text=True)
+    assert res.returncode in (0, 1), res.stderr   # 1: warnings only
+    child = run_python("""
+        import locale, numpy as np
+        from fastopt._kernels import format_g9
+        locale.setlocale(locale.LC_NUMERIC, "de_DE.UTF-8")
         assert locale.localeconv()["decimal_point"] == ","
-        x = np.array([0.5, -1.25e-7, 3.0])
-        assert format_g9(x) == b"0.5\n-1.25e-07\n3\n"
-    finally:
-        locale.setlocale(locale.LC_NUMERIC, old)
+        print(format_g9(np.array([0.5, -1.25e-7, 3.0])))
+    """, env={"LOCPATH": str(tmp_path)})
+    assert child.returncode == 0, describe(child)
+    assert child.stdout.strip() == repr(b"0.5\n-1.25e-07\n3\n")
 
 
 @pytest.mark.parametrize("loss", ["logistic", "squared", "poisson"])
