@@ -78,6 +78,15 @@ uint64_t fo_vw_hash(const char *s, int64_t len, uint64_t seed)
     return v + seed;
 }
 
+/* A name's hash under cfg: --hash all hashes every name with MurmurHash3
+ * (VW's hashall), --hash strings (the default) as fo_vw_hash. */
+FO_INLINE uint64_t vw_hash_cfg(const char *s, int64_t len, uint64_t seed,
+                               const fo_vw_cfg *cfg)
+{
+    return cfg->hash_all ? fo_murmur3_32(s, len, (uint32_t)seed)
+                         : fo_vw_hash(s, len, seed);
+}
+
 /* Separators: a blank ends every token; '|' ends a namespace's tokens and
  * ':' a name. */
 #define VW_BLANK(c) (CLASS(c) == C_BLANK)
@@ -112,7 +121,7 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                       fo_libsvm_state *st, double *labels, double *weights,
                       int64_t *indptr, int64_t row_cap, void *indices,
                       void *values, unsigned char *nsout, int64_t nnz_cap,
-                      const int idx4, const int val4)
+                      fo_vw_extra *extra, const int idx4, const int val4)
 {
     const char *const end = buf + len;
     const char *p = buf + st->pos;
@@ -122,6 +131,8 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                           : ((uint64_t)1 << cfg->bits) - 1;
     const int binary = cfg->label_mode == FO_LIBSVM_BINARY;
     const int64_t max_line = cfg->max_line > 0 ? cfg->max_line : INT64_MAX;
+    /* the default namespace's hash: MurmurHash3 of "" (0 for seed 0) */
+    const uint64_t default_nh = fo_murmur3_32("", 0, cfg->hash_seed);
     int status = FO_OK;
 /* one entry of the row, or (no room) back to the line's start */
 #define VW_PUSH(ID, V, NS)                                                    \
@@ -145,7 +156,8 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
         const char *bad = ls;
         int code = FO_LIBSVM_E_NONE;
         int64_t row0 = nnz;
-        double lab = NAN, wt = 1.0;
+        double lab = NAN, wt = 1.0, init = 0.0;
+        int64_t tag0 = -1, tag1 = -1;
 
         if (le - ls > max_line) {
             code = FO_LIBSVM_E_LONG_LINE;
@@ -192,11 +204,14 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
             /* VW: the last token is the tag when it starts with a quote
                or touches the bar (or the line's end) */
             if (ntok > 0 && ntok <= 5
-                    && (*tok[ntok - 1] == '\'' || tend[ntok - 1] == se))
+                    && (*tok[ntok - 1] == '\'' || tend[ntok - 1] == se)) {
                 --ntok;
-            if (ntok > 2) {
+                tag0 = tok[ntok] - buf + (*tok[ntok] == '\'');
+                tag1 = tend[ntok] - buf;
+            }
+            if (ntok > 3 || (ntok == 3 && extra == NULL)) {
                 code = FO_VW_E_LABEL_EXTRA;
-                bad = ntok <= 5 ? tok[2] : p;
+                bad = ntok <= 5 ? tok[ntok == 3 ? 2 : 3] : p;
                 goto badline;
             }
             if (ntok == 0) {
@@ -213,11 +228,18 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 }
                 if ((code = check_label(&lab, binary)) != 0)
                     goto badline;
-                if (ntok == 2) {
+                if (ntok >= 2) {
                     bad = tok[1];
                     if (vw_number(tok[1], tend[1], &wt) == NULL || !isfinite(wt)
                             || !(wt >= 0.0)) {
                         code = FO_VW_E_WEIGHT;
+                        goto badline;
+                    }
+                }
+                if (ntok == 3) {
+                    bad = tok[2];
+                    if (vw_number(tok[2], tend[2], &init) == NULL || !isfinite(init)) {
+                        code = FO_VW_E_INITIAL;
                         goto badline;
                     }
                 }
@@ -229,7 +251,7 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
         while (p < le) {                   /* *p == '|' */
             ++p;
             unsigned char index = ' ';
-            uint64_t nh = 0, anon = 0;
+            uint64_t nh = default_nh, anon = 0;
             double scale = 1.0;
             if (p < le && *p == ':') {
                 code = FO_VW_E_NAMESPACE;
@@ -241,7 +263,7 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 while (p < le && !VW_END_NAME(*p))
                     ++p;
                 index = (unsigned char)*n0;
-                nh = fo_vw_hash(n0, p - n0, 0);
+                nh = vw_hash_cfg(n0, p - n0, cfg->hash_seed, cfg);
                 if (p < le && *p == ':') {
                     const char *v0 = ++p;
                     while (p < le && !VW_END_VALUE(*p))
@@ -279,9 +301,9 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 }
                 uint64_t h;
                 if (s0 != NULL && p > s0) {  /* chained: h(value, h(name, nh)) */
-                    h = fo_vw_hash(s0, p - s0, fo_vw_hash(n0, n1 - n0, nh));
+                    h = vw_hash_cfg(s0, p - s0, vw_hash_cfg(n0, n1 - n0, nh, cfg), cfg);
                 } else if (s0 != NULL) {     /* name: -- VW: value 1, not scaled */
-                    h = n1 > n0 ? fo_vw_hash(n0, n1 - n0, nh) : nh + anon++;
+                    h = n1 > n0 ? vw_hash_cfg(n0, n1 - n0, nh, cfg) : nh + anon++;
                 } else {
                     v *= scale;
                     if (!isfinite(v) || (val4 && !isfinite((float)v))) {
@@ -289,7 +311,7 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                         bad = n0;
                         goto badline;
                     }
-                    h = n1 > n0 ? fo_vw_hash(n0, n1 - n0, nh) : nh + anon++;
+                    h = n1 > n0 ? vw_hash_cfg(n0, n1 - n0, nh, cfg) : nh + anon++;
                 }
                 if (v == 0.0)                  /* VW drops zero values */
                     continue;
@@ -302,6 +324,11 @@ FO_INLINE int vw_impl(const char *buf, int64_t len, const fo_vw_cfg *cfg,
         ++line;
         labels[nrows] = lab;
         weights[nrows] = wt;
+        if (extra != NULL) {
+            extra->initial[nrows] = init;
+            extra->tag[2 * nrows] = tag0;
+            extra->tag[2 * nrows + 1] = tag1;
+        }
         ++nrows;
         indptr[nrows] = nnz;
         continue;
@@ -327,7 +354,7 @@ out:
 int fo_vw_parse(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 fo_libsvm_state *st, double *labels, double *weights,
                 int64_t *indptr, int64_t row_cap, void *indices, void *values,
-                unsigned char *ns, int64_t nnz_cap)
+                unsigned char *ns, int64_t nnz_cap, fo_vw_extra *extra)
 {
     if (cfg == NULL || st == NULL || len < 0 || cfg->bits < 1 || cfg->bits > 32
             || (cfg->idx_size != 4 && cfg->idx_size != 8)
@@ -337,11 +364,12 @@ int fo_vw_parse(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 && cfg->label_mode != FO_LIBSVM_REAL)
             || st->pos < 0 || st->pos > len || st->nrows < 0 || st->nnz < 0
             || row_cap < st->nrows || nnz_cap < st->nnz || indptr == NULL
-            || (len > 0 && buf == NULL))
+            || (len > 0 && buf == NULL)
+            || (extra != NULL && (extra->initial == NULL || extra->tag == NULL)))
         return FO_BAD_ARG;
 #define VW_CALL(I4, V4)                                                       \
     vw_impl(buf, len, cfg, st, labels, weights, indptr, row_cap, indices,     \
-            values, ns, nnz_cap, I4, V4)
+            values, ns, nnz_cap, extra, I4, V4)
     if (cfg->idx_size == 4)
         return cfg->val_size == 4 ? VW_CALL(1, 1) : VW_CALL(1, 0);
     return cfg->val_size == 4 ? VW_CALL(0, 1) : VW_CALL(0, 0);

@@ -6,8 +6,11 @@
  *     [label [importance] ['tag]] |ns[:scale] name[:value] ... |ns ...
  *
  * The label section (before the first '|') holds the label, an optional
- * importance weight (a finite number >= 0, default 1) and an optional tag
- * (the last token when it starts with ' or touches the '|'; it is skipped).
+ * importance weight (a finite number >= 0, default 1), an optional initial
+ * prediction (VW's simple label: label [importance [initial]]; accepted
+ * only where the caller takes it, through `extra`) and an optional tag
+ * (the last token when it starts with ' or touches the '|'; reported
+ * through `extra`).
  * A line without a label is unlabeled: an error, or with allow_unlabeled a
  * row whose label is NaN.  Binary labels are 0/1 or -1/+1 (written 0 or 1),
  * real ones any finite number.
@@ -17,13 +20,15 @@
  * default namespace " ".  The namespace's index is its name's first byte
  * (VW's namespace index), written per feature into `ns`.  Features are
  * `name` (value 1) or `name:value` (value * scale); value 0 drops the
- * feature, as VW does.  Hashing is VW's (hash.h, parse_example.cc), for
- * --hash strings with seed 0:
+ * feature, as VW does.  Hashing is VW's (hash.h, parse_example.cc):
  *
  *   h(s, seed) = s all digits ? (uint64) decimal(s) + seed   (mod 2^64)
  *              : MurmurHash3_x86_32(s, seed)
- *   (s without leading / trailing bytes <= 0x20), and
- *   namespace hash  nh = h(namespace name, 0), 0 for the default namespace;
+ *   (s without leading / trailing bytes <= 0x20) -- --hash strings, the
+ *   default; with hash_all (--hash all) MurmurHash3_x86_32(s, seed) for
+ *   every s -- and, for VW's --hash_seed S (0 by default),
+ *   namespace hash  nh = h(namespace name, S); MurmurHash3("", S) for the
+ *   default namespace (0 when S = 0);
  *   feature index   h(name, nh) & (2^bits - 1);
  *   `:value` with an empty name: nh + k for the k-th such feature of the
  *   namespace, masked;
@@ -49,7 +54,8 @@ enum {
     FO_VW_E_NO_LABEL = 23,     /* unlabeled line where labels are needed  */
     FO_VW_E_LABEL_EXTRA = 24,  /* more than label, weight and tag         */
     FO_VW_E_FEATURE = 25,      /* value begins as a number, is not one    */
-    FO_VW_E_NONFINITE = 26     /* feature value is inf or nan             */
+    FO_VW_E_NONFINITE = 26,    /* feature value is inf or nan             */
+    FO_VW_E_INITIAL = 27       /* initial prediction not a finite number  */
 };
 
 #define FO_VW_CONSTANT 11650396u   /* VW's constant feature hash          */
@@ -64,14 +70,26 @@ typedef struct {
     int idx_size;         /* 4 (int32 indices, bits <= 31) or 8           */
     int val_size;         /* 4 or 8                                       */
     int64_t max_line;     /* as fo_libsvm_cfg                             */
+    int hash_all;         /* VW's --hash all: MurmurHash3 for every name  */
+    uint32_t hash_seed;   /* VW's --hash_seed (0: VW's default)           */
 } fo_vw_cfg;
 
+/* Per row, where wanted (fo_vw_parse's `extra`; row_cap entries each):
+ * the initial prediction (label importance initial; 0 when not given) and
+ * the tag, as byte offsets [tag[2r], tag[2r + 1]) into buf without the
+ * leading quote (-1, -1 when the row has none). */
+typedef struct {
+    double *initial;
+    int64_t *tag;
+} fo_vw_extra;
+
 /* As fo_libsvm_parse, plus weights (row_cap doubles: the importance
- * weights) and ns (nnz_cap bytes: each feature's namespace index). */
+ * weights), ns (nnz_cap bytes: each feature's namespace index) and extra
+ * (NULL: initial predictions are an error and tags are not reported). */
 int fo_vw_parse(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                 fo_libsvm_state *st, double *labels, double *weights,
                 int64_t *indptr, int64_t row_cap, void *indices, void *values,
-                unsigned char *ns, int64_t nnz_cap);
+                unsigned char *ns, int64_t nnz_cap, fo_vw_extra *extra);
 
 /* VW's hash of a name (h above), and MurmurHash3_x86_32. */
 uint64_t fo_vw_hash(const char *s, int64_t len, uint64_t seed);

@@ -17,7 +17,7 @@ module only detects that something is wrong and asks it to explain.
 from cpython.buffer cimport (PyBUF_C_CONTIGUOUS,
                              PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_Release,
                              PyObject_GetBuffer)
-from libc.stdint cimport INT64_MAX, int64_t, uintptr_t
+from libc.stdint cimport INT64_MAX, int64_t, uint32_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc
 
 import numpy as np

@@ -143,12 +143,19 @@ cdef extern from "vw.h" nogil:
         int idx_size
         int val_size
         int64_t max_line
+        int hash_all
+        uint32_t hash_seed
+
+    ctypedef struct fo_vw_extra:
+        double *initial
+        int64_t *tag
 
     int fo_vw_parse(const char *buf, int64_t len, const fo_vw_cfg *cfg,
                     fo_libsvm_state *st, double *labels, double *weights,
                     int64_t *indptr, int64_t row_cap, void *indices, void *values,
-                    unsigned char *ns, int64_t nnz_cap)
+                    unsigned char *ns, int64_t nnz_cap, fo_vw_extra *extra)
     unsigned long long fo_vw_hash(const char *s, int64_t len, unsigned long long seed)
+    uint32_t fo_murmur3_32(const void *key, int64_t len, uint32_t seed)
 
 
 def vw_hash(const unsigned char[::1] name, unsigned long long seed=0):
@@ -158,15 +165,30 @@ def vw_hash(const unsigned char[::1] name, unsigned long long seed=0):
     return fo_vw_hash(p, name.shape[0], seed)
 
 
+def murmur3_32(const unsigned char[::1] key, uint32_t seed=0):
+    """MurmurHash3_x86_32 of bytes with seed (VW's --hash all hashes every
+    name with it): csrc/vw.h."""
+    cdef const char *p = <const char *>&key[0] if key.shape[0] else <const char *>""
+    return fo_murmur3_32(p, key.shape[0], seed)
+
+
 def vw_parse(const unsigned char[::1] buf, int bits, bint skip_bad_lines,
              bint binary, bint allow_unlabeled, object index_dtype, object dtype,
              int64_t row_cap=-1, int64_t nnz_cap=-1, int64_t max_line=0,
-             bint constant=False):
+             bint constant=False, bint hash_all=False, uint32_t hash_seed=0,
+             bint extra=False):
     """Parse a buffer of whole VW text lines.  Returns (labels, weights,
     indptr, indices, values, ns, lines, bad_lines, err) as libsvm_parse,
     with the importance weights and the namespace index of each entry;
-    constant: every row ends with VW's constant feature (csrc/vw.h)."""
+    constant: every row ends with VW's constant feature; hash_all,
+    hash_seed: VW's --hash all and --hash_seed (csrc/vw.h).  extra: accept
+    VW's initial prediction and append (initial, tags) to the result --
+    each row's initial prediction and its tag's [start, stop) byte offsets
+    in buf (-1, -1: none), an (n, 2) int64 array."""
     cdef fo_vw_cfg cfg
+    cdef fo_vw_extra ext
+    cdef fo_vw_extra *extp = &ext if extra else NULL
+    cdef uintptr_t a_init, a_tag
     cdef fo_libsvm_state st
     cdef int64_t n = buf.shape[0]
     cdef const char *p = <const char *>&buf[0] if n > 0 else NULL
@@ -184,6 +206,8 @@ def vw_parse(const unsigned char[::1] buf, int bits, bint skip_bad_lines,
     cfg.idx_size = idt.itemsize
     cfg.val_size = vdt.itemsize
     cfg.max_line = max_line
+    cfg.hash_all = hash_all
+    cfg.hash_seed = hash_seed
     st.pos = st.lines = st.nrows = st.nnz = st.bad_lines = 0
     st.err_line = st.err_pos = st.err_value = 0
     st.err_code = 0
@@ -197,21 +221,29 @@ def vw_parse(const unsigned char[::1] buf, int bits, bint skip_bad_lines,
     indices = np.empty(max(nnz_cap, 0), dtype=idt)
     values = np.empty(max(nnz_cap, 0), dtype=vdt)
     ns = np.empty(max(nnz_cap, 0), dtype=np.uint8)
+    initial = np.empty(max(row_cap, 0) if extra else 0, dtype=np.float64)
+    tags = np.empty(2 * max(row_cap, 0) if extra else 0, dtype=np.int64)
     while True:
         rcap = labels.shape[0]
         ncap = indices.shape[0]
         a_lab, a_wt, a_ptr = labels.ctypes.data, weights.ctypes.data, indptr.ctypes.data
         a_idx, a_val, a_ns = indices.ctypes.data, values.ctypes.data, ns.ctypes.data
+        a_init, a_tag = initial.ctypes.data, tags.ctypes.data
+        ext.initial = <double *>a_init
+        ext.tag = <int64_t *>a_tag
         with nogil:
             rc = fo_vw_parse(p, n, &cfg, &st, <double *>a_lab, <double *>a_wt,
                              <int64_t *>a_ptr, rcap, <void *>a_idx, <void *>a_val,
-                             <unsigned char *>a_ns, ncap)
+                             <unsigned char *>a_ns, ncap, extp)
         if rc != FO_LIBSVM_NEED_ROOM:
             break
         if st.nrows >= rcap:
             labels = _libsvm_grow(labels, st.nrows, rcap + 1)
             weights = _libsvm_grow(weights, st.nrows, rcap + 1)
             indptr = _libsvm_grow(indptr, st.nrows + 1, rcap + 2)
+            if extra:
+                initial = _libsvm_grow(initial, st.nrows, labels.shape[0])
+                tags = _libsvm_grow(tags, 2 * st.nrows, 2 * labels.shape[0])
         else:
             indices = _libsvm_grow(indices, st.nnz, ncap + 1)
             values = _libsvm_grow(values, st.nnz, ncap + 1)
@@ -221,6 +253,9 @@ def vw_parse(const unsigned char[::1] buf, int bits, bint skip_bad_lines,
     err = None
     if st.err_code != 0:
         err = (st.err_code, st.err_line, st.err_pos, st.err_value)
-    return (labels[:st.nrows], weights[:st.nrows], indptr[:st.nrows + 1],
-            indices[:st.nnz], values[:st.nnz], ns[:st.nnz], st.lines,
-            st.bad_lines, err)
+    out = (labels[:st.nrows], weights[:st.nrows], indptr[:st.nrows + 1],
+           indices[:st.nnz], values[:st.nnz], ns[:st.nnz], st.lines,
+           st.bad_lines, err)
+    if extra:
+        out += (initial[:st.nrows], tags[:2 * st.nrows].reshape(st.nrows, 2))
+    return out

@@ -153,6 +153,16 @@ _LOSSES = ("logistic", "hinge", "squared", "quantile", "poisson")
 _REGRESSION = ("squared", "quantile", "poisson")
 
 
+def _hash_seed(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got {s!r}")
+    if not 0 <= v < 2**32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**32), got {s}")
+    return v
+
+
 def _bits(s):
     try:
         v = int(s)
@@ -218,8 +228,20 @@ def add_parsers(sub):
                          "at most 2**62, and the model keeps 3 (ftrl) or 1 (rda) "
                          "float64 per feature in memory: a model larger than "
                          "the machine's memory is refused)")
-    tr.add_argument("--hash", action="store_true",
-                    help="libsvm: fold feature ids into range: id %% n_features")
+    tr.add_argument("--hash", nargs="?", const=True, default=False,
+                    metavar="all|strings",
+                    help="alone: libsvm ids fold into range (id %% n_features); "
+                         "'all' / 'strings': VW's --hash (VW text: 'all' "
+                         "hashes numeric names too; default strings)")
+    tr.add_argument("--hash-seed", "--hash_seed", type=_hash_seed, default=0,
+                    metavar="S", help="VW's --hash_seed (VW text; default 0)")
+    tr.add_argument("--readable-model", "--readable_model", metavar="FILE",
+                    help="also write the non-zero weights as text, "
+                         "'index:weight' per line (VW's --readable_model)")
+    tr.add_argument("--invert-hash", "--invert_hash", metavar="FILE",
+                    help="also write the non-zero weights by feature name, "
+                         "'name:index:weight' (VW's --invert_hash; names such "
+                         "as a^f1 and a^f1*b^f2 are kept while training: slower)")
     tr.add_argument("--skip-bad-lines", action="store_true",
                     help="skip (and count) malformed lines instead of stopping")
     tr.add_argument("--no-intercept", "--noconstant", action="store_true",
@@ -406,15 +428,80 @@ def _reader(path, n_features, args, hash, skip_bad_lines=False):
 
 
 def _text_reader(path, args, fmt, bits, n_features, hash, skip_bad_lines=False,
-                 binary=True, allow_unlabeled=False, constant=False):
+                 binary=True, allow_unlabeled=False, constant=False, **vw):
     """The block reader of FILE (libsvm or VW text; fastopt.vw.VWReader):
     blocks (X, y, sample_weight, namespaces, first_line); VW rows end with
-    VW's constant feature when `constant`."""
+    VW's constant feature when `constant`.  vw: VWReader's hash_all,
+    hash_seed, extras, names."""
     from fastopt.vw import VWReader
     return VWReader(path, bits, fmt=fmt, n_features=n_features, hash=hash,
                     chunk_bytes=args.chunk_bytes, skip_bad_lines=skip_bad_lines,
                     binary=binary, allow_unlabeled=allow_unlabeled,
-                    max_line_bytes=args.max_line_bytes, constant=constant)
+                    max_line_bytes=args.max_line_bytes, constant=constant, **vw)
+
+
+# -- models: VW's hashing options, squared loss, text weights (issue 12 item 6) --
+
+def _vw_hash_options(args):
+    """(fold libsvm ids, hash_all) from train's --hash: alone it folds
+    libsvm ids; 'all' / 'strings' is VW's --hash.  A value that is neither
+    was FILE (argparse's optional value took it)."""
+    h = args.hash
+    if h is True or h is False:
+        return h, False
+    if h in ("all", "strings"):
+        return False, h == "all"
+    if args.file == "-" and args.data is None:
+        args.file = h
+        return True, False
+    raise _Fail(f"--hash {h}: expected --hash alone (libsvm), 'all' or 'strings' (VW)")
+
+
+def _vw_gradient_weights(loss, w, n):
+    """The importance weights the CLI trains with: VW's squared loss has
+    the gradient 2 (m - y), the estimators' (scikit-learn's convention,
+    loss (m - y)^2 / 2) m - y; so for --loss squared every row's weight is
+    doubled, which doubles its gradient and leaves the progressive loss (a
+    weighted mean) as it was."""
+    if loss != "squared":
+        return w
+    return np.full(n, 2.0) if w is None else 2.0 * w
+
+
+def _feature_names(args, bits, n_features, interactions, fields, hash_all):
+    """The FeatureNames that --invert-hash fills while training, or None."""
+    if args.invert_hash is None:
+        return None
+    from fastopt.vw import FeatureNames
+    return FeatureNames(bits, interactions, hash_all=hash_all, hash_seed=args.hash_seed,
+                        fields=fields, n_features=n_features)
+
+
+def _write_text_models(args, est, reader, bits, interactions, hash_all):
+    """--readable-model and --invert-hash: the non-zero weights as text;
+    a fitted intercept is the column after the last, named Constant."""
+    from fastopt import __version__
+    from fastopt.vw import write_weights
+    w = est.coef_
+    names = reader.names
+    if est.fit_intercept:
+        w = np.append(w, est.intercept_)
+        if names is not None:
+            names._add(est.n_features_in_, "Constant")
+    options = [f"-q {t}" for t in interactions or []]
+    if hash_all:
+        options.append("--hash all")
+    if args.hash_seed:
+        options.append(f"--hash_seed {args.hash_seed}")
+    size = f"bits:{bits}" if reader.fmt == "vw" else f"n_features:{est.n_features_in_}"
+    header = [f"Version fastopt {__version__}", size, "options: " + " ".join(options)]
+    for path, with_names in ((args.readable_model, False), (args.invert_hash, True)):
+        if path is None:
+            continue
+        try:
+            write_weights(path, w, names if with_names else None, header)
+        except OSError as e:
+            raise _Fail(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def _parse_field_map(spec):
@@ -576,6 +663,7 @@ def _make_estimator(args, n_features, interactions, fields, vw_constant):
 
 
 def _train(args):
+    fold, hash_all = _vw_hash_options(args)     # before FILE: --hash may hold it
     path = args.data if args.data is not None else args.file
     interactions, quiet = _interactions(args)
     args.quiet = args.quiet or quiet
@@ -583,6 +671,10 @@ def _train(args):
         raise _Fail("FILE - (standard input) can be read only once; --passes > 1 "
                     "and --holdout need a file")
     _check_output(args.output, [("FILE", path)])
+    for flag, out in (("--readable-model", args.readable_model),
+                      ("--invert-hash", args.invert_hash)):
+        if out is not None:
+            _check_output(out, [("FILE", path), ("MODEL", args.output)])
     if args.n_features is not None and args.bits is not None:
         raise _Fail("give -b/--bits or --n-features, not both")
     bits = args.bits or 18
@@ -592,9 +684,12 @@ def _train(args):
         if args.format == "vw":
             raise _Fail("--field-map is for libsvm input (VW text has namespaces)")
         fields = _parse_field_map(args.field_map)
-    reader = _text_reader(path, args, args.format, bits, libsvm_features, args.hash,
+    reader = _text_reader(path, args, args.format, bits, libsvm_features, fold,
                           args.skip_bad_lines, binary=args.loss not in _REGRESSION,
-                          constant=not args.no_intercept)
+                          constant=not args.no_intercept, hash_all=hash_all,
+                          hash_seed=args.hash_seed,
+                          names=_feature_names(args, bits, libsvm_features,
+                                               interactions, fields, hash_all))
     if args.class_weight == "balanced" and args.loss not in _REGRESSION:
         if path == "-":
             raise _Fail("--class-weight balanced counts the classes in a first read "
@@ -640,7 +735,8 @@ def _train(args):
                         X, y, w, ns = _mask_block((X, y, w, ns), ~mask)
                 kw = {} if args.loss in _REGRESSION else {"classes": [0, 1]}
                 try:
-                    est.partial_fit(X, y, sample_weight=w, namespaces=ns, **kw)
+                    est.partial_fit(X, y, namespaces=ns, **kw, sample_weight=(
+                        _vw_gradient_weights(args.loss, w, X.shape[0])))
                 except FloatingPointError as e:
                     raise _Fail(f"{path}: training diverged: {e}", code=1) from None
                 except ValueError as e:
@@ -652,6 +748,8 @@ def _train(args):
                     f"pass {p}/{args.passes}  {trained:,} rows  "
                     f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
                     f"{_fmt(est.progressive_loss_)}")
+            if p == 1:      # names: collected in pass 1
+                names, reader.names = reader.names, None
             if p == 1 and reader.bad_lines:
                 progress.done()
                 sys.stderr.write(f"fastopt train: warning: skipped "
@@ -686,13 +784,17 @@ def _train(args):
                         force=True)
         progress.done()
 
-    info = {"hash": bool(args.hash)}     # libsvm unless it says "format": "vw"
+    info = {"hash": bool(fold)}     # libsvm unless it says "format": "vw"
     if reader.fmt == "vw":
         info.update(format="vw", bits=bits, constant=reader.constant)
+        if hash_all or args.hash_seed:
+            info.update(hash_all=hash_all, hash_seed=args.hash_seed)
     try:
         est.save(args.output, info=info)   # predict reads it
     except OSError as e:
         raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
+    reader.names = names
+    _write_text_models(args, est, reader, bits, interactions, hash_all)
 
     nnz = int(np.count_nonzero(est.coef_))
     rows_per_pass = trained // args.passes
@@ -762,7 +864,27 @@ def _load_model(path):
         if not isinstance(info.get("constant", False), bool):
             raise _Fail(f"{path}: info 'constant' must be true or false, got "
                         f"{info['constant']!r}")
+        if not isinstance(info.get("hash_all", False), bool):
+            raise _Fail(f"{path}: info 'hash_all' must be true or false, got "
+                        f"{info['hash_all']!r}")
+        seed = info.get("hash_seed", 0)
+        if not (isinstance(seed, int) and not isinstance(seed, bool)
+                and 0 <= seed < 2**32):
+            raise _Fail(f"{path}: info 'hash_seed' must be an int in [0, 2**32), got "
+                        f"{seed!r}")
     return est, info
+
+
+def _with_tags(text, tags):
+    """The prediction lines (bytes, one per row) as str, each followed by
+    its row's tag as VW's -p writes them ('0.25 tag'); tags None or all
+    None: the lines as they are."""
+    s = text.decode("ascii")
+    if tags is None or not any(t is not None for t in tags):
+        return s
+    lines = s.split("\n")
+    return "\n".join(v if t is None else f"{v} {t.decode('utf-8', 'replace')}"
+                     for v, t in zip(lines, tags + [None]))
 
 
 def _predict(args):
@@ -781,9 +903,13 @@ def _predict(args):
     if fmt == "vw" and est.n_features_in_ != 1 << bits:
         raise _Fail(f"{args.model}: a model of {est.n_features_in_} features is not "
                     "one of VW text's 2**bits")
+    vw = {}
+    if fmt == "vw":   # as training hashed; initial predictions and tags, as VW
+        vw = dict(hash_all=info.get("hash_all", False), hash_seed=info.get("hash_seed", 0),
+                  extras=True)
     reader = _text_reader(path, args, fmt, bits, est.n_features_in_, args.hash,
                           binary=est.loss not in _REGRESSION, allow_unlabeled=True,
-                          constant=bool(info.get("constant", False)))
+                          constant=bool(info.get("constant", False)), **vw)
     to_stdout = args.output == "-"
     from fastopt._kernels import format_g9
     from fastopt._threads import effective_n_threads
@@ -794,16 +920,18 @@ def _predict(args):
     try:
         hint = " (the model's n_features)" if not args.hash else ""
         with atomic_output(args.output, "w", encoding="ascii", newline="\n") as out:
-            for X, _y, _w, ns, _line in _chunks(path, reader, hint):
+            for X, _y, _w, ns, _line, *extras in _chunks(path, reader, hint):
                 try:
                     m = est._margin(X, ns)
                 except ValueError as e:
                     raise _Fail(f"{path}: {e}") from None
+                if extras:       # VW text: initial predictions add to w . x
+                    m = m + extras[0].initial
                 p = (1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
                      else np.exp(m) if est.loss == "poisson" else m)
                 # '%.9g' per value, formatted in C (fastopt/_format.pxi)
-                out.write(format_g9(np.ascontiguousarray(p, dtype=np.float64),
-                                    threads).decode("ascii"))
+                text = format_g9(np.ascontiguousarray(p, dtype=np.float64), threads)
+                out.write(_with_tags(text, extras[0].tags if extras else None))
                 rows += X.shape[0]
                 progress.update(f"{rows:,} rows  "
                                 f"{_rate(rows, time.perf_counter() - t0):,.0f} rows/s")

@@ -9,8 +9,10 @@ libsvm files: plain or gzip (detected from the magic bytes, not the name),
 "-" for standard input, errors as ``ValueError("PATH:LINE: reason")`` (or
 skipped and counted with ``skip_bad_lines=True``).
 
-Feature names are hashed as VW hashes them (``--hash strings``, seed 0):
-a namespace's hash is h(name, 0) (0 for the default namespace ``| ...``),
+Feature names are hashed as VW hashes them (``--hash strings``, seed 0,
+by default; ``hash_all=True`` is VW's ``--hash all``, ``hash_seed`` its
+``--hash_seed``): a namespace's hash is h(name, seed) (MurmurHash3 of ""
+for the default namespace ``| ...``: 0 for seed 0),
 a feature's index h(feature name, namespace hash) & (2**bits - 1), where h
 is 32-bit MurmurHash3 -- or, for an all-digit name, its decimal value plus
 the seed.  So feature ``f1`` of namespace ``a`` lands on the weight VW's
@@ -24,8 +26,12 @@ for VW text and fits no separate intercept, so the bias is hashed and
 regularised (l1, l2) exactly as VW's; by default the learners' intercept
 plays its part.  ``name:string`` (a value that does not begin as a number) is VW's
 string feature: value 1, index h(string, h(name, namespace hash)); a value
-that begins as a number but is not one (``1x``) is an error.  Not
-supported (an error, FILE:LINE): VW's initial-prediction label field.
+that begins as a number but is not one (``1x``) is an error.  VW's label
+section is ``label [importance [initial]] ['tag]``: with ``extras=True``
+the initial predictions and tags are reported (blocks gain a sixth item,
+:class:`Extras`); without, an initial prediction is an error (FILE:LINE).
+``names=`` (a :class:`FeatureNames`) collects each hashed index's feature
+names, crossed ones included, for ``--invert-hash``.
 
 :func:`iter_vw_chunks` yields ``(X, y, sample_weight, namespaces,
 first_line)``: X a CSR matrix of shape (rows, 2**bits), y the labels
@@ -40,7 +46,8 @@ import numpy as np
 from fastopt import _kernels
 from fastopt.libsvm import MAX_LINE_BYTES, LibsvmReader, _long_line, _make_csr, _token
 
-__all__ = ["iter_vw_chunks", "load_vw", "feature_index", "VWReader", "sniff_format"]
+__all__ = ["iter_vw_chunks", "load_vw", "feature_index", "VWReader", "sniff_format",
+           "Extras", "FeatureNames", "write_weights"]
 
 # Reason codes of csrc/libsvm.h and csrc/vw.h.
 _REASONS = {
@@ -52,23 +59,58 @@ _REASONS = {
     22: "bad importance weight {tok!r}: expected a finite number >= 0",
     23: "no label (unlabeled examples are accepted only for prediction)",
     24: "bad label section at {tok!r}: expected label [importance] ['tag] "
-        "(VW's initial prediction is not supported)",
+        "(VW's initial prediction is read by predict only)",
     25: "bad feature {tok!r}: expected name or name:value with a number value",
     26: "bad feature {tok!r}: value is not finite",
+    27: "bad initial prediction {tok!r}: expected a finite number",
 }
 _E_LONG_LINE = 11
 
 
-def feature_index(name, namespace=" ", bits=18, value=None):
+def _hasher(hash_all, hash_seed):
+    """h(bytes, seed) as VW's --hash strings (default) or --hash all, and
+    the default namespace's hash for --hash_seed."""
+    h = _kernels.murmur3_32 if hash_all else _kernels.vw_hash
+    return h, _kernels.murmur3_32(b"", hash_seed)
+
+
+def feature_index(name, namespace=" ", bits=18, value=None, hash_all=False,
+                  hash_seed=0):
     """The column VW (and fastopt) give feature `name` of `namespace`
     (" ": VW's default namespace) for ``-b bits``; with `value`, the string
-    feature ``name:value`` (VW's chained hash h(value, h(name, ns)))."""
+    feature ``name:value`` (VW's chained hash h(value, h(name, ns))).
+    hash_all, hash_seed: VW's ``--hash all`` and ``--hash_seed``."""
     enc = (lambda s: s.encode("utf-8") if isinstance(s, str) else bytes(s))
-    seed = 0 if namespace == " " else _kernels.vw_hash(enc(namespace), 0)
-    h = _kernels.vw_hash(enc(name), seed)
+    h, default = _hasher(hash_all, _check_seed(hash_seed))
+    seed = default if namespace == " " else h(enc(namespace), hash_seed)
+    k = h(enc(name), seed)
     if value is not None:
-        h = _kernels.vw_hash(enc(value), h)
-    return int(h & ((1 << bits) - 1))
+        k = h(enc(value), k)
+    return int(k & ((1 << bits) - 1))
+
+
+def _check_seed(seed):
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed < 2**32:
+        raise ValueError(f"hash_seed must be an int in [0, 2**32), got {seed!r}")
+    return int(seed)
+
+
+class Extras:
+    """What a VW block holds beside (X, y, weights, namespaces) with
+    ``extras=True``: `initial`, each row's initial prediction (VW's third
+    label field; 0 when absent), and `tags`, each row's tag as bytes (without
+    the leading quote) or None -- VW writes ``prediction tag`` lines with
+    ``-p``."""
+
+    def __init__(self, initial, tags):
+        self.initial = initial
+        self.tags = tags
+
+    @classmethod
+    def none(cls, n):
+        """The extras of n rows without initial predictions or tags."""
+        return cls(np.zeros(n), [None] * n)
 
 
 def _check_bits(bits):
@@ -92,7 +134,7 @@ class VWReader(LibsvmReader):
     def __init__(self, path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
                  dtype=np.float64, binary=True, allow_unlabeled=False,
                  max_line_bytes=MAX_LINE_BYTES, fmt="vw", n_features=None, hash=False,
-                 constant=False):
+                 constant=False, hash_all=False, hash_seed=0, extras=False, names=None):
         if fmt not in ("vw", "libsvm", "auto"):
             raise ValueError(f"fmt must be 'vw', 'libsvm' or 'auto', got {fmt!r}")
         self.bits = _check_bits(bits)
@@ -103,6 +145,12 @@ class VWReader(LibsvmReader):
                          dtype=dtype, binary=binary, max_line_bytes=max_line_bytes)
         self.allow_unlabeled = bool(allow_unlabeled)
         self.constant = bool(constant)
+        self.hash_all = bool(hash_all)
+        self.hash_seed = _check_seed(hash_seed)
+        self.extras = bool(extras)
+        if names is not None and not isinstance(names, FeatureNames):
+            raise TypeError(f"names must be a FeatureNames, got {type(names).__name__}")
+        self.names = names
         self.given_fmt = fmt
         self._set_format(fmt)
 
@@ -110,9 +158,13 @@ class VWReader(LibsvmReader):
         self.fmt = fmt
         if fmt == "libsvm":
             self.n_features = self.libsvm_features
+            if self.names is not None:
+                self.names.d = self.n_features
             self.index_dtype = np.dtype(np.int32 if self.n_features <= 2**31 else np.int64)
         else:
             self.n_features = 1 << self.bits
+            if self.names is not None:
+                self.names.d = self.n_features
             self.index_dtype = np.dtype(np.int32 if self.bits <= 31 else np.int64)
 
     def __iter__(self):
@@ -128,13 +180,18 @@ class VWReader(LibsvmReader):
             X, y, first, lines, row_ratio, nnz_ratio = super()._parse(
                 data, line0, row_ratio, nnz_ratio)
             block = None if X is None else (X, y, None, None)
+            if block is not None and self.extras:
+                block += (Extras.none(X.shape[0]),)
+            if block is not None and self.names is not None:
+                self.names.add_columns(X)
             return block, None, first, lines, row_ratio, nnz_ratio
         n = len(data)
         out = _kernels.vw_parse(
             data, self.bits, self.skip_bad_lines, self.binary, self.allow_unlabeled,
             self.index_dtype, self.dtype, int(n * row_ratio) + 16,
-            int(n * nnz_ratio) + 16, self.max_line_bytes, self.constant)
-        labels, weights, indptr, indices, values, ns, lines, bad, err = out
+            int(n * nnz_ratio) + 16, self.max_line_bytes, self.constant,
+            self.hash_all, self.hash_seed, self.extras)
+        labels, weights, indptr, indices, values, ns, lines, bad, err = out[:9]
         nrows = labels.shape[0]
         row_ratio = max(row_ratio, 1.05 * nrows / n)
         nnz_ratio = max(nnz_ratio, 1.05 * indices.shape[0] / n)
@@ -153,26 +210,43 @@ class VWReader(LibsvmReader):
             self.n_rows += nrows
             X = _make_csr(values, indices, indptr, (nrows, self.n_features))
             block = (X, labels, weights, ns)
+            if self.extras:
+                block += (_extras(data, *out[9:]),)
+            if self.names is not None:
+                self.names.add_text(data)
         return block, None, line0, lines, row_ratio, nnz_ratio
 
     def _blocks(self, f):
         for block, _none, first in super()._blocks(f):
-            X, y, w, ns = block
-            yield X, y, w, ns, first
+            yield block[:4] + (first,) + block[4:]
+
+
+def _extras(data, initial, spans):
+    """Extras from the parser's initial predictions and tag offsets."""
+    tags = [None] * spans.shape[0]
+    for r in np.flatnonzero(spans[:, 0] >= 0):   # only the rows with a tag
+        tags[r] = bytes(data[spans[r, 0]:spans[r, 1]])
+    return Extras(initial, tags)
 
 
 def iter_vw_chunks(path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
                    dtype=np.float64, binary=True, allow_unlabeled=False,
-                   max_line_bytes=MAX_LINE_BYTES, constant=False):
+                   max_line_bytes=MAX_LINE_BYTES, constant=False, hash_all=False,
+                   hash_seed=0, extras=False, names=None):
     """Stream a VW text file as CSR blocks ``(X, y, sample_weight,
     namespaces, first_line)`` (module docstring).  bits: VW's ``-b``, the
     model has 2**bits columns.  binary: labels 0/1 or -1/+1 (written 0/1),
     else any finite number.  allow_unlabeled: a line without a label is a
     row with label NaN (for prediction) instead of an error.  constant:
-    append VW's constant feature to every row (module docstring)."""
+    append VW's constant feature to every row (module docstring).
+    hash_all, hash_seed: VW's --hash all and --hash_seed.  extras: accept
+    VW's initial prediction, and yield a sixth item, the block's
+    :class:`Extras` (initial predictions and tags).  names: a
+    :class:`FeatureNames` that collects the names of every row read."""
     return VWReader(path, bits, chunk_bytes=chunk_bytes, skip_bad_lines=skip_bad_lines,
                     dtype=dtype, binary=binary, allow_unlabeled=allow_unlabeled,
-                    max_line_bytes=max_line_bytes, constant=constant)
+                    max_line_bytes=max_line_bytes, constant=constant,
+                    hash_all=hash_all, hash_seed=hash_seed, extras=extras, names=names)
 
 
 def load_vw(path, bits=18, **kw):
@@ -205,6 +279,7 @@ def sniff_format(head):
 
 FNV_PRIME = 16777619
 VW_CONSTANT = 11650396      # VW's constant feature (hash), namespace byte 128
+VW_CONSTANT_NS = 128
 
 
 def interaction_index(indices, bits=18):
@@ -215,3 +290,205 @@ def interaction_index(indices, bits=18):
     for k, i in enumerate(indices):
         h = (int(i) if k == 0 else (FNV_PRIME * h) ^ int(i)) & 0xFFFFFFFFFFFFFFFF
     return h & ((1 << bits) - 1)
+
+
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+
+
+class FeatureNames:
+    """Each hashed column's feature names, as VW's ``--invert_hash`` writes
+    them: ``ns^name`` (``name`` in the default namespace), ``ns^name^value``
+    for a string value, ``Constant`` for VW's constant feature, and the
+    crossed features of the interactions as their parts' names joined by
+    ``*`` (``a^f1*b^f2``), at the column the learners' C loop crosses them
+    to.  Filled by :class:`VWReader` (``names=``) while it reads: from the
+    text of VW rows, from the column ids of libsvm rows (names are the ids;
+    a crossed id pair ``12*105``, namespaces from ``fields``).
+
+    Parameters
+    ----------
+    bits : int
+        VW's ``-b``: columns are hashes & (2**bits - 1).  For libsvm input
+        give `n_features` instead (crossed ids are folded into it).
+    interactions : list of str, optional
+        The learner's interactions (``["ab", "abc"]``, ``["::"]``).
+    hash_all : bool
+        VW's ``--hash all``.
+    hash_seed : int
+        VW's ``--hash_seed``.
+    fields : dict, optional
+        libsvm input: namespace -> [start, stop) id ranges (``--field-map``).
+    n_features : int, optional
+        libsvm input: the number of columns.
+
+    Notes
+    -----
+    Collecting names is a per-feature Python loop (VW's own is slow too):
+    meant for audits, not for every training run.  With skip_bad_lines,
+    the names of a skipped line's features are collected as well.
+
+    Examples
+    --------
+    >>> names = FeatureNames(18, ["ab"])
+    >>> names.add_text(b"1 |a f1 |b f2\\n")
+    >>> sorted(n for s in names.names.values() for n in s)
+    ['a^f1', 'a^f1*b^f2', 'b^f2']
+    """
+
+    def __init__(self, bits=18, interactions=None, hash_all=False, hash_seed=0,
+                 fields=None, n_features=None):
+        from fastopt.online._base import _check_fields, _check_interactions
+        self.bits = _check_bits(bits)
+        self.d = int(n_features) if n_features is not None else 1 << self.bits
+        self.terms, self.all_pairs = _check_interactions(interactions)
+        self._hash, self._default = _hasher(hash_all, _check_seed(hash_seed))
+        self.hash_seed = int(hash_seed)
+        self._table = None
+        fields = _check_fields(fields)
+        if fields is not None:
+            table = np.full(self.d, ord(" "), dtype=np.uint8)
+            for b, ranges in fields.items():
+                for lo, hi in ranges:
+                    table[lo:min(hi, self.d)] = b[0]
+            self._table = table
+        self.names = {}          # column -> set of names
+        self._seen = set()       # crossed (column tuple) already named
+
+    def _add(self, index, name):
+        self.names.setdefault(index, set()).add(name)
+
+    def _fold(self, h):
+        return h & (self.d - 1) if self.d & (self.d - 1) == 0 else h % self.d
+
+    def _cross(self, groups):
+        """Name the crossed features of one row: groups maps a namespace
+        byte to its [(column, name), ...] in the row's order."""
+        terms = [bytes(t) for t in self.terms]
+        if self.all_pairs:
+            present = sorted(b for b in groups if b != VW_CONSTANT_NS)
+            terms += [bytes((a, b)) for i, a in enumerate(present) for b in present[i:]]
+        for t in terms:
+            if any(b not in groups for b in t):
+                continue
+            parts = [groups[b] for b in t]
+            self._cross_term(t, parts)
+
+    def _cross_term(self, t, parts):
+        a = parts[0]
+        for i, (i1, n1) in enumerate(a):
+            h1 = (FNV_PRIME * i1) & _MASK64
+            b = parts[1]
+            for j in range(i if t[0] == t[1] else 0, len(b)):
+                i2, n2 = b[j]
+                if len(t) == 2:
+                    key = (i1, i2)
+                    if key not in self._seen:
+                        self._seen.add(key)
+                        self._add(self._fold(h1 ^ i2), f"{n1}*{n2}")
+                    continue
+                h2 = (FNV_PRIME * (h1 ^ i2)) & _MASK64
+                c = parts[2]
+                for k in range(j if t[1] == t[2] else 0, len(c)):
+                    i3, n3 = c[k]
+                    key = (i1, i2, i3)
+                    if key not in self._seen:
+                        self._seen.add(key)
+                        self._add(self._fold(h2 ^ i3), f"{n1}*{n2}*{n3}")
+
+    def add_text(self, data):
+        """Collect the names of VW text lines (bytes)."""
+        h, mask = self._hash, (1 << self.bits) - 1
+        crossed = bool(self.terms) or self.all_pairs
+        for line in bytes(data).split(b"\n"):
+            bar = line.find(b"|")
+            if bar < 0:
+                continue
+            groups = {}
+            for chunk in line[bar + 1:].split(b"|"):
+                if chunk[:1].strip() and chunk[:1] != b":":
+                    head, *rest = chunk.split(None, 1)
+                    chunk = rest[0] if rest else b""
+                    nsname, _, scale = head.partition(b":")
+                    nh, index = h(nsname, self.hash_seed), nsname[0]
+                    prefix = nsname.decode("utf-8", "replace") + "^"
+                    try:
+                        scale = float(scale) if scale else 1.0
+                    except ValueError:
+                        continue
+                else:
+                    nh, index, prefix, scale = self._default, 32, "", 1.0
+                anon = 0
+                for tok in chunk.split():
+                    name, colon, value = tok.partition(b":")
+                    text = prefix + name.decode("utf-8", "replace")
+                    if colon and value:
+                        try:
+                            v = float(value) * scale
+                        except ValueError:
+                            col = h(value, h(name, nh)) & mask
+                            text += "^" + value.decode("utf-8", "replace")
+                        else:
+                            col = (h(name, nh) if name else nh + anon) & mask
+                            anon += not name
+                            if v == 0.0:
+                                continue
+                    else:
+                        col = (h(name, nh) if name else nh + anon) & mask
+                        anon += not name
+                    self._add(col, text)
+                    if crossed:
+                        groups.setdefault(index, []).append((col, text))
+            if crossed and groups:
+                self._cross(groups)
+        self._add(VW_CONSTANT & mask, "Constant")
+
+    def add_columns(self, X):
+        """Collect the names of libsvm rows (a CSR block): the column ids,
+        and the crossed id pairs of the interactions (namespaces from
+        `fields`)."""
+        for col in np.unique(X.indices).tolist():
+            self._add(col, str(col))
+        if not (self.terms or self.all_pairs) or self._table is None:
+            return
+        indptr, indices = X.indptr, X.indices
+        for r in range(X.shape[0]):
+            groups = {}
+            for col in indices[indptr[r]:indptr[r + 1]].tolist():
+                groups.setdefault(int(self._table[col]), []).append((col, str(col)))
+            self._cross(groups)
+
+
+def write_weights(path, weights, names=None, header=()):
+    """Write a model's non-zero weights as text, atomically
+    (fastopt._files.atomic_output): VW's ``--readable_model`` lines
+    ``index:weight`` (`names` None) or its ``--invert_hash`` lines
+    ``name:index:weight``, one per name of each column (a column without a
+    known name as ``index:weight``); in column order, after the `header`
+    lines.  Weights are written as ``%.9g`` (float32 round trip).
+
+    Parameters
+    ----------
+    path : str
+        The file ("-": standard output).
+    weights : ndarray
+        One weight per column.
+    names : FeatureNames, optional
+        The columns' names.
+    header : sequence of str
+        Lines written first.
+    """
+    from fastopt._files import atomic_output
+    w = np.asarray(weights, dtype=np.float64)
+    nz = np.flatnonzero(w)
+    text = _kernels.format_g9(np.ascontiguousarray(w[nz]), 1).decode("ascii").split("\n")
+    with atomic_output(path, "w", encoding="utf-8", newline="\n") as f:
+        for line in header:
+            f.write(line + "\n")
+        table = names.names if names is not None else {}
+        for col, v in zip(nz.tolist(), text):
+            known = table.get(col)
+            if known:
+                for name in sorted(known):
+                    f.write(f"{name}:{col}:{v}\n")
+            else:
+                f.write(f"{col}:{v}\n")

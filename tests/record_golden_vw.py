@@ -14,7 +14,10 @@ Writes
   interaction;
 * <run>.json for each run: VW's --invert_hash (name -> [index, weight])
   after training on train.vw with --ftrl and the run's interactions, and
-  VW's test-set margins (-t -p) with their logloss.
+  VW's test-set margins (-t -p) with their logloss;
+* hash_all.json, hash_seed.json (HASH_RUNS, on the same train.vw / test.vw:
+  `python tests/record_golden_vw.py hash` records only these): the same
+  with VW's --hash all / --hash_seed, and VW's -p lines ("margin tag").
 """
 import gzip
 import json
@@ -78,6 +81,10 @@ def make_string_rows(n, seed):
     return lines
 
 
+# VW's hashing options, on train.vw / test.vw (tests/test_model_format.py)
+HASH_RUNS = {"hash_all": ["-q", "ab", "--hash", "all"],
+             "hash_seed": ["-q", "ab", "--hash_seed", "7"]}
+
 # dataset -> (rows maker, train rows, test rows, {run: extra VW flags})
 DATASETS = {"": (make_rows, 30000, 5000, RUNS),
             "strings_": (make_string_rows, 8000, 2000,
@@ -110,10 +117,12 @@ def logloss(y01, margin):
     return float(np.mean(np.logaddexp(0.0, -(2 * np.asarray(y01) - 1) * m)))
 
 
-def record(prefix, train, test, runs):
+def record(prefix, train, test, runs, write_data=True, pred_lines=False):
     import vowpalwabbit
     for name, lines in (("train", train), ("test", test)):
         path = os.path.join(HERE, f"{prefix}{name}.vw.gz")
+        if not write_data:
+            continue
         with gzip.GzipFile(path, "wb", mtime=0) as f:
             f.write(("\n".join(lines) + "\n").encode())
     y_test = np.array([1 if s.split()[0] == "1" else 0 for s in test])
@@ -131,6 +140,9 @@ def record(prefix, train, test, runs):
             rec = dict(vw_version=vowpalwabbit.__version__, args=common,
                        invert_hash=read_invert_hash(os.path.join(tmp, "inv.txt")),
                        test_margins=margins, test_logloss=logloss(y_test, margins))
+            if pred_lines:
+                rec["test_pred_lines"] = open(os.path.join(tmp, "pred.txt")).read() \
+                    .splitlines()
             with open(os.path.join(HERE, f"{run}.json"), "w") as f:
                 json.dump(rec, f, indent=0, sort_keys=True)
             print(f"{run}: {len(rec['invert_hash'])} weights, test logloss "
@@ -138,10 +150,15 @@ def record(prefix, train, test, runs):
     return rec
 
 
-def main():
+def main(only_hash=False):
     os.makedirs(HERE, exist_ok=True)
-    for prefix, (maker, n_train, n_test, runs) in DATASETS.items():
-        rec = record(prefix, maker(n_train, 1), maker(n_test, 2), runs)
+    maker, n_train, n_test, _runs = DATASETS[""]
+    if not only_hash:
+        for prefix, (maker_, n_train_, n_test_, runs) in DATASETS.items():
+            rec = record(prefix, maker_(n_train_, 1), maker_(n_test_, 2), runs)
+        assert not math.isnan(rec["test_logloss"])
+    rec = record("", maker(n_train, 1), maker(n_test, 2), HASH_RUNS, write_data=False,
+                 pred_lines=True)
     assert not math.isnan(rec["test_logloss"])
 
 
@@ -150,4 +167,4 @@ if __name__ == "__main__":
         import vowpalwabbit  # noqa: F401
     except ImportError:
         sys.exit("record_golden_vw.py needs Vowpal Wabbit (pip install vowpalwabbit)")
-    main()
+    main(only_hash=sys.argv[1:] == ["hash"])

@@ -14,7 +14,7 @@ def _rows(X):
 
 def _loss(loss, margin, y, tau=0.5):
     """The loss of a margin against a label (0/1 for logistic and hinge)."""
-    if loss == "squared":
+    if loss in ("squared", "squared_vw"):
         return (margin - y) ** 2
     if loss == "hinge":
         return max(0.0, 1.0 - (2 * y - 1) * margin)
@@ -28,9 +28,12 @@ def _loss(loss, margin, y, tau=0.5):
 
 def _dloss(loss, margin, y, tau=0.5):
     """d loss / d margin, written from the formulas (the squared loss's
-    of (m - y)^2 / 2, as fastopt and McMahan's regression use)."""
+    of (m - y)^2 / 2, as fastopt and McMahan's regression use;
+    "squared_vw": VW's, of (m - y)^2)."""
     if loss == "squared":
         return margin - y
+    if loss == "squared_vw":
+        return 2.0 * (margin - y)
     if loss == "hinge":
         s = 2 * y - 1
         return -s if s * margin < 1 else 0.0

@@ -301,7 +301,10 @@ assert code == 0
 
 # -- item 10: model files are untrusted -------------------------------------------------
 
-def _good_fields(cls=FTRLClassifier):
+def _good_fields(cls=FTRLClassifier, version=3):
+    """A saved model's fields: as `save` writes them (format 3: the touched
+    rows of the state, `rows` and `values`), or as the release before
+    wrote them (format 2: the dense `state`), which is still read."""
     import io
     X, y = make_data()
     est = cls().fit(X, y) if cls is not FTRLRegressor else cls().fit(X, X @ np.ones(12))
@@ -309,7 +312,12 @@ def _good_fields(cls=FTRLClassifier):
     est.save(buf, info={"hash": False})
     buf.seek(0)
     with np.load(buf) as f:
-        return {k: f[k] for k in f.files}
+        fields = {k: f[k] for k in f.files}
+    if version == 2:
+        state = np.zeros((est.n_features_in_ + 1, fields["values"].shape[1]))
+        state[fields.pop("rows").astype(np.int64)] = fields.pop("values")
+        fields.update(state=state, format_version=np.asarray(2))
+    return fields
 
 
 def _params(**change):
@@ -320,12 +328,39 @@ def _params(**change):
 
 # name -> (field changes (None: remove), message)
 MODEL_FAULTS = {
-    "NaN state": (dict(state="nan"), "NaN or infinity"),
-    "inf state": (dict(state="inf"), "NaN or infinity"),
-    "complex state": (dict(state="complex"), "real floating point"),
-    "integer state": (dict(state="int"), "real floating point"),
-    "state shape": (dict(state="short"), r"state has shape \(12, 3\); expected \(13, 3\)"),
-    "negative accumulator": (dict(state="negn"), "negative FTRL accumulator"),
+    # format 2 (dense state), still read
+    "NaN state": (dict(_v=2, state="nan"), "NaN or infinity"),
+    "inf state": (dict(_v=2, state="inf"), "NaN or infinity"),
+    "complex state": (dict(_v=2, state="complex"), "real floating point"),
+    "integer state": (dict(_v=2, state="int"), "real floating point"),
+    "state shape": (dict(_v=2, state="short"),
+                    r"state has shape \(12, 3\); expected \(13, 3\)"),
+    "negative accumulator": (dict(_v=2, state="negn"), "negative FTRL accumulator"),
+    "huge n_features": (dict(_v=2, n_features_in_=2**40), r"state has shape"),
+    "rows in format 2": (dict(_v=2, rows=np.arange(3, dtype=np.uint32)),
+                         "unexpected field 'rows.npy' in a format 2 model"),
+    "format 2 without state": (dict(_v=2, state=None), "missing field 'state'"),
+    # format 3 (rows and values: the touched rows of the state)
+    "NaN values": (dict(values="nan"), "NaN or infinity"),
+    "inf values": (dict(values="inf"), "NaN or infinity"),
+    "complex values": (dict(values="complex"), "real floating point"),
+    "integer values": (dict(values="int"), "real floating point"),
+    "values shape": (dict(values="short"), r"field 'values' has shape"),
+    "values 1-d": (dict(values="flat"), r"field 'values' has shape"),
+    "negative accumulator v3": (dict(values="negn"), "negative FTRL accumulator"),
+    "rows float": (dict(rows="float"), "'rows' must hold integers"),
+    "rows decreasing": (dict(rows="reversed"), r"increasing row numbers in \[0, 12\]"),
+    "rows repeated": (dict(rows="repeat"), "increasing row numbers"),
+    "rows beyond d": (dict(rows="beyond"), "increasing row numbers"),
+    "rows negative": (dict(rows="negative"), "increasing row numbers"),
+    "rows too many": (dict(rows="many"), r"field 'rows' has shape \(14,\); expected"),
+    "rows 2-d": (dict(rows="2d"), r"field 'rows' has shape"),
+    "missing rows": (dict(rows=None), "missing field 'rows'"),
+    "missing values": (dict(values=None), "missing field 'values'"),
+    "state in format 3": (dict(state=np.zeros((13, 3))),
+                          "unexpected field 'state.npy' in a format 3 model"),
+    "huge n_features v3": (dict(n_features_in_=2**40), "more than this machine's"),
+    # either format
     "one class": (dict(classes_=np.array([0.0])), "classes_"),
     "three classes": (dict(classes_=np.array([0.0, 1.0, 2.0])), "classes_"),
     "equal classes": (dict(classes_=np.array([1.0, 1.0])), "two distinct labels"),
@@ -343,6 +378,8 @@ MODEL_FAULTS = {
     "estimator load": (dict(estimator="load"), "unknown estimator 'load'"),
     "estimator base": (dict(estimator="OnlineLinearModel"), "unknown estimator"),
     "format version": (dict(format_version=1), "unsupported model format 1"),
+    "format version 4": (dict(format_version=4), r"unsupported model format 4 \(this "
+                                                 r"fastopt reads formats 2, 3\)"),
     "info a list": (dict(info="[1]"), "'info' must be a JSON object"),
     "info not JSON": (dict(info="nope"), "'info' is not JSON"),
     "info hash": (dict(info='{"hash": "yes"}'), None),   # load: fine; predict: refused
@@ -353,7 +390,6 @@ MODEL_FAULTS = {
     "t negative": (dict(t=-1), "'t' = -1 is out of range"),
     "loss NaN": (dict(loss_sum=np.nan), "not finite"),
     "t a string": (dict(t="5"), "'t' must be a scalar"),
-    "huge n_features": (dict(n_features_in_=2**40), r"state has shape"),
 }
 # whole-file damage: name -> (bytes from the good file's bytes, message)
 FILE_FAULTS = {
@@ -366,7 +402,8 @@ FILE_FAULTS = {
 
 
 def _write_model(path, change):
-    fields = _good_fields()
+    change = dict(change)
+    fields = _good_fields(version=change.pop("_v", 3))
     for k, v in change.items():
         if v is None:
             fields.pop(k)
@@ -378,6 +415,27 @@ def _write_model(path, change):
                                "int": lambda: s.astype(np.int64),
                                "short": lambda: s[:-1],
                                "negn": lambda: s * np.array([1, -1, 1])}[v]()
+        elif k == "values" and isinstance(v, str):
+            s = fields["values"]
+            fields["values"] = {"nan": lambda: np.where(s == s.max(), np.nan, s),
+                                "inf": lambda: np.full_like(s, np.inf),
+                                "complex": lambda: s + 1j,
+                                "int": lambda: s.astype(np.int64),
+                                "short": lambda: s[:-1],
+                                "flat": lambda: s.ravel(),
+                                "negn": lambda: s * np.array([1, -1, 1])}[v]()
+        elif k == "rows" and isinstance(v, str):
+            r = fields["rows"]
+            if v == "many":
+                fields["rows"] = np.arange(14, dtype=np.uint32)
+                fields["values"] = np.ones((14, 3))
+                continue
+            fields["rows"] = {"float": lambda: r.astype(np.float64),
+                              "reversed": lambda: r[::-1].copy(),
+                              "repeat": lambda: np.r_[r[:1], r[:-1]],
+                              "beyond": lambda: np.r_[r[:-1], 13].astype(r.dtype),
+                              "negative": lambda: np.r_[-1, r[1:]].astype(np.int64),
+                              "2d": lambda: r[:, None]}[v]()
         elif k == "t" and v == "object":
             fields["t"] = np.array([None], dtype=object)
         else:
@@ -443,12 +501,14 @@ def test_damaged_model_file_is_a_clear_error(model_results, fault):
         assert not os.path.exists(path + ".pred")
 
 
-def test_fuzzed_model_files_load_or_raise_valueerror(tmp_path):
+@pytest.mark.parametrize("version", [2, 3])
+def test_fuzzed_model_files_load_or_raise_valueerror(tmp_path, version):
     """Random byte flips, truncations and JSON field mutations of a saved
-    model: load works and predicts finite values, or raises ValueError; the
-    CLI exits 0 or 2 with one line."""
+    model (format 3 as `save` writes it, uncompressed so that flips reach
+    the arrays; format 2, still read): load works and predicts finite
+    values, or raises ValueError; the CLI exits 0 or 2 with one line."""
     good = tmp_path / "good.npz"
-    _write_model(good, {})
+    _write_model(good, {"_v": version})
     data = tmp_path / "d.svm"
     data.write_text("1 0:1 3:2\n0 5:1\n")
     keys = ["alpha", "beta", "l1", "l2", "n_epochs", "random_state", "fit_intercept",

@@ -25,7 +25,12 @@ from fastopt._files import atomic_output
 from fastopt._threads import effective_n_threads
 from fastopt._validation import check_compressed, check_n_threads
 
-FORMAT_VERSION = 2  # 2: one (d + 1, stride) state array
+# Model files (.npz): version 3 (written) keeps only the touched rows of
+# the state -- `rows`, the row numbers of every row with a bit set, and
+# `values`, those rows (len(rows), stride) -- version 2 (still read) the
+# whole (d + 1, stride) `state`.  README "Model files" states the rule.
+FORMAT_VERSION = 3
+READ_VERSIONS = (2, 3)
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -698,8 +703,9 @@ class OnlineLinearModel:
             if params.get(key) is not None:
                 params[key] = list(params[key])
         if params.get("fields") is not None:
-            params["fields"] = {k: [list(map(int, r)) for r in v]
-                                for k, v in params["fields"].items()}
+            # the checked form: one [start, stop) pair is a list of one
+            params["fields"] = {k.decode(): [list(r) for r in v]
+                                for k, v in _check_fields(params["fields"]).items()}
         try:
             return json.dumps(params, allow_nan=False)
         except (TypeError, ValueError) as e:
@@ -707,7 +713,10 @@ class OnlineLinearModel:
 
     def save(self, path, info=None):
         """Write the fitted model to `path` (a file name or a binary file
-        object), in .npz format; load with fastopt.online.load.
+        object), in .npz format (version FORMAT_VERSION: only the touched
+        coordinates' state -- weights and accumulators --, deflated); load
+        with fastopt.online.load.  Loading gives back the same state, bit
+        for bit, so training continues as if never interrupted.
         info: an optional JSON-serialisable dict kept beside the model (e.g.
         how the features were prepared), read back by load_info.
 
@@ -717,8 +726,9 @@ class OnlineLinearModel:
         the previous file as it was.  A symlink stays a symlink."""
         with self._lock():
             self._check_usable()
+            rows, values = compact_state(self._state["state"])
             fields = dict(format_version=FORMAT_VERSION, estimator=type(self).__name__,
-                          params=self._json_params(), state=self._state["state"],
+                          params=self._json_params(), rows=rows, values=values,
                           t=self._state["t"], n_features_in_=self.n_features_in_,
                           loss_sum=self._loss_sum, n_seen=self._n_seen,
                           weight_sum=getattr(self, "_weight_sum", float(self._n_seen)))
@@ -732,10 +742,10 @@ class OnlineLinearModel:
                 except (TypeError, ValueError) as e:
                     raise ValueError(f"info must be JSON-serialisable: {e}") from None
             if hasattr(path, "write"):
-                np.savez(path, **fields)
+                np.savez_compressed(path, **fields)
                 return
             with atomic_output(path, "wb") as f:   # a file object: savez adds no .npz
-                np.savez(f, **fields)
+                np.savez_compressed(f, **fields)
 
 
 # -- model files ----------------------------------------------------------------
@@ -743,9 +753,30 @@ class OnlineLinearModel:
 # shape, range, finiteness) before anything is built from it, and every
 # fault is a ValueError "FILE: reason" -- never numpy's pickle advice.
 
-_REQUIRED = ("format_version", "estimator", "params", "state", "t", "n_features_in_",
+_REQUIRED = ("format_version", "estimator", "params", "t", "n_features_in_",
              "loss_sum", "n_seen")
 _OPTIONAL = ("classes_", "info", "weight_sum")
+# the state's fields in each layout: version 2 dense, version 3 compact
+_LAYOUTS = {2: ("state",), 3: ("rows", "values")}
+_STATE_FIELDS = ("state", "rows", "values")
+
+
+def compact_state(state):
+    """(rows, values) of a (d + 1, stride) float64 state: the numbers of the
+    rows with any bit set (uint32 when they fit, else uint64; increasing)
+    and those rows.  The rows left out are +0.0 throughout, so
+    expand_state gives back `state` bit for bit (a -0.0 is kept)."""
+    touched = np.flatnonzero(np.any(state.view(np.uint64) != 0, axis=1))
+    rows = touched.astype(np.uint32 if state.shape[0] <= 2**32 else np.uint64)
+    return rows, np.ascontiguousarray(state[touched])
+
+
+def expand_state(rows, values, n_rows):
+    """The (n_rows, stride) float64 state that compact_state made (rows and
+    values checked by the caller)."""
+    state = np.zeros((n_rows, values.shape[1]), dtype=np.float64)
+    state[rows] = values
+    return state
 
 
 def _estimator_classes():
@@ -761,13 +792,15 @@ class _BadModel(ValueError):
 def _read_arrays(path):
     """The .npy members of the .npz archive at `path` as {field: array};
     each header is checked before its data are read (an absurd shape is
-    refused, not allocated)."""
+    refused, not allocated).  The state -- `state` (version 2) or `rows`
+    and `values` (version 3) -- is read last, once n_features_in_ and the
+    estimator tell what shape it must have."""
     arrays = {}
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
         for member in names:
             field = member[:-4] if member.endswith(".npy") else member
-            if field not in _REQUIRED + _OPTIONAL:
+            if field not in _REQUIRED + _OPTIONAL + _STATE_FIELDS:
                 raise _BadModel(f"unexpected field {member!r}")
             if field in arrays or names.count(member) > 1:
                 raise _BadModel(f"field {field!r} appears twice")
@@ -783,7 +816,7 @@ def _read_arrays(path):
             if dtype.itemsize > 64 << 20:   # a JSON text of more than 16M characters
                 raise _BadModel(f"field {field!r} is too large ({dtype})")
             limit = 2 if field == "classes_" else 1
-            if field != "state" and int(np.prod(shape, dtype=np.float64)) > limit:
+            if field not in _STATE_FIELDS and int(np.prod(shape, dtype=np.float64)) > limit:
                 raise _BadModel(f"field {field!r} has shape {shape}")
             arrays[field] = (member, shape, dtype)
         missing = [k for k in _REQUIRED if k not in arrays]
@@ -791,27 +824,78 @@ def _read_arrays(path):
             raise _BadModel(f"missing field {missing[0]!r}")
         out = {}
         for field, (member, shape, dtype) in arrays.items():
-            if field == "state":
+            if field in _STATE_FIELDS:
                 continue
             with zf.open(member) as f:
                 out[field] = np.lib.format.read_array(f, allow_pickle=False)
-        # the state last, once n_features_in_ tells what shape it must have
+        version = _scalar(out, "format_version", "iu")
+        if version not in READ_VERSIONS:
+            raise _BadModel(f"unsupported model format {version} (this fastopt reads "
+                            f"formats {', '.join(map(str, READ_VERSIONS))})")
+        layout = _LAYOUTS[version]
+        for field in _STATE_FIELDS:
+            if field in arrays and field not in layout:
+                raise _BadModel(f"unexpected field {arrays[field][0]!r} in a "
+                                f"format {version} model")
+            if field in layout and field not in arrays:
+                raise _BadModel(f"missing field {field!r}")
         d = _scalar(out, "n_features_in_", "iu", 1, 2**62)
         name = _scalar(out, "estimator", "U")
         cls = _estimator_classes().get(name)
         if cls is None:
             raise _BadModel(f"unknown estimator {name!r}")
-        member, shape, dtype = arrays["state"]
-        expected = (d + 1, _kernels.online_stride(cls._algorithm))
-        if tuple(shape) != expected:
-            raise _BadModel(f"model state has shape {tuple(shape)}; expected {expected}")
+        stride = _kernels.online_stride(cls._algorithm)
+        if version == 2:
+            expected = {"state": (d + 1, stride)}
+        else:
+            k = arrays["rows"][1]
+            if len(k) != 1 or not 0 <= k[0] <= d + 1:
+                raise _BadModel(f"field 'rows' has shape {tuple(k)}; expected (k,) "
+                                f"with k <= {d + 1}")
+            expected = {"rows": (k[0],), "values": (k[0], stride)}
+        for field, want in expected.items():
+            if tuple(arrays[field][1]) != want:
+                what = "model state" if field == "state" else f"field {field!r}"
+                raise _BadModel(f"{what} has shape {tuple(arrays[field][1])}; "
+                                f"expected {want}")
         try:
             check_model_size(cls, d)
         except ValueError as e:
             raise _BadModel(str(e)) from None
-        with zf.open(member) as f:
-            out["state"] = np.lib.format.read_array(f, allow_pickle=False)
+        for field in layout:
+            with zf.open(arrays[field][0]) as f:
+                out[field] = np.lib.format.read_array(f, allow_pickle=False)
     return out
+
+
+def _checked_state(fields, cls, d):
+    """The (d + 1, stride) float64 state of a model file's checked fields:
+    real, finite, FTRL accumulators >= 0; version 3's rows increasing
+    integers in [0, d]."""
+    if "state" in fields:
+        state = fields["state"]
+        if state.dtype.kind != "f":
+            raise _BadModel(f"model state must be real floating point, got {state.dtype}")
+        values = state
+    else:
+        rows, values = fields["rows"], fields["values"]
+        if rows.dtype.kind not in "iu":
+            raise _BadModel(f"field 'rows' must hold integers, got {rows.dtype}")
+        if values.dtype.kind != "f":
+            raise _BadModel(f"model state ('values') must be real floating point, got "
+                            f"{values.dtype}")
+        if rows.size and (rows[0] < 0 or rows[-1] > d
+                          or np.any(rows[1:] <= rows[:-1])):
+            raise _BadModel(f"field 'rows' must be increasing row numbers in "
+                            f"[0, {d}]")
+    values = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise _BadModel("model state contains NaN or infinity")
+    if cls._algorithm == _kernels.ONLINE_FTRL and np.any(values[:, 1] < 0):
+        raise _BadModel("model state has a negative FTRL accumulator")
+    if "state" in fields:
+        return np.array(values, dtype=np.float64, order="C", copy=True)
+    return expand_state(fields["rows"].astype(np.int64), values, d + 1)
 
 
 def _scalar(fields, field, kinds, low=None, high=None):
@@ -842,13 +926,8 @@ def _json_field(fields, field):
 
 def _build(fields):
     """The estimator and info a model file's checked fields describe."""
-    version = _scalar(fields, "format_version", "iu")
-    if version != FORMAT_VERSION:
-        raise _BadModel(f"unsupported model format {version}")
     name = _scalar(fields, "estimator", "U")
     cls = _estimator_classes().get(name)
-    if cls is None:
-        raise _BadModel(f"unknown estimator {name!r}")
     params = _json_field(fields, "params")
     unknown = sorted(set(params) - set(cls._param_names()))
     if unknown:
@@ -862,14 +941,7 @@ def _build(fields):
     except (TypeError, ValueError) as e:
         raise _BadModel(f"params: {e}") from None
     d = _scalar(fields, "n_features_in_", "iu", 1, 2**62)
-    state = fields["state"]
-    if state.dtype.kind != "f":
-        raise _BadModel(f"model state must be real floating point, got {state.dtype}")
-    state = np.array(state, dtype=np.float64, order="C", copy=True)
-    if not np.all(np.isfinite(state)):
-        raise _BadModel("model state contains NaN or infinity")
-    if cls._algorithm == _kernels.ONLINE_FTRL and np.any(state[:, 1] < 0):
-        raise _BadModel("model state has a negative FTRL accumulator")
+    state = _checked_state(fields, cls, d)
     t = _scalar(fields, "t", "iu", 0, 2**63 - 1)
     n_seen = _scalar(fields, "n_seen", "iu", 0, 2**63 - 1)
     loss_sum = _scalar(fields, "loss_sum", "f", 0.0)

@@ -1,0 +1,414 @@
+"""Model files (issue 12 item 6): the compact format (version 3: only the
+touched coordinates' weights and accumulators), its round trips and
+compatibility with version 2 files; `fastopt train --readable-model` /
+`--invert-hash` against Vowpal Wabbit's own output (golden files recorded
+by tests/record_golden_vw.py); VW's --hash all, --hash_seed, tags in -p
+output, initial predictions, and the CLI's squared loss (VW's gradient
+2 (m - y)) against a numpy twin."""
+import gzip
+import io
+import json
+import os
+import re
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastopt import cli
+from fastopt.libsvm import dump_libsvm
+from fastopt.online import FTRLClassifier, FTRLRegressor, RDAClassifier, load
+from fastopt.online._base import FORMAT_VERSION, READ_VERSIONS, compact_state
+from fastopt.vw import FeatureNames, feature_index, load_vw
+from reference_online import FTRLTwin
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "vw")
+
+
+def golden(run):
+    with open(os.path.join(GOLDEN, f"{run}.json")) as f:
+        return json.load(f)
+
+
+def make_data(n=400, d=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.004, format="csr", random_state=seed,
+                  data_rvs=rng.standard_normal)
+    y = (X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n) > 0).astype(float)
+    return X, y
+
+
+ESTIMATORS = {
+    "ftrl": lambda: FTRLClassifier(l1=0.5),
+    "ftrl_fields": lambda: FTRLClassifier(interactions=["ab"],
+                                          fields={"a": [0, 1000], "b": [1000, 2000]}),
+    "rda": lambda: RDAClassifier(l1=0.01),
+    "regressor": lambda: FTRLRegressor(loss="quantile", quantile_tau=0.3),
+}
+
+
+def fitted(name, X=None, y=None):
+    if X is None:
+        X, y = make_data()
+    est = ESTIMATORS[name]()
+    return est.fit(X, X @ np.ones(X.shape[1]) if name == "regressor" else y)
+
+
+def bits_of(a):
+    return np.asarray(a, dtype=np.float64).view(np.uint64)
+
+
+def write_v2(est, path):
+    """The dense layout (version 2) of the release before this one: the
+    whole (d + 1, stride) state."""
+    buf = io.BytesIO()
+    est.save(buf, info={"hash": False})
+    buf.seek(0)
+    with np.load(buf) as f:
+        fields = {k: f[k] for k in f.files}
+    state = np.zeros((est.n_features_in_ + 1, fields["values"].shape[1]))
+    state[fields.pop("rows").astype(np.int64)] = fields.pop("values")
+    fields.update(state=state, format_version=np.asarray(2))
+    with open(path, "wb") as f:
+        np.savez(f, **fields)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_compact_round_trip_is_bit_for_bit(tmp_path, name):
+    """save -> load gives the same state bit for bit (weights and
+    accumulators), the same counters and predictions; load -> save ->
+    load again the same."""
+    X, y = make_data()
+    est = fitted(name, X, y)
+    est.save(tmp_path / "m.npz")
+    back = load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(bits_of(back._state["state"]), bits_of(est._state["state"]))
+    assert back._state["t"] == est._state["t"]
+    assert (back._n_seen, back._loss_sum, back._weight_sum) == \
+        (est._n_seen, est._loss_sum, est._weight_sum)
+    np.testing.assert_array_equal(bits_of(back._margin(X)), bits_of(est._margin(X)))
+    back.save(tmp_path / "again.npz")
+    again = load(tmp_path / "again.npz")
+    np.testing.assert_array_equal(bits_of(again._state["state"]), bits_of(est._state["state"]))
+    with zipfile.ZipFile(tmp_path / "m.npz") as a, zipfile.ZipFile(tmp_path / "again.npz") as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        for member in a.namelist():
+            assert a.read(member) == b.read(member), member
+
+
+@pytest.mark.parametrize("name", ["ftrl", "ftrl_fields", "rda"])
+def test_continuing_from_a_compact_file_equals_one_run(tmp_path, name):
+    """Half the rows, save, load, the other half == all rows in one run,
+    bit for bit: the file carries every accumulator and counter."""
+    X, y = make_data()
+    one = ESTIMATORS[name]()
+    one.partial_fit(X[:200], y[:200], classes=[0, 1])
+    one.partial_fit(X[200:], y[200:])
+    half = ESTIMATORS[name]().partial_fit(X[:200], y[:200], classes=[0, 1])
+    half.save(tmp_path / "half.npz")
+    cont = load(tmp_path / "half.npz").partial_fit(X[200:], y[200:])
+    np.testing.assert_array_equal(bits_of(cont._state["state"]), bits_of(one._state["state"]))
+    assert cont.progressive_loss_ == one.progressive_loss_
+    assert cont._state["t"] == one._state["t"]
+
+
+def test_file_keeps_only_touched_rows(tmp_path):
+    """The file holds one row per touched coordinate (every state row with
+    a bit set; -0.0 included), far smaller than the dense state."""
+    X, y = make_data(d=1 << 20)
+    est = FTRLClassifier(l1=1.0).fit(X, y)
+    est.save(tmp_path / "m.npz")
+    state = est._state["state"]
+    with np.load(tmp_path / "m.npz") as f:
+        rows, values = f["rows"], f["values"]
+        assert int(f["format_version"]) == FORMAT_VERSION == 3
+    touched = np.flatnonzero(np.any(state != 0, axis=1))
+    np.testing.assert_array_equal(rows, touched)
+    np.testing.assert_array_equal(values, state[touched])
+    assert rows.dtype == np.uint32 and values.shape == (touched.size, 3)
+    assert os.path.getsize(tmp_path / "m.npz") < 40 * touched.size + 4096
+    s = np.zeros((5, 3))
+    s[3, 1] = -0.0
+    r, v = compact_state(s)
+    assert r.tolist() == [3] and np.signbit(v[0, 1])
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_version_2_files_are_still_read(tmp_path, name):
+    """A dense file of the previous format (2) loads to the same model as
+    the compact one; this release reads versions 2 and 3, writes 3."""
+    assert READ_VERSIONS == (2, 3)
+    X, y = make_data()
+    est = fitted(name, X, y)
+    write_v2(est, tmp_path / "v2.npz")
+    back = load(tmp_path / "v2.npz")
+    np.testing.assert_array_equal(bits_of(back._state["state"]), bits_of(est._state["state"]))
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+
+
+def test_unknown_version_names_the_versions_read(tmp_path):
+    est = fitted("ftrl")
+    buf = io.BytesIO()
+    est.save(buf)
+    buf.seek(0)
+    with np.load(buf) as f:
+        fields = {k: f[k] for k in f.files}
+    fields["format_version"] = np.asarray(4)
+    with open(tmp_path / "v4.npz", "wb") as f:
+        np.savez(f, **fields)
+    with pytest.raises(ValueError, match=r"v4\.npz: unsupported model format 4 \(this "
+                                         r"fastopt reads formats 2, 3\)"):
+        load(tmp_path / "v4.npz")
+
+
+def test_cli_model_size_against_the_dense_state(tmp_path, capsys):
+    """`fastopt train -b 24`: a few hundred touched weights make a file of
+    a few KiB, not the dense state's 400 MiB."""
+    path = tmp_path / "d.vw"
+    rng = np.random.default_rng(0)
+    path.write_text("".join(f"{1 if rng.random() < .5 else -1} |a f{rng.integers(300)} "
+                            f"|b g{rng.integers(50)}\n" for _ in range(2000)))
+    assert cli.main(["train", str(path), "-b", "24", "-q", "ab", "-f",
+                     str(tmp_path / "m"), "--quiet"]) == 0
+    capsys.readouterr()
+    est = load(tmp_path / "m")
+    touched = int(np.count_nonzero(np.any(est._state["state"] != 0, axis=1)))
+    assert 300 < touched < 20000
+    assert os.path.getsize(tmp_path / "m") < 40 * touched + 4096
+
+
+# -- readable model / invert hash ------------------------------------------------------
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def read_invert_hash(path):
+    """name -> (index, weight) and the lines without a name."""
+    named, plain = {}, []
+    with open(path) as f:
+        lines = f.read().splitlines()
+    assert lines[0].startswith("Version fastopt") and lines[1].startswith(("bits:", "n_"))
+    assert lines[2].startswith("options:")
+    for line in lines[3:]:
+        m = re.match(r"^(.+):(\d+):(\S+)$", line)
+        if m:
+            assert m.group(1) not in named
+            named[m.group(1)] = (int(m.group(2)), float(m.group(3)))
+        else:
+            k, v = line.split(":")
+            plain.append((int(k), float(v)))
+    return named, plain
+
+
+def train_golden(tmp_path, capsys, run_name, extra=()):
+    g = golden(run_name)
+    args = g["args"]
+    flags = ["--alpha", args[args.index("--ftrl_alpha") + 1],
+             "--beta", args[args.index("--ftrl_beta") + 1], "-b", "18"]
+    for q in ("-q", "--interactions"):
+        flags += [a for i, a in enumerate(args) if i and args[i - 1] == q for a in (q, a)]
+    if "--hash" in args:
+        flags += ["--hash", args[args.index("--hash") + 1]]
+    if "--hash_seed" in args:
+        flags += ["--hash_seed", args[args.index("--hash_seed") + 1]]
+    model = tmp_path / "m.npz"
+    code, out, err = run(["train", os.path.join(GOLDEN, "train.vw.gz"), "-f", str(model),
+                          "--invert-hash", str(tmp_path / "inv.txt"),
+                          "--readable-model", str(tmp_path / "rm.txt"), "--quiet",
+                          *flags, *extra], capsys)
+    assert code == 0, err
+    return g, model
+
+
+@pytest.mark.parametrize("run_name", ["q_ab", "q_all", "cubic", "hash_all", "hash_seed"])
+def test_invert_hash_equals_vw(tmp_path, capsys, run_name):
+    """Every name of VW's --invert_hash (linear, crossed 'a^g0*b^1',
+    'Constant') is in fastopt's at VW's index with VW's weight (float32
+    precision), and fastopt names no weight VW does not: the same hashing,
+    --hash all and --hash_seed included."""
+    g, _model = train_golden(tmp_path, capsys, run_name)
+    ours, plain = read_invert_hash(tmp_path / "inv.txt")
+    assert plain == []
+    vw = g["invert_hash"]
+    assert len(vw) > 1000 if run_name != "linear" else True
+    for name, (index, weight) in vw.items():
+        assert name in ours, name
+        assert ours[name][0] == index, name
+        assert ours[name][1] == pytest.approx(weight, abs=1e-5), name
+    extra = set(ours) - set(vw)
+    # a name VW lists once per index may be one of several at a collision
+    assert all(ours[n][0] in {i for i, _ in vw.values()} for n in extra), sorted(extra)[:5]
+    assert len(extra) <= 0.01 * len(vw)
+
+
+def test_readable_model_lists_the_nonzero_weights(tmp_path, capsys):
+    g, model = train_golden(tmp_path, capsys, "q_ab")
+    est = load(model)
+    lines = (tmp_path / "rm.txt").read_text().splitlines()
+    assert lines[1] == "bits:18" and lines[2] == "options: -q ab"
+    got = [(int(a), float(b)) for a, b in (ln.split(":") for ln in lines[3:])]
+    nz = np.flatnonzero(est.coef_)
+    assert [i for i, _ in got] == nz.tolist()
+    np.testing.assert_array_equal([w for _, w in got],
+                                  np.float64([f"{v:.9g}" for v in est.coef_[nz]]))
+    vw = {i: w for i, w in g["invert_hash"].values()}
+    assert set(vw) == set(nz.tolist())
+
+
+def test_feature_names_of_vw_spellings():
+    """String values, anonymous features, a namespace scale, the default
+    namespace and crosses, named as VW's audit names them, at the columns
+    fastopt.vw hashes them to."""
+    names = FeatureNames(18, ["ab", "::"])
+    names.add_text(b"1 2 'tag|a country:US :2 f: |b:0.5 x:0.25 7 | 100 zero:0\n")
+    table = {n: i for i, s in names.names.items() for n in s}
+    assert table["a^country^US"] == feature_index("country", "a", value="US")
+    assert table["a^f"] == feature_index("f", "a")
+    assert table["b^x"] == feature_index("x", "b")
+    assert table["b^7"] == feature_index("7", "b")
+    assert table["100"] == feature_index("100")
+    assert table["Constant"] == 11650396 % (1 << 18)
+    assert "zero" not in table            # value 0: VW drops it
+    from fastopt.vw import interaction_index
+    assert table["a^f*b^x"] == interaction_index([table["a^f"], table["b^x"]], 18)
+    assert table["100*a^f"] == interaction_index([table["100"], table["a^f"]], 18)
+    assert table["b^x*b^x"] == interaction_index([table["b^x"]] * 2, 18)
+    assert "b^7*b^x" not in table or "b^x*b^7" not in table   # each pair once
+    anon = [n for n in table if n == "a^"]
+    assert anon == ["a^"]
+
+
+def test_libsvm_invert_hash_names_ids_and_crosses(tmp_path, capsys):
+    X, y = make_data(n=300, d=40)
+    dump_libsvm(X, y, str(tmp_path / "d.svm"))
+    code, out, err = run(["train", str(tmp_path / "d.svm"), "--n-features", "40",
+                          "-q", "ab", "--field-map", "a=0-19,b=20-39", "-f",
+                          str(tmp_path / "m"), "--invert-hash", str(tmp_path / "inv"),
+                          "--quiet"], capsys)
+    assert code == 0, err
+    ours, plain = read_invert_hash(tmp_path / "inv")
+    est = load(tmp_path / "m")
+    assert ours["Constant"] == (40, pytest.approx(est.intercept_, rel=1e-8))
+    crossed = [n for n in ours if "*" in n]
+    assert crossed
+    for n in crossed:           # ids of a times ids of b, folded into 40 columns
+        a, b = map(int, n.split("*"))
+        assert a < 20 <= b and ours[n][0] == ((16777619 * a) ^ b) % 40
+    for n, (i, w) in ours.items():
+        if n != "Constant" and "*" not in n:
+            assert int(n) == i and w == pytest.approx(est.coef_[i], rel=1e-8)
+
+
+def test_text_models_are_refused_over_inputs(tmp_path, capsys):
+    data = tmp_path / "d.vw"
+    data.write_text("1 |a x\n")
+    code, out, err = run(["train", str(data), "-f", str(tmp_path / "m"),
+                          "--readable-model", str(data)], capsys)
+    assert code == 2 and "same file as FILE" in err
+
+
+# -- VW's hashing options, tags, initial predictions ------------------------------------
+
+@pytest.mark.parametrize("run_name", ["hash_all", "hash_seed"])
+def test_hash_options_predict_as_vw(tmp_path, capsys, run_name):
+    """Trained with VW's --hash all / --hash_seed 7 (the model file keeps
+    them), predict gives VW's test margins, and writes VW's -p lines: the
+    prediction, then the row's tag."""
+    g, model = train_golden(tmp_path, capsys, run_name)
+    pred = tmp_path / "p.txt"
+    code, out, err = run(["predict", str(model), os.path.join(GOLDEN, "test.vw.gz"),
+                          "-p", str(pred), "--quiet"], capsys)
+    assert code == 0, err
+    lines = pred.read_text().splitlines()
+    p = np.array([float(s.split()[0]) for s in lines])
+    np.testing.assert_allclose(np.log(p / (1 - p)), g["test_margins"], atol=1e-5)
+    vw_tags = [s.split()[1:] for s in g["test_pred_lines"]]
+    assert [s.split()[1:] for s in lines] == vw_tags
+    assert sum(1 for t in vw_tags if t) > 100
+
+
+def test_tags_are_written_as_vw_writes_them(tmp_path, capsys):
+    data = tmp_path / "d.vw"
+    data.write_text("1 'first|a x\n0 |a y\n1 2 second|a x\n-1 'th:ird |a y\n")
+    assert run(["train", str(data), "-f", str(tmp_path / "m"), "--quiet"], capsys)[0] == 0
+    assert run(["predict", str(tmp_path / "m"), str(data), "-p", str(tmp_path / "p"),
+                "--quiet"], capsys)[0] == 0
+    lines = (tmp_path / "p").read_text().splitlines()
+    assert [s.split(" ", 1)[1:] for s in lines] == [["first"], [], ["second"], ["th:ird"]]
+
+
+def test_initial_prediction_adds_to_the_margin(tmp_path, capsys):
+    """VW's label section `label importance initial`: predict adds the
+    initial prediction to w . x (numpy: sigmoid(margin + initial)); train
+    refuses it with FILE:LINE (the learners take no offsets)."""
+    data = tmp_path / "d.vw"
+    data.write_text("1 |a x y\n-1 |a y\n1 |a x\n")
+    assert run(["train", str(data), "-f", str(tmp_path / "m"), "--quiet"], capsys)[0] == 0
+    test = tmp_path / "t.vw"
+    test.write_text("1 1 0.75 |a x\n1 |a x\n-1 1 -2 'tag|a y\n-1 |a y\n")
+    code, out, err = run(["predict", str(tmp_path / "m"), str(test), "--quiet"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    p = np.array([float(s.split()[0]) for s in lines])
+    m = np.log(p / (1 - p))
+    np.testing.assert_allclose(m[0] - m[1], 0.75, atol=1e-7)
+    np.testing.assert_allclose(m[2] - m[3], -2.0, atol=1e-7)
+    assert lines[2].endswith(" tag")
+    code, out, err = run(["train", str(test), "-f", str(tmp_path / "m2")], capsys)
+    assert code == 2 and f"{test}:1: bad label section at '0.75'" in err
+    bad = tmp_path / "b.vw"
+    bad.write_text("1 1 nope |a x\n")
+    code, out, err = run(["predict", str(tmp_path / "m"), str(bad)], capsys)
+    assert code == 2 and f"{bad}:1: bad initial prediction 'nope'" in err
+
+
+def test_bad_hash_options(tmp_path, capsys):
+    data = tmp_path / "d.vw"
+    data.write_text("1 |a x\n")
+    code, out, err = run(["train", str(data), "-f", str(tmp_path / "m"), "--hash",
+                          "some"], capsys)
+    assert code == 2 and "--hash some: expected --hash alone" in err
+    for argv in (["--hash_seed", "-1"], ["--hash-seed", str(2**32)]):
+        code, out, err = run(["train", str(data), "-f", str(tmp_path / "m"), *argv],
+                             capsys)
+        assert code == 2 and "--hash-seed" in err and "must be in [0, 2**32)" in err
+
+
+def test_hash_alone_still_folds_libsvm_ids(tmp_path, capsys):
+    X, y = make_data(n=50, d=30)
+    dump_libsvm(X, y, str(tmp_path / "d.svm"))
+    code, out, err = run(["train", "--hash", str(tmp_path / "d.svm"), "--n-features", "8",
+                          "-f", str(tmp_path / "m"), "--quiet"], capsys)
+    assert code == 0, err
+    assert load(tmp_path / "m").n_features_in_ == 8
+
+
+# -- squared loss: VW's gradient in the CLI ------------------------------------------------
+
+def test_cli_squared_loss_is_vws_gradient(tmp_path, capsys):
+    """`fastopt train --loss squared` updates with VW's gradient 2 (m - y)
+    (the numpy twin with "squared_vw"), while FTRLRegressor keeps
+    scikit-learn's (m - y); the progressive loss is the mean (m - y)^2
+    either way."""
+    rng = np.random.default_rng(3)
+    X = sp.random(300, 20, density=0.3, format="csr", random_state=3)
+    y = X @ rng.standard_normal(20) + 0.1 * rng.standard_normal(300)
+    dump_libsvm(X, y, str(tmp_path / "d.svm"), labels="raw")
+    code, out, err = run(["train", str(tmp_path / "d.svm"), "--n-features", "20",
+                          "--loss", "squared", "--alpha", "0.2", "--l2", "0.5",
+                          "-f", str(tmp_path / "m"), "--quiet"], capsys)
+    assert code == 0, err
+    twin = FTRLTwin(20, 0.2, 1.0, 0.0, 0.5, loss="squared_vw").fit(X, y)
+    est = load(tmp_path / "m")
+    np.testing.assert_allclose(est.coef_, twin.weights()[:-1], rtol=1e-10, atol=1e-12)
+    assert est.intercept_ == pytest.approx(twin.weights()[-1], rel=1e-10)
+    m = re.search(r"progressive squared loss:\s+(\S+)", out)
+    assert float(m.group(1)) == pytest.approx(twin.loss_sum / 300, rel=1e-5)
+    half = FTRLTwin(20, 0.2, 1.0, 0.0, 0.5, loss="squared").fit(X, y)
+    sk = FTRLRegressor(loss="squared", alpha=0.2, l2=0.5).fit(X, y)
+    np.testing.assert_allclose(sk.coef_, half.weights()[:-1], rtol=1e-10, atol=1e-12)
+    assert not np.allclose(sk.coef_, est.coef_)
