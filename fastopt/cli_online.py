@@ -883,7 +883,7 @@ def _with_tags(text, tags):
     if tags is None or not any(t is not None for t in tags):
         return s
     lines = s.split("\n")
-    return "\n".join(v if t is None else f"{v} {t.decode('utf-8', 'replace')}"
+    return "\n".join(v if t is None else f"{v} {t.decode('utf-8', 'surrogateescape')}"
                      for v, t in zip(lines, tags + [None]))
 
 
@@ -919,7 +919,9 @@ def _predict(args):
     rows = 0
     try:
         hint = " (the model's n_features)" if not args.hash else ""
-        with atomic_output(args.output, "w", encoding="ascii", newline="\n") as out:
+        # tags are written back byte for byte (surrogateescape)
+        with atomic_output(args.output, "w", encoding="utf-8", errors="surrogateescape",
+                           newline="\n") as out:
             for X, _y, _w, ns, _line, *extras in _chunks(path, reader, hint):
                 try:
                     m = est._margin(X, ns)

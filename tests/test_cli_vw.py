@@ -46,6 +46,12 @@ def plain_train(tmp_path_factory):
     return str(path)
 
 
+def first_column(text):
+    """The predictions of `fastopt predict` output: the first field of
+    each line (a tagged row's line goes on with its tag, as VW's -p)."""
+    return np.array([line.split(" ", 1)[0] for line in text.splitlines()], dtype=float)
+
+
 @pytest.mark.parametrize("flags, run_name", [([], "linear"), (["-q", "ab"], "q_ab"),
                                              (["-q", "::"], "q_all"),
                                              (["--interactions", "abc"], "cubic"),
@@ -64,7 +70,7 @@ def test_cli_equals_vw(tmp_path, capsys, flags, run_name):
     code, out, err = run(["predict", m, TEST, "-p", p, "--quiet"], capsys)
     assert code == 0, err
     _, yt, _, _ = load_vw(TEST)
-    pred = np.loadtxt(p)
+    pred = first_column(open(p).read())
     g = golden(run_name)
     assert abs(logloss(yt, pred) - g["test_logloss"]) < 1e-5
     np.testing.assert_allclose(pred, 1 / (1 + np.exp(-np.array(g["test_margins"]))),
@@ -92,7 +98,7 @@ def test_predictions_to_stdout_summary_to_stderr(tmp_path, capsys, monkeypatch):
     assert run(["train", TRAIN, "-q", "ab", "-f", m, "--quiet"], capsys)[0] == 0
     code, out, err = run(["predict", m, TEST, "-p", "-", "--quiet"], capsys)
     assert code == 0 and "predicted 5000 rows" in err
-    from_stdout = np.array(out.split(), dtype=float)
+    from_stdout = first_column(out)
     assert from_stdout.shape == (5000,)
     # no -p: stdout too; FILE from stdin, unlabeled lines accepted
     lines = gzip.decompress(open(TEST, "rb").read()).decode().splitlines()
@@ -100,7 +106,7 @@ def test_predictions_to_stdout_summary_to_stderr(tmp_path, capsys, monkeypatch):
     code, out, err = run(["predict", m, "--quiet"], capsys, unlabeled.encode(),
                          monkeypatch)
     assert code == 0, err
-    np.testing.assert_array_equal(np.array(out.split(), dtype=float), from_stdout)
+    np.testing.assert_array_equal(first_column(out), from_stdout)
     # training refuses unlabeled lines
     code, out, err = run(["train", "-", "-f", m, "--quiet"], capsys, unlabeled.encode(),
                          monkeypatch)
@@ -241,7 +247,7 @@ def test_subprocess_pipeline(tmp_path):
     r = subprocess.run(f"gzip -dc {TEST} | {py} -m fastopt.cli predict {m} -", **kw)
     assert r.returncode == 0, r.stderr
     _, yt, _, _ = load_vw(TEST)
-    pred = np.array(r.stdout.split(), dtype=float)
+    pred = first_column(r.stdout.decode() if isinstance(r.stdout, bytes) else r.stdout)
     assert abs(logloss(yt, pred) - golden("q_ab")["test_logloss"]) < 1e-5
 
 

@@ -434,7 +434,7 @@ def _write_model(path, change):
                               "reversed": lambda: r[::-1].copy(),
                               "repeat": lambda: np.r_[r[:1], r[:-1]],
                               "beyond": lambda: np.r_[r[:-1], 13].astype(r.dtype),
-                              "negative": lambda: np.r_[-1, r[1:]].astype(np.int64),
+                              "negative": lambda: np.r_[-1, r[1:].astype(np.int64)],
                               "2d": lambda: r[:, None]}[v]()
         elif k == "t" and v == "object":
             fields["t"] = np.array([None], dtype=object)
@@ -504,8 +504,8 @@ def test_damaged_model_file_is_a_clear_error(model_results, fault):
 @pytest.mark.parametrize("version", [2, 3])
 def test_fuzzed_model_files_load_or_raise_valueerror(tmp_path, version):
     """Random byte flips, truncations and JSON field mutations of a saved
-    model (format 3 as `save` writes it, uncompressed so that flips reach
-    the arrays; format 2, still read): load works and predicts finite
+    model (format 3's fields as `save` writes them, stored uncompressed so
+    that flips reach the arrays; format 2, still read): load works and predicts finite
     values, or raises ValueError; the CLI exits 0 or 2 with one line."""
     good = tmp_path / "good.npz"
     _write_model(good, {"_v": version})
@@ -612,7 +612,7 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
     def half_then_fail(f, **fields):   # disk full after some bytes
         f.write(b"PK" * 1000)
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(np, "savez", half_then_fail)
+    monkeypatch.setattr(np, "savez_compressed", half_then_fail)
     with pytest.raises(OSError, match="No space"):
         est.save(path)
     assert path.read_bytes() == old

@@ -333,12 +333,14 @@ def test_hash_options_predict_as_vw(tmp_path, capsys, run_name):
 
 def test_tags_are_written_as_vw_writes_them(tmp_path, capsys):
     data = tmp_path / "d.vw"
-    data.write_text("1 'first|a x\n0 |a y\n1 2 second|a x\n-1 'th:ird |a y\n")
+    data.write_text("1 'first|a x\n0 |a y\n1 2 second|a x\n-1 'th:ird |a y\n"
+                    "1 'caf\u00e9|a x\n", encoding="utf-8")
     assert run(["train", str(data), "-f", str(tmp_path / "m"), "--quiet"], capsys)[0] == 0
     assert run(["predict", str(tmp_path / "m"), str(data), "-p", str(tmp_path / "p"),
                 "--quiet"], capsys)[0] == 0
-    lines = (tmp_path / "p").read_text().splitlines()
-    assert [s.split(" ", 1)[1:] for s in lines] == [["first"], [], ["second"], ["th:ird"]]
+    lines = (tmp_path / "p").read_text(encoding="utf-8").splitlines()
+    assert [s.split(" ", 1)[1:] for s in lines] == [["first"], [], ["second"], ["th:ird"],
+                                                     ["caf\u00e9"]]
 
 
 def test_initial_prediction_adds_to_the_margin(tmp_path, capsys):
