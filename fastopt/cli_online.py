@@ -41,6 +41,20 @@ parse but are ignored; VW lines may have none) and writes, one per line
 (``%.9g``), P(y = 1) for the logistic loss, the margin w . x for hinge,
 squared and quantile, exp(w . x) for poisson; to stdout by default or -p.
 
+Models (issue 12 item 6): ``-f MODEL`` is fastopt.online's model file
+(format 3: only the touched coordinates' weights and accumulators, so
+training can continue from it bit for bit); ``--readable-model FILE``
+adds the non-zero weights as ``index:weight`` lines (VW's
+--readable_model) and ``--invert-hash FILE`` as ``name:index:weight``
+lines with VW's audit names (``a^f1``, ``a^f1*b^f2``, ``Constant``; names
+kept while training, from pass 1).  VW's ``--hash all`` and
+``--hash_seed S`` hash as VW (recorded in the model for predict; ``--hash``
+alone folds libsvm ids).  On VW text, predict adds VW's initial
+prediction (``label importance initial``) to the margin and writes each
+row's tag after its prediction (``0.25 tag``), as VW's -p.  The squared
+loss trains with VW's gradient 2 (m - y) (every importance weight
+doubled), not the estimators' m - y.
+
 FILE "-" is standard input (read once: not with --passes > 1 or --holdout).
 Outputs are written atomically (fastopt._files.atomic_output: a temp file
 beside the target, renamed into place; a failure or SIGINT/SIGTERM leaves
@@ -261,8 +275,9 @@ def add_parsers(sub):
         description="Write a prediction for every example of a libsvm or VW "
                     "text file, one per line: P(y = 1) for the logistic loss, "
                     "w . x for hinge, squared and quantile, exp(w . x) for "
-                    "poisson.  Labels must parse but are ignored (VW lines "
-                    "may have none).")
+                    "poisson (a VW row's tag follows its prediction, and VW's "
+                    "initial prediction adds to w . x).  Labels must parse "
+                    "but are ignored (VW lines may have none).")
     pr.add_argument("model", metavar="MODEL", help="a model saved by `fastopt train`")
     pr.add_argument("file", metavar="FILE", nargs="?", default="-",
                     help="libsvm or VW text (gzip ok; '-' or none: stdin)")
@@ -474,7 +489,8 @@ def _feature_names(args, bits, n_features, interactions, fields, hash_all):
         return None
     from fastopt.vw import FeatureNames
     return FeatureNames(bits, interactions, hash_all=hash_all, hash_seed=args.hash_seed,
-                        fields=fields, n_features=n_features)
+                        fields=fields, n_features=n_features,
+                        constant=not args.no_intercept)
 
 
 def _write_text_models(args, est, reader, bits, interactions, hash_all):

@@ -320,6 +320,9 @@ class FeatureNames:
         libsvm input: namespace -> [start, stop) id ranges (``--field-map``).
     n_features : int, optional
         libsvm input: the number of columns.
+    constant : bool
+        VW text: name VW's constant feature (``Constant``), which the reader
+        appends with ``constant=True``.
 
     Notes
     -----
@@ -329,20 +332,21 @@ class FeatureNames:
 
     Examples
     --------
-    >>> names = FeatureNames(18, ["ab"])
+    >>> names = FeatureNames(18, ["ab"], constant=False)
     >>> names.add_text(b"1 |a f1 |b f2\\n")
     >>> sorted(n for s in names.names.values() for n in s)
     ['a^f1', 'a^f1*b^f2', 'b^f2']
     """
 
     def __init__(self, bits=18, interactions=None, hash_all=False, hash_seed=0,
-                 fields=None, n_features=None):
+                 fields=None, n_features=None, constant=True):
         from fastopt.online._base import _check_fields, _check_interactions
         self.bits = _check_bits(bits)
         self.d = int(n_features) if n_features is not None else 1 << self.bits
         self.terms, self.all_pairs = _check_interactions(interactions)
         self._hash, self._default = _hasher(hash_all, _check_seed(hash_seed))
         self.hash_seed = int(hash_seed)
+        self.constant = bool(constant)
         self._table = None
         fields = _check_fields(fields)
         if fields is not None:
@@ -440,7 +444,8 @@ class FeatureNames:
                         groups.setdefault(index, []).append((col, text))
             if crossed and groups:
                 self._cross(groups)
-        self._add(VW_CONSTANT & mask, "Constant")
+        if self.constant:
+            self._add(VW_CONSTANT & mask, "Constant")
 
     def add_columns(self, X):
         """Collect the names of libsvm rows (a CSR block): the column ids,

@@ -32,9 +32,12 @@ def golden(run):
 
 
 def make_data(n=400, d=2000, seed=0):
+    """n rows of 8 random columns of d each, normal values; labels from a
+    random linear model."""
     rng = np.random.default_rng(seed)
-    X = sp.random(n, d, density=0.004, format="csr", random_state=seed,
-                  data_rvs=rng.standard_normal)
+    cols = rng.integers(0, d, (n, 8))
+    X = sp.csr_matrix((rng.standard_normal(8 * n), (np.repeat(np.arange(n), 8),
+                                                    cols.ravel())), shape=(n, d))
     y = (X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n) > 0).astype(float)
     return X, y
 
@@ -414,3 +417,21 @@ def test_cli_squared_loss_is_vws_gradient(tmp_path, capsys):
     sk = FTRLRegressor(loss="squared", alpha=0.2, l2=0.5).fit(X, y)
     np.testing.assert_allclose(sk.coef_, half.weights()[:-1], rtol=1e-10, atol=1e-12)
     assert not np.allclose(sk.coef_, est.coef_)
+
+
+@pytest.mark.parametrize("info, msg", [
+    ({"hash_all": "yes"}, "info 'hash_all' must be true or false"),
+    ({"hash_seed": -1}, r"info 'hash_seed' must be an int in \[0, 2\*\*32\)"),
+    ({"hash_seed": 2**32}, "info 'hash_seed'"),
+    ({"hash_seed": True}, "info 'hash_seed'"),
+])
+def test_bad_hash_records_in_a_model_are_refused(tmp_path, capsys, info, msg):
+    data = tmp_path / "d.vw"
+    data.write_text("1 |a x\n-1 |a y\n")
+    X, y, w, ns = load_vw(str(data), 4, constant=True)
+    est = FTRLClassifier(fit_intercept=False).fit(X, y)
+    est.save(tmp_path / "m", info={"hash": False, "format": "vw", "bits": 4,
+                                   "constant": True, **info})
+    code, out, err = run(["predict", str(tmp_path / "m"), str(data)], capsys)
+    assert code == 2 and re.search(msg, err), err
+    assert len(err.strip().splitlines()) == 1
