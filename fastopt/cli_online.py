@@ -503,7 +503,7 @@ def _write_text_models(args, est, reader, bits, interactions, hash_all):
     if est.fit_intercept:
         w = np.append(w, est.intercept_)
         if names is not None:
-            names._add(est.n_features_in_, "Constant")
+            names.add(est.n_features_in_, "Constant")
     options = [f"-q {t}" for t in interactions or []]
     if hash_all:
         options.append("--hash all")

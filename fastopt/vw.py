@@ -74,8 +74,9 @@ def _hasher(hash_all, hash_seed):
     return h, _kernels.murmur3_32(b"", hash_seed)
 
 
-def feature_index(name, namespace=" ", bits=18, value=None, hash_all=False,
-                  hash_seed=0):
+def feature_index(name: "str | bytes", namespace: "str | bytes" = " ", bits: int = 18,
+                  value: "str | bytes | None" = None, hash_all: bool = False,
+                  hash_seed: int = 0) -> int:
     """The column VW (and fastopt) give feature `name` of `namespace`
     (" ": VW's default namespace) for ``-b bits``; with `value`, the string
     feature ``name:value`` (VW's chained hash h(value, h(name, ns))).
@@ -103,12 +104,12 @@ class Extras:
     the leading quote) or None -- VW writes ``prediction tag`` lines with
     ``-p``."""
 
-    def __init__(self, initial, tags):
+    def __init__(self, initial: np.ndarray, tags: "list[bytes | None]") -> None:
         self.initial = initial
         self.tags = tags
 
     @classmethod
-    def none(cls, n):
+    def none(cls, n: int) -> "Extras":
         """The extras of n rows without initial predictions or tags."""
         return cls(np.zeros(n), [None] * n)
 
@@ -338,8 +339,10 @@ class FeatureNames:
     ['a^f1', 'a^f1*b^f2', 'b^f2']
     """
 
-    def __init__(self, bits=18, interactions=None, hash_all=False, hash_seed=0,
-                 fields=None, n_features=None, constant=True):
+    def __init__(self, bits: int = 18, interactions: "list[str] | None" = None,
+                 hash_all: bool = False, hash_seed: int = 0,
+                 fields: "dict | None" = None, n_features: "int | None" = None,
+                 constant: bool = True) -> None:
         from fastopt.online._base import _check_fields, _check_interactions
         self.bits = _check_bits(bits)
         self.d = int(n_features) if n_features is not None else 1 << self.bits
@@ -358,7 +361,8 @@ class FeatureNames:
         self.names = {}          # column -> set of names
         self._seen = set()       # crossed (column tuple) already named
 
-    def _add(self, index, name):
+    def add(self, index: int, name: str) -> None:
+        """Record `name` as one of column `index`'s names."""
         self.names.setdefault(index, set()).add(name)
 
     def _fold(self, h):
@@ -388,7 +392,7 @@ class FeatureNames:
                     key = (i1, i2)
                     if key not in self._seen:
                         self._seen.add(key)
-                        self._add(self._fold(h1 ^ i2), f"{n1}*{n2}")
+                        self.add(self._fold(h1 ^ i2), f"{n1}*{n2}")
                     continue
                 h2 = (FNV_PRIME * (h1 ^ i2)) & _MASK64
                 c = parts[2]
@@ -397,9 +401,9 @@ class FeatureNames:
                     key = (i1, i2, i3)
                     if key not in self._seen:
                         self._seen.add(key)
-                        self._add(self._fold(h2 ^ i3), f"{n1}*{n2}*{n3}")
+                        self.add(self._fold(h2 ^ i3), f"{n1}*{n2}*{n3}")
 
-    def add_text(self, data):
+    def add_text(self, data: bytes) -> None:
         """Collect the names of VW text lines (bytes)."""
         h, mask = self._hash, (1 << self.bits) - 1
         crossed = bool(self.terms) or self.all_pairs
@@ -439,20 +443,20 @@ class FeatureNames:
                     else:
                         col = (h(name, nh) if name else nh + anon) & mask
                         anon += not name
-                    self._add(col, text)
+                    self.add(col, text)
                     if crossed:
                         groups.setdefault(index, []).append((col, text))
             if crossed and groups:
                 self._cross(groups)
         if self.constant:
-            self._add(VW_CONSTANT & mask, "Constant")
+            self.add(VW_CONSTANT & mask, "Constant")
 
-    def add_columns(self, X):
+    def add_columns(self, X) -> None:
         """Collect the names of libsvm rows (a CSR block): the column ids,
         and the crossed id pairs of the interactions (namespaces from
         `fields`)."""
         for col in np.unique(X.indices).tolist():
-            self._add(col, str(col))
+            self.add(col, str(col))
         if not (self.terms or self.all_pairs) or self._table is None:
             return
         indptr, indices = X.indptr, X.indices
@@ -463,7 +467,8 @@ class FeatureNames:
             self._cross(groups)
 
 
-def write_weights(path, weights, names=None, header=()):
+def write_weights(path: str, weights: np.ndarray, names: "FeatureNames | None" = None,
+                  header: "tuple[str, ...] | list[str]" = ()) -> None:
     """Write a model's non-zero weights as text, atomically
     (fastopt._files.atomic_output): VW's ``--readable_model`` lines
     ``index:weight`` (`names` None) or its ``--invert_hash`` lines

@@ -5,7 +5,6 @@ compatibility with version 2 files; `fastopt train --readable-model` /
 by tests/record_golden_vw.py); VW's --hash all, --hash_seed, tags in -p
 output, initial predictions, and the CLI's squared loss (VW's gradient
 2 (m - y)) against a numpy twin."""
-import gzip
 import io
 import json
 import os
@@ -435,3 +434,40 @@ def test_bad_hash_records_in_a_model_are_refused(tmp_path, capsys, info, msg):
     code, out, err = run(["predict", str(tmp_path / "m"), str(data)], capsys)
     assert code == 2 and re.search(msg, err), err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("chunk", [48, 200, 1 << 20])
+def test_extras_are_the_same_for_any_block_size(tmp_path, chunk):
+    """Tags and initial predictions of VW lines (quoted, touching the bar,
+    none; with and without importance), read in blocks of any size, equal
+    a plain-Python reading of the label sections."""
+    from fastopt.vw import iter_vw_chunks
+    rng = np.random.default_rng(5)
+    lines, want = [], []
+    for i in range(300):
+        label = f"{rng.choice([-1, 1])}"
+        kind = i % 5
+        if kind == 0:
+            head, tag, init = f"{label} 2 0.{i}", f"t{i}", float(f"0.{i}")
+        elif kind == 1:
+            head, tag, init = f"{label} 'q{i}", f"q{i}", 0.0
+        elif kind == 2:
+            head, tag, init = f"{label} 1 -{i}.5 x{i}", f"x{i}", -(i + 0.5)
+        elif kind == 3:
+            head, tag, init = label, None, 0.0
+        else:
+            head, tag, init = f"{label} 3 {i}e-3 ", None, i * 1e-3
+        sep = "" if kind in (0, 2) else " "
+        if kind == 0:
+            head += f" '{tag}"
+        lines.append(f"{head}{sep}|a f{i % 7} |b g{i % 3}")
+        want.append((tag, init))
+    path = tmp_path / "d.vw"
+    path.write_text("\n".join(lines) + "\n")
+    got = []
+    for X, y, w, ns, first, extras in iter_vw_chunks(str(path), 10, chunk_bytes=chunk,
+                                                     extras=True):
+        got += [(None if t is None else t.decode(), float(v))
+                for t, v in zip(extras.tags, extras.initial)]
+    assert [t for t, _ in got] == [t for t, _ in want]
+    np.testing.assert_allclose([v for _, v in got], [v for _, v in want], rtol=1e-15)

@@ -761,7 +761,7 @@ _LAYOUTS = {2: ("state",), 3: ("rows", "values")}
 _STATE_FIELDS = ("state", "rows", "values")
 
 
-def compact_state(state):
+def compact_state(state: np.ndarray) -> "tuple[np.ndarray, np.ndarray]":
     """(rows, values) of a (d + 1, stride) float64 state: the numbers of the
     rows with any bit set (uint32 when they fit, else uint64; increasing)
     and those rows.  The rows left out are +0.0 throughout, so
@@ -771,7 +771,7 @@ def compact_state(state):
     return rows, np.ascontiguousarray(state[touched])
 
 
-def expand_state(rows, values, n_rows):
+def expand_state(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
     """The (n_rows, stride) float64 state that compact_state made (rows and
     values checked by the caller)."""
     state = np.zeros((n_rows, values.shape[1]), dtype=np.float64)
