@@ -471,3 +471,34 @@ def test_extras_are_the_same_for_any_block_size(tmp_path, chunk):
                 for t, v in zip(extras.tags, extras.initial)]
     assert [t for t, _ in got] == [t for t, _ in want]
     np.testing.assert_allclose([v for _, v in got], [v for _, v in want], rtol=1e-15)
+
+
+def test_cli_predictions_from_compact_and_dense_files_are_identical(tmp_path, capsys):
+    """`fastopt predict` with the compact file `train -f` wrote and with
+    the same model as a dense (format 2) file: the same bytes."""
+    m = tmp_path / "m.npz"
+    code, out, err = run(["train", os.path.join(GOLDEN, "train.vw.gz"), "-q", "ab",
+                          "--l1", "0.5", "-f", str(m), "--quiet"], capsys)
+    assert code == 0, err
+    est = load(m)
+    buf = io.BytesIO()
+    est.save(buf)
+    buf.seek(0)
+    with np.load(buf) as f:
+        fields = {k: f[k] for k in f.files}
+    with np.load(m) as f:
+        info = f["info"]
+    state = np.zeros((est.n_features_in_ + 1, 3))
+    state[fields.pop("rows").astype(np.int64)] = fields.pop("values")
+    fields.update(state=state, format_version=np.asarray(2), info=info)
+    with open(tmp_path / "dense.npz", "wb") as f:
+        np.savez(f, **fields)
+    assert os.path.getsize(tmp_path / "dense.npz") > 20 * os.path.getsize(m)
+    outs = []
+    for model in (m, tmp_path / "dense.npz"):
+        p = tmp_path / (model.name + ".pred")
+        code, out, err = run(["predict", str(model), os.path.join(GOLDEN, "test.vw.gz"),
+                              "-p", str(p), "--quiet"], capsys)
+        assert code == 0, err
+        outs.append(p.read_bytes())
+    assert outs[0] == outs[1] and len(outs[0].splitlines()) == 5000
