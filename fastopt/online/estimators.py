@@ -1,8 +1,12 @@
 """FTRLClassifier, FTRLRegressor, RDAClassifier."""
+import math
+
 import numpy as np
+from scipy.special import expit
 
 from fastopt import _kernels
-from fastopt.online._base import OnlineLinearModel, _check_real
+from fastopt.online._base import OnlineLinearModel, _check_bits, _check_real
+from fastopt.online._progressive import ovr_proba
 
 
 _COMMON_DOC = """
@@ -26,43 +30,368 @@ _COMMON_DOC = """
 """
 
 
-class _Classifier(OnlineLinearModel):
+_DEFAULT_NAMESPACE = ord(" ")   # VW's default namespace, whose hash seed is 0
+_NAME_CACHE_MAX = 1 << 20       # hashed names kept per estimator (then forgotten)
+
+
+class _DictProtocol:
+    """river's protocol on feature dicts {name: value}: learn_one,
+    predict_one (and predict_proba_one for the classifiers).  A name is
+    hashed as Vowpal Wabbit hashes a feature of its default namespace
+    (``| name:value``; fastopt.vw.feature_index(name)): 32-bit MurmurHash3
+    of its UTF-8 bytes, seed 0 (an all-digit name is its own value), folded
+    into the model's 2**bits columns -- so a learner fed dicts equals one
+    fed the equivalent VW lines.  Unknown names need no registration: they
+    hash to a column like any other (a new name's column starts at 0,
+    unless another name shares it)."""
+
+    def _dict_columns(self) -> int:
+        """The columns dicts are hashed into: n_features_in_ once fitted
+        (a power of two), else 2**bits."""
+        if self._is_fitted():
+            d = self.n_features_in_
+            if d & (d - 1):
+                raise ValueError(f"feature dicts are hashed into 2**bits columns; this "
+                                 f"{type(self).__name__} was fitted on {d} columns, not "
+                                 "a power of two")
+            return d
+        return 1 << _check_bits(self.bits)
+
+    def _dict_row(self, x, d):
+        """Feature dict x as one CSR row of d columns (d a power of two):
+        (indptr, indices int64, data float64), entries in x's order."""
+        if not isinstance(x, dict):
+            raise TypeError(f"x must be a dict {{feature name: value}}, got "
+                            f"{type(x).__name__}")
+        cache = self.__dict__.get("_dict_cache")
+        if cache is None or cache[0] != d:
+            cache = self.__dict__["_dict_cache"] = (d, {})
+        names, mask = cache[1], d - 1
+        idx = []
+        for name in x:
+            j = names.get(name)
+            if j is None:
+                if not isinstance(name, str):
+                    raise TypeError(f"feature names must be str, got {name!r}")
+                j = _kernels.vw_hash(name.encode("utf-8"), 0) & mask
+                if len(names) >= _NAME_CACHE_MAX:
+                    names.clear()
+                names[name] = j
+            idx.append(j)
+        try:
+            data = np.array(list(x.values()), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("x's values must be real numbers, got "
+                            f"{list(x.values())[:5]!r}") from None
+        if not np.all(np.isfinite(data)):
+            raise ValueError("x contains NaN or infinity")
+        return (np.array([0, len(idx)], dtype=np.int64), np.array(idx, dtype=np.int64),
+                data)
+
+    def learn_one(self, x: dict, y, w: float = 1.0, *, classes=None) -> None:
+        """Learn from one example, as river's ``learn_one`` (one step of the
+        same C loop as partial_fit).
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+            The features, hashed as VW hashes the default namespace
+            (see the class docstring).
+        y : label (a classifier) or float (a regressor)
+            The target.
+        w : float, default=1.0
+            The example's importance weight (>= 0), times its class's
+            ``class_weight`` for a classifier.
+        classes : array-like, optional
+            A classifier's labels, on the first call only, as in
+            partial_fit.  Not needed when y is a bool (the classes are then
+            [False, True]).
+
+        Raises
+        ------
+        TypeError
+            x not a dict of str -> number.
+        ValueError
+            A bad value, weight or label (nothing is learned), or a
+            classifier's first call without classes and a non-bool y.
+        FloatingPointError
+            The model diverged.
+        """
+        w = _check_real("w", w, 0.0)
+        with self._lock():
+            first = not self._is_fitted()
+            if not first:
+                self._check_usable()
+            d = self._dict_columns()
+            indptr, indices, data = self._dict_row(x, d)
+            known = None if first else getattr(self, "classes_", None)
+            if self._is_classifier and first and classes is None:
+                if not isinstance(y, (bool, np.bool_)):
+                    raise ValueError(
+                        f"the first learn_one of an untrained {type(self).__name__} needs "
+                        "classes= (every label) unless y is a bool")
+                classes = [False, True]
+            y01, labels = self._encode_y([y], classes, known)
+            new = self._fresh(d, labels) if first else {}
+            sw = None if w == 1.0 else np.array([w])
+            if self._is_classifier and self.class_weight is not None:
+                sw = self._row_weights(y01, labels, sw, partial=True)
+            model = (new or self.__dict__)["_model"]
+            ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
+                else None
+            self._train(new, indptr, indices, data, y01, None, ns, sw)
+
+    def _dict_margins(self, x):
+        """The margin(s) of feature dict x: a float, or K floats (K > 2
+        classes)."""
+        self._check_usable()
+        indptr, indices, data = self._dict_row(x, self._dict_columns())
+        ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if self._model.crossed \
+            else None
+        rc, out, bad = self._model.margin(indptr, indices, data, 1, ns)
+        self._raise_status(rc, bad)
+        return out[0]
+
+
+class _Classifier(_DictProtocol, OnlineLinearModel):
     _losses = ("logistic", "hinge")
     _is_classifier = True
 
-    def decision_function(self, X, namespaces=None):
-        """w . x + intercept for each row of X (> 0 predicts classes_[1])."""
+    def decision_function(self, X, namespaces=None) -> np.ndarray:
+        """Confidence scores: w_k . x + b_k for each row and class model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes (> 0 predicts
+        ``classes_[1]``), else (n_samples, n_classes).
+
+        Raises
+        ------
+        NotFittedError
+            Before fit / partial_fit.
+        ValueError
+            Bad X (NaN, wrong number of features).
+        """
         return self._margin(X, namespaces)
 
     @property
     def predict_proba(self):
-        """[P(classes_[0]), P(classes_[1])] for each row (loss="logistic"
-        only: the hinge loss gives no probabilities)."""
+        """Probability estimates (loss="logistic" only: the hinge loss gives
+        none, and this attribute then raises AttributeError).
+
+        As scikit-learn's SGDClassifier(loss="log_loss"): for two classes
+        [1 - sigmoid(m), sigmoid(m)]; for more, one-vs-rest -- sigmoid of
+        each class's margin, normalised over the classes (uniform where
+        every sigmoid underflows to 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), columns in the order of
+        ``classes_``.
+        """
         if self.loss != "logistic":
             raise AttributeError(f"predict_proba is not available for loss={self.loss!r}")
         return self._predict_proba
 
     def _predict_proba(self, X, namespaces=None):
-        p = 1.0 / (1.0 + np.exp(-self._margin(X, namespaces)))
-        return np.column_stack([1.0 - p, p])
+        return self._proba(self._margin(X, namespaces))
 
-    def predict(self, X, namespaces=None):
-        positive = self._margin(X, namespaces) > 0
-        return self.classes_[positive.astype(np.intp)]
+    @staticmethod
+    def _proba(m):
+        if m.ndim == 1:
+            p = expit(m)
+            return np.column_stack([1.0 - p, p])
+        return ovr_proba(m)
 
-    def score(self, X, y):
-        """Accuracy."""
+    def predict(self, X, namespaces=None) -> np.ndarray:
+        """The class of each row: ``classes_[1]`` where the margin is > 0
+        (two classes), else the class of the largest margin.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), labels from ``classes_``.
+        """
+        m = self._margin(X, namespaces)
+        index = (m > 0).astype(np.intp) if m.ndim == 1 else np.argmax(m, axis=1)
+        return self.classes_[index]
+
+    def score(self, X, y) -> float:
+        """Mean accuracy of predict(X) against y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        float
+        """
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
+    # -- scikit-learn's linear-classifier attributes ------------------------
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights, shape (1, n_features) for two classes, else (n_classes,
+        n_features) (one-vs-rest: row k separates classes_[k] from the
+        rest); a copy (RDA's follow from its sums)."""
+        return np.atleast_2d(self._weights())[:, :-1]
 
-class _Regressor(OnlineLinearModel):
+    @property
+    def intercept_(self) -> np.ndarray:
+        """Intercepts, shape (1,) for two classes, else (n_classes,); zeros
+        with fit_intercept=False."""
+        w = np.atleast_2d(self._weights())
+        return w[:, -1].copy() if self.fit_intercept else np.zeros(w.shape[0])
+
+    # -- progressive validation ----------------------------------------------
+    def _progress(self):
+        self._check_fitted()
+        return self.__dict__.get("_progressive")
+
+    @property
+    def progressive_logloss_(self) -> float:
+        """Progressive logloss: the mean (importance-weighted) logloss of
+        each training example's prediction made before the model learned on
+        it, over every example trained on so far (n_epochs > 1: every pass).
+        Two classes: log(1 + e^m) - y m (equal to progressive_loss_);
+        more: -log p_y with p predict_proba's one-vs-rest probabilities.
+        loss="logistic" only (AttributeError otherwise); NaN for a model read
+        by fastopt.online.load (the file does not keep it)."""
+        if self.loss != "logistic":
+            raise AttributeError("progressive_logloss_ is not available for "
+                                 f"loss={self.loss!r}")
+        prog = self._progress()
+        return prog.logloss if prog is not None else float("nan")
+
+    @property
+    def progressive_auc_(self) -> float:
+        """Progressive ROC AUC: that of each training example's prediction
+        made before the model learned on it, weighted by the importance
+        weights, over every example trained on so far.  Two classes: the
+        AUC of the margins; more: the mean over the classes of each class's
+        one-vs-rest AUC of predict_proba's column (the margin with the hinge
+        loss) -- sklearn.metrics.roc_auc_score's multi_class="ovr",
+        average="macro".  Computed from histograms of 1/256-wide bins of
+        the margin (the logit of the probability, multi-class): equal to the
+        exact AUC up to the pairs sharing a bin, at most
+        progressive_auc_bound_ away.  NaN before both a positive and a
+        negative were seen, and for a model read by fastopt.online.load."""
+        prog = self._progress()
+        return prog.auc if prog is not None else float("nan")
+
+    @property
+    def progressive_auc_bound_(self) -> float:
+        """The most progressive_auc_ can differ from the exact AUC of the
+        same predictions (half the weight of the pairs that share a
+        histogram bin)."""
+        prog = self._progress()
+        return prog.auc_bound if prog is not None else float("nan")
+
+    # -- river's protocol -----------------------------------------------------
+    @property
+    def predict_proba_one(self):
+        """The class probabilities of one feature dict, as river's
+        ``predict_proba_one``: {label: probability} over ``classes_``
+        (Python scalars), as predict_proba computes them; {} before any
+        learning (no class is known yet).  loss="logistic" only.
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+
+        Returns
+        -------
+        dict
+        """
+        if self.loss != "logistic":
+            raise AttributeError("predict_proba_one is not available for "
+                                 f"loss={self.loss!r}")
+        return self._predict_proba_one
+
+    def _predict_proba_one(self, x: dict) -> dict:
+        with self._lock():
+            if not self._is_fitted():
+                return {}
+            m = self._dict_margins(x)
+            labels = self.classes_.tolist()
+        p = self._proba(np.atleast_1d(m) if np.ndim(m) == 0 else m[None, :])[0]
+        return dict(zip(labels, p.tolist()))
+
+    def predict_one(self, x: dict):
+        """The predicted class of one feature dict, as river's
+        ``predict_one`` (a Python scalar from ``classes_``); None before any
+        learning.
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+
+        Returns
+        -------
+        label or None
+        """
+        with self._lock():
+            if not self._is_fitted():
+                return None
+            m = self._dict_margins(x)
+            i = int(m > 0) if np.ndim(m) == 0 else int(np.argmax(m))
+            return self.classes_[i].item() if isinstance(self.classes_[i], np.generic) \
+                else self.classes_[i]
+
+
+class _Regressor(_DictProtocol, OnlineLinearModel):
     _losses = ("squared", "quantile", "poisson")
     _is_classifier = False
 
-    def predict(self, X, namespaces=None):
-        """w . x + intercept for each row of X (its exp for loss="poisson")."""
+    def predict(self, X, namespaces=None) -> np.ndarray:
+        """w . x + intercept for each row of X (its exp for loss="poisson").
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         m = self._margin(X, namespaces)
         return np.exp(m) if self.loss == "poisson" else m
+
+    def predict_one(self, x: dict) -> float:
+        """The prediction for one feature dict, as river's ``predict_one``;
+        before any learning, that of the all-zero model (0.0, or 1.0 for
+        loss="poisson").
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+
+        Returns
+        -------
+        float
+        """
+        with self._lock():
+            m = float(self._dict_margins(x)) if self._is_fitted() else 0.0
+        return math.exp(m) if self.loss == "poisson" else m
 
     def _encode_y(self, y, classes, known):
         y, labels = super()._encode_y(y, classes, known)
@@ -70,12 +399,33 @@ class _Regressor(OnlineLinearModel):
             raise ValueError("loss='poisson' needs counts: y must be >= 0")
         return y, labels
 
-    def score(self, X, y):
-        """R^2, the coefficient of determination."""
+    def score(self, X, y) -> float:
+        """R^2, the coefficient of determination of predict(X) against y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        float
+        """
         y = np.asarray(y, dtype=np.float64)
         resid = np.sum((y - self.predict(X)) ** 2)
         total = np.sum((y - y.mean()) ** 2)
         return float(1.0 - resid / total) if total > 0 else 0.0
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights, shape (n_features,) (as scikit-learn's SGDRegressor)."""
+        return self._weights()[:-1]
+
+    @property
+    def intercept_(self) -> float:
+        """The intercept (0.0 with fit_intercept=False)."""
+        w = self._weights()
+        return float(w[-1]) if self.fit_intercept else 0.0
 
 
 class _FTRL:
@@ -113,7 +463,7 @@ class FTRLClassifier(_FTRL, _Classifier):
 
     def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
                  n_epochs=1, shuffle=False, n_threads=1, random_state=None,
-                 loss="logistic", class_weight=None, interactions=None, fields=None):
+                 loss="logistic", class_weight=None, interactions=None, fields=None, bits=18):
         self.alpha = alpha
         self.beta = beta
         self.l1 = l1
@@ -127,6 +477,7 @@ class FTRLClassifier(_FTRL, _Classifier):
         self.class_weight = class_weight
         self.interactions = interactions
         self.fields = fields
+        self.bits = bits
 
 
 class FTRLRegressor(_FTRL, _Regressor):
@@ -137,7 +488,7 @@ class FTRLRegressor(_FTRL, _Regressor):
 
     def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
                  n_epochs=1, shuffle=False, n_threads=1, random_state=None,
-                 loss="squared", quantile_tau=0.5, interactions=None, fields=None):
+                 loss="squared", quantile_tau=0.5, interactions=None, fields=None, bits=18):
         self.alpha = alpha
         self.beta = beta
         self.l1 = l1
@@ -151,6 +502,7 @@ class FTRLRegressor(_FTRL, _Regressor):
         self.quantile_tau = quantile_tau
         self.interactions = interactions
         self.fields = fields
+        self.bits = bits
 
 
 class RDAClassifier(_Classifier):
@@ -172,7 +524,7 @@ class RDAClassifier(_Classifier):
 
     def __init__(self, l1=0.0, gamma=1.0, rho=0.0, fit_intercept=True, n_epochs=1,
                  shuffle=False, n_threads=1, random_state=None, loss="logistic",
-                 class_weight=None, interactions=None, fields=None):
+                 class_weight=None, interactions=None, fields=None, bits=18):
         self.l1 = l1
         self.gamma = gamma
         self.rho = rho
@@ -185,6 +537,7 @@ class RDAClassifier(_Classifier):
         self.class_weight = class_weight
         self.interactions = interactions
         self.fields = fields
+        self.bits = bits
 
     def _algorithm_params(self):
         return dict(l1=_check_real("l1", self.l1, 0.0),
