@@ -195,6 +195,17 @@ def test_multiclass_pickles_and_save_refuses_clearly(tmp_path):
     est.partial_fit(X, y)
     np.testing.assert_array_equal(back.coef_, est.coef_)
     assert back.progressive_auc_ == est.progressive_auc_
+    with pytest.raises(NotImplementedError, match="one-vs-rest"):
+        est.save(str(tmp_path / "m.npz"))
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_multiclass_hogwild_trains_every_model():
+    X, y = make_multiclass(n=3000, k=3)
+    est = FTRLClassifier(n_threads=2).fit(X, y)
+    assert est.n_examples_seen_ == 3000 and est._model.t == 3000
+    assert est.score(X, y) > 0.6
+    assert np.all(np.abs(est.coef_).sum(axis=1) > 0)
 
 
 # -- river's protocol on dicts ----------------------------------------------------------
@@ -316,6 +327,9 @@ def test_learn_one_bad_input_changes_nothing():
     before = (est.coef_.copy(), est.n_examples_seen_)
     for x, y, w, exc in [([("a", 1.0)], True, 1.0, TypeError),
                          ({"a": "x"}, True, 1.0, TypeError),
+                         ({"a": "1.5"}, True, 1.0, TypeError),
+                         ({"a": None}, True, 1.0, TypeError),
+                         ({"a": 1.0, "b": [1, 2]}, True, 1.0, TypeError),
                          ({3: 1.0}, True, 1.0, TypeError),
                          ({"a": math.nan}, True, 1.0, ValueError),
                          ({"a": 1.0}, "maybe", 1.0, ValueError),

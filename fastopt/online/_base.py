@@ -730,6 +730,10 @@ class OnlineLinearModel:
         the previous file as it was.  A symlink stays a symlink."""
         with self._lock():
             self._check_usable()
+            if self._model.n_models > 1:   # one-vs-rest: not in this file format
+                raise NotImplementedError(
+                    f"save: a {self._model.n_models}-class (one-vs-rest) model cannot be "
+                    f"written in model format {FORMAT_VERSION}; pickle it instead")
             fields = dict(format_version=FORMAT_VERSION, estimator=type(self).__name__,
                           params=self._json_params(), state=self._state["state"],
                           t=self._state["t"], n_features_in_=self.n_features_in_,

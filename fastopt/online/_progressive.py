@@ -54,6 +54,12 @@ def ovr_proba(margins):
     return p / s[:, None]
 
 
+def _bin_one(score):
+    """_bin of one float, in plain Python."""
+    b = int((min(max(score, -_SPAN), _SPAN) + _SPAN) * _SCALE)
+    return b if b < _BINS else _BINS - 1
+
+
 class Progressive:
     """Running progressive logloss and AUC of a classifier with n_classes
     classes (n_models = 1 for two classes, else n_classes); `logistic`:
@@ -101,19 +107,28 @@ class Progressive:
                 np.add.at(self.hist[k], ((cls == k).astype(np.intp), bins[:, k]), w)
 
     def update_one(self, margins, cls, w):
-        """update() for one row, in plain Python (learn_one's cost): margins
-        a list of n_models floats."""
+        """update() for one row in plain Python (learn_one's cost): margins
+        a list of n_models floats, cls the class index, w the weight."""
+        self.weight_sum += w
         if len(margins) == 1:
             m = margins[0]
             if self.logistic:
-                self.logloss_sum += w * ((m if m > 0 else 0.0) + math.log1p(math.exp(-abs(m)))
-                                         - cls * m)
-            self.weight_sum += w
-            b = int((min(max(m, -_SPAN), _SPAN) + _SPAN) * _SCALE)
-            self.hist[0, cls, min(b, _BINS - 1)] += w
+                self.logloss_sum += w * ((m if m > 0 else 0.0)
+                                         + math.log1p(math.exp(-abs(m))) - cls * m)
+            self.hist[0, cls, _bin_one(m)] += w
             return
-        self.update(np.array([margins], dtype=np.float64), np.array([cls]),
-                    np.array([w], dtype=np.float64))
+        if not self.logistic:
+            for k, m in enumerate(margins):
+                self.hist[k, int(k == cls), _bin_one(m)] += w
+            return
+        p = [1.0 / (1.0 + math.exp(-m)) if m > -700 else 0.0 for m in margins]
+        s = sum(p)
+        p = [v / s for v in p] if s > 0 else [1.0 / len(p)] * len(p)
+        self.logloss_sum += -w * math.log(max(p[cls], _EPS))
+        for k, v in enumerate(p):
+            score = _SPAN if v >= 1.0 else -_SPAN if v <= 0.0 else \
+                math.log(v) - math.log1p(-v)
+            self.hist[k, int(k == cls), _bin_one(score)] += w
 
     @property
     def logloss(self):

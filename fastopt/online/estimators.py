@@ -1,5 +1,6 @@
 """FTRLClassifier, FTRLRegressor, RDAClassifier."""
 import math
+import numbers
 
 import numpy as np
 from scipy.special import expit
@@ -66,31 +67,60 @@ class _DictProtocol:
         cache = self.__dict__.get("_dict_cache")
         if cache is None or cache[0] != d:
             cache = self.__dict__["_dict_cache"] = (d, {})
-        names, mask = cache[1], d - 1
-        idx = []
-        for name in x:
-            j = names.get(name)
-            if j is None:
-                if not isinstance(name, str):
-                    raise TypeError(f"feature names must be str, got {name!r}")
-                j = _kernels.vw_hash(name.encode("utf-8"), 0) & mask
-                if len(names) >= _NAME_CACHE_MAX:
-                    names.clear()
-                names[name] = j
-            idx.append(j)
+        names = cache[1]
         try:
-            data = np.array(list(x.values()), dtype=np.float64)
-        except (TypeError, ValueError):
+            idx = [names[name] for name in x]
+        except KeyError:
+            idx = [self._hash_name(names, name, d - 1) for name in x]
+        try:
+            vals = np.array(list(x.values()))
+        except (TypeError, ValueError):   # ragged values
+            vals = np.zeros((0, 0))
+        if vals.ndim != 1 or vals.dtype.kind not in "biuf":
             raise TypeError("x's values must be real numbers, got "
-                            f"{list(x.values())[:5]!r}") from None
-        if not np.all(np.isfinite(data)):
+                            f"{list(x.values())[:5]!r}")
+        vals = vals.astype(np.float64, copy=False)
+        if not np.isfinite(vals).all():
             raise ValueError("x contains NaN or infinity")
-        return (np.array([0, len(idx)], dtype=np.int64), np.array(idx, dtype=np.int64),
-                data)
+        return np.array([0, len(idx)], dtype=np.int64), np.array(idx, dtype=np.int64), vals
+
+    @staticmethod
+    def _hash_name(names, name, mask):
+        """The column of a feature name (cached in names)."""
+        j = names.get(name)
+        if j is None:
+            if not isinstance(name, str):
+                raise TypeError(f"feature names must be str, got {name!r}")
+            j = _kernels.vw_hash(name.encode("utf-8"), 0) & mask
+            if len(names) >= _NAME_CACHE_MAX:
+                names.clear()
+            names[name] = j
+        return j
+
+    def _label_index(self, y):
+        """The class index of label y of a fitted classifier (a float), or
+        the float target of a regressor; ValueError for anything else."""
+        if not self._is_classifier:
+            if isinstance(y, (bool, np.bool_)) or not isinstance(y, numbers.Real) \
+                    or not math.isfinite(y):
+                raise ValueError(f"y must be a finite real number, got {y!r}")
+            if self.loss == "poisson" and y < 0:
+                raise ValueError("loss='poisson' needs counts: y must be >= 0")
+            return float(y)
+        cached = self.__dict__.get("_label_cache")
+        if cached is None or cached[0] is not self.classes_:
+            cached = (self.classes_, {c: float(i) for i, c in enumerate(self.classes_.tolist())})
+            self.__dict__["_label_cache"] = cached
+        try:
+            return cached[1][y]
+        except (KeyError, TypeError):
+            raise ValueError(f"y = {y!r} is not one of the classes "
+                             f"{self.classes_.tolist()}") from None
 
     def learn_one(self, x: dict, y, w: float = 1.0, *, classes=None) -> None:
         """Learn from one example, as river's ``learn_one`` (one step of the
-        same C loop as partial_fit).
+        same C loop as partial_fit, the model's state then exactly that of
+        partial_fit on the equivalent row).
 
         Parameters
         ----------
@@ -107,39 +137,79 @@ class _DictProtocol:
             partial_fit.  Not needed when y is a bool (the classes are then
             [False, True]).
 
+        Returns
+        -------
+        None
+
         Raises
         ------
         TypeError
-            x not a dict of str -> number.
+            x not a dict of str -> real number.
         ValueError
-            A bad value, weight or label (nothing is learned), or a
-            classifier's first call without classes and a non-bool y.
+            A non-finite value or weight, a label not in ``classes_`` (nothing
+            is learned), bad ``bits``, or a classifier's first call without
+            classes and a non-bool y.
         FloatingPointError
             The model diverged.
+
+        Examples
+        --------
+        >>> from fastopt.online import FTRLClassifier
+        >>> clf = FTRLClassifier(alpha=0.5, bits=18)
+        >>> for x, y in [({"user=1": 1.0, "ad=7": 1.0}, True),
+        ...              ({"user=2": 1.0, "ad=7": 1.0}, False)]:
+        ...     clf.learn_one(x, y)
+        >>> sorted(clf.predict_proba_one({"user=1": 1.0}))
+        [False, True]
         """
-        w = _check_real("w", w, 0.0)
+        if type(w) is not float or not (w >= 0.0 and w != math.inf):
+            w = _check_real("w", w, 0.0)
         with self._lock():
-            first = not self._is_fitted()
-            if not first:
-                self._check_usable()
-            d = self._dict_columns()
-            indptr, indices, data = self._dict_row(x, d)
-            known = None if first else getattr(self, "classes_", None)
-            if self._is_classifier and first and classes is None:
-                if not isinstance(y, (bool, np.bool_)):
-                    raise ValueError(
-                        f"the first learn_one of an untrained {type(self).__name__} needs "
-                        "classes= (every label) unless y is a bool")
-                classes = [False, True]
-            y01, labels = self._encode_y([y], classes, known)
-            new = self._fresh(d, labels) if first else {}
-            sw = None if w == 1.0 else np.array([w])
+            if not self._is_fitted():
+                return self._learn_first(x, y, w, classes)
+            self._check_usable()
+            indptr, indices, data = self._dict_row(x, self._dict_columns())
+            target = self._label_index(y)
             if self._is_classifier and self.class_weight is not None:
-                sw = self._row_weights(y01, labels, sw, partial=True)
-            model = (new or self.__dict__)["_model"]
+                w *= float(self._row_weights(np.array([target]), self.classes_, None,
+                                             partial=True)[0])
+            model = self._model
             ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
                 else None
-            self._train(new, indptr, indices, data, y01, None, ns, sw)
+            pred = np.empty((1, model.n_models))
+            rc, loss_sum, bad = model.fit(indptr, indices, data, np.array([target]), None,
+                                          1, self._loss_sum, ns,
+                                          None if w == 1.0 else np.array([w]), pred)
+            self._state["t"] = model.t
+            if rc == _kernels.STATUS_OK:
+                self._loss_sum = loss_sum
+                self._n_seen += 1
+                self._weight_sum += w
+                if self._is_classifier:
+                    self._progressive.update_one(pred[0].tolist(), int(target), w)
+            elif rc == _kernels.STATUS_DIVERGED:
+                self._diverged = True
+            self._raise_status(rc, bad)
+
+    def _learn_first(self, x, y, w, classes):
+        """learn_one on an untrained estimator: the general partial_fit path
+        (checks, a fresh model of 2**bits columns)."""
+        d = self._dict_columns()
+        indptr, indices, data = self._dict_row(x, d)
+        if self._is_classifier and classes is None:
+            if not isinstance(y, (bool, np.bool_)):
+                raise ValueError(
+                    f"the first learn_one of an untrained {type(self).__name__} needs "
+                    "classes= (every label) unless y is a bool")
+            classes = [False, True]
+        y01, labels = self._encode_y([y], classes, None)
+        new = self._fresh(d, labels)
+        sw = None if w == 1.0 else np.array([w])
+        if self._is_classifier and self.class_weight is not None:
+            sw = self._row_weights(y01, labels, sw, partial=True)
+        ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if new["_model"].crossed \
+            else None
+        self._train(new, indptr, indices, data, y01, None, ns, sw)
 
     def _dict_margins(self, x):
         """The margin(s) of feature dict x: a float, or K floats (K > 2
@@ -332,8 +402,10 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
                 return {}
             m = self._dict_margins(x)
             labels = self.classes_.tolist()
-        p = self._proba(np.atleast_1d(m) if np.ndim(m) == 0 else m[None, :])[0]
-        return dict(zip(labels, p.tolist()))
+        if np.ndim(m) == 0:
+            p = float(expit(m))
+            return {labels[0]: 1.0 - p, labels[1]: p}
+        return dict(zip(labels, ovr_proba(m[None, :])[0].tolist()))
 
     def predict_one(self, x: dict):
         """The predicted class of one feature dict, as river's
@@ -353,8 +425,8 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
                 return None
             m = self._dict_margins(x)
             i = int(m > 0) if np.ndim(m) == 0 else int(np.argmax(m))
-            return self.classes_[i].item() if isinstance(self.classes_[i], np.generic) \
-                else self.classes_[i]
+            c = self.classes_[i]
+            return c.item() if isinstance(c, np.generic) else c
 
 
 class _Regressor(_DictProtocol, OnlineLinearModel):
