@@ -307,10 +307,39 @@ class OnlineLinearModel:
         sig = inspect.signature(cls.__init__)
         return [p for p in sig.parameters if p != "self"]
 
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, as scikit-learn's get_params.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored (no sub-estimators).
+
+        Returns
+        -------
+        dict
+            {name: value} of every constructor parameter.
+        """
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params):
+    def set_params(self, **params) -> "OnlineLinearModel":
+        """Set constructor parameters (checked at the next fit or call).
+
+        Parameters
+        ----------
+        **params
+            name=value pairs of constructor parameters.
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            An unknown parameter name.
+        """
         valid = self._param_names()
         for name, value in params.items():
             if name not in valid:
@@ -596,14 +625,42 @@ class OnlineLinearModel:
             raise RuntimeError(f"online kernel failed with status {rc}")
 
     # -- fitting -------------------------------------------------------------
-    def partial_fit(self, X, y, classes=None, sample_weight=None, namespaces=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None,
+                    namespaces=None) -> "OnlineLinearModel":
         """One pass over (X, y) in order, continuing from the current model.
-        sample_weight: importance weights (each row's gradient and loss are
-        multiplied by its weight; times class_weight for a classifier).
-        namespaces: one namespace byte per entry of a CSR X, for a model
-        with interactions on VW-format data (fastopt.vw yields them).
+
         Everything is checked before the model changes: a bad call leaves
-        it as it was."""
+        it as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float32/float64; a CSR matrix is read in place.
+        y : array-like of shape (n_samples,)
+            Class labels (classifiers) or targets (regressor).
+        classes : array-like, optional
+            Classifiers: every label, on the first call (as scikit-learn's
+            partial_fit; fastopt also takes them from the first call's y
+            when omitted).  Later calls may repeat them, not change them.
+        sample_weight : array-like of shape (n_samples,), optional
+            Importance weights (>= 0): each row's gradient and loss are
+            multiplied by its weight (times class_weight for a classifier).
+        namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X, for a model with
+            interactions on VW-format data (fastopt.vw yields them).
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            Bad X, y, classes, sample_weight or namespaces (nothing trained).
+        FloatingPointError
+            The model diverged (it stays unusable until fit).
+        """
         with self._lock():
             first = not self._is_fitted()
             if not first:
@@ -622,11 +679,34 @@ class OnlineLinearModel:
             self._train(new, indptr, indices, data, y01, None, ns, sw)
         return self
 
-    def fit(self, X, y, sample_weight=None, namespaces=None):
-        """n_epochs passes over (X, y) from a fresh model (shuffled each epoch
-        with shuffle=True, seeded by random_state).  sample_weight and
-        namespaces as in partial_fit.  A fit rejected for bad input leaves
-        the previous model in place."""
+    def fit(self, X, y, sample_weight=None, namespaces=None) -> "OnlineLinearModel":
+        """n_epochs passes over (X, y) from a fresh model (shuffled each
+        epoch with shuffle=True, seeded by random_state).
+
+        A fit rejected for bad input leaves the previous model in place.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (two or more; any sortable type) or targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Importance weights, as in partial_fit.
+        namespaces : array-like of uint8, optional
+            As in partial_fit.
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            Bad X, y, sample_weight or parameters.
+        FloatingPointError
+            The model diverged.
+        """
         with self._lock():
             indptr, indices, data, shape = csr_arrays(X)
             y01, labels = self._encode_y(y, None, None)
@@ -662,16 +742,19 @@ class OnlineLinearModel:
             return self._model.weights()
 
     @property
-    def progressive_loss_(self):
+    def progressive_loss_(self) -> float:
         """Mean loss of the predictions made before each update, over every
         example trained on so far, weighted by the importance weights (what
-        Vowpal Wabbit reports)."""
+        Vowpal Wabbit reports).  For more than two classes, the sum of the
+        one-vs-rest models' losses (progressive_logloss_ is the multi-class
+        logloss)."""
         self._check_fitted()
         wsum = getattr(self, "_weight_sum", self._n_seen)
         return self._loss_sum / wsum if wsum else float("nan")
 
     @property
-    def n_examples_seen_(self):
+    def n_examples_seen_(self) -> int:
+        """Examples trained on so far (every pass of fit counted)."""
         self._check_fitted()
         return self._n_seen
 

@@ -10,24 +10,134 @@ from fastopt.online._base import OnlineLinearModel, _check_bits, _check_real
 from fastopt.online._progressive import ovr_proba
 
 
-_COMMON_DOC = """
-    Losses, weights and interactions (all estimators):
-    loss: the classifiers take "logistic" (default) or "hinge" (no
-    predict_proba), FTRLRegressor "squared" (default), "quantile" (with
-    quantile_tau) or "poisson" (predicts exp(w . x)); csrc/online.inc has
-    each loss and its gradient.  fit / partial_fit take sample_weight
-    (importance weights: each row's gradient and loss times its weight);
-    the classifiers also take class_weight (None, "balanced" -- n_samples /
-    (2 * count(class)), fit only -- or {label: weight}), multiplied into
-    the row weights.  Negatives downsampled at rate r are recalibrated by
-    class_weight={negative: 1 / r}, or afterwards by adding log(r) to the
-    margin.
-    interactions: VW's -q / --interactions, e.g. ["ab"], ["ab", "abc"] or
-    ["::"] (every pair of namespaces): crossed features generated per
-    example in C, hashed as VW does and folded into the n_features columns;
-    each entry's namespace comes from namespaces= (fit, partial_fit and the
-    predictions; fastopt.vw yields it) or from fields= ({namespace:
-    [[start, stop], ...]} column ranges; other columns are namespace " ").
+# The docstrings of the three estimators are put together from these parts
+# (numpydoc sections), so that the shared parameters are written once.
+_FTRL_PARAMS = """
+    alpha : float, default=0.1
+        FTRL's learning rate (> 0): the step of a coordinate is
+        alpha / (beta + sqrt(n_i)).
+    beta : float, default=1.0
+        FTRL's smoothing of the adaptive step (>= 0).
+    l1 : float, default=0.0
+        L1 penalty (>= 0); weights with |z_i| <= l1 are exactly 0.
+    l2 : float, default=0.0
+        L2 penalty (>= 0; the paper's lambda2, twice TF's l2)."""
+
+_RDA_PARAMS = """
+    l1 : float, default=0.0
+        L1 penalty (>= 0) of l1-RDA.
+    gamma : float, default=1.0
+        The scale (> 0) of beta_t = gamma sqrt(t).
+    rho : float, default=0.0
+        Enhanced l1-RDA's extra penalty (>= 0): lambda_t = l1 + gamma rho / sqrt(t)."""
+
+_COMMON_PARAMS = """
+    fit_intercept : bool, default=True
+        Learn an intercept (a coordinate every example has, not penalised).
+    n_epochs : int, default=1
+        Passes of fit over the data (partial_fit makes one).
+    shuffle : bool, default=False
+        Shuffle the rows before each pass of fit (seeded by random_state).
+    n_threads : int or None, default=1
+        1: deterministic.  > 1 (None: every usable CPU): lock-free parallel
+        training (Hogwild), faster, not bit-reproducible.
+    random_state : int, numpy Generator or None, default=None
+        Seed of shuffle.
+    loss : str, default={loss_default!r}
+        {loss_doc}
+    {extra}interactions : list of str or None, default=None
+        VW's -q / --interactions, e.g. ["ab"], ["ab", "abc"] or ["::"]
+        (every pair of namespaces): crossed features generated per example
+        in C, hashed as VW does and folded into the n_features columns.
+        Each entry's namespace comes from namespaces= (fit, partial_fit and
+        the predictions; fastopt.vw yields it), from fields=, or, for
+        feature dicts (learn_one), VW's default namespace " ".
+    fields : dict or None, default=None
+        {{namespace: [[start, stop], ...]}} column ranges: the namespace of
+        each column of an array X (other columns are namespace " ").
+    bits : int, default=18
+        Feature dicts (learn_one, predict_one) are hashed into 2**bits
+        columns, as VW's -b, when learn_one creates the model; a model
+        fitted on arrays hashes into its n_features_in_ columns, which must
+        then be a power of two."""
+
+_CLASSIFIER_LOSS = ('"logistic" (logistic regression) or "hinge" (a linear SVM; no '
+                    'predict_proba).')
+_CLASS_WEIGHT = """class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into each row's importance
+        weight (sample_weight): {label: weight}, or "balanced" --
+        n_samples / (n_classes * count(class)), fit only.  One-vs-rest
+        models all use the row's weight (scikit-learn's SGDClassifier
+        instead weighs only the positives of each binary problem).
+        Negatives downsampled at rate r are recalibrated by
+        class_weight={negative: 1 / r}.
+    """
+
+_CLASSIFIER_ATTRS = """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (any sortable type, as np.unique orders them).
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The weights, as scikit-learn's linear classifiers: one row for two
+        classes, else one per class (one-vs-rest).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts.
+    n_features_in_ : int
+        Columns of X seen by fit.
+    n_examples_seen_ : int
+        Examples trained on (every pass counted).
+    progressive_loss_ : float
+        Mean training loss of each example before its update (summed over
+        the one-vs-rest models for more than two classes).
+    progressive_logloss_ : float
+        Progressive logloss (loss="logistic" only).
+    progressive_auc_ : float
+        Progressive ROC AUC (one-vs-rest macro average for more than two
+        classes); progressive_auc_bound_ bounds its histogram error.
+
+    Notes
+    -----
+    Multi-class: one-vs-rest, K binary models trained together by the C loop
+    (each row read -- and crossed -- once, the K models updated in turn);
+    model k equals the binary learner trained alone on y == classes_[k],
+    bit for bit.  decision_function is (n_samples,) for two classes, else
+    (n_samples, n_classes); predict_proba normalises the K sigmoids over the
+    classes, as scikit-learn's SGDClassifier(loss="log_loss").
+
+    river's protocol: learn_one(x, y, w), predict_one(x),
+    predict_proba_one(x) take feature dicts {name: value}, hashed as
+    Vowpal Wabbit hashes its default namespace (``| name:value``): a
+    learner fed dicts equals one fed the equivalent VW lines.
+
+    X: scipy.sparse (CSR used as is) or dense, float32/float64.  Calls on one
+    estimator from several Python threads are serialised by a per-estimator
+    lock: the result is that of some serial order.
+"""
+
+_CLASSIFIER_EXAMPLE = """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastopt.online import {name}
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 5))
+    >>> y = np.array(["a", "b", "c"])[np.argmax(X[:, :3], axis=1)]
+    >>> clf = {name}().fit(X, y)
+    >>> clf.coef_.shape, clf.predict_proba(X[:2]).shape
+    ((3, 5), (2, 3))
+    >>> 0.5 < clf.progressive_auc_ <= 1.0
+    True
+"""
+
+_FTRL_ALGO = """
+    Per coordinate i, from the running sums z_i and n_i:
+    w_i = 0 if |z_i| <= l1 else -(z_i - sign(z_i) l1) / ((beta + sqrt(n_i)) / alpha + l2);
+    on each example with margin m = w . x, g_i = dloss(m, y) x_i,
+    z_i += g_i - (sqrt(n_i + g_i^2) - sqrt(n_i)) / alpha * w_i, n_i += g_i^2.
+    The whole loop (predict, gradient, update) runs in C with the GIL
+    released, sharing its per-coordinate rule with fastopt.FTRL.
+    csrc/online.inc has each loss and its gradient.
 """
 
 
@@ -140,6 +250,7 @@ class _DictProtocol:
         Returns
         -------
         None
+            As river's learn_one.
 
         Raises
         ------
@@ -239,8 +350,9 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
 
         Returns
         -------
-        ndarray of shape (n_samples,) for two classes (> 0 predicts
-        ``classes_[1]``), else (n_samples, n_classes).
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The margins: one per row for two classes (> 0 predicts
+            ``classes_[1]``), else one per row and class.
 
         Raises
         ------
@@ -265,11 +377,13 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes), columns in the order of
-        ``classes_``.
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
         """
         if self.loss != "logistic":
             raise AttributeError(f"predict_proba is not available for loss={self.loss!r}")
@@ -293,10 +407,13 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
 
         Returns
         -------
-        ndarray of shape (n_samples,), labels from ``classes_``.
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
         """
         m = self._margin(X, namespaces)
         index = (m > 0).astype(np.intp) if m.ndim == 1 else np.argmax(m, axis=1)
@@ -309,10 +426,12 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+            The true labels or targets.
 
         Returns
         -------
         float
+            The score.
         """
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
@@ -390,6 +509,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         Returns
         -------
         dict
+            {label: probability} over ``classes_``.
         """
         if self.loss != "logistic":
             raise AttributeError("predict_proba_one is not available for "
@@ -419,6 +539,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         Returns
         -------
         label or None
+            The most probable class, None before any learning.
         """
         with self._lock():
             if not self._is_fitted():
@@ -427,6 +548,11 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
             i = int(m > 0) if np.ndim(m) == 0 else int(np.argmax(m))
             c = self.classes_[i]
             return c.item() if isinstance(c, np.generic) else c
+
+
+# help(clf.predict_proba) shows the method the property hands out
+_Classifier._predict_proba.__doc__ = _Classifier.predict_proba.__doc__
+_Classifier._predict_proba_one.__doc__ = _Classifier.predict_proba_one.__doc__
 
 
 class _Regressor(_DictProtocol, OnlineLinearModel):
@@ -440,10 +566,13 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            The predictions.
         """
         m = self._margin(X, namespaces)
         return np.exp(m) if self.loss == "poisson" else m
@@ -460,6 +589,7 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
         Returns
         -------
         float
+            The prediction.
         """
         with self._lock():
             m = float(self._dict_margins(x)) if self._is_fitted() else 0.0
@@ -478,10 +608,12 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+            The true labels or targets.
 
         Returns
         -------
         float
+            The score.
         """
         y = np.asarray(y, dtype=np.float64)
         resid = np.sum((y - self.predict(X)) ** 2)
@@ -513,24 +645,9 @@ class _FTRL:
 
 
 class FTRLClassifier(_FTRL, _Classifier):
-
-    """Logistic regression by FTRL-Proximal (McMahan et al. 2013, "Ad click
-    prediction: a view from the trenches", Algorithm 1), one coordinate-wise
-    adaptive step per example, for huge sparse data.
-
-    Per coordinate i, from the running sums z_i and n_i:
-    w_i = 0 if |z_i| <= l1 else -(z_i - sign(z_i) l1) / ((beta + sqrt(n_i)) / alpha + l2);
-    on each example p = sigmoid(w . x), g_i = (p - y) x_i,
-    z_i += g_i - (sqrt(n_i + g_i^2) - sqrt(n_i)) / alpha * w_i, n_i += g_i^2.
-    The intercept is a coordinate every example has, not penalised by l1/l2.
-    The whole loop (predict, gradient, update) runs in C with the GIL
-    released, sharing its per-coordinate rule with fastopt.FTRL.
-
-    X: scipy.sparse (CSR used as is) or dense, float32/float64.  n_threads >
-    1 trains lock-free in parallel (Hogwild): faster, not bit-reproducible;
-    n_threads=1 is deterministic (n_threads is capped at the usable CPUs).
-    Calls on one estimator from several Python threads are serialised by a
-    per-estimator lock: the result is that of some serial order.
+    """Linear classifier trained online by FTRL-Proximal (McMahan et al.
+    2013, "Ad click prediction: a view from the trenches", Algorithm 1): one
+    coordinate-wise adaptive step per example, for huge sparse data.
     """
 
     def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
@@ -553,10 +670,11 @@ class FTRLClassifier(_FTRL, _Classifier):
 
 
 class FTRLRegressor(_FTRL, _Regressor):
-    """FTRLClassifier's algorithm with the squared loss: p = w . x, g_i =
-    (p - y) x_i, progressive_loss_ the mean squared error of the predictions
-    made before each update; or with loss="quantile" (pinball loss of
-    quantile_tau) or "poisson" (p = exp(w . x), g_i = (p - y) x_i)."""
+    """Linear regression trained online by FTRL-Proximal: FTRLClassifier's
+    algorithm with the squared loss (p = w . x, g_i = (p - y) x_i), the
+    pinball loss of quantile_tau (loss="quantile") or the Poisson loss
+    (loss="poisson": p = exp(w . x), g_i = (p - y) x_i).
+    """
 
     def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
                  n_epochs=1, shuffle=False, n_threads=1, random_state=None,
@@ -578,9 +696,9 @@ class FTRLRegressor(_FTRL, _Regressor):
 
 
 class RDAClassifier(_Classifier):
-    """Logistic regression by l1-regularised dual averaging (Xiao 2010, JMLR
-    11), plain (rho = 0) or enhanced (rho > 0) l1-RDA with beta_t = gamma
-    sqrt(t), t counting examples.
+    """Linear classifier trained online by l1-regularised dual averaging
+    (Xiao 2010, JMLR 11), plain (rho = 0) or enhanced (rho > 0) l1-RDA with
+    beta_t = gamma sqrt(t), t counting examples.
 
     With G_i the sum of the gradients of coordinate i over the t examples
     seen, gbar = G_i / t and lambda_t = l1 + gamma rho / sqrt(t):
@@ -588,8 +706,7 @@ class RDAClassifier(_Classifier):
     A coordinate's weight moves with t even when examples do not have it; it
     is computed from (G_i, t) whenever it is needed, so the lazy computation
     on sparse data is exact.  The intercept has l1 = rho = 0.  Shares its
-    per-coordinate rule with fastopt.RDA.  Calls from several threads are
-    serialised, as for FTRLClassifier.
+    per-coordinate rule with fastopt.RDA.
     """
 
     _algorithm = _kernels.ONLINE_RDA
@@ -617,6 +734,52 @@ class RDAClassifier(_Classifier):
                     rho=_check_real("rho", self.rho, 0.0))
 
 
-for _cls in (FTRLClassifier, FTRLRegressor, RDAClassifier):
-    _cls.__doc__ = _cls.__doc__.rstrip() + "\n" + _COMMON_DOC
-del _cls
+def _docstring(intro, algo_params, loss_default, loss_doc, extra, tail):
+    """A numpydoc class docstring: intro, Parameters (the algorithm's, then
+    the shared ones), then tail (Attributes, Notes, Examples)."""
+    return (intro.rstrip() + "\n\n    Parameters\n    ----------" + algo_params
+            + _COMMON_PARAMS.format(loss_default=loss_default, loss_doc=loss_doc,
+                                    extra=extra) + "\n" + tail)
+
+
+FTRLClassifier.__doc__ = _docstring(
+    FTRLClassifier.__doc__ + _FTRL_ALGO, _FTRL_PARAMS, "logistic", _CLASSIFIER_LOSS,
+    _CLASS_WEIGHT, _CLASSIFIER_ATTRS + _CLASSIFIER_EXAMPLE.format(name="FTRLClassifier"))
+RDAClassifier.__doc__ = _docstring(
+    RDAClassifier.__doc__, _RDA_PARAMS, "logistic", _CLASSIFIER_LOSS, _CLASS_WEIGHT,
+    _CLASSIFIER_ATTRS + _CLASSIFIER_EXAMPLE.format(name="RDAClassifier"))
+FTRLRegressor.__doc__ = _docstring(
+    FTRLRegressor.__doc__ + _FTRL_ALGO, _FTRL_PARAMS, "squared",
+    '"squared", "quantile" (pinball loss of quantile_tau) or "poisson" (predicts '
+    "exp(w . x)).",
+    """quantile_tau : float, default=0.5
+        The quantile (in (0, 1)) of loss="quantile".
+    """, """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        The weights (as scikit-learn's SGDRegressor).
+    intercept_ : float
+        The intercept.
+    n_features_in_ : int
+        Columns of X seen by fit.
+    n_examples_seen_ : int
+        Examples trained on (every pass counted).
+    progressive_loss_ : float
+        Mean loss of each example's prediction made before its update.
+
+    Notes
+    -----
+    river's protocol: learn_one(x, y, w) and predict_one(x) on feature
+    dicts, hashed as FTRLClassifier's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastopt.online import FTRLRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((500, 3))
+    >>> reg = FTRLRegressor(alpha=0.5, n_epochs=5).fit(X, X @ [1.0, -2.0, 0.5])
+    >>> reg.coef_.shape
+    (3,)
+""")
