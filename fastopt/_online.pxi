@@ -20,6 +20,7 @@ cdef extern from "fastopt.h" nogil:
         double *state
         int64_t d
         int64_t t
+        int64_t pitch
     int FO_ONLINE_STRIDE(int model)
 
     int fo_online_fit_f32_i32(const fo_online_cfg *, fo_online_model *, int64_t,
@@ -107,8 +108,8 @@ cdef const unsigned char *_ns_pointer(const unsigned char[::1] ns, Py_ssize_t nn
 cdef class OnlineModel:
     """The C model of an online learner: its configuration, its state -- a
     (d + 1, online_stride(model)) float64 array, one row per coordinate,
-    the intercept last, or (K, d + 1, stride) for K one-vs-rest models
-    trained together -- and t, the examples seen.  Owned and validated by
+    the intercept last, or (d + 1, K, stride) for K one-vs-rest models
+    trained together (coordinate j's K records side by side) -- and t, the examples seen.  Owned and validated by
     fastopt.online's estimators."""
     cdef fo_online_cfg cfg
     cdef fo_online_model *ms
@@ -122,15 +123,15 @@ cdef class OnlineModel:
         """interactions: terms of 2 or 3 namespace indices (bytes), at most
         ONLINE_MAX_INTER; all_pairs: every pair of namespaces (-q ::)."""
         cdef int k, i
-        cdef int64_t n_models = 1 if state.ndim == 2 else (state.shape[0] if state.ndim == 3 else 0)
-        if n_models < 1 or state.shape[state.ndim - 2] < 1 \
-                or state.shape[state.ndim - 1] != FO_ONLINE_STRIDE(model):
-            raise ValueError(f"state must have shape ([K,] d + 1, {FO_ONLINE_STRIDE(model)})")
+        cdef int stride = FO_ONLINE_STRIDE(model)
+        cdef int64_t n_models = 1 if state.ndim == 2 else (state.shape[1] if state.ndim == 3 else 0)
+        if n_models < 1 or state.shape[0] < 1 or state.shape[state.ndim - 1] != stride:
+            raise ValueError(f"state must have shape (d + 1, [K,] {stride})")
         if not (isinstance(state, np.ndarray) and state.dtype == np.float64
                 and state.flags.c_contiguous and state.flags.writeable):
             raise ValueError("state must be a writeable C-contiguous float64 array")
-        cdef double[:, ::1] sv = state.reshape(-1, FO_ONLINE_STRIDE(model))  # a view
-        cdef int64_t rows = state.shape[state.ndim - 2]
+        cdef double[::1] sv = state.reshape(-1)  # a view
+        cdef int64_t rows = state.shape[0]
         if len(interactions) > FO_ONLINE_MAX_INTER:
             raise ValueError(f"at most {FO_ONLINE_MAX_INTER} interactions")
         self.cfg.model, self.cfg.loss, self.cfg.fit_intercept = model, loss, fit_intercept
@@ -151,9 +152,10 @@ cdef class OnlineModel:
         self.n_models = n_models
         self.state = state
         for k in range(n_models):
-            self.ms[k].state = &sv[k * rows, 0]
+            self.ms[k].state = &sv[k * stride]
             self.ms[k].d = rows - 1
             self.ms[k].t = t
+            self.ms[k].pitch = n_models * stride
 
     def __dealloc__(self):
         free(self.ms)

@@ -339,6 +339,9 @@ def test_learn_one_bad_input_changes_nothing():
             est.learn_one(x, y, w)
     np.testing.assert_array_equal(est.coef_, before[0])
     assert est.n_examples_seen_ == before[1]
+    with pytest.raises(ValueError, match="differ"):
+        est.learn_one({"a": 1.0}, True, classes=[0, 1, 2])
+    np.testing.assert_array_equal(est.coef_, before[0])
     with pytest.raises(ValueError, match="bits"):
         FTRLClassifier(bits=40).learn_one({"a": 1.0}, True)
     X, y = make_multiclass(d=40)

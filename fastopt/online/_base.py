@@ -416,10 +416,10 @@ class OnlineLinearModel:
         """A new, untrained model of d features (committed by _train)."""
         cfg = self._check_params()
         stride = _kernels.online_stride(self._algorithm)
-        # one-vs-rest: K models side by side, (K, d + 1, stride), for K > 2
+        # one-vs-rest, K > 2 classes: K models interleaved, (d + 1, K, stride)
         shape = (d + 1, stride) if labels is None or len(labels) == 2 \
-            else (len(labels), d + 1, stride)
-        check_model_size(type(self), d * (shape[0] if len(shape) == 3 else 1))
+            else (d + 1, len(labels), stride)
+        check_model_size(type(self), d * (shape[1] if len(shape) == 3 else 1))
         new = self._bind(cfg, dict(state=np.zeros(shape), t=0))
         new.update(n_features_in_=d, _loss_sum=0.0, _n_seen=0, _weight_sum=0.0,
                    _diverged=False)

@@ -99,7 +99,9 @@ _CLASSIFIER_ATTRS = """
     Notes
     -----
     Multi-class: one-vs-rest, K binary models trained together by the C loop
-    (each row read -- and crossed -- once, the K models updated in turn);
+    (each row read -- and crossed -- once, the K models updated in turn; a
+    feature's K records lie side by side in memory, so they share cache
+    lines);
     model k equals the binary learner trained alone on y == classes_[k],
     bit for bit.  decision_function is (n_samples,) for two classes, else
     (n_samples, n_classes); predict_proba normalises the K sigmoids over the
@@ -243,9 +245,9 @@ class _DictProtocol:
             The example's importance weight (>= 0), times its class's
             ``class_weight`` for a classifier.
         classes : array-like, optional
-            A classifier's labels, on the first call only, as in
-            partial_fit.  Not needed when y is a bool (the classes are then
-            [False, True]).
+            A classifier's labels, needed on the first call (as in
+            partial_fit) unless y is a bool (the classes are then [False,
+            True]); later calls may repeat them, not change them.
 
         Returns
         -------
@@ -279,6 +281,8 @@ class _DictProtocol:
             if not self._is_fitted():
                 return self._learn_first(x, y, w, classes)
             self._check_usable()
+            if classes is not None and self._is_classifier:   # as partial_fit checks
+                self._encode_y(np.asarray([y]), classes, self.classes_)
             indptr, indices, data = self._dict_row(x, self._dict_columns())
             target = self._label_index(y)
             if self._is_classifier and self.class_weight is not None:
