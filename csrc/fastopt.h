@@ -225,9 +225,13 @@ typedef struct {
 #define FO_ONLINE_STRIDE(model) ((model) == FO_ONLINE_FTRL ? 3 : 1)
 
 typedef struct {
-    double *state;  /* (d + 1) x FO_ONLINE_STRIDE(model) doubles          */
+    double *state;  /* coordinate j's record at state + pitch * j          */
     int64_t d;      /* number of features                                 */
     int64_t t;      /* examples seen                                      */
+    int64_t pitch;  /* doubles from one record to the next: the stride, or */
+                    /* K strides when K one-vs-rest models interleave      */
+                    /* their records, (d + 1) x K x stride, so that a      */
+                    /* row's K updates of a feature share cache lines      */
 } fo_online_model;
 
 /* Train on rows order[0..m) of a CSR matrix (rows 0..m when order is NULL)
@@ -243,14 +247,22 @@ typedef struct {
  * interactions of cfg read; NULL when there are none.  The crossed features
  * are generated per example (VW's hashing: (FNV * i1) ^ i2, (FNV * ((FNV *
  * i1) ^ i2)) ^ i3, folded into [0, d)), never stored.
- * n_threads > 1 trains lock-free (Hogwild): fast, not reproducible. */
+ * n_threads > 1 trains lock-free (Hogwild): fast, not reproducible.
+ * m: n_models models of the same d and t, trained on each row in turn (the
+ * row read, and crossed, once; m[k].state = base + k stride, pitch K stride): with one model y is its target; with more
+ * (one-vs-rest) y[r] is row r's class k in [0, n_models), model k's target
+ * is 1 for it and 0 for the others, and *loss_sum adds every model's loss.
+ * pred (NULL: not kept): nrows x n_models, row r's margins before its
+ * update (the progressive predictions). */
 #define FO_DECLARE_ONLINE(XT, IT, SFX)                                        \
     int fo_online_fit_##SFX(const fo_online_cfg *cfg, fo_online_model *m,     \
+                            int64_t n_models,                                 \
                             int64_t nrows, const IT *indptr, const IT *indices, \
                             const XT *data, const unsigned char *ns,          \
                             const double *y, const double *sw,                \
                             const int64_t *order, int64_t norder,             \
-                            int n_threads, double *loss_sum, int64_t *bad_row); \
+                            int n_threads, double *loss_sum, double *pred,    \
+                            int64_t *bad_row);                                \
     int fo_online_margin_##SFX(const fo_online_cfg *cfg,                      \
                                const fo_online_model *m, int64_t nrows,       \
                                const IT *indptr, const IT *indices,           \

@@ -259,10 +259,10 @@ def test_noconstant_fits_no_bias(tmp_path, capsys):
     est = online.load(m)
     assert online.load_info(m) == {"hash": False, "format": "vw", "bits": 18,
                                     "constant": False}
-    assert est.fit_intercept is False and est.coef_[11650396 % (1 << 18)] == 0.0
+    assert est.fit_intercept is False and est.coef_[0, 11650396 % (1 << 18)] == 0.0
     code, out, err = run(["train", TRAIN, "-f", m, "--quiet"], capsys)
     assert "VW's constant feature" in out
-    assert online.load(m).coef_[11650396 % (1 << 18)] != 0.0
+    assert online.load(m).coef_[0, 11650396 % (1 << 18)] != 0.0
 
 
 def test_predict_keeps_the_training_format(tmp_path, capsys):

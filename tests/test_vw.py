@@ -89,7 +89,7 @@ def test_hashing_and_weights_equal_vw(vw_data, vw_data_constant, run, bias):
     (X, y, w, ns), (Xt, yt, _wt, nst) = vw_data if bias == "intercept" else vw_data_constant
     est = FTRLClassifier(interactions=RUNS[run], fit_intercept=bias == "intercept", **hp)
     est.fit(X, y, sample_weight=w, namespaces=ns)
-    coef = est.coef_
+    coef = est.coef_.ravel()
     inv = g["invert_hash"]
     assert len(inv) > 90
     for name, (index, weight) in inv.items():
@@ -122,7 +122,7 @@ def test_string_values_and_anonymous_features_equal_vw(run, interactions):
         if expect is not None:
             assert expect == index, name
             checked += 1
-        assert est.coef_[index] == pytest.approx(weight, abs=1e-5), name
+        assert est.coef_.ravel()[index] == pytest.approx(weight, abs=1e-5), name
     assert checked > 50
     np.testing.assert_allclose(est.decision_function(Xt, namespaces=nst),
                                g["test_margins"], atol=1e-5)
@@ -267,7 +267,7 @@ def test_crossed_features_equal_the_materialised_twin(interactions, d):
     Xc = cross_columns(X, fields, interactions, d)
     assert Xc.nnz > X.nnz
     twin = FTRLTwin(d, 0.2, 1.0, 0.0, 0.0).fit(Xc, y)
-    np.testing.assert_allclose(est.coef_, twin.weights()[:-1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(est.coef_.ravel(), twin.weights()[:-1], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(est.decision_function(X), twin.decision_function(Xc),
                                rtol=1e-9, atol=1e-12)
     assert est.progressive_loss_ == pytest.approx(twin.loss_sum / twin.seen, rel=1e-9)
@@ -316,7 +316,7 @@ def test_interactions_with_threads_and_rda():
     Xc = cross_columns(X, {"a": [(0, 32)], "b": [(32, 64)]}, ["ab"], 64)
     twin = RDATwin(64, 0.0, 1.0).fit(Xc[:200], y[:200])
     rda200 = RDAClassifier(interactions=["ab"], fields=fields).fit(X[:200], y[:200])
-    np.testing.assert_allclose(rda200.coef_, twin.weights()[:-1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(rda200.coef_.ravel(), twin.weights()[:-1], rtol=1e-9, atol=1e-12)
     assert rda.score(X, y) > 0.6
 
 
@@ -369,7 +369,7 @@ def test_regression_losses_equal_the_twin(loss, tau):
         est = FTRLRegressor(alpha=0.1, l1=0.01, l2=0.1, loss=loss, quantile_tau=tau)
         est.fit(X, y, sample_weight=sw)
         twin = FTRLTwin(X.shape[1], 0.1, 1.0, 0.01, 0.1, loss=loss, tau=tau).fit(X, y, sw)
-        np.testing.assert_allclose(est.coef_, twin.weights()[:-1], rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(est.coef_.ravel(), twin.weights()[:-1], rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(est._margin(X), twin.decision_function(X), rtol=1e-10,
                                    atol=1e-13)
         wsum = X.shape[0] if sw is None else sw.sum()
@@ -395,7 +395,7 @@ def test_hinge_loss_equals_the_twin(cls, twin):
     est = cls(loss="hinge").fit(X, y)
     ref = (FTRLTwin(X.shape[1], 0.1, 1.0, 0.0, 0.0, loss="hinge") if twin == "ftrl"
            else RDATwin(X.shape[1], 0.0, 1.0, loss="hinge")).fit(X, y)
-    np.testing.assert_allclose(est.coef_, ref.weights()[:-1], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(est.coef_.ravel(), ref.weights()[:-1], rtol=1e-10, atol=1e-13)
     assert not hasattr(est, "predict_proba")
     assert est.score(X, y) > 0.6
 
@@ -430,7 +430,7 @@ def test_sample_weight_equals_the_twin_and_is_checked():
     w = np.random.default_rng(1).uniform(0, 3, X.shape[0])
     est = FTRLClassifier(alpha=0.3, l1=0.1).fit(X, y, sample_weight=w)
     twin = FTRLTwin(X.shape[1], 0.3, 1.0, 0.1, 0.0).fit(X, y, w)
-    np.testing.assert_allclose(est.coef_, twin.weights()[:-1], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(est.coef_.ravel(), twin.weights()[:-1], rtol=1e-10, atol=1e-13)
     # chunks with partial_fit: the same model, the same weighted progressive loss
     part = FTRLClassifier(alpha=0.3, l1=0.1)
     for lo in range(0, X.shape[0], 70):

@@ -24,6 +24,7 @@ from fastopt import _kernels
 from fastopt._files import atomic_output
 from fastopt._threads import effective_n_threads
 from fastopt._validation import check_compressed, check_n_threads
+from fastopt.online._progressive import Progressive
 
 # Model files (.npz): version 3 (written) keeps only the touched rows of
 # the state -- `rows`, the row numbers of every row with a bit set, and
@@ -72,6 +73,15 @@ def _check_int(name, value, low):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
             or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_bits(value):
+    """bits (the 2**bits columns feature dicts are hashed into): an int in
+    [1, 32], as VW's -b."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or not 1 <= value <= 32:
+        raise ValueError(f"bits must be an int in [1, 32], got {value!r}")
     return int(value)
 
 
@@ -302,10 +312,39 @@ class OnlineLinearModel:
         sig = inspect.signature(cls.__init__)
         return [p for p in sig.parameters if p != "self"]
 
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, as scikit-learn's get_params.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored (no sub-estimators).
+
+        Returns
+        -------
+        dict
+            {name: value} of every constructor parameter.
+        """
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params):
+    def set_params(self, **params) -> "OnlineLinearModel":
+        """Set constructor parameters (checked at the next fit or call).
+
+        Parameters
+        ----------
+        **params
+            name=value pairs of constructor parameters.
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            An unknown parameter name.
+        """
         valid = self._param_names()
         for name, value in params.items():
             if name not in valid:
@@ -320,8 +359,8 @@ class OnlineLinearModel:
 
     def __sklearn_tags__(self):
         """scikit-learn's description of the estimator (only sklearn calls
-        this, so sklearn is importable when it runs): binary classifier or
-        regressor, sparse input accepted, no NaN."""
+        this, so sklearn is importable when it runs): classifier (binary and
+        multi-class, one-vs-rest) or regressor, sparse input accepted, no NaN."""
         from sklearn.utils import (ClassifierTags, InputTags, RegressorTags, Tags,
                                    TargetTags)
         return Tags(
@@ -329,7 +368,7 @@ class OnlineLinearModel:
             target_tags=TargetTags(required=True),
             # poor_score: with class_weight {0: 1000, 1: 1e-4} one pass over 50
             # noisy rows does not reach sklearn's 87%
-            classifier_tags=ClassifierTags(multi_class=False, poor_score=True)
+            classifier_tags=ClassifierTags(multi_class=True, poor_score=True)
             if self._is_classifier else None,
             # one pass with fixed default rates: not meant to score well on
             # sklearn's small dense test problems
@@ -353,6 +392,7 @@ class OnlineLinearModel:
         if self._is_classifier:
             self._check_class_weight(self.class_weight)
         _check_bool("shuffle", self.shuffle)
+        _check_bits(getattr(self, "bits", 18))
         check_n_threads(self.n_threads)
         return cfg
 
@@ -380,13 +420,17 @@ class OnlineLinearModel:
     def _fresh(self, d, labels):
         """A new, untrained model of d features (committed by _train)."""
         cfg = self._check_params()
-        check_model_size(type(self), d)
         stride = _kernels.online_stride(self._algorithm)
-        new = self._bind(cfg, dict(state=np.zeros((d + 1, stride)), t=0))
+        # one-vs-rest, K > 2 classes: K models interleaved, (d + 1, K, stride)
+        shape = (d + 1, stride) if labels is None or len(labels) == 2 \
+            else (d + 1, len(labels), stride)
+        check_model_size(type(self), d * (shape[1] if len(shape) == 3 else 1))
+        new = self._bind(cfg, dict(state=np.zeros(shape), t=0))
         new.update(n_features_in_=d, _loss_sum=0.0, _n_seen=0, _weight_sum=0.0,
                    _diverged=False)
         if self._is_classifier:
             new["classes_"] = labels
+            new["_progressive"] = Progressive(len(labels), cfg["loss"] == _kernels.LOSS_LOGISTIC)
         return new
 
     def _is_fitted(self):
@@ -435,18 +479,16 @@ class OnlineLinearModel:
             return y, None
         if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
             raise ValueError("Unknown label type: continuous. "
-                             f"{type(self).__name__} is a binary classifier; y must "
-                             "hold two class labels")
+                             f"{type(self).__name__} is a classifier; y must hold "
+                             "class labels")
         if known is None:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if len(labels) > 2:
-                raise ValueError("Only binary classification is supported. The type "
-                                 f"of the target is multiclass: {len(labels)} labels "
-                                 f"{labels.tolist()[:10]}")
-            if len(labels) != 2:
-                raise ValueError(f"{type(self).__name__} is a binary classifier: y (or "
-                                 f"classes) must hold two labels, got {len(labels)} "
-                                 f"class: {labels.tolist()}")
+            try:
+                labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            except TypeError as e:   # labels that cannot be sorted together
+                raise TypeError(f"the class labels must be sortable: {e}") from None
+            if len(labels) < 2:
+                raise ValueError("The number of classes has to be greater than one; "
+                                 f"got {len(labels)} class: {labels.tolist()}")
         else:
             labels = known
             if classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
@@ -457,7 +499,8 @@ class OnlineLinearModel:
         if unknown.any():
             raise ValueError(f"y has labels {np.unique(y[unknown]).tolist()} not in "
                              f"classes {labels.tolist()}")
-        return (y == labels[1]).astype(np.float64), labels
+        # each row's class index: 0/1 is also the target of a binary model
+        return np.searchsorted(labels, y).astype(np.float64), labels
 
     @staticmethod
     def _check_class_weight(cw):
@@ -485,13 +528,15 @@ class OnlineLinearModel:
                 raise ValueError("class_weight 'balanced' is not supported for "
                                  "partial_fit (the class counts of one call are not "
                                  "the data's); pass a dict of weights, e.g. "
-                                 "n_samples / (2 * np.bincount(y)) over all the data")
-            counts = np.bincount(y01.astype(np.intp), minlength=2).astype(np.float64)
-            per_class = np.where(counts > 0, y01.shape[0] / (2.0 * np.maximum(counts, 1)),
+                                 "n_samples / (n_classes * np.bincount(y)) over all "
+                                 "the data")
+            k = len(labels)
+            counts = np.bincount(y01.astype(np.intp), minlength=k).astype(np.float64)
+            per_class = np.where(counts > 0, y01.shape[0] / (k * np.maximum(counts, 1)),
                                  0.0)
         else:
             items = cw.items() if isinstance(cw, dict) else cw
-            per_class = np.ones(2)
+            per_class = np.ones(len(labels))
             known = labels.tolist()
             for label, w in items:
                 hit = [i for i, c in enumerate(known) if c == label]
@@ -548,8 +593,10 @@ class OnlineLinearModel:
         and marks the model unusable until fit."""
         model = new["_model"] if new else self._model
         loss0 = new["_loss_sum"] if new else self._loss_sum
+        # the margins before each update: the progressive metrics' input
+        pred = np.empty((len(indptr) - 1, model.n_models)) if self._is_classifier else None
         rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
-                                      self._n_threads(), loss0, ns, sw)
+                                      self._n_threads(), loss0, ns, sw, pred)
         if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
             self._raise_status(rc, bad)
         self.__dict__.update(new)
@@ -562,6 +609,10 @@ class OnlineLinearModel:
             self._n_seen += n
             self._weight_sum = getattr(self, "_weight_sum", 0.0) + (
                 float(n) if sw is None else float(np.sum(sw if order is None else sw[order])))
+            prog = self.__dict__.get("_progressive")
+            if prog is not None:
+                rows = slice(None) if order is None else order
+                prog.update(pred[rows], y01[rows], None if sw is None else sw[rows])
         self._raise_status(rc, bad)
 
     def _raise_status(self, rc, bad):
@@ -579,14 +630,42 @@ class OnlineLinearModel:
             raise RuntimeError(f"online kernel failed with status {rc}")
 
     # -- fitting -------------------------------------------------------------
-    def partial_fit(self, X, y, classes=None, sample_weight=None, namespaces=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None,
+                    namespaces=None) -> "OnlineLinearModel":
         """One pass over (X, y) in order, continuing from the current model.
-        sample_weight: importance weights (each row's gradient and loss are
-        multiplied by its weight; times class_weight for a classifier).
-        namespaces: one namespace byte per entry of a CSR X, for a model
-        with interactions on VW-format data (fastopt.vw yields them).
+
         Everything is checked before the model changes: a bad call leaves
-        it as it was."""
+        it as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float32/float64; a CSR matrix is read in place.
+        y : array-like of shape (n_samples,)
+            Class labels (classifiers) or targets (regressor).
+        classes : array-like, optional
+            Classifiers: every label, on the first call (as scikit-learn's
+            partial_fit; fastopt also takes them from the first call's y
+            when omitted).  Later calls may repeat them, not change them.
+        sample_weight : array-like of shape (n_samples,), optional
+            Importance weights (>= 0): each row's gradient and loss are
+            multiplied by its weight (times class_weight for a classifier).
+        namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X, for a model with
+            interactions on VW-format data (fastopt.vw yields them).
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            Bad X, y, classes, sample_weight or namespaces (nothing trained).
+        FloatingPointError
+            The model diverged (it stays unusable until fit).
+        """
         with self._lock():
             first = not self._is_fitted()
             if not first:
@@ -605,11 +684,34 @@ class OnlineLinearModel:
             self._train(new, indptr, indices, data, y01, None, ns, sw)
         return self
 
-    def fit(self, X, y, sample_weight=None, namespaces=None):
-        """n_epochs passes over (X, y) from a fresh model (shuffled each epoch
-        with shuffle=True, seeded by random_state).  sample_weight and
-        namespaces as in partial_fit.  A fit rejected for bad input leaves
-        the previous model in place."""
+    def fit(self, X, y, sample_weight=None, namespaces=None) -> "OnlineLinearModel":
+        """n_epochs passes over (X, y) from a fresh model (shuffled each
+        epoch with shuffle=True, seeded by random_state).
+
+        A fit rejected for bad input leaves the previous model in place.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (two or more; any sortable type) or targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Importance weights, as in partial_fit.
+        namespaces : array-like of uint8, optional
+            As in partial_fit.
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            Bad X, y, sample_weight or parameters.
+        FloatingPointError
+            The model diverged.
+        """
         with self._lock():
             indptr, indices, data, shape = csr_arrays(X)
             y01, labels = self._encode_y(y, None, None)
@@ -645,25 +747,19 @@ class OnlineLinearModel:
             return self._model.weights()
 
     @property
-    def coef_(self):
-        return self._weights()[:-1]
-
-    @property
-    def intercept_(self):
-        w = self._weights()
-        return float(w[-1]) if self.fit_intercept else 0.0
-
-    @property
-    def progressive_loss_(self):
+    def progressive_loss_(self) -> float:
         """Mean loss of the predictions made before each update, over every
         example trained on so far, weighted by the importance weights (what
-        Vowpal Wabbit reports)."""
+        Vowpal Wabbit reports).  For more than two classes, the sum of the
+        one-vs-rest models' losses (progressive_logloss_ is the multi-class
+        logloss)."""
         self._check_fitted()
         wsum = getattr(self, "_weight_sum", self._n_seen)
         return self._loss_sum / wsum if wsum else float("nan")
 
     @property
-    def n_examples_seen_(self):
+    def n_examples_seen_(self) -> int:
+        """Examples trained on so far (every pass of fit counted)."""
         self._check_fitted()
         return self._n_seen
 
@@ -673,7 +769,7 @@ class OnlineLinearModel:
         under the lock (another thread may be training)."""
         with self._lock():
             state = {k: v for k, v in self.__dict__.items()
-                     if k not in ("_model", "_call_lock", "_field_table")}
+                     if k not in ("_model", "_call_lock", "_field_table", "_dict_cache")}
             if "_state" in state:
                 state["_state"] = dict(state["_state"], state=state["_state"]["state"].copy())
         return state
@@ -726,6 +822,10 @@ class OnlineLinearModel:
         the previous file as it was.  A symlink stays a symlink."""
         with self._lock():
             self._check_usable()
+            if self._model.n_models > 1:   # one-vs-rest: not in this file format
+                raise NotImplementedError(
+                    f"save: a {self._model.n_models}-class (one-vs-rest) model cannot be "
+                    f"written in model format {FORMAT_VERSION}; pickle it instead")
             rows, values = compact_state(self._state["state"])
             fields = dict(format_version=FORMAT_VERSION, estimator=type(self).__name__,
                           params=self._json_params(), rows=rows, values=values,

@@ -1,68 +1,603 @@
 """FTRLClassifier, FTRLRegressor, RDAClassifier."""
+import math
+import numbers
+
 import numpy as np
+from scipy.special import expit
 
 from fastopt import _kernels
-from fastopt.online._base import OnlineLinearModel, _check_real
+from fastopt.online._base import OnlineLinearModel, _check_bits, _check_real
+from fastopt.online._progressive import ovr_proba
 
 
-_COMMON_DOC = """
-    Losses, weights and interactions (all estimators):
-    loss: the classifiers take "logistic" (default) or "hinge" (no
-    predict_proba), FTRLRegressor "squared" (default), "quantile" (with
-    quantile_tau) or "poisson" (predicts exp(w . x)); csrc/online.inc has
-    each loss and its gradient.  fit / partial_fit take sample_weight
-    (importance weights: each row's gradient and loss times its weight);
-    the classifiers also take class_weight (None, "balanced" -- n_samples /
-    (2 * count(class)), fit only -- or {label: weight}), multiplied into
-    the row weights.  Negatives downsampled at rate r are recalibrated by
-    class_weight={negative: 1 / r}, or afterwards by adding log(r) to the
-    margin.
-    interactions: VW's -q / --interactions, e.g. ["ab"], ["ab", "abc"] or
-    ["::"] (every pair of namespaces): crossed features generated per
-    example in C, hashed as VW does and folded into the n_features columns;
-    each entry's namespace comes from namespaces= (fit, partial_fit and the
-    predictions; fastopt.vw yields it) or from fields= ({namespace:
-    [[start, stop], ...]} column ranges; other columns are namespace " ").
+# The docstrings of the three estimators are put together from these parts
+# (numpydoc sections), so that the shared parameters are written once.
+_FTRL_PARAMS = """
+    alpha : float, default=0.1
+        FTRL's learning rate (> 0): the step of a coordinate is
+        alpha / (beta + sqrt(n_i)).
+    beta : float, default=1.0
+        FTRL's smoothing of the adaptive step (>= 0).
+    l1 : float, default=0.0
+        L1 penalty (>= 0); weights with |z_i| <= l1 are exactly 0.
+    l2 : float, default=0.0
+        L2 penalty (>= 0; the paper's lambda2, twice TF's l2)."""
+
+_RDA_PARAMS = """
+    l1 : float, default=0.0
+        L1 penalty (>= 0) of l1-RDA.
+    gamma : float, default=1.0
+        The scale (> 0) of beta_t = gamma sqrt(t).
+    rho : float, default=0.0
+        Enhanced l1-RDA's extra penalty (>= 0): lambda_t = l1 + gamma rho / sqrt(t)."""
+
+_COMMON_PARAMS = """
+    fit_intercept : bool, default=True
+        Learn an intercept (a coordinate every example has, not penalised).
+    n_epochs : int, default=1
+        Passes of fit over the data (partial_fit makes one).
+    shuffle : bool, default=False
+        Shuffle the rows before each pass of fit (seeded by random_state).
+    n_threads : int or None, default=1
+        1: deterministic.  > 1 (None: every usable CPU): lock-free parallel
+        training (Hogwild), faster, not bit-reproducible.
+    random_state : int, numpy Generator or None, default=None
+        Seed of shuffle.
+    loss : str, default={loss_default!r}
+        {loss_doc}
+    {extra}interactions : list of str or None, default=None
+        VW's -q / --interactions, e.g. ["ab"], ["ab", "abc"] or ["::"]
+        (every pair of namespaces): crossed features generated per example
+        in C, hashed as VW does and folded into the n_features columns.
+        Each entry's namespace comes from namespaces= (fit, partial_fit and
+        the predictions; fastopt.vw yields it), from fields=, or, for
+        feature dicts (learn_one), VW's default namespace " ".
+    fields : dict or None, default=None
+        {{namespace: [[start, stop], ...]}} column ranges: the namespace of
+        each column of an array X (other columns are namespace " ").
+    bits : int, default=18
+        Feature dicts (learn_one, predict_one) are hashed into 2**bits
+        columns, as VW's -b, when learn_one creates the model; a model
+        fitted on arrays hashes into its n_features_in_ columns, which must
+        then be a power of two."""
+
+_CLASSIFIER_LOSS = ('"logistic" (logistic regression) or "hinge" (a linear SVM; no '
+                    'predict_proba).')
+_CLASS_WEIGHT = """class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into each row's importance
+        weight (sample_weight): {label: weight}, or "balanced" --
+        n_samples / (n_classes * count(class)), fit only.  One-vs-rest
+        models all use the row's weight (scikit-learn's SGDClassifier
+        instead weighs only the positives of each binary problem).
+        Negatives downsampled at rate r are recalibrated by
+        class_weight={negative: 1 / r}.
+    """
+
+_CLASSIFIER_ATTRS = """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (any sortable type, as np.unique orders them).
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The weights, as scikit-learn's linear classifiers: one row for two
+        classes, else one per class (one-vs-rest).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts.
+    n_features_in_ : int
+        Columns of X seen by fit.
+    n_examples_seen_ : int
+        Examples trained on (every pass counted).
+    progressive_loss_ : float
+        Mean training loss of each example before its update (summed over
+        the one-vs-rest models for more than two classes).
+    progressive_logloss_ : float
+        Progressive logloss (loss="logistic" only).
+    progressive_auc_ : float
+        Progressive ROC AUC (one-vs-rest macro average for more than two
+        classes); progressive_auc_bound_ bounds its histogram error.
+
+    Notes
+    -----
+    Multi-class: one-vs-rest, K binary models trained together by the C loop
+    (each row read -- and crossed -- once, the K models updated in turn; a
+    feature's K records lie side by side in memory, so they share cache
+    lines);
+    model k equals the binary learner trained alone on y == classes_[k],
+    bit for bit.  decision_function is (n_samples,) for two classes, else
+    (n_samples, n_classes); predict_proba normalises the K sigmoids over the
+    classes, as scikit-learn's SGDClassifier(loss="log_loss").
+
+    river's protocol: learn_one(x, y, w), predict_one(x),
+    predict_proba_one(x) take feature dicts {name: value}, hashed as
+    Vowpal Wabbit hashes its default namespace (``| name:value``): a
+    learner fed dicts equals one fed the equivalent VW lines.
+
+    X: scipy.sparse (CSR used as is) or dense, float32/float64.  Calls on one
+    estimator from several Python threads are serialised by a per-estimator
+    lock: the result is that of some serial order.
+"""
+
+_CLASSIFIER_EXAMPLE = """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastopt.online import {name}
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 5))
+    >>> y = np.array(["a", "b", "c"])[np.argmax(X[:, :3], axis=1)]
+    >>> clf = {name}().fit(X, y)
+    >>> clf.coef_.shape, clf.predict_proba(X[:2]).shape
+    ((3, 5), (2, 3))
+    >>> 0.5 < clf.progressive_auc_ <= 1.0
+    True
+"""
+
+_FTRL_ALGO = """
+    Per coordinate i, from the running sums z_i and n_i:
+    w_i = 0 if |z_i| <= l1 else -(z_i - sign(z_i) l1) / ((beta + sqrt(n_i)) / alpha + l2);
+    on each example with margin m = w . x, g_i = dloss(m, y) x_i,
+    z_i += g_i - (sqrt(n_i + g_i^2) - sqrt(n_i)) / alpha * w_i, n_i += g_i^2.
+    The whole loop (predict, gradient, update) runs in C with the GIL
+    released, sharing its per-coordinate rule with fastopt.FTRL.
+    csrc/online.inc has each loss and its gradient.
 """
 
 
-class _Classifier(OnlineLinearModel):
+_DEFAULT_NAMESPACE = ord(" ")   # VW's default namespace, whose hash seed is 0
+_NAME_CACHE_MAX = 1 << 20       # hashed names kept per estimator (then forgotten)
+
+
+class _DictProtocol:
+    """river's protocol on feature dicts {name: value}: learn_one,
+    predict_one (and predict_proba_one for the classifiers).  A name is
+    hashed as Vowpal Wabbit hashes a feature of its default namespace
+    (``| name:value``; fastopt.vw.feature_index(name)): 32-bit MurmurHash3
+    of its UTF-8 bytes, seed 0 (an all-digit name is its own value), folded
+    into the model's 2**bits columns -- so a learner fed dicts equals one
+    fed the equivalent VW lines.  Unknown names need no registration: they
+    hash to a column like any other (a new name's column starts at 0,
+    unless another name shares it)."""
+
+    def _dict_columns(self) -> int:
+        """The columns dicts are hashed into: n_features_in_ once fitted
+        (a power of two), else 2**bits."""
+        if self._is_fitted():
+            d = self.n_features_in_
+            if d & (d - 1):
+                raise ValueError(f"feature dicts are hashed into 2**bits columns; this "
+                                 f"{type(self).__name__} was fitted on {d} columns, not "
+                                 "a power of two")
+            return d
+        return 1 << _check_bits(self.bits)
+
+    def _dict_row(self, x, d):
+        """Feature dict x as one CSR row of d columns (d a power of two):
+        (indptr, indices int64, data float64), entries in x's order."""
+        if not isinstance(x, dict):
+            raise TypeError(f"x must be a dict {{feature name: value}}, got "
+                            f"{type(x).__name__}")
+        cache = self.__dict__.get("_dict_cache")
+        if cache is None or cache[0] != d:
+            cache = self.__dict__["_dict_cache"] = (d, {})
+        names = cache[1]
+        try:
+            idx = [names[name] for name in x]
+        except KeyError:
+            idx = [self._hash_name(names, name, d - 1) for name in x]
+        try:
+            vals = np.array(list(x.values()))
+        except (TypeError, ValueError):   # ragged values
+            vals = np.zeros((0, 0))
+        if vals.ndim != 1 or vals.dtype.kind not in "biuf":
+            raise TypeError("x's values must be real numbers, got "
+                            f"{list(x.values())[:5]!r}")
+        vals = vals.astype(np.float64, copy=False)
+        if not np.isfinite(vals).all():
+            raise ValueError("x contains NaN or infinity")
+        return np.array([0, len(idx)], dtype=np.int64), np.array(idx, dtype=np.int64), vals
+
+    @staticmethod
+    def _hash_name(names, name, mask):
+        """The column of a feature name (cached in names)."""
+        j = names.get(name)
+        if j is None:
+            if not isinstance(name, str):
+                raise TypeError(f"feature names must be str, got {name!r}")
+            j = _kernels.vw_hash(name.encode("utf-8"), 0) & mask
+            if len(names) >= _NAME_CACHE_MAX:
+                names.clear()
+            names[name] = j
+        return j
+
+    def _label_index(self, y):
+        """The class index of label y of a fitted classifier (a float), or
+        the float target of a regressor; ValueError for anything else."""
+        if not self._is_classifier:
+            if isinstance(y, (bool, np.bool_)) or not isinstance(y, numbers.Real) \
+                    or not math.isfinite(y):
+                raise ValueError(f"y must be a finite real number, got {y!r}")
+            if self.loss == "poisson" and y < 0:
+                raise ValueError("loss='poisson' needs counts: y must be >= 0")
+            return float(y)
+        cached = self.__dict__.get("_label_cache")
+        if cached is None or cached[0] is not self.classes_:
+            cached = (self.classes_, {c: float(i) for i, c in enumerate(self.classes_.tolist())})
+            self.__dict__["_label_cache"] = cached
+        try:
+            return cached[1][y]
+        except (KeyError, TypeError):
+            raise ValueError(f"y = {y!r} is not one of the classes "
+                             f"{self.classes_.tolist()}") from None
+
+    def learn_one(self, x: dict, y, w: float = 1.0, *, classes=None) -> None:
+        """Learn from one example, as river's ``learn_one`` (one step of the
+        same C loop as partial_fit, the model's state then exactly that of
+        partial_fit on the equivalent row).
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+            The features, hashed as VW hashes the default namespace
+            (see the class docstring).
+        y : label (a classifier) or float (a regressor)
+            The target.
+        w : float, default=1.0
+            The example's importance weight (>= 0), times its class's
+            ``class_weight`` for a classifier.
+        classes : array-like, optional
+            A classifier's labels, needed on the first call (as in
+            partial_fit) unless y is a bool (the classes are then [False,
+            True]); later calls may repeat them, not change them.
+
+        Returns
+        -------
+        None
+            As river's learn_one.
+
+        Raises
+        ------
+        TypeError
+            x not a dict of str -> real number.
+        ValueError
+            A non-finite value or weight, a label not in ``classes_`` (nothing
+            is learned), bad ``bits``, or a classifier's first call without
+            classes and a non-bool y.
+        FloatingPointError
+            The model diverged.
+
+        Examples
+        --------
+        >>> from fastopt.online import FTRLClassifier
+        >>> clf = FTRLClassifier(alpha=0.5, bits=18)
+        >>> for x, y in [({"user=1": 1.0, "ad=7": 1.0}, True),
+        ...              ({"user=2": 1.0, "ad=7": 1.0}, False)]:
+        ...     clf.learn_one(x, y)
+        >>> sorted(clf.predict_proba_one({"user=1": 1.0}))
+        [False, True]
+        """
+        if type(w) is not float or not (w >= 0.0 and w != math.inf):
+            w = _check_real("w", w, 0.0)
+        with self._lock():
+            if not self._is_fitted():
+                return self._learn_first(x, y, w, classes)
+            self._check_usable()
+            if classes is not None and self._is_classifier:   # as partial_fit checks
+                self._encode_y(np.asarray([y]), classes, self.classes_)
+            indptr, indices, data = self._dict_row(x, self._dict_columns())
+            target = self._label_index(y)
+            if self._is_classifier and self.class_weight is not None:
+                w *= float(self._row_weights(np.array([target]), self.classes_, None,
+                                             partial=True)[0])
+            model = self._model
+            ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
+                else None
+            pred = np.empty((1, model.n_models))
+            rc, loss_sum, bad = model.fit(indptr, indices, data, np.array([target]), None,
+                                          1, self._loss_sum, ns,
+                                          None if w == 1.0 else np.array([w]), pred)
+            self._state["t"] = model.t
+            if rc == _kernels.STATUS_OK:
+                self._loss_sum = loss_sum
+                self._n_seen += 1
+                self._weight_sum += w
+                if self._is_classifier:
+                    self._progressive.update_one(pred[0].tolist(), int(target), w)
+            elif rc == _kernels.STATUS_DIVERGED:
+                self._diverged = True
+            self._raise_status(rc, bad)
+
+    def _learn_first(self, x, y, w, classes):
+        """learn_one on an untrained estimator: the general partial_fit path
+        (checks, a fresh model of 2**bits columns)."""
+        d = self._dict_columns()
+        indptr, indices, data = self._dict_row(x, d)
+        if self._is_classifier and classes is None:
+            if not isinstance(y, (bool, np.bool_)):
+                raise ValueError(
+                    f"the first learn_one of an untrained {type(self).__name__} needs "
+                    "classes= (every label) unless y is a bool")
+            classes = [False, True]
+        y01, labels = self._encode_y([y], classes, None)
+        new = self._fresh(d, labels)
+        sw = None if w == 1.0 else np.array([w])
+        if self._is_classifier and self.class_weight is not None:
+            sw = self._row_weights(y01, labels, sw, partial=True)
+        ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if new["_model"].crossed \
+            else None
+        self._train(new, indptr, indices, data, y01, None, ns, sw)
+
+    def _dict_margins(self, x):
+        """The margin(s) of feature dict x: a float, or K floats (K > 2
+        classes)."""
+        self._check_usable()
+        indptr, indices, data = self._dict_row(x, self._dict_columns())
+        ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if self._model.crossed \
+            else None
+        rc, out, bad = self._model.margin(indptr, indices, data, 1, ns)
+        self._raise_status(rc, bad)
+        return out[0]
+
+
+class _Classifier(_DictProtocol, OnlineLinearModel):
     _losses = ("logistic", "hinge")
     _is_classifier = True
 
-    def decision_function(self, X, namespaces=None):
-        """w . x + intercept for each row of X (> 0 predicts classes_[1])."""
+    def decision_function(self, X, namespaces=None) -> np.ndarray:
+        """Confidence scores: w_k . x + b_k for each row and class model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The margins: one per row for two classes (> 0 predicts
+            ``classes_[1]``), else one per row and class.
+
+        Raises
+        ------
+        NotFittedError
+            Before fit / partial_fit.
+        ValueError
+            Bad X (NaN, wrong number of features).
+        """
         return self._margin(X, namespaces)
 
     @property
     def predict_proba(self):
-        """[P(classes_[0]), P(classes_[1])] for each row (loss="logistic"
-        only: the hinge loss gives no probabilities)."""
+        """Probability estimates (loss="logistic" only: the hinge loss gives
+        none, and this attribute then raises AttributeError).
+
+        As scikit-learn's SGDClassifier(loss="log_loss"): for two classes
+        [1 - sigmoid(m), sigmoid(m)]; for more, one-vs-rest -- sigmoid of
+        each class's margin, normalised over the classes (uniform where
+        every sigmoid underflows to 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
         if self.loss != "logistic":
             raise AttributeError(f"predict_proba is not available for loss={self.loss!r}")
         return self._predict_proba
 
     def _predict_proba(self, X, namespaces=None):
-        p = 1.0 / (1.0 + np.exp(-self._margin(X, namespaces)))
-        return np.column_stack([1.0 - p, p])
+        return self._proba(self._margin(X, namespaces))
 
-    def predict(self, X, namespaces=None):
-        positive = self._margin(X, namespaces) > 0
-        return self.classes_[positive.astype(np.intp)]
+    @staticmethod
+    def _proba(m):
+        if m.ndim == 1:
+            p = expit(m)
+            return np.column_stack([1.0 - p, p])
+        return ovr_proba(m)
 
-    def score(self, X, y):
-        """Accuracy."""
+    def predict(self, X, namespaces=None) -> np.ndarray:
+        """The class of each row: ``classes_[1]`` where the margin is > 0
+        (two classes), else the class of the largest margin.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        m = self._margin(X, namespaces)
+        index = (m > 0).astype(np.intp) if m.ndim == 1 else np.argmax(m, axis=1)
+        return self.classes_[index]
+
+    def score(self, X, y) -> float:
+        """Mean accuracy of predict(X) against y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            The true labels or targets.
+
+        Returns
+        -------
+        float
+            The score.
+        """
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
+    # -- scikit-learn's linear-classifier attributes ------------------------
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights, shape (1, n_features) for two classes, else (n_classes,
+        n_features) (one-vs-rest: row k separates classes_[k] from the
+        rest); a copy (RDA's follow from its sums)."""
+        return np.atleast_2d(self._weights())[:, :-1]
 
-class _Regressor(OnlineLinearModel):
+    @property
+    def intercept_(self) -> np.ndarray:
+        """Intercepts, shape (1,) for two classes, else (n_classes,); zeros
+        with fit_intercept=False."""
+        w = np.atleast_2d(self._weights())
+        return w[:, -1].copy() if self.fit_intercept else np.zeros(w.shape[0])
+
+    # -- progressive validation ----------------------------------------------
+    def _progress(self):
+        self._check_fitted()
+        return self.__dict__.get("_progressive")
+
+    @property
+    def progressive_logloss_(self) -> float:
+        """Progressive logloss: the mean (importance-weighted) logloss of
+        each training example's prediction made before the model learned on
+        it, over every example trained on so far (n_epochs > 1: every pass).
+        Two classes: log(1 + e^m) - y m (equal to progressive_loss_);
+        more: -log p_y with p predict_proba's one-vs-rest probabilities.
+        loss="logistic" only (AttributeError otherwise); NaN for a model read
+        by fastopt.online.load (the file does not keep it)."""
+        if self.loss != "logistic":
+            raise AttributeError("progressive_logloss_ is not available for "
+                                 f"loss={self.loss!r}")
+        prog = self._progress()
+        return prog.logloss if prog is not None else float("nan")
+
+    @property
+    def progressive_auc_(self) -> float:
+        """Progressive ROC AUC: that of each training example's prediction
+        made before the model learned on it, weighted by the importance
+        weights, over every example trained on so far.  Two classes: the
+        AUC of the margins; more: the mean over the classes of each class's
+        one-vs-rest AUC of predict_proba's column (the margin with the hinge
+        loss) -- sklearn.metrics.roc_auc_score's multi_class="ovr",
+        average="macro".  Computed from histograms of 1/256-wide bins of
+        the margin (the logit of the probability, multi-class): equal to the
+        exact AUC up to the pairs sharing a bin, at most
+        progressive_auc_bound_ away.  NaN before both a positive and a
+        negative were seen, and for a model read by fastopt.online.load."""
+        prog = self._progress()
+        return prog.auc if prog is not None else float("nan")
+
+    @property
+    def progressive_auc_bound_(self) -> float:
+        """The most progressive_auc_ can differ from the exact AUC of the
+        same predictions (half the weight of the pairs that share a
+        histogram bin)."""
+        prog = self._progress()
+        return prog.auc_bound if prog is not None else float("nan")
+
+    # -- river's protocol -----------------------------------------------------
+    @property
+    def predict_proba_one(self):
+        """The class probabilities of one feature dict, as river's
+        ``predict_proba_one``: {label: probability} over ``classes_``
+        (Python scalars), as predict_proba computes them; {} before any
+        learning (no class is known yet).  loss="logistic" only.
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+
+        Returns
+        -------
+        dict
+            {label: probability} over ``classes_``.
+        """
+        if self.loss != "logistic":
+            raise AttributeError("predict_proba_one is not available for "
+                                 f"loss={self.loss!r}")
+        return self._predict_proba_one
+
+    def _predict_proba_one(self, x: dict) -> dict:
+        with self._lock():
+            if not self._is_fitted():
+                return {}
+            m = self._dict_margins(x)
+            labels = self.classes_.tolist()
+        if np.ndim(m) == 0:
+            p = float(expit(m))
+            return {labels[0]: 1.0 - p, labels[1]: p}
+        return dict(zip(labels, ovr_proba(m[None, :])[0].tolist()))
+
+    def predict_one(self, x: dict):
+        """The predicted class of one feature dict, as river's
+        ``predict_one`` (a Python scalar from ``classes_``); None before any
+        learning.
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+
+        Returns
+        -------
+        label or None
+            The most probable class, None before any learning.
+        """
+        with self._lock():
+            if not self._is_fitted():
+                return None
+            m = self._dict_margins(x)
+            i = int(m > 0) if np.ndim(m) == 0 else int(np.argmax(m))
+            c = self.classes_[i]
+            return c.item() if isinstance(c, np.generic) else c
+
+
+# help(clf.predict_proba) shows the method the property hands out
+_Classifier._predict_proba.__doc__ = _Classifier.predict_proba.__doc__
+_Classifier._predict_proba_one.__doc__ = _Classifier.predict_proba_one.__doc__
+
+
+class _Regressor(_DictProtocol, OnlineLinearModel):
     _losses = ("squared", "quantile", "poisson")
     _is_classifier = False
 
-    def predict(self, X, namespaces=None):
-        """w . x + intercept for each row of X (its exp for loss="poisson")."""
+    def predict(self, X, namespaces=None) -> np.ndarray:
+        """w . x + intercept for each row of X (its exp for loss="poisson").
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        namespaces : array-like of uint8, optional
+            One namespace byte per entry of a CSR X (models with
+            interactions on VW data).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The predictions.
+        """
         m = self._margin(X, namespaces)
         return np.exp(m) if self.loss == "poisson" else m
+
+    def predict_one(self, x: dict) -> float:
+        """The prediction for one feature dict, as river's ``predict_one``;
+        before any learning, that of the all-zero model (0.0, or 1.0 for
+        loss="poisson").
+
+        Parameters
+        ----------
+        x : dict of {str: float}
+
+        Returns
+        -------
+        float
+            The prediction.
+        """
+        with self._lock():
+            m = float(self._dict_margins(x)) if self._is_fitted() else 0.0
+        return math.exp(m) if self.loss == "poisson" else m
 
     def _encode_y(self, y, classes, known):
         y, labels = super()._encode_y(y, classes, known)
@@ -70,12 +605,35 @@ class _Regressor(OnlineLinearModel):
             raise ValueError("loss='poisson' needs counts: y must be >= 0")
         return y, labels
 
-    def score(self, X, y):
-        """R^2, the coefficient of determination."""
+    def score(self, X, y) -> float:
+        """R^2, the coefficient of determination of predict(X) against y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            The true labels or targets.
+
+        Returns
+        -------
+        float
+            The score.
+        """
         y = np.asarray(y, dtype=np.float64)
         resid = np.sum((y - self.predict(X)) ** 2)
         total = np.sum((y - y.mean()) ** 2)
         return float(1.0 - resid / total) if total > 0 else 0.0
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights, shape (n_features,) (as scikit-learn's SGDRegressor)."""
+        return self._weights()[:-1]
+
+    @property
+    def intercept_(self) -> float:
+        """The intercept (0.0 with fit_intercept=False)."""
+        w = self._weights()
+        return float(w[-1]) if self.fit_intercept else 0.0
 
 
 class _FTRL:
@@ -91,29 +649,14 @@ class _FTRL:
 
 
 class FTRLClassifier(_FTRL, _Classifier):
-
-    """Logistic regression by FTRL-Proximal (McMahan et al. 2013, "Ad click
-    prediction: a view from the trenches", Algorithm 1), one coordinate-wise
-    adaptive step per example, for huge sparse data.
-
-    Per coordinate i, from the running sums z_i and n_i:
-    w_i = 0 if |z_i| <= l1 else -(z_i - sign(z_i) l1) / ((beta + sqrt(n_i)) / alpha + l2);
-    on each example p = sigmoid(w . x), g_i = (p - y) x_i,
-    z_i += g_i - (sqrt(n_i + g_i^2) - sqrt(n_i)) / alpha * w_i, n_i += g_i^2.
-    The intercept is a coordinate every example has, not penalised by l1/l2.
-    The whole loop (predict, gradient, update) runs in C with the GIL
-    released, sharing its per-coordinate rule with fastopt.FTRL.
-
-    X: scipy.sparse (CSR used as is) or dense, float32/float64.  n_threads >
-    1 trains lock-free in parallel (Hogwild): faster, not bit-reproducible;
-    n_threads=1 is deterministic (n_threads is capped at the usable CPUs).
-    Calls on one estimator from several Python threads are serialised by a
-    per-estimator lock: the result is that of some serial order.
+    """Linear classifier trained online by FTRL-Proximal (McMahan et al.
+    2013, "Ad click prediction: a view from the trenches", Algorithm 1): one
+    coordinate-wise adaptive step per example, for huge sparse data.
     """
 
     def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
                  n_epochs=1, shuffle=False, n_threads=1, random_state=None,
-                 loss="logistic", class_weight=None, interactions=None, fields=None):
+                 loss="logistic", class_weight=None, interactions=None, fields=None, bits=18):
         self.alpha = alpha
         self.beta = beta
         self.l1 = l1
@@ -127,17 +670,19 @@ class FTRLClassifier(_FTRL, _Classifier):
         self.class_weight = class_weight
         self.interactions = interactions
         self.fields = fields
+        self.bits = bits
 
 
 class FTRLRegressor(_FTRL, _Regressor):
-    """FTRLClassifier's algorithm with the squared loss: p = w . x, g_i =
-    (p - y) x_i, progressive_loss_ the mean squared error of the predictions
-    made before each update; or with loss="quantile" (pinball loss of
-    quantile_tau) or "poisson" (p = exp(w . x), g_i = (p - y) x_i)."""
+    """Linear regression trained online by FTRL-Proximal: FTRLClassifier's
+    algorithm with the squared loss (p = w . x, g_i = (p - y) x_i), the
+    pinball loss of quantile_tau (loss="quantile") or the Poisson loss
+    (loss="poisson": p = exp(w . x), g_i = (p - y) x_i).
+    """
 
     def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
                  n_epochs=1, shuffle=False, n_threads=1, random_state=None,
-                 loss="squared", quantile_tau=0.5, interactions=None, fields=None):
+                 loss="squared", quantile_tau=0.5, interactions=None, fields=None, bits=18):
         self.alpha = alpha
         self.beta = beta
         self.l1 = l1
@@ -151,12 +696,13 @@ class FTRLRegressor(_FTRL, _Regressor):
         self.quantile_tau = quantile_tau
         self.interactions = interactions
         self.fields = fields
+        self.bits = bits
 
 
 class RDAClassifier(_Classifier):
-    """Logistic regression by l1-regularised dual averaging (Xiao 2010, JMLR
-    11), plain (rho = 0) or enhanced (rho > 0) l1-RDA with beta_t = gamma
-    sqrt(t), t counting examples.
+    """Linear classifier trained online by l1-regularised dual averaging
+    (Xiao 2010, JMLR 11), plain (rho = 0) or enhanced (rho > 0) l1-RDA with
+    beta_t = gamma sqrt(t), t counting examples.
 
     With G_i the sum of the gradients of coordinate i over the t examples
     seen, gbar = G_i / t and lambda_t = l1 + gamma rho / sqrt(t):
@@ -164,15 +710,14 @@ class RDAClassifier(_Classifier):
     A coordinate's weight moves with t even when examples do not have it; it
     is computed from (G_i, t) whenever it is needed, so the lazy computation
     on sparse data is exact.  The intercept has l1 = rho = 0.  Shares its
-    per-coordinate rule with fastopt.RDA.  Calls from several threads are
-    serialised, as for FTRLClassifier.
+    per-coordinate rule with fastopt.RDA.
     """
 
     _algorithm = _kernels.ONLINE_RDA
 
     def __init__(self, l1=0.0, gamma=1.0, rho=0.0, fit_intercept=True, n_epochs=1,
                  shuffle=False, n_threads=1, random_state=None, loss="logistic",
-                 class_weight=None, interactions=None, fields=None):
+                 class_weight=None, interactions=None, fields=None, bits=18):
         self.l1 = l1
         self.gamma = gamma
         self.rho = rho
@@ -185,6 +730,7 @@ class RDAClassifier(_Classifier):
         self.class_weight = class_weight
         self.interactions = interactions
         self.fields = fields
+        self.bits = bits
 
     def _algorithm_params(self):
         return dict(l1=_check_real("l1", self.l1, 0.0),
@@ -192,6 +738,52 @@ class RDAClassifier(_Classifier):
                     rho=_check_real("rho", self.rho, 0.0))
 
 
-for _cls in (FTRLClassifier, FTRLRegressor, RDAClassifier):
-    _cls.__doc__ = _cls.__doc__.rstrip() + "\n" + _COMMON_DOC
-del _cls
+def _docstring(intro, algo_params, loss_default, loss_doc, extra, tail):
+    """A numpydoc class docstring: intro, Parameters (the algorithm's, then
+    the shared ones), then tail (Attributes, Notes, Examples)."""
+    return (intro.rstrip() + "\n\n    Parameters\n    ----------" + algo_params
+            + _COMMON_PARAMS.format(loss_default=loss_default, loss_doc=loss_doc,
+                                    extra=extra) + "\n" + tail)
+
+
+FTRLClassifier.__doc__ = _docstring(
+    FTRLClassifier.__doc__ + _FTRL_ALGO, _FTRL_PARAMS, "logistic", _CLASSIFIER_LOSS,
+    _CLASS_WEIGHT, _CLASSIFIER_ATTRS + _CLASSIFIER_EXAMPLE.format(name="FTRLClassifier"))
+RDAClassifier.__doc__ = _docstring(
+    RDAClassifier.__doc__, _RDA_PARAMS, "logistic", _CLASSIFIER_LOSS, _CLASS_WEIGHT,
+    _CLASSIFIER_ATTRS + _CLASSIFIER_EXAMPLE.format(name="RDAClassifier"))
+FTRLRegressor.__doc__ = _docstring(
+    FTRLRegressor.__doc__ + _FTRL_ALGO, _FTRL_PARAMS, "squared",
+    '"squared", "quantile" (pinball loss of quantile_tau) or "poisson" (predicts '
+    "exp(w . x)).",
+    """quantile_tau : float, default=0.5
+        The quantile (in (0, 1)) of loss="quantile".
+    """, """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        The weights (as scikit-learn's SGDRegressor).
+    intercept_ : float
+        The intercept.
+    n_features_in_ : int
+        Columns of X seen by fit.
+    n_examples_seen_ : int
+        Examples trained on (every pass counted).
+    progressive_loss_ : float
+        Mean loss of each example's prediction made before its update.
+
+    Notes
+    -----
+    river's protocol: learn_one(x, y, w) and predict_one(x) on feature
+    dicts, hashed as FTRLClassifier's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastopt.online import FTRLRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((500, 3))
+    >>> reg = FTRLRegressor(alpha=0.5, n_epochs=5).fit(X, X @ [1.0, -2.0, 0.5])
+    >>> reg.coef_.shape
+    (3,)
+""")

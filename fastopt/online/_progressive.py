@@ -1,0 +1,159 @@
+"""Progressive validation of the online classifiers: the logloss and the
+ROC AUC of each example's prediction made *before* the model learned on it
+(Blum, Kalai & Langford 1999; what Vowpal Wabbit reports as "average loss").
+
+The C loop hands back each row's margins before its update (one per
+one-vs-rest model); this module turns them into running sums:
+
+- logloss: binary, log(1 + e^m) - y m (the logistic loss of the margin);
+  multi-class, -log p_y with p the one-vs-rest probabilities normalised over
+  the classes (scikit-learn's SGDClassifier.predict_proba), clipped below at
+  the float64 epsilon as sklearn.metrics.log_loss clips;
+- AUC: a weighted histogram of the scores of positives and negatives per
+  class, in _BINS equal bins of the score over [-_SPAN, _SPAN] (scores
+  beyond go to the end bins).  The score is the margin (binary) or the
+  logit of the normalised probability of the class (multi-class with the
+  logistic loss; the raw margin with the hinge loss): both are monotone in
+  what scikit-learn's roc_auc_score ranks, so the histogram's AUC differs
+  from the exact one only by the pairs that share a bin (counted 1/2, as
+  exact ties are).  That error is at most half the weight of the (positive,
+  negative) pairs in one bin -- `auc_bound` computes it -- and the bins are
+  1/256 wide in margin.  Multi-class AUC is the unweighted mean over the
+  classes of the one-vs-rest AUCs (roc_auc_score's multi_class="ovr",
+  average="macro"), over the classes seen both as positive and negative.
+
+Memory: 2 x _BINS float64 (256 KiB) per one-vs-rest problem, fixed.
+"""
+import math
+
+import numpy as np
+from scipy.special import expit
+
+_BINS = 1 << 14
+_SPAN = 32.0
+_SCALE = _BINS / (2 * _SPAN)
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _bin(score):
+    """The histogram bin of each score (array)."""
+    b = np.floor((np.clip(score, -_SPAN, _SPAN) + _SPAN) * _SCALE).astype(np.intp)
+    return np.minimum(b, _BINS - 1)
+
+
+def ovr_proba(margins):
+    """scikit-learn's one-vs-rest probabilities of the (n, K) margins:
+    sigmoid of each, normalised over the classes (uniform where every
+    sigmoid underflows to 0)."""
+    p = expit(margins)
+    s = p.sum(axis=1)
+    zero = s == 0
+    if zero.any():
+        p[zero] = 1.0
+        s[zero] = p.shape[1]
+    return p / s[:, None]
+
+
+def _bin_one(score):
+    """_bin of one float, in plain Python."""
+    b = int((min(max(score, -_SPAN), _SPAN) + _SPAN) * _SCALE)
+    return b if b < _BINS else _BINS - 1
+
+
+class Progressive:
+    """Running progressive logloss and AUC of a classifier with n_classes
+    classes (n_models = 1 for two classes, else n_classes); `logistic`:
+    whether the loss gives probabilities (the logloss and the probability
+    scores need them)."""
+
+    def __init__(self, n_classes, logistic):
+        self.n_classes = int(n_classes)
+        self.logistic = bool(logistic)
+        problems = 1 if self.n_classes == 2 else self.n_classes
+        self.hist = np.zeros((problems, 2, _BINS))   # [problem, negative/positive, bin]
+        self.logloss_sum = 0.0
+        self.weight_sum = 0.0
+
+    def _scores(self, margins):
+        """(n, problems) scores and, multi-class, the probabilities."""
+        if margins.shape[1] == 1:
+            return margins, None
+        if not self.logistic:
+            return margins, None
+        p = ovr_proba(margins)
+        with np.errstate(divide="ignore"):
+            return np.log(p) - np.log1p(-p), p
+
+    def update(self, margins, cls, weights):
+        """Add rows: margins (n, n_models) before their updates, cls (n,)
+        their class indices, weights (n,) or None."""
+        n = margins.shape[0]
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        cls = cls.astype(np.intp)
+        scores, p = self._scores(margins)
+        if self.logistic:
+            if margins.shape[1] == 1:
+                m = margins[:, 0]
+                ll = np.logaddexp(0.0, m) - cls * m
+            else:
+                ll = -np.log(np.maximum(p[np.arange(n), cls], _EPS))
+            self.logloss_sum += float(np.dot(w, ll))
+        self.weight_sum += float(w.sum())
+        bins = _bin(scores)
+        if scores.shape[1] == 1:
+            np.add.at(self.hist[0], (cls, bins[:, 0]), w)
+        else:
+            for k in range(scores.shape[1]):
+                np.add.at(self.hist[k], ((cls == k).astype(np.intp), bins[:, k]), w)
+
+    def update_one(self, margins, cls, w):
+        """update() for one row in plain Python (learn_one's cost): margins
+        a list of n_models floats, cls the class index, w the weight."""
+        self.weight_sum += w
+        if len(margins) == 1:
+            m = margins[0]
+            if self.logistic:
+                self.logloss_sum += w * ((m if m > 0 else 0.0)
+                                         + math.log1p(math.exp(-abs(m))) - cls * m)
+            self.hist[0, cls, _bin_one(m)] += w
+            return
+        if not self.logistic:
+            for k, m in enumerate(margins):
+                self.hist[k, int(k == cls), _bin_one(m)] += w
+            return
+        p = [1.0 / (1.0 + math.exp(-m)) if m > -700 else 0.0 for m in margins]
+        s = sum(p)
+        p = [v / s for v in p] if s > 0 else [1.0 / len(p)] * len(p)
+        self.logloss_sum += -w * math.log(max(p[cls], _EPS))
+        for k, v in enumerate(p):
+            score = _SPAN if v >= 1.0 else -_SPAN if v <= 0.0 else \
+                math.log(v) - math.log1p(-v)
+            self.hist[k, int(k == cls), _bin_one(score)] += w
+
+    @property
+    def logloss(self):
+        return self.logloss_sum / self.weight_sum if self.weight_sum > 0 else math.nan
+
+    def _aucs(self):
+        """Per problem: (AUC, error bound), NaN where a class is missing."""
+        out = []
+        for neg, pos in self.hist:
+            P, N = pos.sum(), neg.sum()
+            if P <= 0 or N <= 0:
+                out.append((math.nan, math.nan))
+                continue
+            below = np.cumsum(neg) - neg
+            auc = float(np.dot(pos, below + 0.5 * neg)) / (P * N)
+            out.append((auc, 0.5 * float(np.dot(pos, neg)) / (P * N)))
+        return out
+
+    @property
+    def auc(self):
+        aucs = [a for a, _ in self._aucs() if not math.isnan(a)]
+        return float(np.mean(aucs)) if aucs else math.nan
+
+    @property
+    def auc_bound(self):
+        """The largest |histogram AUC - exact AUC| the bins allow."""
+        b = [e for a, e in self._aucs() if not math.isnan(a)]
+        return float(np.mean(b)) if b else math.nan
