@@ -89,9 +89,75 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
                    maxfun=15000, maxiter=15000, maxls=20, disp=False,
                    bounds=None, finite_diff_rel_step=None, workers=None,
                    **unknown_options):
-    """Minimise fun by L-BFGS(-B) with `maxcor` pairs; scipy L-BFGS-B's options.
+    """Minimise fun by L-BFGS, or L-BFGS-B with bounds; scipy L-BFGS-B's options.
 
-    bounds: None, n (lo, hi) pairs (None: no bound) or a scipy.optimize.Bounds.
+    See the module docstring for the iteration.  Stops when the projected
+    gradient's inf-norm is <= gtol, when the relative reduction of f is <=
+    ftol, or after an iteration that reaches maxiter or passes maxfun
+    evaluations (status 1), as scipy.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective (a real scalar; a size-1
+        array counts).  With ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac (and hess, hessp).
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` for scipy's finite differences; None
+        for forward differences with the absolute step `eps`.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    maxcor : int
+        The number of (s, y) pairs kept, >= 1.
+    ftol : float
+        Stop when ``(f_old - f) / max(|f_old|, |f|, 1) <= ftol``.
+    gtol : float
+        Stop when the projected gradient's inf-norm is <= gtol.
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None.
+    maxfun : int
+        The limit on evaluations of fun.
+    maxiter : int
+        The iteration limit.
+    maxls : int
+        The limit on line-search trials per iteration.
+    disp : bool
+        Print a summary at the end (scipy's ``disp``).
+    bounds : sequence of (float or None, float or None) or scipy.optimize.Bounds, optional
+        n ``(lo, hi)`` pairs (None: no bound), one pair for all variables, or
+        a Bounds; None: unconstrained.
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``, and ``hess_inv``
+        (a ``scipy.optimize.LbfgsInvHessProduct``).
+
+    Raises
+    ------
+    TypeError
+        If fun, jac return something other than a real scalar / real
+        array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If x0 is not 1-D or an option is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> from fastopt.minimize import minimize_lbfgs
+    >>> res = minimize_lbfgs(rosen, [-1.2, 1.0], jac=rosen_der, bounds=[(-2, 0.5), (None, None)])
+    >>> bool(res.success), res.x.round(6)       # the bound x <= 0.5 is active
+    (True, array([0.5 , 0.25]))
     """
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)

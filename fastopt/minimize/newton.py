@@ -81,7 +81,86 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
                     gtol=1e-5, norm=np.inf, xtol=1e-5, eps=C.EPSILON, maxiter=None,
                     disp=False, return_all=False, c1=1e-4, c2=0.9, finite_diff_rel_step=None,
                     workers=None, **unknown_options):
-    """Minimise fun by (regularised or truncated-CG) Newton steps."""
+    """Minimise fun by Newton's method: regularised Cholesky, or truncated CG.
+
+    See the module docstring.  With a callable `hess` the step solves
+    ``(H + alpha I) p = -g`` with alpha raised until the Cholesky
+    factorisation succeeds, so it never steps toward a saddle; without one,
+    truncated CG on ``H p = -g`` gives the step, as scipy's Newton-CG.  Stops
+    when ``||g||_norm <= gtol``, when the step's l1 norm is below ``n xtol``,
+    or after maxiter iterations.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective (a real scalar; a size-1
+        array counts).  With ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac (and hess, hessp).
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` for scipy's finite differences; None
+        for forward differences with the absolute step `eps`.
+    hess : callable, str or scipy.optimize.HessianUpdateStrategy, optional
+        ``hess(x, *args) -> (n, n)`` array; ``"2-point" | "3-point" | "cs"``
+        (Hessian-vector products by differences of the gradient, truncated CG);
+        or a HessianUpdateStrategy (``BFGS()``, ``SR1()``), updated at every new
+        point.
+    hessp : callable, optional
+        ``hessp(x, p, *args) -> H p``, for truncated CG.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    gtol : float
+        Stop when the gradient's `norm` is <= gtol.
+    norm : float
+        The order of the gradient norm of the stopping rule (inf: max |g_i|).
+    xtol : float
+        Stop when the step's l1 norm is below n * xtol (scipy Newton-CG's rule).
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None (a scalar or
+        one per variable).
+    maxiter : int, optional
+        The iteration limit (status 1 when reached); None: 200 times the
+        number of variables.
+    disp : bool
+        On failure, warn OptimizeWarning (scipy's ``disp``).
+    return_all : bool
+        Add ``allvecs``, the list of iterates, to the result.
+    c1 : float
+        The sufficient-decrease (Armijo) constant of the line search.
+    c2 : float
+        The curvature constant of the strong-Wolfe line search, c1 < c2 < 1.
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``, ``nhev``.
+
+    Raises
+    ------
+    TypeError
+        If fun, jac, hess, hessp return something other than a real scalar / real
+        array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If x0 is not 1-D or an option is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> from scipy.optimize import rosen_hess
+    >>> from fastopt.minimize import minimize_newton
+    >>> res = minimize_newton(rosen, [-1.2, 1.0], jac=rosen_der, hess=rosen_hess)
+    >>> bool(res.success), res.x.round(6), res.nhev > 0
+    (True, array([1., 1.]), True)
+    """
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
