@@ -48,10 +48,39 @@ STATUS_MESSAGES = {
 
 
 def check_x0(x0, name="x0", finite=True):
-    """Return x0 as a new 1-D float64 array (ints are converted; a scalar or
-    0-d array becomes one element, as scipy's np.atleast_1d).  finite=False
-    lets NaN and inf through: scipy's BFGS, CG, L-BFGS-B and Newton-CG run
-    from such a point and return it with success False."""
+    """x0 checked and converted as scipy's methods take it.
+
+    Parameters
+    ----------
+    x0 : array_like
+        A 1-D array of real numbers; ints and bools are converted, and a
+        scalar or 0-d array becomes one element (scipy's
+        ``np.atleast_1d``).
+    name : str
+        The name used in error messages.
+    finite : bool
+        Refuse NaN and inf.  False lets them through: scipy's BFGS, CG,
+        L-BFGS-B and Newton-CG run from such a point and return it with
+        success False.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new 1-D float64 array: x0 is never modified.
+
+    Raises
+    ------
+    TypeError
+        If x0 is not an array of real numbers.
+    ValueError
+        If x0 is not 1-D, is empty, or (``finite=True``) holds NaN or inf.
+
+    Examples
+    --------
+    >>> from fastopt.minimize import check_x0
+    >>> check_x0(3), check_x0([1, 2])
+    (array([3.]), array([1., 2.]))
+    """
     if isinstance(x0, np.ndarray):
         arr = x0
     else:

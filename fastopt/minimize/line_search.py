@@ -25,7 +25,12 @@ __all__ = ["line_search", "LineSearchError"]
 
 
 class LineSearchError(RuntimeError):
-    """No step satisfying the line-search conditions was found."""
+    """No step satisfying the line-search conditions was found.
+
+    Raised by the internal searches; the methods catch it and stop with the
+    precision-loss status (2).  `line_search` itself returns None values
+    instead, as scipy's does.
+    """
 
 
 def _check_c1_c2(c1, c2):
@@ -380,10 +385,70 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
                 args=(), c1=1e-4, c2=0.9, amax=None, extra_condition=None, maxiter=10):
     """A step alpha satisfying the strong Wolfe conditions along pk from xk.
 
-    scipy.optimize.line_search's arguments and return values:
-    (alpha, fc, gc, new_fval, old_fval, new_slope), where new_slope is the
-    gradient at the new point; alpha, new_fval and new_slope are None (with a
-    LineSearchWarning) when no step was found, e.g. pk not a descent direction.
+    scipy.optimize.line_search's arguments and return values: bracketing and
+    zoom (Nocedal & Wright, Algorithms 3.5 and 3.6).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float``.
+    myfprime : callable
+        ``myfprime(x, *args) -> gradient``, an array of x's shape.
+    xk : array_like
+        The current point, 1-D.  f and myfprime see copies only.
+    pk : array_like
+        The search direction, xk's shape.
+    gfk : array_like, optional
+        The gradient at xk; None: computed.
+    old_fval : float, optional
+        f(xk); None: computed.
+    old_old_fval : float, optional
+        f at the previous point, for the initial step guess.
+    args : tuple
+        Extra arguments of f and myfprime.
+    c1 : float
+        The sufficient-decrease (Armijo) constant.
+    c2 : float
+        The curvature constant, ``c1 < c2 < 1``.
+    amax : float, optional
+        The largest step.
+    extra_condition : callable, optional
+        ``extra_condition(alpha, x, f, g) -> bool``, which an accepted step
+        must also satisfy.
+    maxiter : int
+        The limit on iterations.
+
+    Returns
+    -------
+    alpha : float or None
+        The step; None (with a LineSearchWarning) when no step was found,
+        e.g. pk is not a descent direction.
+    fc : int
+        Evaluations of f.
+    gc : int
+        Evaluations of myfprime.
+    new_fval : float or None
+        f at the new point.
+    old_fval : float
+        f at xk.
+    new_slope : numpy.ndarray or None
+        The gradient at the new point.
+
+    Raises
+    ------
+    TypeError
+        If f or myfprime is not callable, or they return non-real values.
+    ValueError
+        If xk is not 1-D, pk's shape differs, or c1, c2 are out of range.
+
+    Examples
+    --------
+    >>> from fastopt.minimize import line_search
+    >>> f = lambda x: float(x @ x)
+    >>> g = lambda x: 2 * x
+    >>> alpha, fc, gc, new_f, old_f, new_g = line_search(f, g, np.array([1.0]), np.array([-1.0]))
+    >>> alpha, new_f, old_f
+    (1.0, 0.0, 1.0)
     """
     if not callable(f) or not callable(myfprime):
         raise TypeError("f and myfprime must be callable")
