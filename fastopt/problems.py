@@ -446,7 +446,7 @@ class SparseRegression:
     Stochastic gradients: ``batches(steps)`` gives a (steps, batch_size)
     array of sample indices (with replacement, from its own seeded stream,
     the same on every call), and ``grad(w, idx)`` the mini-batch gradient
-    X_B^T (X_B w - y_B) / |B| of the smooth part only -- the l1 term is the
+    ``X_B^T (X_B w - y_B) / |B|`` of the smooth part only -- the l1 term is the
     optimizer's business (a proximal step, or a subgradient l1 sign(w) added
     by hand).  ``grad(w)`` without indices is the full gradient of f.
 

@@ -155,6 +155,7 @@ def soft_threshold(x: np.ndarray, t: Scalar, out: Optional[np.ndarray] = None, *
     n_threads : int, optional
         OpenMP threads; None uses all usable cores.  The result is the same
         for every value.
+
     Returns
     -------
     numpy.ndarray
@@ -195,6 +196,7 @@ def prox_l1(x: np.ndarray, lam: Scalar, out: Optional[np.ndarray] = None, *,
     n_threads : int, optional
         OpenMP threads; None uses all usable cores.  The result is the same
         for every value.
+
     Returns
     -------
     numpy.ndarray
@@ -234,6 +236,7 @@ def prox_l2(x: np.ndarray, lam: float, out: Optional[np.ndarray] = None, *,
     n_threads : int, optional
         OpenMP threads; None uses all usable cores.  The result is the same
         for every value.
+
     Returns
     -------
     numpy.ndarray
@@ -283,6 +286,7 @@ def prox_elastic_net(x: np.ndarray, l1: float, l2: float,
     n_threads : int, optional
         OpenMP threads; None uses all usable cores.  The result is the same
         for every value.
+
     Returns
     -------
     numpy.ndarray
@@ -340,6 +344,7 @@ def prox_group_l2(x: np.ndarray, lam: float, groups: Union[str, np.ndarray] = "r
     n_threads : int, optional
         OpenMP threads; None uses all usable cores.  The result is the same
         for every value.
+
     Returns
     -------
     numpy.ndarray
@@ -424,6 +429,7 @@ def project_box(x: np.ndarray, lo: Scalar, hi: Scalar, out: Optional[np.ndarray]
     n_threads : int, optional
         OpenMP threads; None uses all usable cores.  The result is the same
         for every value.
+
     Returns
     -------
     numpy.ndarray
@@ -481,6 +487,7 @@ def project_nonneg(x: np.ndarray, out: Optional[np.ndarray] = None, *,
     n_threads : int, optional
         OpenMP threads; None uses all usable cores.  The result is the same
         for every value.
+
     Returns
     -------
     numpy.ndarray

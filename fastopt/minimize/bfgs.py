@@ -50,7 +50,7 @@ def minimize_bfgs(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
     gtol : float
         Stop when the gradient's `norm` is <= gtol.
     norm : float
-        The order of the gradient norm of the stopping rule (inf: max |g_i|).
+        The order of the gradient norm of the stopping rule (inf: ``max |g_i|``).
     eps : float or array_like
         The absolute finite-difference step when ``jac`` is None (a scalar or
         one per variable).
@@ -70,6 +70,12 @@ def minimize_bfgs(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
     hess_inv0 : numpy.ndarray, optional
         The initial inverse Hessian (n x n, symmetric positive definite);
         None: the identity.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
     n_threads : int, optional
         Threads for the n x n update; None: all usable cores.
     **unknown_options

@@ -51,7 +51,7 @@ def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.in
     gtol : float
         Stop when the gradient's `norm` is <= gtol.
     norm : float
-        The order of the gradient norm of the stopping rule (inf: max |g_i|).
+        The order of the gradient norm of the stopping rule (inf: ``max |g_i|``).
     eps : float or array_like
         The absolute finite-difference step when ``jac`` is None (a scalar or
         one per variable).
@@ -72,6 +72,12 @@ def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.in
     restart : int, optional
         Reset beta to 0 every `restart` iterations; None: only when the
         direction is not a descent direction.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
     **unknown_options
         Other options are ignored with an OptimizeWarning naming them, as
         scipy does.

@@ -132,6 +132,12 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
     bounds : sequence of (float or None, float or None) or scipy.optimize.Bounds, optional
         n ``(lo, hi)`` pairs (None: no bound), one pair for all variables, or
         a Bounds; None: unconstrained.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
     **unknown_options
         Other options are ignored with an OptimizeWarning naming them, as
         scipy does.

@@ -117,7 +117,7 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
     gtol : float
         Stop when the gradient's `norm` is <= gtol.
     norm : float
-        The order of the gradient norm of the stopping rule (inf: max |g_i|).
+        The order of the gradient norm of the stopping rule (inf: ``max |g_i|``).
     xtol : float
         Stop when the step's l1 norm is below n * xtol (scipy Newton-CG's rule).
     eps : float or array_like
@@ -134,6 +134,12 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
         The sufficient-decrease (Armijo) constant of the line search.
     c2 : float
         The curvature constant of the strong-Wolfe line search, c1 < c2 < 1.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
     **unknown_options
         Other options are ignored with an OptimizeWarning naming them, as
         scipy does.

@@ -16,7 +16,7 @@ FISTA), step lam carried over from the previous iteration::
 
 The step never grows again (the classic backtracking; 1/lam ends at most 2L).
 Stopping: the prox-gradient mapping G = (y - z) / lam, the gradient when
-phi = 0, has max |G_i| <= gtol (scipy's gtol, norm inf), or the relative
+phi = 0, has ``max |G_i| <= gtol`` (scipy's gtol, norm inf), or the relative
 change max |x_{k+1} - x_k| <= xrtol * max(1, max |x_{k+1}|) (off unless
 xrtol > 0), or maxiter iterations.
 """
@@ -85,7 +85,7 @@ def minimize_proximal_gradient(fun, x0, args=(), jac=None, callback=None, *,
         FISTA only: restart the momentum when it points uphill (O'Donoghue
         & Candes 2015).
     gtol : float
-        Stop when the prox-gradient mapping's max |G_i| is <= gtol.
+        Stop when the prox-gradient mapping's ``max |G_i|`` is <= gtol.
     xrtol : float
         Stop when ``max |x_{k+1} - x_k| <= xrtol * max(1, max |x_{k+1}|)``
         (0: off).

@@ -41,7 +41,7 @@ def minimize_steepest(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
     gtol : float
         Stop when the gradient's `norm` is <= gtol.
     norm : float
-        The order of the gradient norm of the stopping rule (inf: max |g_i|).
+        The order of the gradient norm of the stopping rule (inf: ``max |g_i|``).
     eps : float or array_like
         The absolute finite-difference step when ``jac`` is None (a scalar or
         one per variable).
