@@ -70,7 +70,6 @@ numpydoc_validation_exclude = {
 doctest_global_setup = """
 import numpy as np
 import fastopt
-np.set_printoptions(precision=6, suppress=True)
 """
 
 # Docstrings of modules whose owners have not yet converted them to reST /
