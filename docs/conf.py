@@ -14,9 +14,13 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
 sys.path.insert(0, os.path.join(_HERE, "_ext"))
 # As tests/conftest.py: the checkout is used only when it holds a build; an
-# uncompiled source tree would shadow the installed package.
+# uncompiled source tree would shadow the installed package (`python -m
+# sphinx` run from the checkout puts it first on sys.path), so it is taken
+# off the path then.
 if any(f.endswith((".so", ".pyd")) for f in glob.glob(os.path.join(_ROOT, "fastopt", "_kernels*"))):
     sys.path.insert(0, _ROOT)
+else:
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
 
 import fastopt  # noqa: E402
 

@@ -63,11 +63,11 @@ def fans(shape: Shape) -> Tuple[int, int]:
     >>> fans((784, 10)), fans((3, 3, 16, 32))
     ((784, 10), (144, 288))
     """
-    shape = _shape(shape)
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    field = math.prod(shape[:-2])
-    return shape[-2] * field, shape[-1] * field
+    dims = _shape(shape)
+    if len(dims) == 1:
+        return dims[0], dims[0]
+    field = math.prod(dims[:-2])
+    return dims[-2] * field, dims[-1] * field
 
 
 def _setup(shape, rng, dtype):
@@ -279,12 +279,12 @@ def sparse_init(shape: Tuple[int, int], k: int = 15, rng: Rng = None, scale: flo
     """
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise ValueError(f"shape must be 2-D (fan_in, fan_out), got {shape!r}")
-    shape, (fi, fo), rng, dtype = _setup(shape, rng, dtype)
+    dims, (fi, fo), gen, dt = _setup(shape, rng, dtype)
     k = check_int("k", k, 1)
     if k > fi:
         raise ValueError(f"k must be <= fan_in = {fi} (non-zeros per unit), got {k}")
     scale = check_real("scale", scale, 0.0, closed=(False, True))
-    rows = np.argpartition(rng.random((fo, fi)), k - 1, axis=1)[:, :k]
-    W = np.zeros(shape, dtype=dtype)
-    W[rows, np.arange(fo)[:, None]] = rng.standard_normal((fo, k)) * scale
+    rows = np.argpartition(gen.random((fo, fi)), k - 1, axis=1)[:, :k]
+    W = np.zeros(dims, dtype=dt)
+    W[rows, np.arange(fo)[:, None]] = gen.standard_normal((fo, k)) * scale
     return W

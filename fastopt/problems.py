@@ -61,9 +61,9 @@ class Problem:
     formula = ""      # one-line formula, plain text
     xlim = (-2.0, 2.0)
     ylim = (-2.0, 2.0)
-    _start = (0.0, 0.0)
-    _minimiser = None
-    min_value = None
+    _start: Tuple[float, float] = (0.0, 0.0)
+    _minimiser: Optional[Tuple[float, float]] = None
+    min_value: Optional[float] = None
 
     @property
     def start(self):
@@ -134,6 +134,8 @@ class Problem:
         bool
             ``f - min_value <= tol``.
         """
+        if self.min_value is None or tol is None:
+            raise ValueError(f"{type(self).__name__} has no minimum to be within tol of")
         return f - self.min_value <= tol
 
     @property
@@ -519,7 +521,7 @@ class SparseRegression:
         self._w_true = w
         self._support = support
         self.y = self.X @ w + self.noise * rng.standard_normal(n)
-        self._solution = None
+        self._solution: Optional[np.ndarray] = None
         self.formula = (f"F(w) = |X w - y|^2 / (2 n) + {self.l1:g} |w|_1, "
                         f"n={n}, d={d}, k={k}")
 

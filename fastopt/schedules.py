@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
-from typing import Any, Callable, Iterable, Optional, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, Optional, TypeVar, Union
 
 import numpy as np
 
@@ -34,7 +34,7 @@ __all__ = ["Schedule", "constant", "step", "multistep", "exponential",
            "cosine_restarts", "cyclic", "one_cycle", "warmup", "attach", "detach"]
 
 
-_Opt = TypeVar("_Opt")
+_Opt = TypeVar("_Opt", bound=Any)
 #: An int step count, or an integer array of them.
 Steps = Union[int, np.ndarray]
 
@@ -191,7 +191,7 @@ def _warmup(t, schedule, warmup_steps, start_factor):
     return np.where(t < warmup_steps, ramp, after)
 
 
-_FORMULAS = {
+_FORMULAS: Dict[str, Callable[..., Any]] = {
     "constant": _constant, "step": _step, "multistep": _multistep,
     "exponential": _exponential, "inverse_time": _inverse_time,
     "linear_decay": _linear_decay, "polynomial": _polynomial, "cosine": _cosine,

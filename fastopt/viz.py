@@ -34,8 +34,8 @@ the given one; each returns the Axes):
 from __future__ import annotations
 
 import math
-from typing import (IO, Any, Callable, Dict, Mapping, NamedTuple, Optional, Sequence,
-                    Tuple, Union)
+from typing import (IO, Any, Callable, Dict, List, Mapping, NamedTuple, Optional,
+                    Sequence, Tuple, Union)
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def _axes(ax):
     return plt.gca()
 
 
-def _items(mapping):
+def _items(mapping: Labelled) -> List[Tuple[str, Any]]:
     """(label, value) pairs of a dict or of a sequence of pairs."""
     return list(mapping.items()) if hasattr(mapping, "items") else list(mapping)
 
@@ -539,7 +539,7 @@ def animate_trajectories(problem: Any, runs: Labelled, filename: Union[str, IO[b
     palette = images[-1].quantize(256)   # the last frame has every colour
     images = [im.quantize(palette=palette) for im in images]
     step_ms = round(1000 / fps)
-    gif = dict(format="GIF", save_all=True, append_images=images[1:],
+    gif: Dict[str, Any] = dict(format="GIF", save_all=True, append_images=images[1:],
                duration=[step_ms] * (frames - 1) + [1000], loop=0)
     if hasattr(filename, "write"):
         images[0].save(filename, **gif)

@@ -52,11 +52,11 @@ def mix64(x: ArrayLike) -> np.ndarray:
     >>> mix64([0, 1])
     array([                  0, 6238072747940578789], dtype=uint64)
     """
-    x = np.asarray(x, dtype=np.uint64)
+    a = np.asarray(x, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * _M1
-        x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
+        a = (a ^ (a >> np.uint64(30))) * _M1
+        a = (a ^ (a >> np.uint64(27))) * _M2
+    return a ^ (a >> np.uint64(31))
 
 
 def hash_fv(field: int, values: ArrayLike, n_cols_log2: int = N_COLS_LOG2,

@@ -9,9 +9,15 @@ is ``fastopt.minimize.minimize(fun, x0, ...)``.  Defaults, stopping rules and
 result fields follow scipy.optimize (see each ``minimize_<method>``); the
 per-iteration linear algebra of BFGS and L-BFGS runs in C (csrc/quasi_newton.c).
 """
+from __future__ import annotations
+
 import sys
 import types
 import warnings
+from typing import Any, Callable, Dict, Optional, Tuple, Union
+
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize._common import check_x0
 from fastopt.minimize.bfgs import minimize_bfgs
@@ -23,7 +29,7 @@ from fastopt.minimize.newton import minimize_newton
 from fastopt.minimize.proximal_gradient import minimize_proximal_gradient
 from fastopt.minimize.steepest import minimize_steepest
 
-METHODS = {
+METHODS: Dict[str, Callable[..., OptimizeResult]] = {
     "bfgs": minimize_bfgs,
     "lbfgs": minimize_lbfgs,
     "cg": minimize_cg,
@@ -42,8 +48,13 @@ _TOL_OPTIONS = {"bfgs": ("gtol",), "cg": ("gtol",), "lbfgs": ("ftol", "gtol"),
 _USES_HESS = ("newton",)
 
 
-def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
-             bounds=None, constraints=(), tol=None, callback=None, options=None):
+def minimize(fun: Optional[Callable[..., Any]], x0: ArrayLike, args: Tuple[Any, ...] = (),
+             method: Optional[str] = None,
+             jac: Union[Callable[..., Any], str, bool, None] = None, hess: Any = None,
+             hessp: Optional[Callable[..., Any]] = None, bounds: Any = None,
+             constraints: Any = (), tol: Optional[float] = None,
+             callback: Optional[Callable[..., Any]] = None,
+             options: Optional[Dict[str, Any]] = None) -> OptimizeResult:
     """Minimise ``fun(x, *args)`` from x0 by `method`; scipy.optimize.minimize's interface.
 
     The signature and the front-end rules are scipy.optimize.minimize's, and

@@ -22,6 +22,8 @@
   callback(intermediate_result=OptimizeResult(x, fun)); raising
   StopIteration stops the method with status 99, as scipy does.
 """
+from __future__ import annotations
+
 import inspect
 import math
 import numbers
@@ -31,6 +33,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 EPSILON = float(np.sqrt(np.finfo(float).eps))  # scipy's finite-difference step
@@ -47,7 +50,7 @@ STATUS_MESSAGES = {
 }
 
 
-def check_x0(x0, name="x0", finite=True):
+def check_x0(x0: ArrayLike, name: str = "x0", finite: bool = True) -> np.ndarray:
     """x0 checked and converted as scipy's methods take it.
 
     Parameters

@@ -8,7 +8,13 @@ update differs in how it is computed: the rank-two form in
 csrc/quasi_newton.c costs O(n^2) where scipy's two dense products cost
 O(n^3), so iterates agree with scipy's to round-off.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
@@ -16,11 +22,17 @@ from fastopt.minimize import _common as C
 from fastopt.minimize.line_search import LineSearchError, wolfe12
 
 
-def minimize_bfgs(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
-                  norm=np.inf, eps=C.EPSILON, maxiter=None, disp=False,
-                  return_all=False, xrtol=0.0, c1=1e-4, c2=0.9, hess_inv0=None,
-                  finite_diff_rel_step=None, workers=None, n_threads=None,
-                  **unknown_options):
+def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                  jac: Union[Callable[..., Any], str, bool, None] = None,
+                  callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
+                  norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
+                  maxiter: Optional[int] = None, disp: bool = False,
+                  return_all: bool = False, xrtol: float = 0.0, c1: float = 1e-4,
+                  c2: float = 0.9, hess_inv0: Optional[ArrayLike] = None,
+                  finite_diff_rel_step: Optional[ArrayLike] = None,
+                  workers: Optional[Callable[..., Any]] = None,
+                  n_threads: Optional[int] = None,
+                  **unknown_options: Any) -> OptimizeResult:
     """Minimise fun by BFGS, with scipy's options and result.
 
     The iteration is scipy's: the direction ``-H g``, the More-Thuente
@@ -140,7 +152,7 @@ def minimize_bfgs(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
             break
         sk = alpha * pk
         xk = xk + sk
-        if return_all:
+        if allvecs is not None:
             allvecs.append(xk)
         if g1 is None:
             g1 = obj.grad(xk)

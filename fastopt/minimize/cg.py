@@ -12,7 +12,13 @@ zoom search); the default "pr+" path reproduces scipy's iterates.  `restart`
 direction is replaced by -g+ in any case.  The work per iteration is a few
 O(n) vector operations, done by numpy.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize import _common as C
 from fastopt.minimize.line_search import LineSearchError, wolfe12
@@ -21,10 +27,16 @@ _SIGMA3 = 0.01
 VARIANTS = ("pr+", "pr", "fr")
 
 
-def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.inf,
-                eps=C.EPSILON, maxiter=None, disp=False, return_all=False,
-                c1=1e-4, c2=0.4, variant="pr+", restart=None, finite_diff_rel_step=None,
-                workers=None, **unknown_options):
+def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                jac: Union[Callable[..., Any], str, bool, None] = None,
+                callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
+                norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
+                maxiter: Optional[int] = None, disp: bool = False, return_all: bool = False,
+                c1: float = 1e-4, c2: float = 0.4, variant: str = "pr+",
+                restart: Optional[int] = None,
+                finite_diff_rel_step: Optional[ArrayLike] = None,
+                workers: Optional[Callable[..., Any]] = None,
+                **unknown_options: Any) -> OptimizeResult:
     """Minimise fun by nonlinear conjugate gradient, with scipy CG's options.
 
     See the module docstring for the variants.  The default ``"pr+"``
@@ -127,7 +139,7 @@ def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.in
     while gnorm > gtol and k < maxiter:
         deltak = np.dot(g, g)
         reset = restart is not None and (k + 1) % restart == 0
-        cached = [None]
+        cached: list = [None]
 
         def step(alpha, g1=None, xk=xk, pk=pk, g=g, deltak=deltak, reset=reset):
             x1 = xk + alpha * pk
@@ -162,7 +174,7 @@ def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.in
             alpha, xk, pk, g, gnorm = step(alpha, g1)
         if np.dot(pk, g) >= 0:         # lost descent: restart along -g
             pk = -g
-        if return_all:
+        if allvecs is not None:
             allvecs.append(xk)
         k += 1
         if C.callback_says_stop(cb, xk, f):

@@ -28,11 +28,15 @@ change is <= tol * max |w_j|.  A quadratic has no gap (no ||y||^2 behind it):
 it stops when the largest minimum-norm subgradient max_j |d_j F(x)| has
 dropped to tol times its value at x0.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
@@ -48,13 +52,21 @@ __all__ = ["minimize_coordinate_descent"]
 _ORDERS = ("cyclic", "random")
 
 
-def minimize_coordinate_descent(fun=None, x0=None, args=(), jac=None, callback=None, *,
-                                X=None, y=None, alpha=None, l1_ratio=1.0,
-                                fit_intercept=False, A=None, b=None, l1=0.0, l2=0.0,
-                                blocks=None, group_l2=0.0, order="cyclic",
-                                random_state=None, precompute="auto", screening=True,
-                                tol=1e-4, maxiter=1000, n_threads=None,
-                                **unknown_options):
+def minimize_coordinate_descent(fun: Optional[Callable[..., Any]] = None,
+                                x0: Optional[ArrayLike] = None, args: Tuple[Any, ...] = (),
+                                jac: None = None,
+                                callback: Optional[Callable[..., Any]] = None, *,
+                                X: Any = None, y: Optional[ArrayLike] = None,
+                                alpha: Optional[float] = None, l1_ratio: float = 1.0,
+                                fit_intercept: bool = False, A: Any = None,
+                                b: Optional[ArrayLike] = None, l1: float = 0.0,
+                                l2: float = 0.0, blocks: Any = None, group_l2: float = 0.0,
+                                order: str = "cyclic",
+                                random_state: Union[None, int, np.random.Generator] = None,
+                                precompute: Union[bool, str] = "auto",
+                                screening: bool = True, tol: Optional[float] = 1e-4,
+                                maxiter: int = 1000, n_threads: Optional[int] = None,
+                                **unknown_options: Any) -> OptimizeResult:
     """Coordinate descent (Friedman et al. 2010) on a lasso / elastic net or a penalised quadratic.
 
     See the module docstring for the two objectives and the stopping rules.
@@ -165,6 +177,7 @@ def minimize_coordinate_descent(fun=None, x0=None, args=(), jac=None, callback=N
     nt = effective_n_threads(n_threads)
     seed = _seed(random_state)
 
+    prob: Union[_LeastSquares, _Quadratic]
     if X is not None or y is not None:
         if A is not None or b is not None:
             raise ValueError("give either X, y (least squares) or A, b (a quadratic), not both")

@@ -27,7 +27,12 @@ Stops when the projected gradient's inf-norm <= gtol, when
 (f_old - f) / max(|f_old|, |f|, 1) <= ftol, or after an iteration that
 reaches maxiter or passes maxfun evaluations (status 1), as scipy.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
 from fastopt import _kernels
@@ -84,11 +89,15 @@ def _inv_hess(S, Y):
     return LbfgsInvHessProduct(np.array(S), np.array(Y))
 
 
-def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
-                   ftol=2.2204460492503131e-09, gtol=1e-5, eps=1e-8,
-                   maxfun=15000, maxiter=15000, maxls=20, disp=False,
-                   bounds=None, finite_diff_rel_step=None, workers=None,
-                   **unknown_options):
+def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                   jac: Union[Callable[..., Any], str, bool, None] = None,
+                   callback: Optional[Callable[..., Any]] = None, maxcor: int = 10,
+                   ftol: float = 2.2204460492503131e-09, gtol: float = 1e-5,
+                   eps: Union[float, ArrayLike] = 1e-8, maxfun: int = 15000,
+                   maxiter: int = 15000, maxls: int = 20, disp: bool = False,
+                   bounds: Any = None, finite_diff_rel_step: Optional[ArrayLike] = None,
+                   workers: Optional[Callable[..., Any]] = None,
+                   **unknown_options: Any) -> OptimizeResult:
     """Minimise fun by L-BFGS, or L-BFGS-B with bounds; scipy L-BFGS-B's options.
 
     See the module docstring for the iteration.  Stops when the projected

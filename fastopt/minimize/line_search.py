@@ -13,10 +13,14 @@
 
 Internal searches take f(x) and fprime(x) already bound to their `args`.
 """
+from __future__ import annotations
+
 import math
 import warnings
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize._linesearch import LineSearchWarning  # not re-exported publicly
 
 from fastopt.minimize._common import check_real_array, check_real_input, check_scalar_value
@@ -381,8 +385,13 @@ def backtracking(f, xk, pk, gfk, old_fval, c1=1e-4, alpha0=1.0, shrink=0.5,
     raise LineSearchError("backtracking found no step with sufficient decrease")
 
 
-def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
-                args=(), c1=1e-4, c2=0.9, amax=None, extra_condition=None, maxiter=10):
+def line_search(f: Callable[..., Any], myfprime: Callable[..., Any], xk: ArrayLike,
+                pk: ArrayLike, gfk: Optional[ArrayLike] = None,
+                old_fval: Optional[float] = None, old_old_fval: Optional[float] = None,
+                args: Tuple[Any, ...] = (), c1: float = 1e-4, c2: float = 0.9,
+                amax: Optional[float] = None,
+                extra_condition: Optional[Callable[..., bool]] = None,
+                maxiter: int = 10) -> Tuple[Optional[float], int, int, Optional[float], Optional[float], Optional[np.ndarray]]:
     """A step alpha satisfying the strong Wolfe conditions along pk from xk.
 
     scipy.optimize.line_search's arguments and return values: bracketing and
@@ -454,15 +463,14 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
         raise TypeError("f and myfprime must be callable")
     if not isinstance(args, tuple):
         args = (args,)
-    xk = check_real_input("xk", xk).copy()  # f and myfprime see copies only
-    pk = check_real_input("pk", pk)
-    if xk.ndim != 1 or pk.shape != xk.shape:
-        raise ValueError(f"xk must be 1-D and pk of the same shape, got {xk.shape} and {pk.shape}")
-    fx = lambda x: check_scalar_value(f(x, *args), "f")  # noqa: E731
-    gx = lambda x: _gradient(myfprime(x, *args), xk.shape)  # noqa: E731
-    if gfk is not None:
-        gfk = check_real_input("gfk", gfk, xk.shape)
-    return wolfe2(fx, gx, xk, pk, gfk, old_fval, old_old_fval, c1=c1, c2=c2,
+    x = check_real_input("xk", xk).copy()  # f and myfprime see copies only
+    p = check_real_input("pk", pk)
+    if x.ndim != 1 or p.shape != x.shape:
+        raise ValueError(f"xk must be 1-D and pk of the same shape, got {x.shape} and {p.shape}")
+    fx = lambda z: check_scalar_value(f(z, *args), "f")  # noqa: E731
+    gx = lambda z: _gradient(myfprime(z, *args), x.shape)  # noqa: E731
+    g = None if gfk is None else check_real_input("gfk", gfk, x.shape)
+    return wolfe2(fx, gx, x, p, g, old_fval, old_old_fval, c1=c1, c2=c2,
                   amax=amax, extra_condition=extra_condition, maxiter=maxiter)
 
 

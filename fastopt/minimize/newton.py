@@ -17,10 +17,15 @@ or at negative curvature, as scipy's Newton-CG does.
 Stops when ||g||_inf <= gtol, or when the step's l1 norm is below n xtol
 (scipy Newton-CG's rule), or after maxiter (default 200 n) iterations.
 """
+from __future__ import annotations
+
 import math
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize import _common as C
 from fastopt.minimize.line_search import LineSearchError, wolfe12
@@ -77,10 +82,16 @@ def _truncated_cg(hessp, g, maxiter):
     return None
 
 
-def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=None,
-                    gtol=1e-5, norm=np.inf, xtol=1e-5, eps=C.EPSILON, maxiter=None,
-                    disp=False, return_all=False, c1=1e-4, c2=0.9, finite_diff_rel_step=None,
-                    workers=None, **unknown_options):
+def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                    jac: Union[Callable[..., Any], str, bool, None] = None,
+                    hess: Any = None, hessp: Optional[Callable[..., Any]] = None,
+                    callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
+                    norm: float = np.inf, xtol: float = 1e-5,
+                    eps: Union[float, ArrayLike] = C.EPSILON, maxiter: Optional[int] = None,
+                    disp: bool = False, return_all: bool = False, c1: float = 1e-4,
+                    c2: float = 0.9, finite_diff_rel_step: Optional[ArrayLike] = None,
+                    workers: Optional[Callable[..., Any]] = None,
+                    **unknown_options: Any) -> OptimizeResult:
     """Minimise fun by Newton's method: regularised Cholesky, or truncated CG.
 
     See the module docstring.  With a callable `hess` the step solves
@@ -212,13 +223,12 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
             if gnorm <= gtol:
                 break
             if hessp is not None:
-                hp = lambda p, x=xk: obj.hessp(x, p)  # noqa: E731
+                def hv(p, x=xk, g0=g):
+                    return obj.hessp(x, p)
             else:
-                g0 = g
-
-                def hp(p, x=xk, g0=g0):
+                def hv(p, x=xk, g0=g):
                     return (obj.grad(x + eps * p) - g0) / eps
-            pk = _truncated_cg(hp, g, 20 * n)
+            pk = _truncated_cg(hv, g, 20 * n)
         if pk is None:
             stopped = C.NAN
             break
@@ -232,7 +242,7 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
         xk = xk + update
         g = obj.grad(xk) if g1 is None else g1
         gnorm = C.vecnorm(g, norm)
-        if return_all:
+        if allvecs is not None:
             allvecs.append(xk)
         k += 1
         if C.callback_says_stop(cb, xk, f):

@@ -20,10 +20,15 @@ phi = 0, has ``max |G_i| <= gtol`` (scipy's gtol, norm inf), or the relative
 change max |x_{k+1} - x_k| <= xrtol * max(1, max |x_{k+1}|) (off unless
 xrtol > 0), or maxiter iterations.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt import prox as _prox
 from fastopt.minimize._common import (CALLBACK, MAXITER, NAN, PR_LOSS, SUCCESS,
@@ -38,12 +43,20 @@ __all__ = ["minimize_proximal_gradient", "make_prox"]
 _SLACK = 8 * np.finfo(float).eps
 
 
-def minimize_proximal_gradient(fun, x0, args=(), jac=None, callback=None, *,
-                               prox=None, accelerated=True, step=1.0, eta=0.5,
-                               backtracking=True, restart=False, gtol=1e-5,
-                               xrtol=0.0, maxiter=None, phi=None, lam=None, l1=None,
-                               l2=None, groups=None, lo=None, hi=None,
-                               **unknown_options):
+def minimize_proximal_gradient(fun: Callable[..., Any], x0: ArrayLike,
+                               args: Tuple[Any, ...] = (),
+                               jac: Union[Callable[..., Any], str, bool, None] = None,
+                               callback: Optional[Callable[..., Any]] = None, *,
+                               prox: Any = None, accelerated: bool = True,
+                               step: float = 1.0, eta: float = 0.5,
+                               backtracking: bool = True, restart: bool = False,
+                               gtol: float = 1e-5, xrtol: float = 0.0,
+                               maxiter: Optional[int] = None,
+                               phi: Optional[Callable[[np.ndarray], float]] = None,
+                               lam: Optional[float] = None, l1: Optional[float] = None,
+                               l2: Optional[float] = None,
+                               groups: Optional[ArrayLike] = None, lo: Any = None,
+                               hi: Any = None, **unknown_options: Any) -> OptimizeResult:
     """ISTA or FISTA, with backtracking, for F = f + phi (Beck & Teboulle 2009).
 
     See the module docstring for the iteration and the stopping rules.

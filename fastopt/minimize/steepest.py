@@ -6,16 +6,27 @@ holds.  For a quadratic f = 1/2 x^T A x - b^T x, passing A gives the exact
 minimising step along -g, alpha = g^T g / g^T A g, with which successive
 directions are orthogonal (the zig-zag of steepest descent).
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize import _common as C
 from fastopt.minimize.line_search import LineSearchError, backtracking, wolfe12
 
 
-def minimize_steepest(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
-                      norm=np.inf, eps=C.EPSILON, maxiter=None, disp=False,
-                      return_all=False, line_search="wolfe", c1=1e-4, c2=0.9,
-                      alpha0=1.0, shrink=0.5, A=None, **unknown_options):
+def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                      jac: Union[Callable[..., Any], str, bool, None] = None,
+                      callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
+                      norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
+                      maxiter: Optional[int] = None, disp: bool = False,
+                      return_all: bool = False, line_search: str = "wolfe",
+                      c1: float = 1e-4, c2: float = 0.9, alpha0: float = 1.0,
+                      shrink: float = 0.5, A: Any = None,
+                      **unknown_options: Any) -> OptimizeResult:
     """Minimise fun by steepest (gradient) descent with a line search.
 
     ``x+ = x - alpha g``.  Stops when ``||g||_norm <= gtol``, after maxiter
@@ -136,7 +147,7 @@ def minimize_steepest(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
         except LineSearchError:
             stopped = C.PR_LOSS
             break
-        if return_all:
+        if allvecs is not None:
             allvecs.append(xk)
         k += 1
         gnorm = C.vecnorm(g, norm)
