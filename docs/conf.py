@@ -41,6 +41,7 @@ extensions = [
 # is True: set it once the package is merged and its dependencies are
 # installed where the docs are built.
 DOCUMENT_DISTRIBUTED = False
+smartquotes = False       # "--flag" stays two hyphens, quotes stay straight
 exclude_patterns = ["_build"] + ([] if DOCUMENT_DISTRIBUTED else ["api/fastopt.distributed.rst"])
 html_theme = "alabaster"
 html_static_path = []

@@ -39,6 +39,7 @@ _INLINE = re.compile(
     r"|!\[(?P<img_alt>[^\]]*)\]\((?P<img_src>[^)\s]+)\)"
     r"|\[(?P<link_text>[^\]]+)\]\((?P<link_url>[^)\s]+)\)"
     r"|\*\*(?P<bold>[^*]+?)\*\*"
+    r"|(?<![\w*])\*(?P<em>[^*\s](?:[^*]*?[^*\s])?)\*(?![\w*])"
 )
 _UNDERLINES = "=-~^\"'"
 _LANGS = {"python": "python", "py": "python", "bash": "console", "sh": "console",
@@ -76,8 +77,11 @@ def convert_inline(text):
             piece = _escape(m.group("img_alt"))
         elif m.group("link_url"):
             piece = _link(m.group("link_text"), m.group("link_url"))
+        elif m.group("bold") is not None:
+            # reST cannot nest markup: code inside bold text is shown bold
+            piece = "**" + _escape(m.group("bold").replace("`", "")) + "**"
         else:
-            piece = "**" + _escape(m.group("bold")) + "**"
+            piece = "*" + _escape(m.group("em")) + "*"
         # reST inline markup must be delimited by whitespace or punctuation:
         # an escaped space joins it to letters or digits without a gap.
         if m.start() > 0 and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_"):
@@ -118,12 +122,29 @@ def markdown_to_rst(lines, image_dir="docs/"):
     """
     levels = sorted({len(_HEADING.match(lines[k]).group(1)) for k in _headings(lines)})
     out = []
+    # The paragraph or list item being read: its lines are joined before
+    # the inline markup is converted, since a code span or bold text may run
+    # over a line break.  item_indent: None for a paragraph, else the list
+    # item's nesting level (0 top, 1 nested, ...).
+    text, item_indent, bullet_cols = [], None, []
+
+    def flush():
+        if text:
+            body = convert_inline(" ".join(t.strip() for t in text))
+            if item_indent is None:
+                out.extend(["", body])
+            else:
+                out.extend(["", "  " * item_indent + "- " + body])
+            out.append("")
+        text.clear()
+
     i = 0
-    in_list = False
     while i < len(lines):
         line = lines[i]
         fence = _FENCE.match(line)
         if fence:
+            flush()
+            item_indent, bullet_cols = None, []
             lang = _LANGS.get(fence.group(2).lower(), "text")
             i += 1
             block = []
@@ -134,50 +155,61 @@ def markdown_to_rst(lines, image_dir="docs/"):
             out += ["", f".. code-block:: {lang}", ""]
             out += ["   " + b if b.strip() else "" for b in block]
             out.append("")
-            in_list = False
             continue
         heading = _HEADING.match(line)
         if heading:
+            flush()
+            item_indent, bullet_cols = None, []
             title = convert_inline(heading.group(2))
             depth = levels.index(len(heading.group(1))) + 1
             out += ["", title, _UNDERLINES[depth] * max(len(title), 4), ""]
-            in_list = False
             i += 1
             continue
         if line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]):
+            flush()
+            item_indent, bullet_cols = None, []
             rows = []
             while i < len(lines) and lines[i].lstrip().startswith("|"):
                 rows.append(lines[i])
                 i += 1
             out += [""] + _table(rows)
-            in_list = False
             continue
         image = re.match(r"^\s*!\[([^\]]*)\]\(([^)\s]+)\)\s*$", line)
         if image:
+            flush()
+            item_indent, bullet_cols = None, []
             src = image.group(2)
             if src.startswith(image_dir):
                 src = "/" + src[len(image_dir):]
             out += ["", f".. image:: {src}", f"   :alt: {image.group(1)}", ""]
-            in_list = False
             i += 1
             continue
         bullet = _BULLET.match(line)
-        if bullet and not bullet.group(1):
-            if not in_list and out and out[-1].strip():
-                out.append("")       # reST needs a blank line before a list
-            in_list = True
-            out.append("- " + convert_inline(line[bullet.end():]))
+        if bullet:
+            flush()
+            col = len(bullet.group(1))
+            while bullet_cols and bullet_cols[-1] > col:
+                bullet_cols.pop()
+            if not bullet_cols or bullet_cols[-1] < col:
+                bullet_cols.append(col)
+            item_indent = len(bullet_cols) - 1
+            text.append(line[bullet.end():])
         elif not line.strip():
-            in_list = False
-            out.append("")
-        elif in_list and line.startswith(" "):
-            out.append("  " + convert_inline(line.strip()))
+            flush()
+            if item_indent is not None and i + 1 < len(lines) and lines[i + 1].startswith(" "):
+                pass                      # a list item's next paragraph: kept in the list
+            else:
+                item_indent, bullet_cols = None, []
+        elif item_indent is not None and not line.startswith(" ") and not text:
+            item_indent, bullet_cols = None, []
+            text.append(line)
         else:
-            if in_list:
-                out.append("")
-                in_list = False
-            out.append(convert_inline(line.strip()))
+            if item_indent is not None and not line.startswith(" "):
+                flush()
+                item_indent, bullet_cols = None, []
+            text.append(line)
         i += 1
+    flush()
     return out
 
 
