@@ -46,7 +46,7 @@ exclude_patterns = ["_build"] + ([] if DOCUMENT_DISTRIBUTED else ["api/fastopt.d
 html_theme = "alabaster"
 html_static_path = []
 
-autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": True}
+autodoc_default_options = {"show-inheritance": True}   # :members: is on each API page
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"           # the signature shows them; numpydoc lists the types
 
