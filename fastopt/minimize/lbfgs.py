@@ -27,7 +27,12 @@ Stops when the projected gradient's inf-norm <= gtol, when
 (f_old - f) / max(|f_old|, |f|, 1) <= ftol, or after an iteration that
 reaches maxiter or passes maxfun evaluations (status 1), as scipy.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
 from fastopt import _kernels
@@ -84,14 +89,90 @@ def _inv_hess(S, Y):
     return LbfgsInvHessProduct(np.array(S), np.array(Y))
 
 
-def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
-                   ftol=2.2204460492503131e-09, gtol=1e-5, eps=1e-8,
-                   maxfun=15000, maxiter=15000, maxls=20, disp=False,
-                   bounds=None, finite_diff_rel_step=None, workers=None,
-                   **unknown_options):
-    """Minimise fun by L-BFGS(-B) with `maxcor` pairs; scipy L-BFGS-B's options.
+def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                   jac: Union[Callable[..., Any], str, bool, None] = None,
+                   callback: Optional[Callable[..., Any]] = None, maxcor: int = 10,
+                   ftol: float = 2.2204460492503131e-09, gtol: float = 1e-5,
+                   eps: Union[float, ArrayLike] = 1e-8, maxfun: int = 15000,
+                   maxiter: int = 15000, maxls: int = 20, disp: bool = False,
+                   bounds: Any = None, finite_diff_rel_step: Optional[ArrayLike] = None,
+                   workers: Optional[Callable[..., Any]] = None,
+                   **unknown_options: Any) -> OptimizeResult:
+    """Minimise fun by L-BFGS, or L-BFGS-B with bounds; scipy L-BFGS-B's options.
 
-    bounds: None, n (lo, hi) pairs (None: no bound) or a scipy.optimize.Bounds.
+    See the module docstring for the iteration.  Stops when the projected
+    gradient's inf-norm is <= gtol, when the relative reduction of f is <=
+    ftol, or after an iteration that reaches maxiter or passes maxfun
+    evaluations (status 1), as scipy.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective (a real scalar; a size-1
+        array counts).  With ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac (and hess, hessp).
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` for scipy's finite differences; None
+        for forward differences with the absolute step `eps`.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    maxcor : int
+        The number of (s, y) pairs kept, >= 1.
+    ftol : float
+        Stop when ``(f_old - f) / max(|f_old|, |f|, 1) <= ftol``.
+    gtol : float
+        Stop when the projected gradient's inf-norm is <= gtol.
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None.
+    maxfun : int
+        The limit on evaluations of fun.
+    maxiter : int
+        The iteration limit.
+    maxls : int
+        The limit on line-search trials per iteration.
+    disp : bool
+        Print a summary at the end (scipy's ``disp``).
+    bounds : sequence of (float or None, float or None) or scipy.optimize.Bounds, optional
+        n ``(lo, hi)`` pairs (None: no bound), one pair for all variables, or
+        a Bounds; None: unconstrained.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``, and ``hess_inv``
+        (a ``scipy.optimize.LbfgsInvHessProduct``).
+
+    Raises
+    ------
+    TypeError
+        If fun, jac return something other than a real scalar / real
+        array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If x0 is not 1-D or an option is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> from fastopt.minimize import minimize_lbfgs
+    >>> res = minimize_lbfgs(rosen, [-1.2, 1.0], jac=rosen_der, bounds=[(-2, 0.5), (None, None)])
+    >>> bool(res.success), res.x.round(6)       # the bound x <= 0.5 is active
+    (True, array([0.5 , 0.25]))
     """
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
