@@ -252,7 +252,7 @@ def test_noconstant_fits_no_bias(tmp_path, capsys):
     assert "VW's constant" not in out
     est = online.load(m)
     assert online.load_info(m) == {"hash": False, "format": "vw", "bits": 18,
-                                    "constant": False}
+                                    "constant": False, "rows_read": 30000}
     assert est.fit_intercept is False and est.coef_[11650396 % (1 << 18)] == 0.0
     code, out, err = run(["train", TRAIN, "-f", m, "--quiet"], capsys)
     assert "VW's constant feature" in out
