@@ -317,6 +317,8 @@ def _add_common(parser):
                              "filling memory")
     parser.add_argument("--chunk-bytes", type=_positive_int, default=8 << 20,
                         help=argparse.SUPPRESS)
+    parser.add_argument("--no-reader-thread", action="store_true",
+                        help=argparse.SUPPRESS)     # benchmarks, tests
     parser.add_argument("--progress-interval", type=_nonnegative_float, default=None,
                         metavar="SECONDS",
                         help="seconds between progress updates (default: 0.25 on "
@@ -699,6 +701,16 @@ def _initial(args, interactions, fields):
     return est, info, shown + f", continued from {args.initial_model}"
 
 
+def _ahead(args, blocks):
+    """The blocks read a block ahead in a reader thread (the parser and the
+    learning loop release the GIL, so they overlap), unless
+    --no-reader-thread (for benchmarks and tests: the same results)."""
+    if getattr(args, "no_reader_thread", False):
+        return blocks
+    from fastopt._training import prefetch
+    return prefetch(blocks)
+
+
 def _rda_algorithm():
     from fastopt import _kernels
     return _kernels.ONLINE_RDA
@@ -787,9 +799,9 @@ class _Data:
 
     def blocks(self, hint=_TRAIN_HINT):
         """One pass over the data, in a reader thread."""
-        from fastopt._training import CacheWriter, prefetch
+        from fastopt._training import CacheWriter
         if self.cache is not None:
-            return prefetch(_cached_blocks(self.cache))
+            return _ahead(self.args, _cached_blocks(self.cache))
         it = _chunks(self.path, self.reader, hint)
         if self.cache_path is not None:
             try:
@@ -798,7 +810,7 @@ class _Data:
                 raise _Fail(f"cannot write the cache {self.cache_path}: "
                             f"{e.strerror or e}") from None
             it = self._then_cached(_tee_to_cache(it, self.writer, self.reader))
-        return prefetch(it)
+        return _ahead(self.args, it)
 
     def _then_cached(self, blocks):
         yield from blocks
@@ -1136,7 +1148,6 @@ def _predict(args):
     to_stdout = output == "-"
     from fastopt._kernels import format_g9
     from fastopt._threads import effective_n_threads
-    from fastopt._training import prefetch
     threads = effective_n_threads(getattr(args, "n_threads", None))
     if est.n_threads != threads:
         est.set_params(n_threads=threads)    # predictions only: not saved
@@ -1150,7 +1161,7 @@ def _predict(args):
             out = (stack.enter_context(atomic_output(output, "w", encoding="ascii",
                                                      newline="\n"))
                    if output is not None else None)
-            for X, y, w, ns, _line in prefetch(_chunks(path, reader, hint)):
+            for X, y, w, ns, _line in _ahead(args, _chunks(path, reader, hint)):
                 try:
                     m = est._margin(X, ns)
                 except ValueError as e:

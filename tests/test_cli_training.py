@@ -486,3 +486,19 @@ def test_reader_thread_error_is_file_line(tmp_path, capsys):
                           "--chunk-bytes", "1000"], capsys)
     assert code == 2 and f"{path}:351: bad feature 'f1:1x'" in err
     assert not os.path.exists(tmp_path / "m")
+
+
+@pytest.mark.parametrize("flags", [[], ["-q", "ab", "--passes", "2", "--holdout", "0.1"]])
+def test_reader_thread_same_model(tmp_path, capsys, flags):
+    """Parsing in the reader thread gives the model of parsing in turn,
+    bit for bit (and the same predictions)."""
+    path = write(tmp_path / "d.vw.gz", vw_lines(2500, seed=9), gz=True)
+    files = []
+    for k, extra in enumerate(([], ["--no-reader-thread"])):
+        m, p = str(tmp_path / f"m{k}"), str(tmp_path / f"p{k}")
+        assert run(["train", path, "-f", m, "--quiet", "--chunk-bytes", "4000"]
+                   + flags + extra, capsys)[0] == 0
+        assert run(["predict", m, path, "-p", p, "--quiet", "--chunk-bytes", "4000"]
+                   + extra, capsys)[0] == 0
+        files.append((open(m, "rb").read(), open(p, "rb").read()))
+    assert files[0] == files[1]
