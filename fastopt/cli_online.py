@@ -16,18 +16,27 @@ tags are read, ``-q ab`` /
 per example in C.  libsvm columns are crossed through ``--field-map``
 (namespace = feature-id ranges).  ``--loss`` logistic (default), hinge,
 squared, quantile (``--quantile-tau``) or poisson; ``--class-weight``.
-VW's ``-f`` (model), ``-p`` (predictions), ``-b`` (bits), ``-d`` (data) and
-``-q`` are accepted; ``-q`` alone still means ``--quiet``.
+VW's ``-f`` (model), ``-p`` (predictions), ``-i`` (initial model), ``-t``
+(test only), ``-b`` (bits), ``-d`` (data) and ``-q`` are accepted with VW's
+meanings; ``-q`` is always VW's interaction (``--quiet`` is the quiet flag).
 
 `train` streams FILE through fastopt.vw.VWReader (both formats), block
 by block, into the estimator's
 ``partial_fit`` -- memory stays at about one block whatever the file's size --
-and saves the model with ``estimator.save``.  ``--passes N`` streams the file
-N times.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
+and saves the model with ``estimator.save``; a reader thread parses the next
+block while the C loop learns on this one (fastopt._training.prefetch).
+``--passes N``: pass 1 parses the text and writes the rows to a binary cache
+(``--cache-file``; fastopt._training), passes 2..N read the cache.
+``-i MODEL`` continues a saved model (training A, then B with ``-i``, is one
+run on A + B, bit for bit: the model keeps its row count for the holdout).
+``-t`` learns nothing: with ``-i`` it writes predictions (``-p``) and the
+loss and AUC of the labeled rows.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
 training (row r is held out when the multiplicative hash
 ``(r * 0x9E3779B97F4A7C15) mod 2**64`` is below ``F * 2**64`` -- the same rows
 in every pass, evenly spread, with no period in the data to align with) and
-reports their log loss under the final model, from one more stream of the file.
+reports their log loss under each pass's model (from the cache, or one more
+stream of the file); ``--early-terminate K`` stops after K passes without a
+lower holdout loss and saves the best pass's model.
 
 Progress on stderr (rows, rows/s, progressive log loss -- the mean loss of
 each prediction made before its update -- and the holdout loss once known)
@@ -41,7 +50,8 @@ parse but are ignored; VW lines may have none) and writes, one per line
 (``%.9g``), P(y = 1) for the logistic loss, the margin w . x for hinge,
 squared and quantile, exp(w . x) for poisson; to stdout by default or -p.
 
-FILE "-" is standard input (read once: not with --passes > 1 or --holdout).
+FILE "-" is standard input (read once; --passes and --holdout read the cache).
+``predict -t`` also reports the loss and AUC; ``--raw`` writes margins.
 Outputs are written atomically (fastopt._files.atomic_output: a temp file
 beside the target, renamed into place; a failure or SIGINT/SIGTERM leaves
 an old file as it was), straight through to "-" (stdout), FIFOs and
@@ -200,7 +210,9 @@ def add_parsers(sub):
     hp.add_argument("--gamma", type=_real, help="RDA gamma (1.0)")
     hp.add_argument("--rho", type=_real, help="enhanced RDA rho (0)")
     tr.add_argument("--passes", type=_positive_int, default=1,
-                    help="passes over the file (default: %(default)s)")
+                    help="passes over the data (default: %(default)s); pass 1 "
+                         "parses FILE (stdin too) into a binary cache that "
+                         "passes 2.. read (--cache-file)")
     tr.add_argument("--format", choices=("auto", "vw", "libsvm"), default="auto",
                     help="input format (default: detected from the first line)")
     tr.add_argument("-b", "--bits", type=_bits,
@@ -229,7 +241,7 @@ def add_parsers(sub):
                     help="fit no intercept (VW text: no constant feature)")
     tr.add_argument("--holdout", type=_fraction, metavar="FRACTION",
                     help="hold this fraction of the rows out of training and "
-                         "report their loss at the end")
+                         "report their loss under each pass's model")
     tr.add_argument("--output", "-o", "-f", "--final-regressor", metavar="MODEL",
                     help="where to save the model ('-': stdout; VW's -f); never "
                          "FILE; required unless -t")
