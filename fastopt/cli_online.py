@@ -2,7 +2,9 @@
 Vowpal Wabbit text.
 
     fastopt train [FILE] --model {ftrl,rda} [hyperparameters] -f MODEL
-    fastopt predict MODEL [FILE] [-p PRED]
+    fastopt predict [-t] MODEL [FILE] [-p PRED]      (or -i MODEL, VW's way)
+    fastopt train -i MODEL FILE -f MODEL2            (continue training)
+    fastopt train -t -i MODEL FILE [-p PRED]         (test only, VW's way)
     zcat data.vw.gz | fastopt train -q ab -b 22 --loss logistic -f model
 
 FILE is libsvm / svmlight or VW text (``--format``, default: detected from
@@ -558,7 +560,7 @@ def _mask_block(block, keep):
     return X[keep], y[keep], None if w is None else w[keep], ns
 
 
-def _check_output(output, inputs):
+def _check_output(output, inputs, name="--output"):
     """Refuse an output that is one of the inputs (the same file, also
     through symlinks and hard links; "-" as input: stdin), and one that
     cannot be written -- before any work is done."""
@@ -566,7 +568,7 @@ def _check_output(output, inputs):
         return
     for flag, path in inputs:
         if same_file(output, 0 if path == "-" else path):
-            raise _Fail(f"--output {output} is the same file as {flag} {path}; "
+            raise _Fail(f"{name} {output} is the same file as {flag} {path}; "
                         "refusing to overwrite an input")
     real = os.path.realpath(output)
     if os.path.isdir(real):
@@ -868,8 +870,10 @@ def _train(args):
     _check_output(args.output, [("FILE", path)])
     if args.cache_file is not None:
         _check_output(args.cache_file, [("FILE", path), ("-f", args.output)]
-                      + ([("-i", args.initial_model)] if args.initial_model else []))
-        if args.cache_file == "-" or same_file(args.cache_file, args.output):
+                      + ([("-i", args.initial_model)] if args.initial_model else []),
+                      name="--cache-file")
+        if args.cache_file == "-" or same_file(args.cache_file, args.output) or (
+                os.path.realpath(args.cache_file) == os.path.realpath(args.output)):
             raise _Fail(f"--cache-file {args.cache_file}: must be a file other than "
                         "the model")
     if args.n_features is not None and args.bits is not None:

@@ -502,3 +502,22 @@ def test_reader_thread_same_model(tmp_path, capsys, flags):
                    + extra, capsys)[0] == 0
         files.append((open(m, "rb").read(), open(p, "rb").read()))
     assert files[0] == files[1]
+
+
+def test_cache_file_and_model_arguments(tmp_path, capsys):
+    path = write(tmp_path / "d.vw", vw_lines(100))
+    m = str(tmp_path / "m")
+    code, out, err = run(["train", path, "-f", m, "--passes", "2", "--cache-file", path],
+                         capsys)
+    assert code == 2 and f"--cache-file {path} is the same file as FILE" in err
+    assert open(path).read().startswith(vw_lines(100)[0])
+    code, out, err = run(["train", path, "-f", m, "--passes", "2", "--cache-file", m],
+                         capsys)
+    assert code == 2 and "--cache-file" in err
+    assert run(["train", path, "-f", m, "--quiet"], capsys)[0] == 0
+    code, out, err = run(["predict", m, path, "-i", m], capsys)
+    assert code == 2 and "not both" in err
+    code, out, err = run(["predict"], capsys)
+    assert code == 2 and "MODEL is required" in err
+    code, out, err = run(["train", path, "-f", m, "-p", str(tmp_path / "p")], capsys)
+    assert code == 2 and "-p / --raw go with -t" in err
