@@ -310,6 +310,9 @@ def add_parsers(sub):
     # -- training control (issue 12 item 5) --
     pr.add_argument("-i", "--initial-model", metavar="MODEL", dest="model_opt",
                     help="MODEL, VW's way (fastopt predict -t -i MODEL FILE)")
+    pr.add_argument("-b", "--bits", type=_bits,
+                    help="VW's -b: must be the model's bits when given (the "
+                         "model fixes its features)")
     pr.add_argument("-t", "--test-only", action="store_true",
                     help="also report the loss and AUC of the labeled rows "
                          "(importance-weighted; unlabeled rows left out)")
@@ -1155,6 +1158,8 @@ def _predict(args):
                     "would give its columns another meaning")
     fmt = trained_on if fmt == "auto" else fmt
     bits = info.get("bits", 18)
+    if getattr(args, "bits", None) is not None and fmt == "vw" and args.bits != bits:
+        raise _Fail(f"-b {args.bits} differs from {args.model}'s {bits} bits")
     if fmt == "vw" and est.n_features_in_ != 1 << bits:
         raise _Fail(f"{args.model}: a model of {est.n_features_in_} features is not "
                     "one of VW text's 2**bits")

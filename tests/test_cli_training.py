@@ -521,3 +521,16 @@ def test_cache_file_and_model_arguments(tmp_path, capsys):
     assert code == 2 and "MODEL is required" in err
     code, out, err = run(["train", path, "-f", m, "-p", str(tmp_path / "p")], capsys)
     assert code == 2 and "-p / --raw go with -t" in err
+
+
+def test_predict_bits_must_match(tmp_path, capsys):
+    path = write(tmp_path / "d.vw", vw_lines(100))
+    m, p = str(tmp_path / "m"), str(tmp_path / "p")
+    assert run(["train", path, "-b", "16", "-f", m, "--quiet"], capsys)[0] == 0
+    assert run(["predict", "-t", "-i", m, "-b", "16", path, "-p", p, "--quiet"],
+               capsys)[0] == 0
+    code, out, err = run(["predict", m, path, "-b", "18"], capsys)
+    assert code == 2 and "-b 18 differs from" in err
+    # train -t: the model's bits, whatever -b says
+    code, out, err = run(["train", "-t", "-i", m, path, "-b", "18"], capsys)
+    assert code == 2 and "-b 18 differs from" in err
