@@ -534,3 +534,28 @@ def test_predict_bits_must_match(tmp_path, capsys):
     # train -t: the model's bits, whatever -b says
     code, out, err = run(["train", "-t", "-i", m, path, "-b", "18"], capsys)
     assert code == 2 and "-b 18 differs from" in err
+
+
+@pytest.mark.parametrize("cls", [online.FTRLClassifier, online.RDAClassifier])
+def test_python_save_load_continues_exactly(tmp_path, cls):
+    """fastopt.online's side of -i: save after A, load, partial_fit B ==
+    partial_fit A then B on one estimator (state, t, progressive loss and
+    its weights, bit for bit)."""
+    from fastopt.vw import load_vw
+    path = write(tmp_path / "d.vw", vw_lines(700, seed=11))
+    X, y, w, ns = load_vw(path, 18, constant=True)
+    cut = 333
+    nsa = ns[:X.indptr[cut]]
+    nsb = ns[X.indptr[cut]:]
+    one = cls(interactions=["ab"], fit_intercept=False)
+    one.partial_fit(X[:cut], y[:cut], classes=[0, 1], sample_weight=w[:cut], namespaces=nsa)
+    one.partial_fit(X[cut:], y[cut:], sample_weight=w[cut:], namespaces=nsb)
+    a = cls(interactions=["ab"], fit_intercept=False)
+    a.partial_fit(X[:cut], y[:cut], classes=[0, 1], sample_weight=w[:cut], namespaces=nsa)
+    a.save(str(tmp_path / "a"))
+    b = online.load(str(tmp_path / "a"))
+    b.partial_fit(X[cut:], y[cut:], sample_weight=w[cut:], namespaces=nsb)
+    np.testing.assert_array_equal(b._state["state"], one._state["state"])
+    assert b._state["t"] == one._state["t"]
+    assert b.progressive_loss_ == one.progressive_loss_
+    assert b.n_examples_seen_ == one.n_examples_seen_ == 700
