@@ -645,10 +645,6 @@ def _make_estimator(args, n_features, interactions, fields, vw_constant):
 # -- training control (issue 12 item 5): -i, -t, --passes over a cache,
 #    per-pass holdout, early stopping, the reader thread ---------------------
 
-_STRUCTURE_FLAGS = ("model", "loss", "quantile_tau", "format", "bits", "n_features",
-                    "field_map", "class_weight")
-
-
 def _initial(args, interactions, fields):
     """The estimator and info of -i MODEL, the flags checked against it:
     what fixes the model's structure (model, loss, interactions, format,
