@@ -720,7 +720,8 @@ def _ahead(args, blocks):
     --no-reader-thread (for benchmarks and tests: the same results)."""
     if getattr(args, "no_reader_thread", False):
         return blocks
-    from fastopt._training import prefetch
+    from fastopt._training import keep_freed_blocks, prefetch
+    keep_freed_blocks()
     return prefetch(blocks)
 
 
