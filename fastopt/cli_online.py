@@ -290,8 +290,8 @@ def add_parsers(sub):
         description="Write a prediction for every example of a libsvm or VW "
                     "text file, one per line: P(y = 1) for the logistic loss, "
                     "w . x for hinge, squared and quantile, exp(w . x) for "
-                    "poisson.  Labels must parse but are ignored (VW lines "
-                    "may have none).")
+                    "poisson.  Labels must parse; -t reports the loss "
+                    "and AUC of the labeled rows (VW lines may have none).")
     pr.add_argument("model", metavar="MODEL", nargs="?",
                     help="a model saved by `fastopt train` (or give it as -i MODEL)")
     pr.add_argument("file", metavar="FILE", nargs="?", default="-",
@@ -306,7 +306,8 @@ def add_parsers(sub):
                     help="fold feature ids into range (default: as training did, "
                          "which the model file records)")
     pr.add_argument("--quiet", action="store_true",
-                    help="no progress line on stderr (-q is VW's -q, not this)")
+                    help="no progress line on stderr (not -q: VW's -q is an "
+                         "interaction, which the model fixes)")
     # -- training control (issue 12 item 5) --
     pr.add_argument("-i", "--initial-model", metavar="MODEL", dest="model_opt",
                     help="MODEL, VW's way (fastopt predict -t -i MODEL FILE)")
