@@ -568,7 +568,7 @@ def _write_text_models(args, est, reader, bits, interactions, hash_all):
     a fitted intercept is the column after the last, named Constant."""
     from fastopt import __version__
     from fastopt.vw import write_weights
-    w = est.coef_
+    w = np.ravel(est.coef_)          # the CLI trains one model: (1, n) -> (n,)
     names = reader.names
     if est.fit_intercept:
         w = np.append(w, est.intercept_)

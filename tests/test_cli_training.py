@@ -194,10 +194,13 @@ def test_test_only_metrics_against_sklearn(tmp_path, capsys):
         assert s["labeled rows"] == str(int(labeled.sum()))
         assert float(s["test logloss"]) == pytest.approx(want_loss, abs=1e-6)
         assert float(s["test AUC"]) == pytest.approx(want_auc, abs=1e-6)
-        assert open(pred).read().splitlines() == ["%.9g" % v for v in p_ref]
+        # the first column; VW text rows' tags follow, as VW's -p
+        assert [line.split(" ")[0] for line in open(pred).read().splitlines()] \
+            == ["%.9g" % v for v in p_ref]
     # --raw: the margins; train -t without -p writes no predictions
     code, out, err = run(["predict", m, test, "-p", p2, "--raw", "--quiet"], capsys)
-    assert code == 0 and open(p2).read().splitlines() == ["%.9g" % v for v in margins]
+    assert code == 0 and [line.split(" ")[0] for line in open(p2).read().splitlines()] \
+        == ["%.9g" % v for v in margins]
     code, out, err = run(["train", "-t", "-i", m, test, "--quiet"], capsys)
     assert code == 0 and "test AUC" in out and "predicted 700 rows in" in out
     # -t needs -i; learns nothing, so no -f / --passes
