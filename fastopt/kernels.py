@@ -118,7 +118,7 @@ def sgd(param: FloatArray, grad: Grad, momentum_buffer: Optional[FloatArray] = N
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -168,7 +168,7 @@ def adagrad(param: FloatArray, grad: Grad, sum: FloatArray, *, step: int,
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -206,7 +206,7 @@ def adadelta(param: FloatArray, grad: Grad, square_avg: FloatArray,
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -250,7 +250,7 @@ def rmsprop(param: FloatArray, grad: Grad, square_avg: FloatArray,
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -293,9 +293,11 @@ def adam(param: FloatArray, grad: Grad, exp_avg: FloatArray, exp_avg_sq: FloatAr
         Running maximum of the second moment; needed when amsgrad.
     step : int
         The 1-based number of this update.
+    lr, betas, eps, weight_decay
+        As in `fastopt.Adam`.
     decoupled_weight_decay : bool, default False
         True is AdamW's weight decay.
-    lr, betas, eps, weight_decay, amsgrad, maximize
+    amsgrad, maximize
         As in `fastopt.Adam`.
     n_threads : int or None, optional
         Threads (None: all usable cores); the result does not depend on it.
@@ -303,7 +305,7 @@ def adam(param: FloatArray, grad: Grad, exp_avg: FloatArray, exp_avg_sq: FloatAr
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -356,7 +358,7 @@ def adamax(param: FloatArray, grad: Grad, exp_avg: FloatArray, exp_inf: FloatArr
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -441,7 +443,7 @@ def delta_bar_delta(param: FloatArray, grad: Grad, rate: FloatArray, trace: Floa
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -471,7 +473,7 @@ def proximal_sgd(param: FloatArray, grad: Grad, *, lr: float, l1: float = 0.0,
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -504,7 +506,7 @@ def proximal_adagrad(param: FloatArray, grad: Grad, accumulator: FloatArray, *,
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -542,7 +544,7 @@ def adagrad_da(param: FloatArray, grad: Grad, gradient_accumulator: FloatArray,
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -580,7 +582,7 @@ def ftrl(param: FloatArray, grad: Grad, accumulator: FloatArray, linear: FloatAr
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------
@@ -615,7 +617,7 @@ def rda(param: FloatArray, grad: Grad, grad_sum: FloatArray, *, step: int, l1: f
     Returns
     -------
     None
-        param and the state arrays are updated in place.
+        The param and the state arrays are updated in place.
 
     Raises
     ------

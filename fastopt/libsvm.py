@@ -432,7 +432,7 @@ def load_libsvm(path: PathLike, n_features: Optional[int] = None, *, hash: bool 
     X : scipy.sparse.csr_matrix
         Shape (rows, n_features), `dtype` values, `index_dtype` indices.
     y : numpy.ndarray
-        float64 labels, one per row.
+        The labels (float64), one per row.
 
     Raises
     ------

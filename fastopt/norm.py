@@ -514,13 +514,14 @@ def layer_norm(input: FloatArray, normalized_shape: Union[int, Sequence[int]],
     Examples
     --------
     >>> import numpy as np, fastopt.norm as N
-    >>> y, saved = N.layer_norm(np.array([[0.0, 2.0], [5.0, 5.0]]), 2)
+    >>> x = np.array([[0.0, 2.0], [5.0, 5.0]])
+    >>> y, saved = N.layer_norm(x, 2)
     >>> y.round(3)
     array([[-1.,  1.],
            [ 0.,  0.]])
-    >>> gx, gw, gb = N.layer_norm_backward(np.ones((2, 2)), np.array([[0.0, 2.0], [5.0, 5.0]]), saved)
-    >>> gw is None
-    True
+    >>> grad_x, grad_w, grad_b = N.layer_norm_backward(np.ones((2, 2)), x, saved)
+    >>> grad_x.shape, grad_w is None
+    ((2, 2), True)
     """
     x = _check_input(input, min_ndim=1)
     ns = _normalized_shape(normalized_shape, x)
@@ -592,7 +593,7 @@ def batch_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
     Returns
     -------
     grad_x : numpy.ndarray
-        x's shape and dtype.
+        The gradient of the input, x's shape and dtype.
     grad_weight, grad_bias : numpy.ndarray or None
         Shape (C,); None when the forward had no weight / bias.
 
@@ -629,7 +630,7 @@ def instance_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
     Returns
     -------
     grad_x : numpy.ndarray
-        x's shape and dtype.
+        The gradient of the input, x's shape and dtype.
     grad_weight, grad_bias : numpy.ndarray or None
         Shape (C,); None when the forward had no weight / bias.
 
@@ -666,7 +667,7 @@ def group_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
     Returns
     -------
     grad_x : numpy.ndarray
-        x's shape and dtype.
+        The gradient of the input, x's shape and dtype.
     grad_weight, grad_bias : numpy.ndarray or None
         Shape (C,); None when the forward had no weight / bias.
 
@@ -703,7 +704,7 @@ def layer_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
     Returns
     -------
     grad_x : numpy.ndarray
-        x's shape and dtype.
+        The gradient of the input, x's shape and dtype.
     grad_weight, grad_bias : numpy.ndarray or None
         Shape normalized_shape; None when the forward had no weight / bias.
 
