@@ -33,12 +33,12 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSProp", "Adam",
            "AdamW", "Adamax", "Nadam", "DeltaBarDelta", "ProximalSGD",
            "ProximalAdagrad", "AdagradDA", "FTRL", "RDA", "SparseGrad", "openmp_enabled",
            "effective_n_threads", "EarlyStopping", "kernels", "prox", "minimize",
-           "schedules", "clip", "noise", "averaging", "data", "init"]
+           "schedules", "clip", "noise", "averaging", "data", "init", "glm"]
 
 
 def __getattr__(name):
     if name in ("kernels", "prox", "minimize", "schedules", "clip", "noise",
-                "averaging", "data", "init"):  # imported on first use
+                "averaging", "data", "init", "glm"):  # imported on first use
         import importlib
         return importlib.import_module(f"fastopt.{name}")
     raise AttributeError(f"module 'fastopt' has no attribute {name!r}")
