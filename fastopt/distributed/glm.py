@@ -342,7 +342,11 @@ class _GLM:
             h[:d] += l2 * v[:d]
             return h
 
+        # tol is a gradient tolerance; the decrease of F near the optimum is of
+        # the order of the gradient squared, hence ftol = tol^2
         opts = {"maxiter": int(self.max_iter), "gtol": float(self.tol)}
+        if solver in ("lbfgs", "owlqn"):
+            opts["ftol"] = float(self.tol) ** 2
         if solver == "lbfgs":
             return fastopt_minimize(fun, x0, jac=True, method="lbfgs", options=opts)
         if solver == "newton":
@@ -386,6 +390,10 @@ class _GLM:
 
 def _margin_block(Xb, coef, intercept):
     return np.asarray(Xb @ coef, dtype=np.float64).ravel() + intercept
+
+
+def _labels(margin, classes):
+    return classes[(margin > 0).astype(np.intp)]
 
 
 def _local(a):
@@ -457,9 +465,8 @@ class LogisticRegression(_GLM):
         """classes_[1] where the margin is > 0, else classes_[0]."""
         m = self.decision_function(X)
         if _is_dask(m):
-            return m.map_blocks(lambda b: self.classes_[(b > 0).astype(np.intp)],
-                                dtype=self.classes_.dtype)
-        return self.classes_[(m > 0).astype(np.intp)]
+            return m.map_blocks(_labels, self.classes_, dtype=self.classes_.dtype)
+        return _labels(m, self.classes_)
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy."""

@@ -10,10 +10,11 @@ The design (Spark MLlib's treeAggregate around a driver-side solver):
 - fastopt.minimize's own solvers run on the driver, unchanged (same stopping
   rules, same OptimizeResult), with an oracle fun(w) -> (f, g) that does one
   round trip: one task per block, w shipped with the tasks (scattered to every
-  worker once when it is large), and the partial (f, g) combined on the
-  workers in a fixed binary tree over block order -- ((b0 + b1) + (b2 + b3))
-  + ... -- whichever worker computes what.  So the result is bitwise the same
-  for any number of workers, and equals a single-process run on the
+  worker once when it is large), and the partial (f, g) combined in a fixed
+  binary tree over block order -- ((b0 + b1) + (b2 + b3)) + ... -- on the
+  driver once they are gathered (the default) or on the workers
+  (reduce="tree"), whichever worker computes what.  So the result is bitwise
+  the same for any number of workers, and equals a single-process run on the
   concatenated rows to round-off (one block: the same bits).
 - Tasks are pure functions of (w, block): a task lost with a worker is
   recomputed and gives the same bits.
@@ -144,14 +145,17 @@ class BlockSum:
         fun_block(w, *block) -> (f, g).
     hessp_block : callable, optional
         hessp_block(w, v, *block) -> Hv.
-    reduce : {"tree", "driver"}
-        Where the tree runs: on the workers (tasks that add pairs) or on the
-        driver after gathering every block's partial.  The same tree either
-        way, so the same bits.
+    reduce : {"driver", "tree"}
+        Where the tree runs: on the driver after gathering every block's
+        partial (the default: one task per block and one gather, measured
+        faster on a 2-worker LocalCluster with tens of blocks, see
+        bench/README.md), or on the workers (tasks that add pairs, Spark's
+        treeAggregate: less traffic into the driver for a large w).  The same
+        tree either way, so the same bits.
     """
 
     def __init__(self, client, blocks: list, fun_block: Callable,
-                 hessp_block: Optional[Callable] = None, reduce: str = "tree"):
+                 hessp_block: Optional[Callable] = None, reduce: str = "driver"):
         if reduce not in ("tree", "driver"):
             raise ValueError(f"reduce must be 'tree' or 'driver', got {reduce!r}")
         self.client, self.blocks = client, blocks
@@ -187,7 +191,7 @@ class BlockSum:
 def minimize(fun_block: Callable, x0: Any, data: Any, method: str = "lbfgs",
              client: Any = None, options: Optional[dict] = None,
              hessp_block: Optional[Callable] = None, callback: Optional[Callable] = None,
-             reduce: str = "tree"):
+             reduce: str = "driver"):
     """Minimise sum over row blocks of fun_block(w, *blocks) on a Dask cluster.
 
     Parameters
@@ -212,7 +216,7 @@ def minimize(fun_block: Callable, x0: Any, data: Any, method: str = "lbfgs",
         without it newton differences gradients.
     callback : callable, optional
         As for fastopt.minimize.
-    reduce : {"tree", "driver"}
+    reduce : {"driver", "tree"}
         Where the fixed tree of partial sums is added up (BlockSum).
 
     Returns
