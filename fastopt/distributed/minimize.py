@@ -124,6 +124,10 @@ def _call_fg(fun_block, w, block):
     return _as_fg(fun_block(w, *block), w.shape[0])
 
 
+def _call_many(fn, args, *blocks):
+    return [fn(*args, b) for b in blocks]
+
+
 def _call_hessp(hessp_block, w, v, block):
     h = np.asarray(hessp_block(w, v, *block), dtype=np.float64)
     if h.shape != w.shape:
@@ -146,12 +150,15 @@ class BlockSum:
     hessp_block : callable, optional
         hessp_block(w, v, *block) -> Hv.
     reduce : {"driver", "tree"}
-        Where the tree runs: on the driver after gathering every block's
-        partial (the default: one task per block and one gather, measured
-        faster on a 2-worker LocalCluster with tens of blocks, see
-        bench/README.md), or on the workers (tasks that add pairs, Spark's
+        "driver" (the default): one task per worker, over the blocks that
+        worker held when the oracle was first called, returning each block's
+        partial; the driver gathers them and runs the tree.  "tree": one task
+        per block, and the tree's additions as tasks on the workers (Spark's
         treeAggregate: less traffic into the driver for a large w).  The same
-        tree either way, so the same bits.
+        per-block partials and the same tree either way, so the same bits;
+        "driver" makes fewer tasks per round, which is what a round costs on
+        a LocalCluster (bench/README.md).  A task pinned to a worker that
+        died runs elsewhere (allow_other_workers) on recomputed blocks.
     """
 
     def __init__(self, client, blocks: list, fun_block: Callable,
@@ -161,6 +168,21 @@ class BlockSum:
         self.client, self.blocks = client, blocks
         self.fun_block, self.hessp_block, self.reduce = fun_block, hessp_block, reduce
         self.rounds = 0
+        self._groups = None
+
+    def _worker_groups(self):
+        """[(worker address, [block numbers])], from where the blocks are."""
+        if self._groups is None:
+            from distributed import wait
+
+            wait(self.blocks)
+            who = self.client.who_has(self.blocks)
+            groups = {}
+            for i, b in enumerate(self.blocks):
+                addrs = sorted(who.get(b.key, ()))
+                groups.setdefault(addrs[0] if addrs else None, []).append(i)
+            self._groups = list(groups.items())
+        return self._groups
 
     def _ship(self, a):
         if isinstance(a, np.ndarray) and a.nbytes > _SCATTER_BYTES:
@@ -170,11 +192,19 @@ class BlockSum:
     def _run(self, fn, *args):
         c = self.client
         args = tuple(self._ship(a) for a in args)
-        parts = [c.submit(fn, *args, b, pure=False) for b in self.blocks]
         self.rounds += 1
-        if self.reduce == "driver":
-            return tree_sum(c.gather(parts), _add)
-        return tree_sum(parts, lambda a, b: c.submit(_add, a, b, pure=False)).result()
+        if self.reduce == "tree":
+            parts = [c.submit(fn, *args, b, pure=False) for b in self.blocks]
+            return tree_sum(parts, lambda a, b: c.submit(_add, a, b, pure=False)).result()
+        groups = self._worker_groups()
+        futs = [c.submit(_call_many, fn, args, *(self.blocks[i] for i in idx),
+                         workers=None if addr is None else [addr],
+                         allow_other_workers=True, pure=False) for addr, idx in groups]
+        parts = [None] * len(self.blocks)
+        for (_, idx), res in zip(groups, c.gather(futs)):
+            for i, r in zip(idx, res):
+                parts[i] = r
+        return tree_sum(parts, _add)
 
     def __call__(self, w):
         w = np.ascontiguousarray(w, dtype=np.float64)
