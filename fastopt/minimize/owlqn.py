@@ -25,10 +25,8 @@ max |p_i| <= gtol (success), when (F_old - F) / max(|F_old|, |F|, 1) <= ftol
 l1 = 0 it is L-BFGS with a backtracking search.
 """
 import numpy as np
-from scipy.optimize import LbfgsInvHessProduct
-
-from fastopt import _kernels
 from fastopt.minimize import _common as C
+from fastopt.minimize.lbfgs import TwoLoopMemory, inv_hess
 
 __all__ = ["minimize_owlqn", "pseudo_gradient"]
 
@@ -116,12 +114,8 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
     def penalty(z):
         return float(np.dot(l1, np.abs(z)))
 
-    S = np.zeros((maxcor, n))
-    Y = np.zeros((maxcor, n))
-    rho = np.zeros(maxcor)
-    scratch = np.zeros(maxcor)
+    mem = TwoLoopMemory(maxcor, n)
     d = np.empty(n)
-    m_used, newest, gamma = 0, maxcor - 1, 1.0
 
     f, g = obj.fun_and_grad(x)
     F = f + penalty(x)
@@ -131,19 +125,19 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
     if not (np.isfinite(F) and np.all(np.isfinite(g))):
         status, message = C.PR_LOSS, "ABNORMAL: NON-FINITE F OR GRADIENT AT x0"
     while status == C.SUCCESS and np.max(np.abs(p), initial=0.0) > gtol:
-        if m_used == 0:
+        if len(mem) == 0:
             np.negative(p, out=d)
             a = min(1.0 / np.linalg.norm(p), 1.0)
         else:
-            _kernels.lbfgs_direction(d, p, S, Y, rho, scratch, m_used, newest, gamma)
+            mem.direction(d, p)
             a = 1.0
         d[d * p >= 0] = 0.0              # keep only the descent components of -H p
         dp = float(np.dot(d, p))
         if not dp < 0:
-            if m_used == 0:
+            if len(mem) == 0:
                 status, message = C.PR_LOSS, _MSG_LS
                 break
-            m_used = 0
+            mem.clear()
             continue
         xi = np.where(x != 0, np.sign(x), -np.sign(p))
         for _ in range(maxls):
@@ -155,10 +149,10 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
                 break
             a *= 0.5
         else:
-            if m_used == 0:
+            if len(mem) == 0:
                 status, message = C.PR_LOSS, _MSG_LS
                 break
-            m_used = 0                   # forget the memory, retry along -p
+            mem.clear()                  # forget the memory, retry along -p
             continue
         s = x_new - x
         y = g_new - g
@@ -180,17 +174,10 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
             break
         sy = float(np.dot(s, y))
         if sy > _EPSMCH * float(-np.dot(p, s)) and sy > 0:
-            newest = (newest + 1) % maxcor
-            S[newest] = s
-            Y[newest] = y
-            rho[newest] = 1.0 / sy
-            m_used = min(m_used + 1, maxcor)
-            gamma = sy / float(np.dot(y, y))
+            mem.add(s, y, sy)
     if np.isnan(F) or np.isnan(x).any():
         status, message = C.NAN, C.STATUS_MESSAGES[C.NAN]
     if disp:
         C.print_summary(status, F, k, obj, message)
-    order = [(newest - t) % maxcor for t in range(m_used - 1, -1, -1)]
     return C.make_result(x, F, g, k, status, obj, message=message, pseudo_grad=p,
-                         hess_inv=LbfgsInvHessProduct(S[order], Y[order]) if m_used
-                         else LbfgsInvHessProduct(np.zeros((0, n)), np.zeros((0, n))))
+                         hess_inv=inv_hess(*mem.kept()))
