@@ -85,11 +85,22 @@ def run_dask_glm(n, d, repeat):
     cl.close()
 
 
+class _Rows(list):
+    """The table's rows, each also printed to stderr as soon as it is measured."""
+
+    def append(self, row):
+        super().append(row)
+        print(f"{row[0]}: {row[1]:.2f} s, {row[2]} iterations, F = {row[3]:.10f}",
+              file=sys.stderr, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--cols", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat-ref", type=int, default=None,
+                    help="repeats for dask-glm (default: --repeat)")
     ap.add_argument("--dask-glm", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--skip-dask-glm", action="store_true")
     a = ap.parse_args()
@@ -100,7 +111,7 @@ def main():
 
     from fastopt.distributed import LogisticRegression
 
-    rows = []
+    rows = _Rows()
     print("uptime:", os.popen("uptime").read().strip(), file=sys.stderr)
     cl, client = cluster()
     X, y = make_data(a.rows, a.cols)
@@ -118,7 +129,8 @@ def main():
     if not a.skip_dask_glm:
         env = dict(os.environ, PYTHONPATH="")
         out = subprocess.run([REFPY, os.path.abspath(__file__), "--dask-glm", "--rows",
-                              str(a.rows), "--cols", str(a.cols), "--repeat", str(a.repeat)],
+                              str(a.rows), "--cols", str(a.cols), "--repeat",
+                              str(a.repeat_ref or a.repeat)],
                              capture_output=True, text=True, env=env, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(("dask-glm lbfgs, 2 workers", r["lbfgs"], None,
@@ -144,6 +156,7 @@ def main():
                    a.repeat)
     rows.append(("scipy L-BFGS-B single process (numpy/BLAS)", t, res.nit,
                  objective(Xn, yn, res.x)))
+    print("uptime:", os.popen("uptime").read().strip(), file=sys.stderr)
     print(f"| {a.rows} x {a.cols} dense, L2 logistic | seconds (min of {a.repeat}) | "
           "iterations | F at the result |")
     print("|---|---:|---:|---:|")

@@ -59,6 +59,18 @@ FO_INLINE void glm_chunk_rows(const glm_job *job, int64_t k, int64_t *lo,
     *hi = *lo + q + (k < r);
 }
 
+/* Threads for `work` elements split into `units` pieces: one per FO_GRAIN
+ * elements, at most n_threads and units, at least 1. */
+static int64_t glm_threads(int64_t work, int64_t units, int n_threads)
+{
+    int64_t nt = work / FO_GRAIN;
+    if (nt > n_threads)
+        nt = n_threads;
+    if (nt > units)
+        nt = units;
+    return nt < 1 ? 1 : nt;
+}
+
 static int glm_run(glm_job *job, glm_chunk_fn fn, double *f, double *out,
                    int n_threads, int64_t *bad_row)
 {
@@ -80,14 +92,7 @@ static int glm_run(glm_job *job, glm_chunk_fn fn, double *f, double *out,
         return FO_NOMEM;
     }
     const int64_t K = job->K, stride = job->stride;
-    int64_t work = job->n * (job->d + 1) + (job->nnz > 0 ? job->nnz : 0);
-    int64_t nt = work / FO_GRAIN;
-    if (nt > n_threads)
-        nt = n_threads;
-    if (nt > K)
-        nt = K;
-    if (nt < 1)
-        nt = 1;
+    const int64_t nt = glm_threads(job->n * (job->d + 1) + job->nnz, K, n_threads);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads((int)nt) if (nt > 1)
 #endif
@@ -108,11 +113,7 @@ static int glm_run(glm_job *job, glm_chunk_fn fn, double *f, double *out,
             *f = s;
         }
         const double *part = job->part;
-        int64_t ntc = (dim * K) / FO_GRAIN;
-        if (ntc > n_threads)
-            ntc = n_threads;
-        if (ntc < 1)
-            ntc = 1;
+        const int64_t ntc = glm_threads(dim * K, dim, n_threads);
         /* each entry summed over the chunks in chunk order */
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads((int)ntc) if (ntc > 1)

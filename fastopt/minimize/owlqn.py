@@ -98,7 +98,7 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
     array([1., 1., 1.])
     """
     C.warn_unknown_options(unknown_options)
-    x = C.check_x0(x0, finite=False)
+    x = C.check_x0(x0)
     n = x.shape[0]
     l1 = _check_l1(l1, n)
     maxcor = C.check_option("maxcor", maxcor, 1, integer=True)
