@@ -270,6 +270,17 @@ def test_bad_parameters_are_named():
         fd.LinearRegression().fit(X, y).predict(X[:, :3])
 
 
+def test_a_failed_refit_changes_nothing():
+    X, y = make_logistic(12, n=80)
+    m = fd.LogisticRegression(l2=0.1).fit(X, np.where(y > 0, 5, 3))
+    before = (m.coef_.copy(), m.intercept_, m.classes_.copy())
+    for bad_y in (np.arange(80) % 3, np.where(y > 0, 7.0, np.nan)[:79]):
+        with pytest.raises(ValueError):
+            m.fit(X, bad_y)
+        assert np.array_equal(m.coef_, before[0]) and m.intercept_ == before[1]
+        assert list(m.classes_) == [3, 5]
+
+
 def test_bad_dask_input_is_named(client):
     X, y = make_logistic(11)
     Xd, yd = dask_data(X, y)

@@ -233,9 +233,11 @@ class _GLM:
         """
         solver = self._check_params()
         if _is_dask(X) or _is_dask(y) or _is_dask(sample_weight):
-            raw, raw_h, S, d, close, ftrl_x0 = self._dask_objective(X, y, sample_weight)
+            raw, raw_h, S, d, close, ftrl_x0, classes = self._dask_objective(
+                X, y, sample_weight)
         else:
-            raw, raw_h, S, d, close, ftrl_x0 = self._local_objective(X, y, sample_weight)
+            raw, raw_h, S, d, close, ftrl_x0, classes = self._local_objective(
+                X, y, sample_weight)
         try:
             if S <= 0:
                 raise ValueError("sample_weight sums to 0: nothing to fit")
@@ -245,7 +247,9 @@ class _GLM:
             res = self._solve(solver, raw, raw_h, S, d, x0)
         finally:
             close()
-        w = res.x
+        w = res.x                      # all checks passed: now update the estimator
+        if classes is not None:
+            self.classes_ = classes
         self.coef_ = w[:d].copy()
         self.intercept_ = float(w[d]) if self.fit_intercept else 0.0
         self.n_features_in_ = d
@@ -281,7 +285,7 @@ class _GLM:
 
         return (lambda w: _block_fg(code, fi, w, *block),
                 lambda w, v: _block_hessp(code, fi, w, v, *block),
-                block[3], d, lambda: None, ftrl_x0)
+                block[3], d, lambda: None, ftrl_x0, classes)
 
     def _dask_objective(self, X, y, sample_weight):
         names = ["X", "y"] + (["sample_weight"] if sample_weight is not None else [])
@@ -319,7 +323,7 @@ class _GLM:
             oracle.blocks = None
             blocks.clear()
 
-        return oracle, oracle.hessp, S, d, close, ftrl_x0
+        return oracle, oracle.hessp, S, d, close, ftrl_x0, classes
 
     def _trim(self, w, d):
         return w if self.fit_intercept else w[:d]
@@ -447,7 +451,6 @@ class LogisticRegression(_GLM):
         if labels.shape[0] != 2:
             raise ValueError(f"y: LogisticRegression needs exactly 2 classes, got "
                              f"{labels.shape[0]}: {labels.tolist()[:10]}")
-        self.classes_ = labels
         return labels
 
     def predict_proba(self, X: Any):
