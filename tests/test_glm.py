@@ -192,6 +192,7 @@ def test_owlqn_l1_logistic_matches_split_variable_lbfgsb(lam):
     assert np.max(np.abs(pseudo_gradient(res.x, res.jac, lam * pen))) <= 1e-5
 
 
+@pytest.mark.filterwarnings("ignore:Inconsistent values:UserWarning")  # sklearn >= 1.8
 def test_owlqn_matches_sklearn_liblinear_l1():
     sklearn = pytest.importorskip("sklearn.linear_model")
     X, y, _ = make(300, 8, "logistic", seed=5)
