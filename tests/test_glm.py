@@ -192,12 +192,16 @@ def test_owlqn_l1_logistic_matches_split_variable_lbfgsb(lam):
     assert np.max(np.abs(pseudo_gradient(res.x, res.jac, lam * pen))) <= 1e-5
 
 
-@pytest.mark.filterwarnings("ignore:Inconsistent values:UserWarning")  # sklearn >= 1.8
 def test_owlqn_matches_sklearn_liblinear_l1():
     sklearn = pytest.importorskip("sklearn.linear_model")
+    from sklearn import __version__
+
     X, y, _ = make(300, 8, "logistic", seed=5)
     C = 0.05
-    clf = sklearn.LogisticRegression(penalty="l1", C=C, solver="liblinear",
+    # sklearn 1.8 deprecated penalty= for l1_ratio=
+    l1 = ({"l1_ratio": 1.0} if tuple(int(p) for p in __version__.split(".")[:2]) >= (1, 8)
+          else {"penalty": "l1"})
+    clf = sklearn.LogisticRegression(**l1, C=C, solver="liblinear",
                                      fit_intercept=False, tol=1e-10, max_iter=10000).fit(X, y)
     res = fastopt.minimize(lambda w: G.loss_grad(w, X, y), np.zeros(8), jac=True,
                            method="owlqn", options={"l1": 1.0 / C, "gtol": 1e-10, "ftol": 0})
