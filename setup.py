@@ -230,7 +230,7 @@ def extensions():
 
     csrc = ["csrc/runtime.c", "csrc/kernels.c", "csrc/sparse.c", "csrc/prox.c", "csrc/libsvm.c",
             "csrc/quasi_newton.c", "csrc/coordinate_descent.c", "csrc/clip.c",
-            "csrc/norm.c", "csrc/vw.c", "csrc/format.c"]
+            "csrc/norm.c", "csrc/vw.c", "csrc/format.c", "csrc/glm.c"]
     ext = Extension(
         "fastopt._kernels",
         sources=["fastopt/_kernels.pyx"] + csrc,

@@ -55,10 +55,10 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSProp", "Adam",
            "AdamW", "Adamax", "Nadam", "DeltaBarDelta", "ProximalSGD",
            "ProximalAdagrad", "AdagradDA", "FTRL", "RDA", "SparseGrad", "openmp_enabled",
            "effective_n_threads", "EarlyStopping", "kernels", "prox", "minimize",
-           "schedules", "clip", "noise", "averaging", "data", "init"]
+           "schedules", "clip", "noise", "averaging", "data", "init", "glm"]
 
 _LAZY = ("kernels", "prox", "minimize", "schedules", "clip", "noise", "averaging",
-         "data", "init")
+         "data", "init", "glm")
 
 
 def __getattr__(name: str) -> _ModuleType:

@@ -1,5 +1,6 @@
 """Full-batch minimisation: Newton, BFGS, L-BFGS, nonlinear CG, steepest
-descent, proximal gradient (ISTA/FISTA) and coordinate descent::
+descent, proximal gradient (ISTA/FISTA), coordinate descent and OWL-QN
+(L-BFGS for f + l1 ||x||_1)::
 
     from fastopt.minimize import minimize
     res = minimize(fun, x0, method="bfgs", jac=grad)      # scipy.optimize.OptimizeResult
@@ -26,6 +27,7 @@ from fastopt.minimize.coordinate_descent import minimize_coordinate_descent
 from fastopt.minimize.lbfgs import minimize_lbfgs
 from fastopt.minimize.line_search import LineSearchError, line_search
 from fastopt.minimize.newton import minimize_newton
+from fastopt.minimize.owlqn import minimize_owlqn
 from fastopt.minimize.proximal_gradient import minimize_proximal_gradient
 from fastopt.minimize.steepest import minimize_steepest
 
@@ -35,6 +37,7 @@ METHODS: Dict[str, Callable[..., OptimizeResult]] = {
     "cg": minimize_cg,
     "steepest": minimize_steepest,
     "newton": minimize_newton,
+    "owlqn": minimize_owlqn,
     "proximal_gradient": minimize_proximal_gradient,
     "coordinate_descent": minimize_coordinate_descent,
 }
@@ -44,7 +47,8 @@ METHODS: Dict[str, Callable[..., OptimizeResult]] = {
 # explicit option wins).  newton plays scipy's Newton-CG.
 _TOL_OPTIONS = {"bfgs": ("gtol",), "cg": ("gtol",), "lbfgs": ("ftol", "gtol"),
                 "newton": ("xtol",), "steepest": ("gtol",),
-                "proximal_gradient": ("gtol",), "coordinate_descent": ("tol",)}
+                "proximal_gradient": ("gtol",), "coordinate_descent": ("tol",),
+                "owlqn": ("ftol", "gtol")}
 _USES_HESS = ("newton",)
 
 
@@ -168,7 +172,7 @@ def minimize(fun: Optional[Callable[..., Any]], x0: ArrayLike, args: Tuple[Any, 
 
 __all__ = ["minimize", "minimize_bfgs", "minimize_lbfgs", "minimize_cg",
            "minimize_steepest", "minimize_newton", "minimize_proximal_gradient",
-           "minimize_coordinate_descent", "line_search", "LineSearchError",
+           "minimize_coordinate_descent", "minimize_owlqn", "line_search", "LineSearchError",
            "METHODS", "check_x0"]
 
 

@@ -84,8 +84,12 @@ def check_bounds(bounds, n):
     return lb, ub
 
 
-def _inv_hess(S, Y):
-    """scipy's LbfgsInvHessProduct of the kept pairs, oldest first."""
+def inv_hess(S, Y):
+    """scipy's LbfgsInvHessProduct of the kept pairs, oldest first (none: an
+    empty one)."""
+    if len(S) == 0:
+        n = S.shape[1]
+        return LbfgsInvHessProduct(np.zeros((0, n)), np.zeros((0, n)))
     return LbfgsInvHessProduct(np.array(S), np.array(Y))
 
 
@@ -205,8 +209,7 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...]
     if disp:
         C.print_summary(status, f, k, obj, message)
     return C.make_result(x, f, g, k, status, obj, message=message,
-                         hess_inv=_inv_hess(S, Y) if len(S) else
-                         LbfgsInvHessProduct(np.zeros((0, n)), np.zeros((0, n))))
+                         hess_inv=inv_hess(S, Y))
 
 
 def _after_iteration(obj, cb, x, f, k, maxiter, maxfun):
@@ -220,39 +223,69 @@ def _after_iteration(obj, cb, x, f, k, maxiter, maxfun):
     return None
 
 
+class TwoLoopMemory:
+    """The m newest pairs (s, y) in a ring, for the two-loop recursion in C
+    (unbounded L-BFGS and OWL-QN): H0 = gamma I from the newest pair."""
+
+    def __init__(self, maxcor, n):
+        self.S = np.zeros((maxcor, n))
+        self.Y = np.zeros((maxcor, n))
+        self.rho = np.zeros(maxcor)
+        self.scratch = np.zeros(maxcor)
+        self.m_used, self.newest, self.gamma = 0, maxcor - 1, 1.0
+
+    def __len__(self):
+        return self.m_used
+
+    def clear(self):
+        self.m_used = 0
+
+    def direction(self, d, g):
+        """d = -H g (m_used > 0)."""
+        _kernels.lbfgs_direction(d, g, self.S, self.Y, self.rho, self.scratch, self.m_used,
+                                 self.newest, self.gamma)
+
+    def add(self, s, y, sy):
+        """Keep (s, y), sy = s . y > 0, as the newest pair."""
+        maxcor = self.S.shape[0]
+        self.newest = (self.newest + 1) % maxcor
+        self.S[self.newest] = s
+        self.Y[self.newest] = y
+        self.rho[self.newest] = 1.0 / sy
+        self.m_used = min(self.m_used + 1, maxcor)
+        self.gamma = sy / float(np.dot(y, y))
+
+    def kept(self):
+        """The kept pairs (S, Y), oldest first."""
+        maxcor = self.S.shape[0]
+        order = [(self.newest - t) % maxcor for t in range(self.m_used - 1, -1, -1)]
+        return self.S[order], self.Y[order]
+
+
 def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
     n = x0.shape[0]
-    S = np.zeros((maxcor, n))
-    Y = np.zeros((maxcor, n))
-    rho = np.zeros(maxcor)
-    scratch = np.zeros(maxcor)
+    mem = TwoLoopMemory(maxcor, n)
     d = np.empty(n)
-    m_used, newest, gamma = 0, maxcor - 1, 1.0
-
-    def kept():
-        order = [(newest - t) % maxcor for t in range(m_used - 1, -1, -1)]
-        return S[order], Y[order]
-
     x = x0
     f, g = obj.fun_and_grad(x)
     k = 0
     if not (np.isfinite(f) and np.all(np.isfinite(g))):
-        return x, f, g, 0, C.PR_LOSS, _MSG_ABNORMAL, S[:0], Y[:0]
+        return x, f, g, 0, C.PR_LOSS, _MSG_ABNORMAL, *mem.kept()
     if np.max(np.abs(g)) <= gtol:
-        return x, f, g, 0, C.SUCCESS, _MSG_PGTOL, S[:0], Y[:0]
+        return x, f, g, 0, C.SUCCESS, _MSG_PGTOL, *mem.kept()
     while True:
-        if m_used == 0:
+        if len(mem) == 0:
             np.negative(g, out=d)
             stp0 = min(1.0 / np.linalg.norm(d), 1e10)
         else:
-            _kernels.lbfgs_direction(d, g, S, Y, rho, scratch, m_used, newest, gamma)
+            mem.direction(d, g)
             stp0 = 1.0
         gd = float(np.dot(g, d))
         if gd >= 0:                  # not a descent direction: forget, go along -g
-            if m_used == 0:
+            if len(mem) == 0:
                 status, message = C.PR_LOSS, _MSG_ABNORMAL
                 break
-            m_used = 0
+            mem.clear()
             continue
         x_start, f_start, g_start = x, f, g
 
@@ -266,10 +299,10 @@ def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
                                         0.0, 1e10, maxiter=maxls + 1)
         if stp is None or not np.isfinite(f_new):
             x, f, g = x_start, f_start, g_start
-            if m_used == 0:
+            if len(mem) == 0:
                 status, message = C.PR_LOSS, _MSG_ABNORMAL
                 break
-            m_used = 0               # as L-BFGS-B: refresh the memory and retry
+            mem.clear()              # as L-BFGS-B: refresh the memory and retry
             continue
         x = x_start + stp * d
         f, g = obj.fun_and_grad(x)   # cached: the search's last trial point
@@ -288,17 +321,11 @@ def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
         y = g - g_start
         sy = float(np.dot(s, y))
         if sy > _EPSMCH * (-gd * stp):   # curvature positive enough: keep the pair
-            newest = (newest + 1) % maxcor
-            S[newest] = s
-            Y[newest] = y
-            rho[newest] = 1.0 / sy
-            m_used = min(m_used + 1, maxcor)
-            gamma = sy / float(np.dot(y, y))
+            mem.add(s, y, sy)
     if np.isnan(f) or np.isnan(x).any():
         status = C.PR_LOSS if status == C.PR_LOSS else C.NAN
         message = message if status == C.PR_LOSS else C.STATUS_MESSAGES[C.NAN]
-    Sk, Yk = kept()
-    return x, f, g, k, status, message, Sk, Yk
+    return x, f, g, k, status, message, *mem.kept()
 
 
 # ---- L-BFGS-B -----------------------------------------------------------------------
