@@ -4,20 +4,19 @@ installed (the optional extra), and the client helpers.
 Dask distributed is the engine -- its scheduler, workers, futures and its
 recomputation of lost tasks; nothing here opens a socket itself.
 """
-import importlib.util
 import logging
 
 EXTRA = 'pip install "fastopt[dask]"'
 
 
 def require_dask():
-    """Raise ImportError naming the extra unless dask and distributed are
-    importable (checked without importing them)."""
-    missing = [m for m in ("dask", "distributed")
-               if importlib.util.find_spec(m) is None]
-    if missing:
-        raise ImportError(f"fastopt.distributed needs {' and '.join(missing)}, "
-                          f"which are not installed: {EXTRA}")
+    """Import dask and distributed, or raise ImportError naming the extra."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as e:
+        raise ImportError(f"fastopt.distributed needs Dask distributed ({e}): "
+                          f"{EXTRA}") from e
 
 
 def get_client(client=None):

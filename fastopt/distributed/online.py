@@ -32,7 +32,11 @@ no squared-gradient sums):
     w_i = sum_p a_i^p w_i^p / sum_p a_i^p;  n_i = n_i^old + sum_p a_i^p;
     z_i is set so that the FTRL rule gives back w_i from (z_i, n_i):
     z_i = -w_i ((beta + sqrt(n_i)) / alpha + l2) - sign(w_i) l1 (l1 = l2 = 0 for
-    the intercept), and w_i is then recomputed from (z_i, n_i) by the C rule.
+    the intercept) where w_i != 0, and where w_i = 0 the averaged
+    sum_p a_i^p z_i^p / sum_p a_i^p clipped to [-l1, l1] (so that a feature
+    on its way to the l1 threshold keeps its progress); w_i is then
+    recomputed from (z_i, n_i) by the C rule.  A coordinate one partition
+    touched keeps that partition's state, as with "sum".
 
 The FTRL weight of merged coordinates is recomputed by the C loop itself: one
 example over those coordinates with importance weight 0 has gradient 0, so
@@ -231,6 +235,7 @@ def _merge_into(state, t, results, merge, proto, cfg):
     if merge == "average":
         a_sum = np.zeros(shared.shape[0])
         aw_sum = np.zeros(shared.shape[0])
+        az_sum = np.zeros(shared.shape[0])
     for r in results:
         idx, rows = r["idx"], r["rows"]
         one = np.isin(idx, shared, assume_unique=True, invert=True)
@@ -242,6 +247,7 @@ def _merge_into(state, t, results, merge, proto, cfg):
             a = mine[:, 1] - old[pos, 1]
             a_sum[pos] += a
             aw_sum[pos] += a * mine[:, 0]
+            az_sum[pos] += a * mine[:, 2]
     if merge == "average":
         d = state.shape[0] - 1
         avg = a_sum > 0                 # else: no gradient anywhere, keep the sum
@@ -250,8 +256,10 @@ def _merge_into(state, t, results, merge, proto, cfg):
         intercept = shared[avg] == d
         l1 = np.where(intercept, 0.0, cfg["l1"])
         l2 = np.where(intercept, 0.0, cfg["l2"])
-        acc[avg, 2] = -w * ((cfg["beta"] + np.sqrt(n)) / cfg["alpha"] + l2) \
-            - np.sign(w) * l1
+        z_avg = az_sum[avg] / a_sum[avg]
+        acc[avg, 2] = np.where(
+            w != 0.0, -w * ((cfg["beta"] + np.sqrt(n)) / cfg["alpha"] + l2) - np.sign(w) * l1,
+            np.clip(z_avg, -l1, l1))
     if ftrl and shared.shape[0]:
         _refresh_ftrl_weights(proto, acc, shared, state.shape[0] - 1)
     state[shared] = acc
