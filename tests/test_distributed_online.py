@@ -92,6 +92,19 @@ def test_one_partition_equals_fit(client, data, make, merge):
     assert est.distributed_info_["rounds"] == 10      # ceil(900 / 97)
 
 
+def test_one_partition_with_interactions_equals_fit(client, data):
+    make = lambda: FTRLClassifier(l1=0.1, interactions=["ab"],  # noqa: E731
+                                  fields={"a": [0, 400], "b": [400, D]})
+    est = fd.fit(make(), data["files"][:2], client, sync_rows=111, n_partitions=1,
+                 n_features=D)
+    ref = make().fit(data["X"][:600], data["y"][:600])
+    np.testing.assert_array_equal(_state(est)[0], _state(ref)[0])
+    two = fd.fit(make(), data["files"][:2], client, sync_rows=111, n_features=D)
+    again = fd.fit(make(), data["files"][:2], client, sync_rows=111, n_features=D)
+    np.testing.assert_array_equal(_state(two)[0], _state(again)[0])
+    assert not np.array_equal(_state(two)[0], _state(est)[0])
+
+
 def test_one_partition_passes_equals_n_epochs(client, data):
     est = fd.fit(FTRLClassifier(l1=0.2), data["files"][:2], client, sync_rows=128,
                  n_partitions=1, n_features=D, passes=3)

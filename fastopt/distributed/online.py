@@ -14,8 +14,12 @@ a worker, so a lost task is recomputed and gives the same delta.
 
 The driver merges the deltas in partition order (whatever order they arrive
 in), so the model depends on the partitioning and sync_rows only -- not on the
-number of workers or on timing -- and broadcasts the new state (one scatter a
-round).  A coordinate touched by one partition in a round takes that
+number of workers or on timing.  It keeps the global state; a round task is
+sent only the state rows of the coordinates its rows touch (which a small
+task computes on the worker one round ahead), so a round moves about
+touched coordinates x (24 B out + 32 B back) per partition, whatever the
+model's size.  (A model with interactions -- crossed features hashed over
+all the columns -- gets the whole state instead, one scatter a round.)  A coordinate touched by one partition in a round takes that
 partition's state as it is, so one partition gives ``estimator.fit``'s model
 bit for bit (``old + (new - old)`` is not ``new`` in floating point).  Where
 several partitions touched coordinate i, with old the state before the round
@@ -137,49 +141,51 @@ def _model(proto, state, t):
     return proto._bind(cfg, dict(state=state, t=t))["_model"], cfg
 
 
+def _touched(part, start, stop):
+    """The coordinates rows [start, stop) of a partition touch (sorted)."""
+    X = part["train"][0]
+    return np.unique(X.indices[X.indptr[start]:X.indptr[stop]]).astype(np.int64)
+
+
 def _train_round(proto, state, t, part, start, stop, loss0, name):
-    """Train on rows [start, stop) of a partition from the global (state,
-    t); returns the touched coordinates' new state rows, the new t and the
-    partition's running loss sum.  `state` is not modified."""
+    """Train on rows [start, stop) of a partition from the global model;
+    returns the new state rows, the new t and the partition's running loss
+    sum.  `state` (not modified): without interactions the compact rows of
+    the coordinates these rows touch (_touched's order, the intercept
+    last) -- each coordinate's arithmetic is that of the full model, the
+    indices renumbered 0..m-1; with interactions (crossed features are
+    hashed over all the columns) the whole state, and the rows that changed
+    come back with their coordinates."""
     X, y = part["train"]
     X = X[start:stop]
     y = y[start:stop]
-    d = state.shape[0] - 1
     model0, cfg = _model(proto, state, t)
+    local = state.copy()
+    model, _ = _model(proto, local, t)
     if model0.crossed:
-        # crossed features are hashed over all d columns: train on a copy of
-        # the whole state and send the rows that changed
-        local = state.copy()
-        model, _ = _model(proto, local, t)
-        ns = proto._namespaces(model, cfg, d, X.indices, X, None)
-        indptr, indices = X.indptr, X.indices
+        ns = proto._namespaces(model, cfg, state.shape[0] - 1, X.indices, X, None)
+        indices = X.indices
     else:
-        # only the coordinates these rows touch, renumbered 0..m-1 (the
-        # intercept last): each coordinate's arithmetic is unchanged
         touched = np.unique(X.indices)
-        local = np.empty((touched.shape[0] + 1, state.shape[1]))
-        local[:-1] = state[touched]
-        local[-1] = state[d]
-        model, _ = _model(proto, local, t)
+        if touched.shape[0] + 1 != state.shape[0]:
+            raise ValueError(f"{name}: {state.shape[0] - 1} coordinates sent for rows "
+                             f"touching {touched.shape[0]}")
         ns = None
-        indptr = X.indptr
         indices = np.searchsorted(touched, X.indices).astype(X.indices.dtype)
-    rc, loss, bad = model.fit(indptr, indices, X.data, y, None, 1, loss0, ns, None)
+    rc, loss, bad = model.fit(X.indptr, indices, X.data, y, None, 1, loss0, ns, None)
     if rc == _kernels.STATUS_DIVERGED:
         raise FloatingPointError(f"{name}: the model diverged at its row "
                                  f"{start + bad} (lower alpha or raise beta / l2)")
     if rc != _kernels.STATUS_OK:
         raise ValueError(f"{name}: online kernel failed with status {rc} at its row "
                          f"{start + bad}")
+    out = dict(t=model.t, loss=loss, n=stop - start)
     if model0.crossed:
-        idx = np.flatnonzero(np.any(local != state, axis=1))
-        rows = local[idx]
+        out["idx"] = np.flatnonzero(np.any(local != state, axis=1))
+        out["rows"] = local[out["idx"]]
     else:
-        idx = np.append(touched.astype(np.int64), d)
-        rows = local
-        if not cfg["fit_intercept"]:
-            idx, rows = idx[:-1], rows[:-1]
-    return dict(idx=idx, rows=rows, t=model.t, loss=loss, n=stop - start)
+        out["rows"] = local
+    return out
 
 
 def _holdout_loss(proto, state, t, part, loss_name, tau):
@@ -276,7 +282,8 @@ def _refresh_ftrl_weights(proto, rows, idx, d):
     local[:-1] = rows[feats]
     if is_b.any():
         local[-1] = rows[is_b][0]
-    model, _ = _model(proto, local, 0)
+    plain = type(proto)(**dict(proto.get_params(), interactions=None, fields=None))
+    model, _ = _model(plain, local, 0)     # the same rule, no crossed features
     m = feats.shape[0]
     rc, _, _ = model.fit(np.array([0, m], np.int64), np.arange(m, dtype=np.int64),
                          np.ones(m), np.zeros(1), None, 1, 0.0, None, np.zeros(1))
@@ -431,22 +438,48 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
     t0 = time.perf_counter()
     round_seconds = []
     trained = 0
+    crossed = _model(proto, state, 0)[0].crossed
+
+    def touched_of(r):
+        # the coordinates each partition's round-r rows touch, computed on
+        # the workers while the previous round trains
+        if crossed or r >= n_rounds:
+            return {}
+        return {p: client.submit(_touched, parts[p], *plan[r], pure=False)
+                for p, plan in enumerate(plans) if r < len(plan)}
+
+    pending = touched_of(0)
     for r in range(n_rounds):
         tr = time.perf_counter()
-        state_f = client.scatter(state, broadcast=True, hash=False)
+        if crossed:     # the whole state, once a round
+            full = client.scatter(state, broadcast=True, hash=False)
+        else:
+            touched = dict(zip(pending, client.gather(list(pending.values()))))
+            pending = touched_of(r + 1)
         futs = []
         for p, plan in enumerate(plans):
-            if r < len(plan):
-                start, stop = plan[r]
-                futs.append((p, client.submit(
-                    _train_round, proto, state_f, t, parts[p], start, stop, loss[p],
-                    names[p], key=f"fastopt-round-{tag}-{r}-{p}", pure=False)))
-        results = client.gather([f for _, f in futs])   # partition order
+            if r >= len(plan):
+                continue
+            if crossed:
+                sent = full
+            else:       # only the rows of the coordinates it will touch
+                sent = np.empty((touched[p].shape[0] + 1, state.shape[1]))
+                sent[:-1] = state[touched[p]]
+                sent[-1] = state[d]
+            start, stop = plan[r]
+            futs.append((p, client.submit(
+                _train_round, proto, sent, t, parts[p], start, stop, loss[p],
+                names[p], key=f"fastopt-round-{tag}-{r}-{p}", pure=False)))
+        results = client.gather([f for _, f in futs])   # in partition order
         for (p, _fut), res in zip(futs, results):
             loss[p] = res["loss"]
             trained += res["n"]
+            if not crossed:
+                res["idx"] = np.append(touched[p], d)
+                if not cfg["fit_intercept"]:
+                    res["idx"], res["rows"] = res["idx"][:-1], res["rows"][:-1]
         t = _merge_into(state, t, results, merge, proto, cfg)
-        del state_f, futs, _fut     # the round's data leave the cluster
+        del futs, _fut, sent      # the round's data leave the cluster
         round_seconds.append(time.perf_counter() - tr)
         if progress is not None:
             dt = time.perf_counter() - t0
@@ -454,6 +487,7 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
                      f"{trained / dt if dt > 0 else float('inf'):,.0f} rows/s  "
                      f"progressive {_loss_name(proto.loss)} "
                      f"{sum(loss) / trained:.6f}")
+    full = None
     seconds = time.perf_counter() - t0
 
     holdout_loss, held = None, sum(m["held"] for m in metas)
