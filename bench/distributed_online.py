@@ -79,18 +79,18 @@ def single_process(paths):
     return loss, rows / train_s, rows / total
 
 
-def run(client, paths, k, sync_rows):
+def run(client, paths, k, sync_rows, merge):
     from fastopt.distributed import fit
     t0 = time.perf_counter()
     est = fit(FTRLClassifier(**PARAMS), paths, client, sync_rows=sync_rows,
-              n_partitions=k, n_features=N_FEATURES, holdout=HOLDOUT)
+              n_partitions=k, n_features=N_FEATURES, holdout=HOLDOUT, merge=merge)
     wall = time.perf_counter() - t0
     info = est.distributed_info_
     rows = sum(info["rows"])
     return dict(wall=wall, rounds_s=info["seconds"], rows=rows,
                 rows_s_total=rows / wall, rows_s_rounds=rows / info["seconds"],
                 s_round=info["seconds_per_round"], n_rounds=info["rounds"],
-                holdout=info["holdout_loss"])
+                holdout=info["holdout_loss"], task_s=info["task_seconds"])
 
 
 def main():
@@ -102,9 +102,12 @@ def main():
     ap.add_argument("--partitions-speed", type=int, default=8)
     ap.add_argument("--ks", default="1,2,8,32")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--merges", default="average,sum",
+                    help="merges for the logloss table (the first also times)")
     args = ap.parse_args()
     from distributed import Client, LocalCluster
     paths = make_files(args.dir, args.rows, args.files)
+    merges = args.merges.split(",")
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
 
     speed = {}
@@ -114,7 +117,8 @@ def main():
                 Client(lc) as client:
             runs = []
             for _ in range(args.repeat):
-                runs.append(run(client, paths, args.partitions_speed, args.sync_rows))
+                runs.append(run(client, paths, args.partitions_speed, args.sync_rows,
+                                merges[0]))
                 print(f"  {workers} worker(s): {runs[-1]}", flush=True)
             speed[workers] = dict(wall=min(r["wall"] for r in runs),
                                   rounds_s=min(r["rounds_s"] for r in runs),
@@ -122,14 +126,18 @@ def main():
                                   rows=runs[0]["rows"], n_rounds=runs[0]["n_rounds"])
             if workers == 2:
                 quality = {}
-                for k in [int(v) for v in args.ks.split(",")]:
-                    quality[k] = run(client, paths, k, args.sync_rows)
-                    print(f"  k={k}: {quality[k]}", flush=True)
+                for merge in merges:
+                    for k in [int(v) for v in args.ks.split(",")]:
+                        if k == 1 and merge != merges[0]:
+                            continue        # one partition: no merge at all
+                        quality[k, merge] = run(client, paths, k, args.sync_rows, merge)
+                        print(f"  k={k} {merge}: {quality[k, merge]}", flush=True)
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
     ref_loss, ref_train_rate, ref_total_rate = single_process(paths)
 
     print(f"\n{args.rows:,} rows in {args.files} files, sync_rows={args.sync_rows}, "
-          f"{args.partitions_speed} partitions, min of {args.repeat}\n")
+          f"{args.partitions_speed} partitions, merge={merges[0]}, min of "
+          f"{args.repeat}\n")
     print("| workers | fit s (parse + rounds) | rows/s, whole fit | rounds s | "
           "rows/s, rounds | s per round (median) |")
     print("|---|---|---|---|---|---|")
@@ -142,12 +150,12 @@ def main():
     print(f"single process (this process, partial_fit per block): "
           f"{ref_train_rate:,.0f} rows/s training, {ref_total_rate:,.0f} rows/s with "
           "parsing\n")
-    print("| partitions k | rounds | holdout logloss | minus single-process |")
-    print("|---|---|---|---|")
-    for k, q in quality.items():
-        print(f"| {k} | {q['n_rounds']} | {q['holdout']:.6f} | "
+    print("| partitions k | merge | rounds | holdout logloss | minus single-process |")
+    print("|---|---|---|---|---|")
+    for (k, merge), q in quality.items():
+        print(f"| {k} | {merge if k > 1 else '-'} | {q['n_rounds']} | {q['holdout']:.6f} | "
               f"{q['holdout'] - ref_loss:+.6f} |")
-    print(f"| single process | - | {ref_loss:.6f} | 0 |")
+    print(f"| single process | - | - | {ref_loss:.6f} | 0 |")
 
 
 if __name__ == "__main__":

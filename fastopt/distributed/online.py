@@ -141,10 +141,34 @@ def _model(proto, state, t):
     return proto._bind(cfg, dict(state=state, t=t))["_model"], cfg
 
 
+_DENSE_LIMIT = 1 << 26   # below this many features: bitmaps and lookup tables
+
+
+def _sorted_unique(indices, d):
+    """The distinct values of `indices` (all in [0, d)), sorted, as int64:
+    through a bitmap of d bytes when d is moderate (O(nnz + d), much faster
+    than np.unique's sort or hash on millions of entries)."""
+    if d > _DENSE_LIMIT:
+        return np.unique(indices).astype(np.int64)
+    mark = np.zeros(d, dtype=bool)
+    mark[indices] = True
+    return np.flatnonzero(mark)
+
+
+def _renumber(indices, touched, d):
+    """Each entry of `indices` as its position in `touched` (sorted, holding
+    every value of indices), in indices' dtype."""
+    if d > _DENSE_LIMIT:
+        return np.searchsorted(touched, indices).astype(indices.dtype)
+    table = np.empty(d, dtype=indices.dtype)
+    table[touched] = np.arange(touched.shape[0], dtype=indices.dtype)
+    return table[indices]
+
+
 def _touched(part, start, stop):
     """The coordinates rows [start, stop) of a partition touch (sorted)."""
     X = part["train"][0]
-    return np.unique(X.indices[X.indptr[start]:X.indptr[stop]]).astype(np.int64)
+    return _sorted_unique(X.indices[X.indptr[start]:X.indptr[stop]], X.shape[1])
 
 
 def _train_round(proto, state, t, part, start, stop, loss0, name):
@@ -156,6 +180,7 @@ def _train_round(proto, state, t, part, start, stop, loss0, name):
     indices renumbered 0..m-1; with interactions (crossed features are
     hashed over all the columns) the whole state, and the rows that changed
     come back with their coordinates."""
+    t0 = time.perf_counter()
     X, y = part["train"]
     X = X[start:stop]
     y = y[start:stop]
@@ -166,12 +191,12 @@ def _train_round(proto, state, t, part, start, stop, loss0, name):
         ns = proto._namespaces(model, cfg, state.shape[0] - 1, X.indices, X, None)
         indices = X.indices
     else:
-        touched = np.unique(X.indices)
+        touched = _sorted_unique(X.indices, X.shape[1])
         if touched.shape[0] + 1 != state.shape[0]:
             raise ValueError(f"{name}: {state.shape[0] - 1} coordinates sent for rows "
                              f"touching {touched.shape[0]}")
         ns = None
-        indices = np.searchsorted(touched, X.indices).astype(X.indices.dtype)
+        indices = _renumber(X.indices, touched, X.shape[1])
     rc, loss, bad = model.fit(X.indptr, indices, X.data, y, None, 1, loss0, ns, None)
     if rc == _kernels.STATUS_DIVERGED:
         raise FloatingPointError(f"{name}: the model diverged at its row "
@@ -179,7 +204,7 @@ def _train_round(proto, state, t, part, start, stop, loss0, name):
     if rc != _kernels.STATUS_OK:
         raise ValueError(f"{name}: online kernel failed with status {rc} at its row "
                          f"{start + bad}")
-    out = dict(t=model.t, loss=loss, n=stop - start)
+    out = dict(t=model.t, loss=loss, n=stop - start, seconds=time.perf_counter() - t0)
     if model0.crossed:
         out["idx"] = np.flatnonzero(np.any(local != state, axis=1))
         out["rows"] = local[out["idx"]]
@@ -232,9 +257,10 @@ def _merge_into(state, t, results, merge, proto, cfg):
         state[r["idx"]] = r["rows"]
         return r["t"]
     ftrl = proto._algorithm == _kernels.ONLINE_FTRL
-    all_idx = np.concatenate([r["idx"] for r in results])
-    uniq, counts = np.unique(all_idx, return_counts=True)
-    shared = uniq[counts > 1]
+    # how many partitions touched each coordinate (a partition's idx are distinct)
+    counts = np.bincount(np.concatenate([r["idx"] for r in results]),
+                         minlength=state.shape[0])
+    shared = np.flatnonzero(counts > 1)
     old = state[shared]                     # a copy: fancy indexing
     acc = old.copy()
     add = slice(1, 3) if ftrl else slice(0, 1)   # FTRL's (n, z); RDA's G
@@ -244,7 +270,7 @@ def _merge_into(state, t, results, merge, proto, cfg):
         az_sum = np.zeros(shared.shape[0])
     for r in results:
         idx, rows = r["idx"], r["rows"]
-        one = np.isin(idx, shared, assume_unique=True, invert=True)
+        one = counts[idx] == 1
         state[idx[one]] = rows[one]
         pos = np.searchsorted(shared, idx[~one])
         mine = rows[~one]
@@ -347,8 +373,10 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
     -------
     estimator
         Fitted, with ``distributed_info_``: a dict of the partitions, their
-        training and held-out row counts, bad lines, rounds, seconds per
-        round, workers, and the holdout loss (files with holdout).
+        training and held-out row counts, bad lines, rounds, seconds of the
+        rounds (and their median per round; task_seconds: the round tasks'
+        own time, summed over partitions), workers, and the holdout loss
+        (files with holdout).
 
     Raises
     ------
@@ -437,7 +465,7 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
     n_rounds = max(len(p) for p in plans)
     t0 = time.perf_counter()
     round_seconds = []
-    trained = 0
+    trained, task_seconds = 0, 0.0
     crossed = _model(proto, state, 0)[0].crossed
 
     def touched_of(r):
@@ -472,6 +500,7 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
                 names[p], key=f"fastopt-round-{tag}-{r}-{p}", pure=False)))
         results = client.gather([f for _, f in futs])   # in partition order
         for (p, _fut), res in zip(futs, results):
+            task_seconds += res["seconds"]
             loss[p] = res["loss"]
             trained += res["n"]
             if not crossed:
@@ -512,7 +541,7 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
             first_bad_line=next((m["first_bad_line"] for m in metas
                                  if m["first_bad_line"]), None),
             rounds=n_rounds, sync_rows=sync_rows, merge=merge, passes=passes,
-            workers=workers, seconds=seconds,
+            workers=workers, seconds=seconds, task_seconds=task_seconds,
             seconds_per_round=float(np.median(round_seconds)) if round_seconds else 0.0,
             holdout_loss=holdout_loss, n_held_out=held)
         estimator.__dict__.update(new)
