@@ -6,12 +6,12 @@ the pure-Python twins of tests/reference_online.py run round by round with
 the merge formulas written here from the module's docstring (several
 partitions: to round-off)."""
 import copy
-import glob
 import logging
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 
 import numpy as np
@@ -30,7 +30,6 @@ from reference_online import FTRLTwin, RDATwin  # noqa: E402
 from subproc import describe, run_ok, run_python  # noqa: E402
 
 D = 2**10
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -136,38 +135,38 @@ def test_dask_arrays_one_chunk_equals_fit(client, data, sparse):
 def _twin_fit(make_twin, parts, sync_rows, merge):
     """Round by round: every partition trains a copy of the global twin on
     its next rows; the copies are merged as the module's docstring says."""
-    glob_ = make_twin()
+    model = make_twin()
     pos = [0] * len(parts)
     while any(p < X.shape[0] for p, (X, _) in zip(pos, parts)):
         copies = []
         for k, (X, y) in enumerate(parts):
             if pos[k] >= X.shape[0]:
                 continue
-            c = copy.deepcopy(glob_)
+            c = copy.deepcopy(model)
             c.fit(X[pos[k]:pos[k] + sync_rows], y[pos[k]:pos[k] + sync_rows])
             pos[k] += sync_rows
             copies.append(c)
-        if isinstance(glob_, RDATwin):
-            G0, t0 = list(glob_.G), glob_.t
-            glob_.G = [G0[i] + sum(c.G[i] - G0[i] for c in copies)
+        if isinstance(model, RDATwin):
+            G0, t0 = list(model.G), model.t
+            model.G = [G0[i] + sum(c.G[i] - G0[i] for c in copies)
                        for i in range(len(G0))]
-            glob_.t = t0 + sum(c.t - t0 for c in copies)
+            model.t = t0 + sum(c.t - t0 for c in copies)
             continue
-        z0, n0 = list(glob_.z), list(glob_.n)
+        z0, n0 = list(model.z), list(model.n)
         for i in range(len(z0)):
             n = n0[i] + sum(c.n[i] - n0[i] for c in copies)
             z = z0[i] + sum(c.z[i] - z0[i] for c in copies)
             a = [c.n[i] - n0[i] for c in copies]
             if merge == "average" and sum(a) > 0:
                 w = sum(ak * c.weight(i) for ak, c in zip(a, copies)) / sum(a)
-                l1, l2 = (0.0, 0.0) if i == glob_.d else (glob_.l1, glob_.l2)
+                l1, l2 = (0.0, 0.0) if i == model.d else (model.l1, model.l2)
                 if w != 0.0:
-                    z = -w * ((glob_.beta + np.sqrt(n)) / glob_.alpha + l2) - np.sign(w) * l1
+                    z = -w * ((model.beta + np.sqrt(n)) / model.alpha + l2) - np.sign(w) * l1
                 else:
                     z_avg = sum(ak * c.z[i] for ak, c in zip(a, copies)) / sum(a)
                     z = min(max(z_avg, -l1), l1)
-            glob_.z[i], glob_.n[i] = z, n
-    return glob_
+            model.z[i], model.n[i] = z, n
+    return model
 
 
 @pytest.mark.parametrize("merge", ["sum", "average"])
@@ -316,9 +315,9 @@ def test_bad_estimators(client, data):
 # -- command line ---------------------------------------------------------------
 
 def _cli(*args, timeout=240):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    """The command, run from elsewhere (the same fastopt as the tests')."""
     return subprocess.run([sys.executable, "-m", "fastopt.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env=env, cwd=ROOT)
+                          text=True, timeout=timeout, cwd=tempfile.gettempdir())
 
 
 def test_cli_dask_local(client, data, tmp_path):
@@ -365,7 +364,7 @@ def test_import_fastopt_never_imports_dask():
         import sys, fastopt, fastopt.online, fastopt.cli, fastopt.cli_online
         bad = [m for m in ("dask", "distributed") if m in sys.modules]
         assert not bad, bad
-    """, env={"PYTHONPATH": ROOT})
+    """)
 
 
 def test_missing_dask_names_the_extra():
@@ -377,6 +376,6 @@ def test_missing_dask_names_the_extra():
                     raise ModuleNotFoundError(f"No module named {name!r}")
         sys.meta_path.insert(0, Block())
         import fastopt.distributed
-    """, env={"PYTHONPATH": ROOT})
+    """)
     assert res.returncode == 1, describe(res)
     assert 'pip install "fastopt[dask]"' in res.stderr.strip().splitlines()[-1]
