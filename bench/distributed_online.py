@@ -127,7 +127,7 @@ def main():
             if workers == 2:
                 quality = {}
                 for merge in merges:
-                    for k in [int(v) for v in args.ks.split(",")]:
+                    for k in [int(v) for v in args.ks.split(",") if v]:
                         if k == 1 and merge != merges[0]:
                             continue        # one partition: no merge at all
                         quality[k, merge] = run(client, paths, k, args.sync_rows, merge)

@@ -128,6 +128,8 @@ def test_dask_arrays_one_chunk_equals_fit(client, data, sparse):
     ref = FTRLClassifier(l1=0.1).fit(X if sparse else X.toarray(), y * 2 - 1)
     np.testing.assert_array_equal(_state(est)[0], _state(ref)[0])
     np.testing.assert_array_equal(est.classes_, [-1.0, 1.0])
+    with pytest.raises(ValueError, match="holdout: for files"):
+        fd.fit(FTRLClassifier(), (Xd, yd), client, holdout=0.1)
 
 
 # -- several partitions: the twins, merged by the documented formulas -----------

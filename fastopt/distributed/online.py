@@ -423,6 +423,12 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
     tag = uuid.uuid4().hex[:12]
 
     if isinstance(source, tuple) and len(source) == 2 and hasattr(source[0], "to_delayed"):
+        given = [k for k, v in (("n_partitions", n_partitions), ("hash", hash),
+                                ("holdout", holdout), ("skip_bad_lines", skip_bad_lines))
+                 if v not in (None, False)]
+        if given:
+            raise ValueError(f"{', '.join(given)}: for files; Dask arrays give one "
+                             "partition per row chunk (rechunk them to change it)")
         parts, names, labels = _array_partitions(client, proto, source)
     else:
         if isinstance(source, tuple):
@@ -454,9 +460,9 @@ def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes
                                           else ""))
     d = next(m["n_features"] for m in metas if m["n_features"] is not None)
 
-    state = np.zeros((d + 1, _kernels.online_stride(proto._algorithm)))
     from fastopt.online._base import check_model_size
     check_model_size(type(proto), d)
+    state = np.zeros((d + 1, _kernels.online_stride(proto._algorithm)))
     t = 0
     loss = [0.0] * len(parts)
     # each partition's rounds: (start, stop) rows, a round never spanning passes
