@@ -5,11 +5,12 @@ Dask distributed is the engine -- its scheduler, workers, futures and its
 recomputation of lost tasks; nothing here opens a socket itself.
 """
 import logging
+from typing import Any, Optional, Tuple
 
 EXTRA = 'pip install "fastopt[dask]"'
 
 
-def require_dask():
+def require_dask() -> None:
     """Import dask and distributed, or raise ImportError naming the extra."""
     try:
         import dask  # noqa: F401
@@ -19,7 +20,7 @@ def require_dask():
                           f"{EXTRA}") from e
 
 
-def get_client(client=None):
+def get_client(client: Optional[Any] = None) -> Any:
     """`client` as given, else the current default Dask client (the last
     ``distributed.Client`` created in this process); ValueError when there
     is none."""
@@ -36,7 +37,7 @@ def get_client(client=None):
                          "create one first, it becomes the default)") from None
 
 
-def connect(address, timeout=10.0):
+def connect(address: str, timeout: float = 10.0) -> Tuple[Any, Optional[Any]]:
     """A Client of the scheduler at `address` ("tcp://host:8786"), or of a
     new LocalCluster for "local:N" (N worker processes, one thread each),
     returned with the cluster to close (None for a remote scheduler).

@@ -19,8 +19,9 @@ sent only the state rows of the coordinates its rows touch (which a small
 task computes on the worker one round ahead), so a round moves about
 touched coordinates x (24 B out + 32 B back) per partition, whatever the
 model's size.  (A model with interactions -- crossed features hashed over
-all the columns -- gets the whole state instead, one scatter a round.)  A coordinate touched by one partition in a round takes that
-partition's state as it is, so one partition gives ``estimator.fit``'s model
+all the columns -- gets the whole state instead, one scatter a round.)  A
+coordinate touched by one partition in a round takes that partition's state
+as it is, so one partition gives ``estimator.fit``'s model
 bit for bit (``old + (new - old)`` is not ``new`` in floating point).  Where
 several partitions touched coordinate i, with old the state before the round
 and p = 1..k the partitions that touched it:
@@ -53,11 +54,15 @@ import os
 import sys
 import time
 import uuid
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from fastopt import _kernels
 from fastopt.distributed._dask import get_client
+
+if TYPE_CHECKING:
+    from fastopt.online._base import OnlineLinearModel
 
 __all__ = ["fit"]
 
@@ -321,16 +326,21 @@ def _refresh_ftrl_weights(proto, rows, idx, d):
         rows[is_b, 0] = local[-1, 0]
 
 
-def fit(estimator, source, client=None, *, sync_rows=10_000, merge="sum", passes=1,
-        n_partitions=None, n_features=2**20, hash=False, holdout=None,
-        skip_bad_lines=False, max_line_bytes=64 << 20, chunk_bytes=8 << 20,
-        progress=None):
+def fit(estimator: "OnlineLinearModel",
+        source: Union[str, "os.PathLike[str]", Sequence[str], Tuple[Any, Any]],
+        client: Optional[Any] = None, *, sync_rows: int = 10_000, merge: str = "sum",
+        passes: int = 1, n_partitions: Optional[int] = None, n_features: int = 2**20,
+        hash: bool = False, holdout: Optional[float] = None,
+        skip_bad_lines: bool = False, max_line_bytes: int = 64 << 20,
+        chunk_bytes: int = 8 << 20,
+        progress: Optional[Callable[[str], None]] = None) -> "OnlineLinearModel":
     """Train an online learner on a Dask cluster, in rounds; return it fitted.
 
     Every partition of the data trains, from the current global model, on its
     next `sync_rows` rows with the estimator's C per-example loop; the
     driver merges the partitions' sparse deltas in partition order (the
-    module's docstring has the formulas) and broadcasts the new model.  The
+    module's docstring has the formulas) and sends each partition the new
+    state of the coordinates it touches next.  The
     result is a plain single-machine estimator (predict, save, ``fastopt
     predict``), equal bit for bit to ``estimator.fit`` on the same rows when
     there is one partition, and for a given partitioning and sync_rows
@@ -611,7 +621,7 @@ def _first_line_is_vw(path):
             g.close()
 
 
-def cli_train(args):
+def cli_train(args: Any) -> int:
     """`fastopt train FILES --dask local:N|tcp://host:port`: the same flags,
     progress, summary and model file as a single-machine `train`, the
     rounds run by :func:`fit` on the cluster.  Raises cli_online._Fail."""
