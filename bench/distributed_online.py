@@ -113,7 +113,7 @@ def main():
     speed = {}
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as lc, \
+                          dashboard_address=":0", silence_logs=logging.ERROR) as lc, \
                 Client(lc) as client:
             runs = []
             for _ in range(args.repeat):

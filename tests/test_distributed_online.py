@@ -35,7 +35,7 @@ D = 2**10
 @pytest.fixture(scope="module")
 def client():
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     c = Client(cluster)
     yield c
     c.close()
@@ -202,7 +202,7 @@ def test_deterministic_across_worker_counts(client, data):
     kw = dict(sync_rows=64, n_features=D, holdout=0.1)
     a = fd.fit(FTRLClassifier(l1=0.2), data["files"], client, **kw)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None, silence_logs=logging.ERROR) as one, \
+                      dashboard_address=":0", silence_logs=logging.ERROR) as one, \
             Client(one, set_as_default=False) as c1:
         b = fd.fit(FTRLClassifier(l1=0.2), data["files"], c1, **kw)
     np.testing.assert_array_equal(_state(a)[0], _state(b)[0])

@@ -53,7 +53,7 @@ def connect(address: str, timeout: float = 10.0) -> Tuple[Any, Optional[Any]]:
         if n < 1:
             raise ValueError(f"--dask {address}: expected local:N with N >= 1 workers")
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         return Client(cluster), cluster
     if "://" not in address:
         raise ValueError(f"--dask {address}: expected local:N or a scheduler address "
