@@ -318,6 +318,25 @@ def add_parsers(sub):
                     help="threads of the learning loop (default: 1, "
                          "deterministic; N > 1 trains lock-free in parallel, "
                          "Hogwild: faster, not bit-reproducible)")
+    # -- issue 13: training on a Dask cluster (fastopt/distributed/online.py) --
+    dk = tr.add_argument_group("Dask (pip install \"fastopt[dask]\"; FILE may be a "
+                               "quoted glob of libsvm files)")
+    dk.add_argument("--dask", metavar="local:N|tcp://HOST:PORT",
+                    help="train on a Dask cluster: local:N starts a LocalCluster "
+                         "of N worker processes; an address uses a running "
+                         "scheduler (one partition per file)")
+    dk.add_argument("--sync-rows", type=_positive_int, default=10_000, metavar="N",
+                    help="with --dask: rows each partition trains on between "
+                         "merges (default: %(default)s)")
+    dk.add_argument("--merge", choices=("sum", "average"), default="sum",
+                    help="with --dask: add the partitions' (z, n) / gradient sums, "
+                         "or average weights by squared-gradient sums (ftrl) "
+                         "(default: %(default)s)")
+    dk.add_argument("--dask-timeout", type=_nonnegative_float, default=10.0,
+                    metavar="SECONDS",
+                    help="with --dask ADDRESS: give up reaching the scheduler after "
+                         "this long (default: %(default)s)")
+    # -- end issue 13 --
     _add_common(tr)
     tr.set_defaults(func=train)
 
@@ -965,6 +984,12 @@ def _holdout_loss(est, data, row0, args):
 def _train(args):
     # before FILE: --hash may hold it; from here on args.hash is the libsvm fold
     args.hash, args.hash_all = _vw_hash_options(args)
+    if getattr(args, "dask", None):   # issue 13: the rounds run on a Dask cluster
+        try:
+            from fastopt.distributed.online import cli_train
+        except ImportError as e:
+            raise _Fail(f"--dask: {e}") from None
+        return cli_train(args)
     path = args.data if args.data is not None else args.file
     interactions = _interactions(args)
     if args.test_only:

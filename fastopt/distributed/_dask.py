@@ -1,8 +1,14 @@
 """What every part of fastopt.distributed shares: the check that Dask
-distributed is installed, and the client a call runs on."""
+distributed is installed, the client a call runs on, and `connect` (the
+CLI's --dask).
+
+Dask distributed is the engine -- its scheduler, workers, futures and its
+recomputation of lost tasks; nothing here opens a socket itself.
+"""
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Optional, Tuple
 
 EXTRA_HINT = 'pip install "fastopt[dask]"'
 
@@ -47,3 +53,31 @@ def worker_threads():
         return None
     n = getattr(getattr(w, "state", w), "nthreads", None)
     return int(n) if n else None
+
+
+def connect(address: str, timeout: float = 10.0) -> Tuple[Any, Optional[Any]]:
+    """A Client of the scheduler at `address` ("tcp://host:8786"), or of a
+    new LocalCluster for "local:N" (N worker processes, one thread each),
+    returned with the cluster to close (None for a remote scheduler).
+
+    A scheduler that cannot be reached within `timeout` seconds is an
+    OSError naming the address."""
+    from distributed import Client, LocalCluster
+    if address.startswith("local:"):
+        try:
+            n = int(address[len("local:"):])
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"--dask {address}: expected local:N with N >= 1 workers")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)
+        return Client(cluster), cluster
+    if "://" not in address:
+        raise ValueError(f"--dask {address}: expected local:N or a scheduler address "
+                         "such as tcp://host:8786")
+    try:
+        return Client(address, timeout=f"{timeout}s"), None
+    except (OSError, TimeoutError) as e:
+        raise OSError(f"cannot reach the Dask scheduler at {address} within "
+                      f"{timeout:g} s ({type(e).__name__}: {e})") from None
