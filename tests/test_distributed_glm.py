@@ -198,10 +198,10 @@ def test_l2_logistic_matches_sklearn():
     l2 = 1e-2
     ours = fd.LogisticRegression(l2=l2, tol=1e-10).fit(X, y)
     ref = lm.LogisticRegression(C=1.0 / (N * l2), tol=1e-12, max_iter=10000).fit(X, y)
-    np.testing.assert_allclose(ours.coef_, ref.coef_.ravel(), atol=1e-6)
-    assert ours.intercept_ == pytest.approx(ref.intercept_[0], abs=1e-6)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    assert ours.intercept_[0] == pytest.approx(ref.intercept_[0], abs=1e-6)
     newton = fd.LogisticRegression(l2=l2, tol=1e-10, solver="newton").fit(X, y)
-    np.testing.assert_allclose(newton.coef_, ref.coef_.ravel(), atol=1e-6)
+    np.testing.assert_allclose(newton.coef_, ref.coef_, atol=1e-6)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
     assert list(ours.classes_) == [0.0, 1.0]
 

@@ -179,7 +179,7 @@ def test_ftrl_partitions_match_twin(client, data, merge):
     parts = [(data["X"][300 * k:300 * (k + 1)], data["y"][300 * k:300 * (k + 1)])
              for k in range(3)]
     twin = _twin_fit(lambda: FTRLTwin(D, 0.3, 1.0, 0.2, 0.5), parts, 70, merge)
-    np.testing.assert_allclose(est.coef_, twin.weights()[:-1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(est.coef_.ravel(), twin.weights()[:-1], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(est.intercept_, twin.weights()[-1], rtol=1e-9)
     np.testing.assert_allclose(_state(est)[0][:, 1], twin.n, rtol=1e-12)
     assert est.distributed_info_["rows"] == [300, 300, 300]
@@ -195,7 +195,7 @@ def test_rda_partitions_match_twin(client, data):
     twin = _twin_fit(lambda: RDATwin(D, 0.01, 2.0), parts, 130, "sum")
     assert _state(est)[1] == twin.t == 900
     np.testing.assert_allclose(_state(est)[0][:, 0], twin.G, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(est.coef_, twin.weights()[:-1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(est.coef_.ravel(), twin.weights()[:-1], rtol=1e-9, atol=1e-12)
 
 
 def test_deterministic_across_worker_counts(client, data):
@@ -357,6 +357,14 @@ def test_cli_dask_errors(data, tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.stderr
     res = _cli("train", str(bad), "--dask", "local:0", "-f", str(model))
     assert res.returncode == 2 and "expected local:N with N >= 1" in res.stderr
+    # single-machine training control that --dask does not do: refused by name,
+    # before any cluster starts
+    for flag in (["-i", str(model)], ["--cache-file", str(tmp_path / "c")],
+                 ["--invert-hash", str(tmp_path / "inv")], ["--hash", "all"]):
+        res = _cli("train", str(bad), "--dask", "local:1", "-f", str(model), *flag)
+        assert res.returncode == 2, describe(res)
+        assert res.stderr.strip().splitlines()[-1].endswith("is not supported with --dask")
+        assert not model.exists()
 
 
 # -- the optional dependency ----------------------------------------------------

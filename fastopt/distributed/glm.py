@@ -250,8 +250,11 @@ class _GLM:
         w = res.x                      # all checks passed: now update the estimator
         if classes is not None:
             self.classes_ = classes
-        self.coef_ = w[:d].copy()
-        self.intercept_ = float(w[d]) if self.fit_intercept else 0.0
+        b = float(w[d]) if self.fit_intercept else 0.0
+        if self._is_classifier:     # scikit-learn's LogisticRegression: (1, n), (1,)
+            self.coef_, self.intercept_ = w[None, :d].copy(), np.array([b])
+        else:
+            self.coef_, self.intercept_ = w[:d].copy(), b
         self.n_features_in_ = d
         self.n_iter_ = int(res.nit)
         self.result_ = res
@@ -384,12 +387,16 @@ class _GLM:
             if X.ndim != 2 or X.shape[1] != self.n_features_in_:
                 raise ValueError(f"X must have {self.n_features_in_} columns, got shape "
                                  f"{X.shape}")
-            return X.map_blocks(_margin_block, self.coef_, self.intercept_, drop_axis=1,
+            return X.map_blocks(_margin_block, *self._weights(), drop_axis=1,
                                 dtype=np.float64)
         X = _prepare_X(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must have {self.n_features_in_} columns, got {X.shape[1]}")
-        return _margin_block(X, self.coef_, self.intercept_)
+        return _margin_block(X, *self._weights())
+
+    def _weights(self):
+        """(coef as (n,), intercept as float), whatever their public shapes."""
+        return np.ravel(self.coef_), float(np.ravel(self.intercept_)[0])
 
 
 def _margin_block(Xb, coef, intercept):
@@ -427,8 +434,9 @@ class LogisticRegression(_GLM):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-    intercept_ : float
+    coef_ : ndarray of shape (1, n_features)
+        As scikit-learn's LogisticRegression.
+    intercept_ : ndarray of shape (1,)
     classes_ : ndarray of the two labels (classes_[1] is the positive one)
     n_iter_ : int
     result_ : scipy.optimize.OptimizeResult of the solver

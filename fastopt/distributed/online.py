@@ -634,8 +634,22 @@ def cli_train(args: Any) -> int:
         raise co._Fail("--dask reads libsvm files; VW text is not supported with --dask")
     if args.class_weight is not None:
         raise co._Fail("--class-weight is not supported with --dask")
-    interactions, quiet = co._interactions(args)
-    args.quiet = args.quiet or quiet
+    for flag, given in (("-i", args.initial_model), ("-t", args.test_only),
+                        ("-p", args.predictions), ("--raw", args.raw),
+                        ("--cache-file", args.cache_file),
+                        ("--early-terminate", args.early_terminate),
+                        ("--readable-model", args.readable_model),
+                        ("--invert-hash", args.invert_hash),
+                        ("--hash all|strings", args.hash_all),
+                        ("--hash-seed", args.hash_seed)):
+        if given:
+            raise co._Fail(f"{flag} is not supported with --dask")
+    if args.output is None:
+        raise co._Fail("-f/--output MODEL is required (where the model goes)")
+    interactions = co._interactions(args)
+    args.model = args.model or "ftrl"
+    args.loss = args.loss or "logistic"
+    args.quantile_tau = 0.5 if args.quantile_tau is None else args.quantile_tau
     try:
         paths = _files(path)
     except ValueError as e:
