@@ -26,7 +26,7 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
                   jac: Union[Callable[..., Any], str, bool, None] = None,
                   callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                   norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
-                  maxiter: Optional[int] = None, disp: bool = False,
+                  maxiter: Optional[float] = None, disp: bool = False,
                   return_all: bool = False, xrtol: float = 0.0, c1: float = 1e-4,
                   c2: float = 0.9, hess_inv0: Optional[ArrayLike] = None,
                   finite_diff_rel_step: Optional[ArrayLike] = None,
@@ -134,7 +134,7 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
         C.check_positive_definite(H0)
         np.copyto(H, H0)   # into BFGS's own matrix: the caller's is never updated
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + np.linalg.norm(g) / 2   # first trial step moves x by ~1
+    old_old_fval = f + float(np.linalg.norm(g)) / 2   # first trial step moves x by ~1
     xk = x0
     pk = np.empty(n)
     work = np.empty(2 * n)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
@@ -31,7 +32,7 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
                 jac: Union[Callable[..., Any], str, bool, None] = None,
                 callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                 norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
-                maxiter: Optional[int] = None, disp: bool = False, return_all: bool = False,
+                maxiter: Optional[float] = None, disp: bool = False, return_all: bool = False,
                 c1: float = 1e-4, c2: float = 0.4, variant: str = "pr+",
                 restart: Optional[int] = None,
                 finite_diff_rel_step: Optional[ArrayLike] = None,
@@ -129,7 +130,7 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
     cb = C.wrap_callback(callback)
 
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + np.linalg.norm(g) / 2
+    old_old_fval = f + float(np.linalg.norm(g)) / 2
     xk = x0
     pk = -g
     allvecs = [x0] if return_all else None
@@ -139,9 +140,13 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
     while gnorm > gtol and k < maxiter:
         deltak = np.dot(g, g)
         reset = restart is not None and (k + 1) % restart == 0
-        cached: list = [None]
+        cached: list[Any] = [None]
 
-        def step(alpha, g1=None, xk=xk, pk=pk, g=g, deltak=deltak, reset=reset):
+        def step(alpha: float, g1: Optional[npt.NDArray[np.float64]] = None,
+                 xk: npt.NDArray[np.float64] = xk, pk: npt.NDArray[np.float64] = pk,
+                 g: npt.NDArray[np.float64] = g, deltak: float = deltak, reset: bool = reset,
+                 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64],
+                            npt.NDArray[np.float64], float]:
             x1 = xk + alpha * pk
             if g1 is None:
                 g1 = obj.grad(x1)
@@ -156,10 +161,11 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
             p1 = -g1 + beta * pk
             return alpha, x1, p1, g1, C.vecnorm(g1, norm)
 
-        def descent(alpha, x1, f1, g1):
+        def descent(alpha: float, x1: npt.NDArray[np.float64], f1: float,
+                    g1: npt.NDArray[np.float64]) -> bool:
             cached[:] = step(alpha, g1)
             _, _, p1, g1, gn1 = cached
-            return gn1 <= gtol or np.dot(p1, g1) <= -_SIGMA3 * np.dot(g1, g1)
+            return bool(gn1 <= gtol or np.dot(p1, g1) <= -_SIGMA3 * np.dot(g1, g1))
 
         try:
             alpha, _, _, f, old_old_fval, g1 = wolfe12(

@@ -23,6 +23,7 @@ import math
 from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
 from scipy.optimize import OptimizeResult
@@ -33,7 +34,9 @@ from fastopt.minimize.line_search import LineSearchError, wolfe12
 _EPS64 = np.finfo(np.float64).eps
 
 
-def regularised_cholesky(H, alpha0=None, grow=10.0, max_tries=60):
+def regularised_cholesky(H: npt.NDArray[np.float64], alpha0: Optional[float] = None,
+                         grow: float = 10.0, max_tries: int = 60,
+                         ) -> tuple[tuple[npt.NDArray[np.float64], bool], float]:
     """cho_factor(H + alpha I) with the smallest alpha in {0, alpha0 grow^k}.
 
     Returns (factor, alpha)."""
@@ -55,7 +58,9 @@ def regularised_cholesky(H, alpha0=None, grow=10.0, max_tries=60):
                       "the Hessian has non-finite or huge entries")
 
 
-def _truncated_cg(hessp, g, maxiter):
+def _truncated_cg(hessp: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]],
+                  g: npt.NDArray[np.float64], maxiter: int,
+                  ) -> Optional[npt.NDArray[np.float64]]:
     """Approximate solution of H p = -g (scipy Newton-CG's inner loop)."""
     b = -g
     maggrad = np.sum(np.abs(b))
@@ -87,7 +92,7 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
                     hess: Any = None, hessp: Optional[Callable[..., Any]] = None,
                     callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                     norm: float = np.inf, xtol: float = 1e-5,
-                    eps: Union[float, ArrayLike] = C.EPSILON, maxiter: Optional[int] = None,
+                    eps: Union[float, ArrayLike] = C.EPSILON, maxiter: Optional[float] = None,
                     disp: bool = False, return_all: bool = False, c1: float = 1e-4,
                     c2: float = 0.9, finite_diff_rel_step: Optional[ArrayLike] = None,
                     workers: Optional[Callable[..., Any]] = None,
@@ -186,6 +191,7 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
     obj = C.Objective(fun, x0, args, jac, hess=hess, hessp=hessp, epsilon=eps,
                       rel_step=finite_diff_rel_step, workers=workers)
     obj.report_nhev = True          # scipy's Newton-CG always reports nhev
+    step = np.asarray(eps, dtype=np.float64)  # hv's difference step (checked by obj)
     cb = C.wrap_callback(callback)
 
     xk = x0
@@ -223,11 +229,14 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
             if gnorm <= gtol:
                 break
             if hessp is not None:
-                def hv(p, x=xk, g0=g):
+                def hv(p: npt.NDArray[np.float64], x: npt.NDArray[np.float64] = xk,
+                       g0: npt.NDArray[np.float64] = g) -> npt.NDArray[np.float64]:
                     return obj.hessp(x, p)
             else:
-                def hv(p, x=xk, g0=g):
-                    return (obj.grad(x + eps * p) - g0) / eps
+                def hv(p: npt.NDArray[np.float64], x: npt.NDArray[np.float64] = xk,
+                       g0: npt.NDArray[np.float64] = g) -> npt.NDArray[np.float64]:
+                    out: npt.NDArray[np.float64] = (obj.grad(x + step * p) - g0) / step
+                    return out
             pk = _truncated_cg(hv, g, 20 * n)
         if pk is None:
             stopped = C.NAN

@@ -22,7 +22,7 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
                       jac: Union[Callable[..., Any], str, bool, None] = None,
                       callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                       norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
-                      maxiter: Optional[int] = None, disp: bool = False,
+                      maxiter: Optional[float] = None, disp: bool = False,
                       return_all: bool = False, line_search: str = "wolfe",
                       c1: float = 1e-4, c2: float = 0.9, alpha0: float = 1.0,
                       shrink: float = 0.5, A: Any = None,
@@ -117,7 +117,7 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
     cb = C.wrap_callback(callback)
 
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + np.linalg.norm(g) / 2
+    old_old_fval = f + float(np.linalg.norm(g)) / 2
     xk = x0
     allvecs = [x0] if return_all else None
     k = 0
