@@ -10,7 +10,7 @@ O(n^3), so iterates agree with scipy's to round-off.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -134,7 +134,7 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
         C.check_positive_definite(H0)
         np.copyto(H, H0)   # into BFGS's own matrix: the caller's is never updated
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + float(np.linalg.norm(g)) / 2   # first trial step moves x by ~1
+    old_old_fval = cast(float, f + np.linalg.norm(g) / 2)   # ~1 first step (a numpy float)
     xk = x0
     pk = np.empty(n)
     work = np.empty(2 * n)

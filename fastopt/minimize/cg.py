@@ -14,7 +14,7 @@ O(n) vector operations, done by numpy.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -130,7 +130,7 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
     cb = C.wrap_callback(callback)
 
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + float(np.linalg.norm(g)) / 2
+    old_old_fval = cast(float, f + np.linalg.norm(g) / 2)   # a numpy float
     xk = x0
     pk = -g
     allvecs = [x0] if return_all else None

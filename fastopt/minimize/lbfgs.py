@@ -29,7 +29,7 @@ reaches maxiter or passes maxfun evaluations (status 1), as scipy.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -252,7 +252,7 @@ def _unbounded(obj: C.Objective, cb: Optional[C.Callback], x0: FloatArray, maxco
     while True:
         if m_used == 0:
             np.negative(g, out=d)
-            stp0 = min(1.0 / float(np.linalg.norm(d)), 1e10)
+            stp0 = cast(float, min(1.0 / np.linalg.norm(d), 1e10))   # a numpy float
         else:
             _kernels.lbfgs_direction(d, g, S, Y, rho, scratch, m_used, newest, gamma)
             stp0 = 1.0
@@ -494,7 +494,7 @@ def _bounded(obj: C.Objective, cb: Optional[C.Callback], x0: FloatArray,
         ok = gd < 0
         if ok:
             stpmx = 1.0 if k == 0 else _max_step(x, d, lb, ub)
-            stp0 = min(1.0 / float(np.linalg.norm(d)), stpmx) if (k == 0 and not boxed) else 1.0
+            stp0 = cast(float, min(1.0 / np.linalg.norm(d), stpmx)) if (k == 0 and not boxed) else 1.0
             stp0 = min(stp0, stpmx)
 
             def point(a: float, x: FloatArray = x, d: FloatArray = d,

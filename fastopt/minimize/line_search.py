@@ -217,7 +217,8 @@ class _Ray:
         self.gc += 1
         self.gval = self.fprime(self.xk + a * self.pk)
         self.galpha = a
-        return float(np.dot(self.gval, self.pk))
+        slope: float = np.dot(self.gval, self.pk)   # a numpy float: inf/nan, not raise
+        return slope
 
 
 def wolfe1(f: Callable[[FloatArray], float], fprime: Callable[[FloatArray], FloatArray],

@@ -191,7 +191,6 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
     obj = C.Objective(fun, x0, args, jac, hess=hess, hessp=hessp, epsilon=eps,
                       rel_step=finite_diff_rel_step, workers=workers)
     obj.report_nhev = True          # scipy's Newton-CG always reports nhev
-    step = np.asarray(eps, dtype=np.float64)  # hv's difference step (checked by obj)
     cb = C.wrap_callback(callback)
 
     xk = x0
@@ -233,6 +232,8 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
                        g0: npt.NDArray[np.float64] = g) -> npt.NDArray[np.float64]:
                     return obj.hessp(x, p)
             else:
+                step = np.asarray(eps, dtype=np.float64)   # the difference step
+
                 def hv(p: npt.NDArray[np.float64], x: npt.NDArray[np.float64] = xk,
                        g0: npt.NDArray[np.float64] = g) -> npt.NDArray[np.float64]:
                     out: npt.NDArray[np.float64] = (obj.grad(x + step * p) - g0) / step

@@ -8,7 +8,7 @@ directions are orthogonal (the zig-zag of steepest descent).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -117,7 +117,7 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
     cb = C.wrap_callback(callback)
 
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + float(np.linalg.norm(g)) / 2
+    old_old_fval = cast(float, f + np.linalg.norm(g) / 2)   # a numpy float
     xk = x0
     allvecs = [x0] if return_all else None
     k = 0
