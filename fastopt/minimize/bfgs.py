@@ -26,7 +26,7 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
                   jac: Union[Callable[..., Any], str, bool, None] = None,
                   callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                   norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
-                  maxiter: Optional[float] = None, disp: bool = False,
+                  maxiter: Optional[int] = None, disp: bool = False,
                   return_all: bool = False, xrtol: float = 0.0, c1: float = 1e-4,
                   c2: float = 0.9, hess_inv0: Optional[ArrayLike] = None,
                   finite_diff_rel_step: Optional[ArrayLike] = None,
@@ -120,7 +120,8 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     xrtol = C.check_option("xrtol", xrtol, 0.0)
     nt = effective_n_threads(n_threads)
     obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
@@ -142,7 +143,7 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while gnorm > gtol and k < maxiter:
+    while gnorm > gtol and k < iter_limit:
         _kernels.bfgs_direction(pk, H, g, nt)
         try:
             alpha, _, _, f, old_old_fval, g1 = wolfe12(
@@ -174,5 +175,5 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
         rho = 1000.0 if sy == 0.0 else 1.0 / sy   # scipy's guard, kept for parity
         _kernels.bfgs_update(H, sk, yk, rho, work, nt)
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None, hess_inv=H)

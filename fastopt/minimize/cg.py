@@ -32,7 +32,7 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
                 jac: Union[Callable[..., Any], str, bool, None] = None,
                 callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                 norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
-                maxiter: Optional[float] = None, disp: bool = False, return_all: bool = False,
+                maxiter: Optional[int] = None, disp: bool = False, return_all: bool = False,
                 c1: float = 1e-4, c2: float = 0.4, variant: str = "pr+",
                 restart: Optional[int] = None,
                 finite_diff_rel_step: Optional[ArrayLike] = None,
@@ -122,7 +122,8 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
         raise ValueError(f"option variant must be one of {VARIANTS}, got {variant!r}")
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     if restart is not None:
         restart = C.check_option("restart", restart, 1, integer=True)
     obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
@@ -137,7 +138,7 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while gnorm > gtol and k < maxiter:
+    while gnorm > gtol and k < iter_limit:
         deltak = np.dot(g, g)
         reset = restart is not None and (k + 1) % restart == 0
         cached: list[Any] = [None]
@@ -187,5 +188,5 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
             stopped = C.CALLBACK
             break
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None)

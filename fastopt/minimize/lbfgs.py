@@ -98,8 +98,8 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...]
                    jac: Union[Callable[..., Any], str, bool, None] = None,
                    callback: Optional[Callable[..., Any]] = None, maxcor: int = 10,
                    ftol: float = 2.2204460492503131e-09, gtol: float = 1e-5,
-                   eps: Union[float, ArrayLike] = 1e-8, maxfun: float = 15000,
-                   maxiter: float = 15000, maxls: int = 20, disp: bool = False,
+                   eps: Union[float, ArrayLike] = 1e-8, maxfun: int = 15000,
+                   maxiter: int = 15000, maxls: int = 20, disp: bool = False,
                    bounds: Any = None, finite_diff_rel_step: Optional[ArrayLike] = None,
                    workers: Optional[Callable[..., Any]] = None,
                    **unknown_options: Any) -> OptimizeResult:
@@ -185,8 +185,8 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...]
     maxcor = C.check_option("maxcor", maxcor, 1, integer=True)
     ftol = C.check_option("ftol", ftol, 0.0)
     gtol = C.check_option("gtol", gtol, 0.0)
-    maxfun = C.check_option("maxfun", maxfun)
-    maxiter = C.check_maxiter(maxiter, 15000)
+    fun_limit = C.check_option("maxfun", maxfun)       # real numbers, as scipy's
+    iter_limit = C.check_maxiter(maxiter, 15000)
     if not (isinstance(maxls, (int, float, np.integer, np.floating)) and maxls > 0):
         raise ValueError("maxls must be positive.")
     maxls = C.check_option("maxls", maxls, 1, integer=True)
@@ -204,10 +204,10 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...]
                               message="All independent variables were fixed by bounds.",
                               nfev=obj.nfev, njev=obj.njev, nhev=0)
     if box is None:
-        out = _unbounded(obj, cb, xs, maxcor, ftol, gtol, maxfun, maxiter, maxls)
+        out = _unbounded(obj, cb, xs, maxcor, ftol, gtol, fun_limit, iter_limit, maxls)
     else:
-        out = _bounded(obj, cb, xs, box[0], box[1], maxcor, ftol, gtol, maxfun, maxiter,
-                       maxls)
+        out = _bounded(obj, cb, xs, box[0], box[1], maxcor, ftol, gtol, fun_limit,
+                       iter_limit, maxls)
     x, f, g, k, status, message, S, Y = out
     if disp:
         C.print_summary(status, f, k, obj, message)

@@ -92,7 +92,7 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
                     hess: Any = None, hessp: Optional[Callable[..., Any]] = None,
                     callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                     norm: float = np.inf, xtol: float = 1e-5,
-                    eps: Union[float, ArrayLike] = C.EPSILON, maxiter: Optional[float] = None,
+                    eps: Union[float, ArrayLike] = C.EPSILON, maxiter: Optional[int] = None,
                     disp: bool = False, return_all: bool = False, c1: float = 1e-4,
                     c2: float = 0.9, finite_diff_rel_step: Optional[ArrayLike] = None,
                     workers: Optional[Callable[..., Any]] = None,
@@ -186,7 +186,8 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     xtol = C.check_option("xtol", xtol, 0.0)
     obj = C.Objective(fun, x0, args, jac, hess=hess, hessp=hessp, epsilon=eps,
                       rel_step=finite_diff_rel_step, workers=workers)
@@ -200,7 +201,7 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while k < maxiter:
+    while k < iter_limit:
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             stopped = C.NAN                   # NaN in x0 or on the way: scipy's status 3
             break
@@ -264,5 +265,5 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
         if np.sum(np.abs(update)) <= xtol * n and gnorm <= max(gtol, 1e3 * gtol):
             break
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None)

@@ -22,7 +22,7 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
                       jac: Union[Callable[..., Any], str, bool, None] = None,
                       callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
                       norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
-                      maxiter: Optional[float] = None, disp: bool = False,
+                      maxiter: Optional[int] = None, disp: bool = False,
                       return_all: bool = False, line_search: str = "wolfe",
                       c1: float = 1e-4, c2: float = 0.9, alpha0: float = 1.0,
                       shrink: float = 0.5, A: Any = None,
@@ -108,7 +108,8 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
                          f"got {line_search!r}")
     x0 = C.check_x0(x0)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     alpha0 = C.check_option("alpha0", alpha0, 0.0, closed=(False, True))
     shrink = C.check_option("shrink", shrink, 0.0, 1.0, closed=(False, False))
     if A is not None:
@@ -123,7 +124,7 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while gnorm > gtol and k < maxiter:
+    while gnorm > gtol and k < iter_limit:
         pk = -g
         try:
             if A is not None:
@@ -158,5 +159,5 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
             stopped = C.PR_LOSS
             break
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None)
