@@ -703,7 +703,8 @@ def check_maxiter(maxiter: object, default: int) -> Union[int, float]:
 
 
 def check_common_options(gtol: object, norm: object, maxiter: object, n: int,
-                         default_maxiter_per_n: int = 200) -> tuple[float, float, Union[int, float]]:
+                         default_maxiter_per_n: int = 200,
+                         ) -> tuple[float, float, Union[int, float]]:
     """gtol >= 0, norm a real or +-inf, maxiter as scipy takes it (default 200 n)."""
     gtol = check_option("gtol", gtol, 0.0)
     if isinstance(norm, (bool, np.bool_)) or not isinstance(norm, numbers.Real):

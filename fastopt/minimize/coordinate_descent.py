@@ -443,8 +443,9 @@ def _seed(random_state: object) -> int:
 def _run_c(prob: Union[_LeastSquares, _Quadratic], w: _F64, order: str, seed: int,
            precompute: Union[bool, str], screening: bool, tol: float, maxiter: int, nt: int,
            cb: Optional[Callback]) -> tuple[int, int, Optional[float]]:
-    kw: dict[str, Any] = dict(alpha=prob.c_alpha, beta=prob.c_beta, tol=tol, random=order == "random",
-              screening=bool(screening), n_threads=nt)
+    kw: dict[str, Any] = dict(alpha=prob.c_alpha, beta=prob.c_beta, tol=tol,
+                              random=order == "random", screening=bool(screening),
+                              n_threads=nt)
     if isinstance(prob, _Quadratic):    # prob.lsq False
         Q, q = prob.gram()
         data: dict[str, Any] = dict(kind="gram", y=q, X=Q.reshape(-1), y_norm2=None)

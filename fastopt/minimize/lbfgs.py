@@ -494,7 +494,8 @@ def _bounded(obj: C.Objective, cb: Optional[C.Callback], x0: FloatArray,
         ok = gd < 0
         if ok:
             stpmx = 1.0 if k == 0 else _max_step(x, d, lb, ub)
-            stp0 = cast(float, min(1.0 / np.linalg.norm(d), stpmx)) if (k == 0 and not boxed) else 1.0
+            stp0 = (cast(float, min(1.0 / np.linalg.norm(d), stpmx))
+                    if (k == 0 and not boxed) else 1.0)
             stp0 = min(stp0, stpmx)
 
             def point(a: float, x: FloatArray = x, d: FloatArray = d,
