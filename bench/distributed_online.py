@@ -16,7 +16,13 @@ out, so every run is scored on the same rows.
 2. holdout logloss for k = 1, 2, 8, 32 partitions (consecutive files) on 2
    workers, against single-process one-pass FTRL over the same files in
    the same order (estimator.partial_fit, block by block, in this process).
+3. With `--sweep`: only the logloss table, for every `--sync-rows` value
+   (a comma-separated list) and merge, at the partition counts `--ks`,
+   with the rounds and the fit's wall time of each (no throughput runs).
 Prints markdown tables; bench/README.md keeps the latest.
+
+    python bench/distributed_online.py --rows 1000000 --files 8 \\
+        --dir /tmp/fo_dist_1m --sweep --ks 8 --sync-rows 1000,2000,5000,20000
 """
 import argparse
 import glob
@@ -93,12 +99,47 @@ def run(client, paths, k, sync_rows, merge):
                 holdout=info["holdout_loss"], task_s=info["task_seconds"])
 
 
+def sweep(args, paths, merges, sync_list):
+    """Holdout logloss and wall time for every (k, sync_rows, merge)."""
+    from distributed import Client, LocalCluster
+    ks = [int(v) for v in args.ks.split(",") if v]
+    rows = []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as lc, \
+            Client(lc) as client:
+        for k in ks:
+            for sync_rows in sync_list:
+                for merge in (merges[:1] if k == 1 else merges):
+                    try:
+                        q = run(client, paths, k, sync_rows, merge)
+                    except FloatingPointError as e:   # a diverged merge
+                        print(f"  k={k} sync_rows={sync_rows} {merge}: {e}", flush=True)
+                        continue
+                    rows.append((k, sync_rows, merge, q))
+                    print(f"  k={k} sync_rows={sync_rows} {merge}: {q}", flush=True)
+    print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
+    ref_loss, _, _ = single_process(paths)
+    print(f"\n{args.rows:,} rows in {args.files} files, 2 workers\n")
+    print("| partitions k | sync_rows | merge | rounds | fit s | s per round (median) | "
+          "holdout logloss | minus single-process |")
+    print("|---|---|---|---|---|---|---|---|")
+    for k, sync_rows, merge, q in rows:
+        print(f"| {k} | {sync_rows} | {merge if k > 1 else '-'} | {q['n_rounds']} | "
+              f"{q['wall']:.1f} | {q['s_round']:.3f} | {q['holdout']:.6f} | "
+              f"{q['holdout'] - ref_loss:+.6f} |")
+    print(f"| single process | - | - | - | - | - | {ref_loss:.6f} | 0 |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=4_000_000)
     ap.add_argument("--files", type=int, default=32)
     ap.add_argument("--dir", default="/tmp/fo_dist_bench")
-    ap.add_argument("--sync-rows", type=int, default=50_000)
+    ap.add_argument("--sync-rows", default="50000",
+                    help="rows per partition and round; a comma-separated list "
+                         "with --sweep (else its first value is used)")
+    ap.add_argument("--sweep", action="store_true",
+                    help="only the logloss table, for every --sync-rows value")
     ap.add_argument("--partitions-speed", type=int, default=8)
     ap.add_argument("--ks", default="1,2,8,32")
     ap.add_argument("--repeat", type=int, default=2)
@@ -108,7 +149,11 @@ def main():
     from distributed import Client, LocalCluster
     paths = make_files(args.dir, args.rows, args.files)
     merges = args.merges.split(",")
+    sync_list = [int(v) for v in args.sync_rows.split(",") if v]
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
+    if args.sweep:
+        return sweep(args, paths, merges, sync_list)
+    args.sync_rows = sync_list[0]
 
     speed = {}
     for workers in (1, 2):
