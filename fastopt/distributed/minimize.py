@@ -139,7 +139,8 @@ def _call_many(fn: Callable[..., _T], args: Tuple[Any, ...], *blocks: Any) -> Li
     return [fn(*args, b) for b in blocks]
 
 
-def _call_hessp(hessp_block: Callable[..., Any], w: npt.NDArray[np.float64], v: npt.NDArray[np.float64],
+def _call_hessp(hessp_block: Callable[..., Any], w: npt.NDArray[np.float64],
+                v: npt.NDArray[np.float64],
                 block: Tuple[Any, ...]) -> npt.NDArray[np.float64]:
     h = np.asarray(hessp_block(w, v, *block), dtype=np.float64)
     if h.shape != w.shape:
