@@ -101,4 +101,21 @@ def cd_enet(kind: str, w: _F64, y: _F64, *, X: Optional[_F64] = ...,
             beta: float, tol: float, gap_tol: float, max_iter: int, random: bool,
             screening: bool, rng: int, n_threads: int) -> tuple[int, float, bool, int]: ...
 
+# fastopt/_glm.pxi: X float32/float64; y, sw, v None or float64 of the right
+# length; returns f (v None, gradient into out) or 0.0 (Hv into out)
+def glm_chunks(n: int, d: int) -> int: ...
+def glm_dense(loss: int, fit_intercept: bool, X: _Floating, y: Optional[_F64],
+              sw: Optional[_F64], w: _F64, v: Optional[_F64], out: _F64,
+              n_threads: int) -> float: ...
+def glm_csr(loss: int, fit_intercept: bool, d: int, indptr: npt.NDArray[np.integer[Any]],
+            indices: npt.NDArray[np.integer[Any]], data: _Floating, y: Optional[_F64],
+            sw: Optional[_F64], w: _F64, v: Optional[_F64], out: _F64,
+            n_threads: int) -> float: ...
+
+# fastopt/_online.pxi
+STATUS_OK: int
+STATUS_DIVERGED: int
+ONLINE_FTRL: int
+def online_stride(model: int) -> int: ...
+
 def __getattr__(name: str) -> Any: ...

@@ -29,6 +29,7 @@ import numbers
 from typing import Any, Optional, Tuple
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from fastopt import _kernels
@@ -47,7 +48,7 @@ def _loss_code(loss: Any) -> int:
     return LOSSES[loss]
 
 
-def check_block(X: Any, name: str = "X"):
+def check_block(X: Any, name: str = "X") -> Any:
     """X as the kernels read it: a 2-D C-contiguous float32/float64 ndarray,
     or a scipy.sparse CSR matrix/array with float32/float64 data and int32/int64
     indices.  Returns X (never a copy).  TypeError/ValueError naming `name`."""
@@ -74,7 +75,8 @@ def check_block(X: Any, name: str = "X"):
     return X
 
 
-def _vector(v: Any, n: int, name: str, *, allow_none: bool = False):
+def _vector(v: Any, n: int, name: str, *,
+            allow_none: bool = False) -> Optional[npt.NDArray[np.float64]]:
     if v is None and allow_none:
         return None
     try:
@@ -95,7 +97,9 @@ def _check_labels(y: np.ndarray, loss: str) -> None:
         raise ValueError("y must be >= 0 for the Poisson loss")
 
 
-def _args(w, X, sample_weight, fit_intercept, n_threads):
+def _args(w: Any, X: Any, sample_weight: Any, fit_intercept: bool, n_threads: Optional[int]
+          ) -> Tuple[Any, int, int, npt.NDArray[np.float64],
+                     Optional[npt.NDArray[np.float64]], int]:
     X = check_block(X)
     n, d = X.shape
     if not isinstance(fit_intercept, (bool, np.bool_)):
@@ -107,7 +111,9 @@ def _args(w, X, sample_weight, fit_intercept, n_threads):
     return X, n, d, w, sw, effective_n_threads(n_threads)
 
 
-def _run(code, fit_intercept, X, d, y, sw, w, v, out, nt):
+def _run(code: int, fit_intercept: bool, X: Any, d: int, y: Optional[npt.NDArray[np.float64]],
+         sw: Optional[npt.NDArray[np.float64]], w: npt.NDArray[np.float64],
+         v: Optional[npt.NDArray[np.float64]], out: npt.NDArray[np.float64], nt: int) -> float:
     if sp.issparse(X):
         return _kernels.glm_csr(code, fit_intercept, d, X.indptr, X.indices, X.data,
                                 y, sw, w, v, out, nt)
@@ -185,7 +191,7 @@ def hessp(w: Any, v: Any, X: Any, loss: str = "logistic", *,
     code = _loss_code(loss)
     X, n, d, w, sw, nt = _args(w, X, sample_weight, fit_intercept, n_threads)
     v = _vector(v, w.shape[0], "v")
-    out = np.empty_like(w)
+    out: npt.NDArray[np.float64] = np.empty_like(w)
     _run(code, bool(fit_intercept), X, d, None, sw, w, v, out, nt)
     return out
 

@@ -47,9 +47,12 @@ Block = tuple[Any, npt.NDArray[np.float64], int]
 
 
 class _Source(Protocol):
-    """What the reader needs of an open file (plain, gzip or stdin)."""
+    """What the reader needs of an open file (plain, gzip or stdin);
+    readline: fastopt.distributed's look at a file's first lines."""
 
     def readinto(self, b: Any, /) -> Optional[int]: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
 
     def close(self) -> None: ...
 

@@ -24,7 +24,7 @@ def require_dask() -> None:
                           f"with: {EXTRA_HINT}") from None
 
 
-def get_client(client: Any = None):
+def get_client(client: Any = None) -> Any:
     """`client` if given (a distributed.Client), else the default client
     (distributed.get_client: the one created last in this process, or the
     worker's own inside a task).  ValueError when there is none."""
@@ -42,7 +42,7 @@ def get_client(client: Any = None):
                          "(distributed.Client(...), or LocalCluster) or pass client=") from None
 
 
-def worker_threads():
+def worker_threads() -> Optional[int]:
     """Threads of the worker this task runs on (None outside a worker): the
     kernels use that many, not every core of a machine shared by workers."""
     try:

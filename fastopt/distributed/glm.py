@@ -31,21 +31,32 @@ import inspect
 import math
 import numbers
 from functools import partial
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from fastopt import glm as _glm
 from fastopt.distributed._dask import get_client, worker_threads
 from fastopt.distributed.minimize import BlockSum, check_data, persist_blocks, tree_sum
 
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
+
+_F64 = npt.NDArray[np.float64]
+# a prepared row block: X (dense or CSR), y, sample weights, their sum
+_Block = Tuple[Any, _F64, Optional[_F64], float]
+# raw (f, g), raw Hv, S, d, close, FTRL start, classes
+_Objective = Tuple[Callable[[_F64], Tuple[float, _F64]], Callable[[_F64, _F64], _F64], float,
+                   int, Callable[[], None], Callable[[], _F64], Optional[npt.NDArray[Any]]]
+
 __all__ = ["LogisticRegression", "LinearRegression", "PoissonRegression"]
 
 _SOLVERS = ("auto", "lbfgs", "newton", "owlqn", "fista")
 
 
-def _is_dask(a) -> bool:
+def _is_dask(a: Any) -> bool:
     try:
         import dask.array as da
     except ImportError:       # pragma: no cover - the package needs dask
@@ -53,7 +64,7 @@ def _is_dask(a) -> bool:
     return isinstance(a, da.Array)
 
 
-def _prepare_X(X, name="X"):
+def _prepare_X(X: Any, name: str = "X") -> Any:
     """X as the kernels read it (an explicit conversion, documented in fit):
     CSR stays CSR (values to float64 unless float32, index arrays to a common
     type), anything else becomes a C-contiguous float32/float64 ndarray."""
@@ -80,7 +91,8 @@ def _prepare_X(X, name="X"):
     return _glm.check_block(np.ascontiguousarray(arr), name)
 
 
-def _prepare_block(loss, classes, d, Xb, yb, swb=None):
+def _prepare_block(loss: str, classes: Any, d: int, Xb: Any, yb: Any,
+                   swb: Any = None) -> _Block:
     """One row block made ready for the kernel, checked once (runs on the
     worker that holds the block): X converted as in fit, y as float64 (0/1
     for the logistic loss), sample weights checked."""
@@ -112,19 +124,21 @@ def _prepare_block(loss, classes, d, Xb, yb, swb=None):
     return Xb, yb, swb, float(yb.shape[0] if swb is None else swb.sum())
 
 
-def _block_fg(code, fit_intercept, w, Xb, yb, swb, _s):
+def _block_fg(code: int, fit_intercept: bool, w: _F64, Xb: Any, yb: _F64, swb: Optional[_F64],
+              _s: float) -> Tuple[float, _F64]:
     return _glm.block_loss_grad(code, fit_intercept, Xb, yb, swb, w, worker_threads())
 
 
-def _block_hessp(code, fit_intercept, w, v, Xb, yb, swb, _s):
+def _block_hessp(code: int, fit_intercept: bool, w: _F64, v: _F64, Xb: Any, yb: _F64,
+                 swb: Optional[_F64], _s: float) -> _F64:
     return _glm.block_hessp(code, fit_intercept, Xb, swb, w, v, worker_threads())
 
 
-def _block_weight(block):
+def _block_weight(block: _Block) -> float:
     return block[3]
 
 
-def _ftrl_block(make, w_dim, block):
+def _ftrl_block(make: Callable[[], Any], w_dim: int, block: _Block) -> Tuple[_F64, float]:
     """One FTRL pass over a prepared block: (its d + 1 weights times the
     block's weight, the block's weight)."""
     Xb, yb, swb, s = block
@@ -143,6 +157,12 @@ class _GLM:
 
     _loss = "squared"
     _is_classifier = False
+    coef_: _F64
+    intercept_: Union[_F64, float]
+    classes_: npt.NDArray[Any]
+    n_features_in_: int
+    n_iter_: int
+    result_: OptimizeResult
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, fit_intercept: bool = True,
                  solver: str = "auto", max_iter: int = 100, tol: float = 1e-6,
@@ -158,14 +178,14 @@ class _GLM:
 
     # -- parameters ----------------------------------------------------------
     @classmethod
-    def _param_names(cls):
+    def _param_names(cls) -> List[str]:
         return [p for p in inspect.signature(_GLM.__init__).parameters if p != "self"]
 
-    def get_params(self, deep: bool = True) -> dict:
+    def get_params(self, deep: bool = True) -> Dict[str, Any]:
         """The constructor's parameters, as scikit-learn's get_params."""
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params) -> "_GLM":
+    def set_params(self, **params: Any) -> "_GLM":
         """Set constructor parameters (ValueError for an unknown one)."""
         valid = self._param_names()
         for name in params:
@@ -176,11 +196,11 @@ class _GLM:
             setattr(self, name, value)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def _check_params(self):
+    def _check_params(self) -> str:
         for name in ("l1", "l2", "tol"):
             v = getattr(self, name)
             if (not isinstance(v, numbers.Real) or isinstance(v, bool)
@@ -205,7 +225,7 @@ class _GLM:
         return solver
 
     # -- fitting -------------------------------------------------------------
-    def _classes(self, y):
+    def _classes(self, y: Any) -> Optional[npt.NDArray[Any]]:
         return None
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_GLM":
@@ -260,14 +280,14 @@ class _GLM:
         self.result_ = res
         return self
 
-    def _ftrl_factory(self):
+    def _ftrl_factory(self) -> Callable[[], Any]:
         from fastopt.online import FTRLClassifier, FTRLRegressor
 
         if self._loss == "logistic":
             return partial(FTRLClassifier, fit_intercept=bool(self.fit_intercept))
         return partial(FTRLRegressor, loss=self._loss, fit_intercept=bool(self.fit_intercept))
 
-    def _local_objective(self, X, y, sample_weight):
+    def _local_objective(self, X: Any, y: Any, sample_weight: Any) -> _Objective:
         X = _prepare_X(X)
         n, d = X.shape
         y = np.asarray(y)
@@ -282,7 +302,7 @@ class _GLM:
         block = _prepare_block(self._loss, classes, d, X, y, sample_weight)
         code, fi = _glm.LOSSES[self._loss], bool(self.fit_intercept)
 
-        def ftrl_x0():
+        def ftrl_x0() -> _F64:
             w, s = _ftrl_block(self._ftrl_factory(), d, block)
             return self._trim(w / s, d)
 
@@ -290,7 +310,7 @@ class _GLM:
                 lambda w, v: _block_hessp(code, fi, w, v, *block),
                 block[3], d, lambda: None, ftrl_x0, classes)
 
-    def _dask_objective(self, X, y, sample_weight):
+    def _dask_objective(self, X: Any, y: Any, sample_weight: Any) -> _Objective:
         names = ["X", "y"] + (["sample_weight"] if sample_weight is not None else [])
         arrays = [X, y] + ([sample_weight] if sample_weight is not None else [])
         arrays, _ = check_data(tuple(arrays), names=names)
@@ -316,27 +336,29 @@ class _GLM:
         oracle = BlockSum(client, blocks, partial(_block_fg, code, fi),
                           partial(_block_hessp, code, fi))
 
-        def ftrl_x0():
+        def ftrl_x0() -> _F64:
             parts = client.gather([client.submit(_ftrl_block, self._ftrl_factory(), d, b,
                                                  pure=False) for b in blocks])
             w, s = tree_sum(parts, lambda a, b: (a[0] + b[0], a[1] + b[1]))
             return self._trim(w / s, d)
 
-        def close():
-            oracle.blocks = None
+        def close() -> None:
+            oracle.blocks = []
             blocks.clear()
 
         return oracle, oracle.hessp, S, d, close, ftrl_x0, classes
 
-    def _trim(self, w, d):
+    def _trim(self, w: _F64, d: int) -> _F64:
         return w if self.fit_intercept else w[:d]
 
-    def _solve(self, solver, raw, raw_h, S, d, x0):
+    def _solve(self, solver: str, raw: Callable[[_F64], Tuple[float, _F64]],
+               raw_h: Callable[[_F64, _F64], _F64], S: float, d: int,
+               x0: _F64) -> OptimizeResult:
         from fastopt.minimize import minimize as fastopt_minimize
 
         l1, l2 = float(self.l1), float(self.l2)
 
-        def fun(w):
+        def fun(w: _F64) -> Tuple[float, _F64]:
             f, g = raw(w)
             f, g = f / S, g / S
             coef = w[:d]
@@ -344,14 +366,14 @@ class _GLM:
             g[:d] += l2 * coef
             return f, g
 
-        def hessp(w, v):
+        def hessp(w: _F64, v: _F64) -> _F64:
             h = raw_h(w, v) / S
             h[:d] += l2 * v[:d]
             return h
 
         # tol is a gradient tolerance; the decrease of F near the optimum is of
         # the order of the gradient squared, hence ftol = tol^2
-        opts = {"maxiter": int(self.max_iter), "gtol": float(self.tol)}
+        opts: Dict[str, Any] = {"maxiter": int(self.max_iter), "gtol": float(self.tol)}
         if solver in ("lbfgs", "owlqn"):
             opts["ftol"] = float(self.tol) ** 2
         if solver == "lbfgs":
@@ -366,7 +388,7 @@ class _GLM:
             return fastopt_minimize(fun, x0, jac=True, method="owlqn",
                                     options=dict(opts, l1=weights))
 
-        def prox(v, step):
+        def prox(v: _F64, step: float) -> _F64:
             return np.sign(v) * np.maximum(np.abs(v) - weights * step, 0.0)
 
         return fastopt_minimize(fun, x0, jac=True, method="proximal_gradient",
@@ -374,11 +396,11 @@ class _GLM:
                                              phi=lambda w: float(np.dot(weights, np.abs(w)))))
 
     # -- predictions ---------------------------------------------------------
-    def _check_fitted(self):
+    def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise AttributeError(f"this {type(self).__name__} is not fitted yet: call fit")
 
-    def decision_function(self, X: Any):
+    def decision_function(self, X: Any) -> Any:
         """X @ coef_ + intercept_: a dask array for dask input (lazy, per block),
         else an ndarray."""
         self._check_fitted()
@@ -394,20 +416,20 @@ class _GLM:
             raise ValueError(f"X must have {self.n_features_in_} columns, got {X.shape[1]}")
         return _margin_block(X, *self._weights())
 
-    def _weights(self):
+    def _weights(self) -> Tuple[_F64, float]:
         """(coef as (n,), intercept as float), whatever their public shapes."""
         return np.ravel(self.coef_), float(np.ravel(self.intercept_)[0])
 
 
-def _margin_block(Xb, coef, intercept):
+def _margin_block(Xb: Any, coef: _F64, intercept: float) -> _F64:
     return np.asarray(Xb @ coef, dtype=np.float64).ravel() + intercept
 
 
-def _labels(margin, classes):
+def _labels(margin: _F64, classes: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return classes[(margin > 0).astype(np.intp)]
 
 
-def _local(a):
+def _local(a: Any) -> npt.NDArray[Any]:
     return a.compute() if _is_dask(a) else np.asarray(a)
 
 
@@ -454,14 +476,14 @@ class LogisticRegression(_GLM):
     _loss = "logistic"
     _is_classifier = True
 
-    def _classes(self, labels):
+    def _classes(self, labels: npt.ArrayLike) -> npt.NDArray[Any]:
         labels = np.asarray(labels)
         if labels.shape[0] != 2:
             raise ValueError(f"y: LogisticRegression needs exactly 2 classes, got "
                              f"{labels.shape[0]}: {labels.tolist()[:10]}")
         return labels
 
-    def predict_proba(self, X: Any):
+    def predict_proba(self, X: Any) -> Any:
         """[P(classes_[0]), P(classes_[1])] per row."""
         m = self.decision_function(X)
         if _is_dask(m):
@@ -472,7 +494,7 @@ class LogisticRegression(_GLM):
         p = 1.0 / (1.0 + np.exp(-m))
         return np.column_stack([1.0 - p, p])
 
-    def predict(self, X: Any):
+    def predict(self, X: Any) -> Any:
         """classes_[1] where the margin is > 0, else classes_[0]."""
         m = self.decision_function(X)
         if _is_dask(m):
@@ -492,7 +514,7 @@ class LinearRegression(_GLM):
 
     _loss = "squared"
 
-    def predict(self, X: Any):
+    def predict(self, X: Any) -> Any:
         """X @ coef_ + intercept_."""
         return self.decision_function(X)
 
@@ -513,7 +535,7 @@ class PoissonRegression(_GLM):
 
     _loss = "poisson"
 
-    def predict(self, X: Any):
+    def predict(self, X: Any) -> Any:
         """exp(X @ coef_ + intercept_), the expected counts."""
         m = self.decision_function(X)
         if _is_dask(m):
@@ -528,9 +550,9 @@ class PoissonRegression(_GLM):
         y = _local(y).astype(np.float64)
         mu = _local(self.predict(X))
 
-        def deviance(mu):
+        def deviance(mu: _F64) -> float:
             ylog = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
-            return 2.0 * np.sum(ylog - y + mu)
+            return float(2.0 * np.sum(ylog - y + mu))
 
         null = deviance(np.full_like(y, y.mean()))
         return float(1.0 - deviance(mu) / null) if null > 0 else 0.0

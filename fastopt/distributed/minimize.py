@@ -21,11 +21,18 @@ The design (Spark MLlib's treeAggregate around a driver-side solver):
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple,
+                    TypeVar)
 
 import numpy as np
+import numpy.typing as npt
 
 from fastopt.distributed._dask import get_client
+
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
+
+_T = TypeVar("_T")
 
 __all__ = ["minimize", "BlockSum", "check_data", "persist_blocks", "tree_sum"]
 
@@ -35,7 +42,8 @@ METHODS = ("lbfgs", "bfgs", "cg", "newton", "proximal_gradient", "owlqn")
 _SCATTER_BYTES = 1 << 16
 
 
-def check_data(data: Any, name: str = "data", names: Optional[Sequence[str]] = None):
+def check_data(data: Any, name: str = "data", names: Optional[Sequence[str]] = None
+               ) -> Tuple[List[Any], Optional[Tuple[int, ...]]]:
     """The Dask arrays of `data` (a tuple, or one array) and their row chunks.
 
     Every array must be 1-D or 2-D, chunked along rows only (one chunk across
@@ -49,7 +57,7 @@ def check_data(data: Any, name: str = "data", names: Optional[Sequence[str]] = N
     if not isinstance(data, tuple) or len(data) == 0:
         raise TypeError(f"{name} must be a non-empty tuple of dask arrays, got "
                         f"{type(data).__name__}")
-    rows = None
+    rows: Optional[Tuple[int, ...]] = None
     first = names[0] if names else f"{name}[0]"
     for i, a in enumerate(data):
         what = names[i] if names else f"{name}[{i}]"
@@ -73,23 +81,25 @@ def check_data(data: Any, name: str = "data", names: Optional[Sequence[str]] = N
     return list(data), rows
 
 
-def _pack(prep, *blocks):
+def _pack(prep: Optional[Callable[..., Any]], *blocks: Any) -> Any:
     return tuple(blocks) if prep is None else prep(*blocks)
 
 
-def persist_blocks(client, arrays: Sequence[Any], prep: Optional[Callable] = None) -> list:
+def persist_blocks(client: Any, arrays: Sequence[Any],
+                   prep: Optional[Callable[..., Any]] = None) -> List[Any]:
     """One future per row block, holding the tuple of that block of each array
     (or prep(*blocks) when given), computed once on the workers."""
-    import dask
+    from dask.delayed import delayed
 
     per_array = [a.to_delayed().ravel() for a in arrays]
     nb = len(per_array[0])
-    packed = [dask.delayed(_pack, pure=True)(prep, *(p[b] for p in per_array))
+    packed = [delayed(_pack, pure=True)(prep, *(p[b] for p in per_array))
               for b in range(nb)]
-    return client.compute(packed)
+    futures: List[Any] = client.compute(packed)
+    return futures
 
 
-def tree_sum(items: List[Any], add: Callable[[Any, Any], Any]):
+def tree_sum(items: List[_T], add: Callable[[_T, _T], _T]) -> _T:
     """items combined in the fixed binary tree over their order:
     ((i0 + i1) + (i2 + i3)) + ..., an odd last item carried up a level."""
     items = list(items)
@@ -103,13 +113,13 @@ def tree_sum(items: List[Any], add: Callable[[Any, Any], Any]):
     return items[0]
 
 
-def _add(a, b):
+def _add(a: Any, b: Any) -> Any:
     if isinstance(a, tuple):
         return tuple(x + y for x, y in zip(a, b))
     return a + b
 
 
-def _as_fg(out, n):
+def _as_fg(out: Any, n: int) -> Tuple[float, npt.NDArray[np.float64]]:
     try:
         f, g = out
     except (TypeError, ValueError):
@@ -120,15 +130,18 @@ def _as_fg(out, n):
     return float(f), g
 
 
-def _call_fg(fun_block, w, block):
+def _call_fg(fun_block: Callable[..., Any], w: npt.NDArray[np.float64],
+             block: Tuple[Any, ...]) -> Tuple[float, npt.NDArray[np.float64]]:
     return _as_fg(fun_block(w, *block), w.shape[0])
 
 
-def _call_many(fn, args, *blocks):
+def _call_many(fn: Callable[..., _T], args: Tuple[Any, ...], *blocks: Any) -> List[_T]:
     return [fn(*args, b) for b in blocks]
 
 
-def _call_hessp(hessp_block, w, v, block):
+def _call_hessp(hessp_block: Callable[..., Any], w: npt.NDArray[np.float64],
+                v: npt.NDArray[np.float64],
+                block: Tuple[Any, ...]) -> npt.NDArray[np.float64]:
     h = np.asarray(hessp_block(w, v, *block), dtype=np.float64)
     if h.shape != w.shape:
         raise ValueError(f"hessp_block must return shape {w.shape}, got {h.shape}")
@@ -161,40 +174,41 @@ class BlockSum:
         died runs elsewhere (allow_other_workers) on recomputed blocks.
     """
 
-    def __init__(self, client, blocks: list, fun_block: Callable,
-                 hessp_block: Optional[Callable] = None, reduce: str = "driver"):
+    def __init__(self, client: Any, blocks: List[Any], fun_block: Callable[..., Any],
+                 hessp_block: Optional[Callable[..., Any]] = None,
+                 reduce: str = "driver") -> None:
         if reduce not in ("tree", "driver"):
             raise ValueError(f"reduce must be 'tree' or 'driver', got {reduce!r}")
         self.client, self.blocks = client, blocks
         self.fun_block, self.hessp_block, self.reduce = fun_block, hessp_block, reduce
         self.rounds = 0
-        self._groups = None
+        self._groups: Optional[List[Tuple[Optional[str], List[int]]]] = None
 
-    def _worker_groups(self):
+    def _worker_groups(self) -> List[Tuple[Optional[str], List[int]]]:
         """[(worker address, [block numbers])], from where the blocks are."""
         if self._groups is None:
             from distributed import wait
 
             wait(self.blocks)
             who = self.client.who_has(self.blocks)
-            groups = {}
+            groups: Dict[Optional[str], List[int]] = {}
             for i, b in enumerate(self.blocks):
                 addrs = sorted(who.get(b.key, ()))
                 groups.setdefault(addrs[0] if addrs else None, []).append(i)
             self._groups = list(groups.items())
         return self._groups
 
-    def _ship(self, a):
+    def _ship(self, a: Any) -> Any:
         if isinstance(a, np.ndarray) and a.nbytes > _SCATTER_BYTES:
             return self.client.scatter(a, broadcast=True, hash=False)
         return a
 
-    def _run(self, fn, *args):
+    def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         c = self.client
         args = tuple(self._ship(a) for a in args)
         self.rounds += 1
         if self.reduce == "tree":
-            parts = [c.submit(fn, *args, b, pure=False) for b in self.blocks]
+            parts: List[Any] = [c.submit(fn, *args, b, pure=False) for b in self.blocks]
             return tree_sum(parts, lambda a, b: c.submit(_add, a, b, pure=False)).result()
         groups = self._worker_groups()
         futs = [c.submit(_call_many, fn, args, *(self.blocks[i] for i in idx),
@@ -206,22 +220,25 @@ class BlockSum:
                 parts[i] = r
         return tree_sum(parts, _add)
 
-    def __call__(self, w):
+    def __call__(self, w: npt.ArrayLike) -> Tuple[float, npt.NDArray[np.float64]]:
         w = np.ascontiguousarray(w, dtype=np.float64)
-        return self._run(_call_fg, self.fun_block, w)
+        fg: Tuple[float, npt.NDArray[np.float64]] = self._run(_call_fg, self.fun_block, w)
+        return fg
 
-    def hessp(self, w, v):
+    def hessp(self, w: npt.ArrayLike, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
         if self.hessp_block is None:
             raise ValueError("hessp needs hessp_block")
         w = np.ascontiguousarray(w, dtype=np.float64)
         v = np.ascontiguousarray(v, dtype=np.float64)
-        return self._run(_call_hessp, self.hessp_block, w, v)
+        hv: npt.NDArray[np.float64] = self._run(_call_hessp, self.hessp_block, w, v)
+        return hv
 
 
-def minimize(fun_block: Callable, x0: Any, data: Any, method: str = "lbfgs",
-             client: Any = None, options: Optional[dict] = None,
-             hessp_block: Optional[Callable] = None, callback: Optional[Callable] = None,
-             reduce: str = "driver"):
+def minimize(fun_block: Callable[..., Any], x0: Any, data: Any, method: str = "lbfgs",
+             client: Any = None, options: Optional[Dict[str, Any]] = None,
+             hessp_block: Optional[Callable[..., Any]] = None,
+             callback: Optional[Callable[..., Any]] = None,
+             reduce: str = "driver") -> OptimizeResult:
     """Minimise sum over row blocks of fun_block(w, *blocks) on a Dask cluster.
 
     Parameters
@@ -289,13 +306,13 @@ def minimize(fun_block: Callable, x0: Any, data: Any, method: str = "lbfgs",
                       reduce=reduce)
     n_blocks = len(oracle.blocks)
     try:
-        kwargs = {}
+        kwargs: Dict[str, Any] = {}
         if hessp_block is not None:
             kwargs["hessp"] = oracle.hessp
         res = fastopt_minimize(oracle, x0, jac=True, method=method, callback=callback,
                                options=options, **kwargs)
     finally:
-        oracle.blocks = None       # the last reference: Dask releases the blocks
+        oracle.blocks = []         # the last reference: Dask releases the blocks
     res["rounds"] = oracle.rounds
     res["n_blocks"] = n_blocks
     return res

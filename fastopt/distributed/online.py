@@ -48,15 +48,19 @@ example over those coordinates with importance weight 0 has gradient 0, so
 the rule leaves (z, n) as they are and writes w from them -- no second copy of
 the rule in Python.
 """
+from __future__ import annotations
+
 import glob
 import numbers
 import os
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple,
+                    TypedDict, Union)
 
 import numpy as np
+import numpy.typing as npt
 
 from fastopt import _kernels
 from fastopt.distributed._dask import get_client
@@ -68,10 +72,29 @@ __all__ = ["fit"]
 
 _MERGES = ("sum", "average")
 
+_F64 = npt.NDArray[np.float64]
+_Ints = npt.NDArray[np.integer[Any]]
+# a loaded partition ("train", "held": (CSR X, y) or None, and counts), or its
+# facts for the driver; an estimator of fastopt.online (not typed yet: its
+# subclasses' parameters and private helpers are Any here)
+_Part = Dict[str, Any]
+_Estimator = Any
+
+
+class _RoundResult(TypedDict, total=False):
+    """What a round task returns (idx: the coordinates of rows, set by the
+    driver when it sent the compact rows)."""
+    t: int
+    loss: float
+    n: int
+    seconds: float
+    idx: _Ints
+    rows: _F64
+
 
 # -- tasks (run on the workers; pure functions of their arguments) ---------------
 
-def _load_files(paths, opts):
+def _load_files(paths: List[str], opts: Dict[str, Any]) -> _Part:
     """Parse one partition's libsvm files with the C parser: the training
     rows (CSR arrays, labels) and the held-out rows, with the counts.  Row r
     of a file is held out as `fastopt train --holdout` holds it out (rows
@@ -108,7 +131,8 @@ def _load_files(paths, opts):
             first_bad = reader.first_bad_line
         rows_per_file.append(row)
 
-    def stack(blocks):
+    def stack(blocks: List[Tuple[Any, npt.NDArray[Any]]]
+              ) -> Optional[Tuple[Any, npt.NDArray[Any]]]:
         if not blocks:
             return None
         X = sp.vstack([b[0] for b in blocks], format="csr")
@@ -118,7 +142,8 @@ def _load_files(paths, opts):
                 first_bad_line=first_bad, rows_per_file=rows_per_file)
 
 
-def _load_block(X, y, proto, labels):
+def _load_block(X: Any, y: Any, proto: _Estimator,
+                labels: Optional[npt.NDArray[Any]]) -> _Part:
     """One row chunk of a Dask array pair as a partition (X checked as
     estimator.fit checks it, y encoded against the classes)."""
     import scipy.sparse as sp
@@ -131,7 +156,7 @@ def _load_block(X, y, proto, labels):
                 rows_per_file=[shape[0]])
 
 
-def _partition_meta(part):
+def _partition_meta(part: _Part) -> Dict[str, Any]:
     """The small facts about a loaded partition that the driver needs."""
     tr = part["train"]
     return dict(rows=0 if tr is None else tr[0].shape[0],
@@ -141,7 +166,7 @@ def _partition_meta(part):
                 n_features=None if tr is None else tr[0].shape[1])
 
 
-def _model(proto, state, t):
+def _model(proto: _Estimator, state: _F64, t: int) -> Tuple[Any, Dict[str, Any]]:
     cfg = proto._check_params()
     return proto._bind(cfg, dict(state=state, t=t))["_model"], cfg
 
@@ -149,7 +174,7 @@ def _model(proto, state, t):
 _DENSE_LIMIT = 1 << 26   # below this many features: bitmaps and lookup tables
 
 
-def _sorted_unique(indices, d):
+def _sorted_unique(indices: _Ints, d: int) -> _Ints:
     """The distinct values of `indices` (all in [0, d)), sorted, as int64:
     through a bitmap of d bytes when d is moderate (O(nnz + d), much faster
     than np.unique's sort or hash on millions of entries)."""
@@ -160,7 +185,7 @@ def _sorted_unique(indices, d):
     return np.flatnonzero(mark)
 
 
-def _renumber(indices, touched, d):
+def _renumber(indices: _Ints, touched: _Ints, d: int) -> _Ints:
     """Each entry of `indices` as its position in `touched` (sorted, holding
     every value of indices), in indices' dtype."""
     if d > _DENSE_LIMIT:
@@ -170,13 +195,14 @@ def _renumber(indices, touched, d):
     return table[indices]
 
 
-def _touched(part, start, stop):
+def _touched(part: _Part, start: int, stop: int) -> _Ints:
     """The coordinates rows [start, stop) of a partition touch (sorted)."""
     X = part["train"][0]
     return _sorted_unique(X.indices[X.indptr[start]:X.indptr[stop]], X.shape[1])
 
 
-def _train_round(proto, state, t, part, start, stop, loss0, name):
+def _train_round(proto: _Estimator, state: _F64, t: int, part: _Part, start: int, stop: int,
+                 loss0: float, name: str) -> _RoundResult:
     """Train on rows [start, stop) of a partition from the global model;
     returns the new state rows, the new t and the partition's running loss
     sum.  `state` (not modified): without interactions the compact rows of
@@ -209,7 +235,7 @@ def _train_round(proto, state, t, part, start, stop, loss0, name):
     if rc != _kernels.STATUS_OK:
         raise ValueError(f"{name}: online kernel failed with status {rc} at its row "
                          f"{start + bad}")
-    out = dict(t=model.t, loss=loss, n=stop - start, seconds=time.perf_counter() - t0)
+    out: _RoundResult = dict(t=model.t, loss=loss, n=stop - start, seconds=time.perf_counter() - t0)
     if model0.crossed:
         out["idx"] = np.flatnonzero(np.any(local != state, axis=1))
         out["rows"] = local[out["idx"]]
@@ -218,7 +244,8 @@ def _train_round(proto, state, t, part, start, stop, loss0, name):
     return out
 
 
-def _holdout_loss(proto, state, t, part, loss_name, tau):
+def _holdout_loss(proto: _Estimator, state: _F64, t: int, part: _Part, loss_name: str,
+                  tau: float) -> Tuple[float, int]:
     """(loss sum, rows) of a partition's held-out rows under the model."""
     from fastopt.cli_online import _loss_sum
     if part["held"] is None:
@@ -234,7 +261,7 @@ def _holdout_loss(proto, state, t, part, loss_name, tau):
 
 # -- the driver -----------------------------------------------------------------
 
-def _files(source):
+def _files(source: Union[str, os.PathLike[str], Sequence[Any]]) -> List[str]:
     """The sorted files of a glob, or a list of paths as given."""
     if isinstance(source, (str, os.PathLike)):
         pattern = os.fspath(source)
@@ -248,13 +275,14 @@ def _files(source):
     return paths
 
 
-def _check_int(name, v, low):
+def _check_int(name: str, v: Any, low: int) -> int:
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < low:
         raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
     return int(v)
 
 
-def _merge_into(state, t, results, merge, proto, cfg):
+def _merge_into(state: _F64, t: int, results: List[_RoundResult], merge: str,
+                proto: _Estimator, cfg: Dict[str, Any]) -> int:
     """Merge the round's deltas (in partition order) into state (in place);
     returns the new t.  See the module's docstring for the formulas."""
     if len(results) == 1:
@@ -303,7 +331,7 @@ def _merge_into(state, t, results, merge, proto, cfg):
     return t + sum(r["t"] - t for r in results)
 
 
-def _refresh_ftrl_weights(proto, rows, idx, d):
+def _refresh_ftrl_weights(proto: _Estimator, rows: _F64, idx: _Ints, d: int) -> None:
     """Recompute w (column 0) of FTRL state rows from their (n, z) with the
     C rule: one example of importance weight 0 over them (gradient 0 leaves
     n and z as they are).  idx: the rows' coordinates (d: the intercept)."""
@@ -410,7 +438,7 @@ def fit(estimator: "OnlineLinearModel",
     if not isinstance(estimator, OnlineLinearModel):
         raise TypeError("estimator must be a fastopt.online FTRLClassifier, "
                         f"FTRLRegressor or RDAClassifier, got {type(estimator).__name__}")
-    proto = type(estimator)(**estimator.get_params())
+    proto: _Estimator = type(estimator)(**estimator.get_params())
     cfg = proto._check_params()
     if cfg["n_epochs"] != 1 or proto.shuffle:
         raise ValueError("estimator: n_epochs must be 1 and shuffle False for a "
@@ -484,7 +512,7 @@ def fit(estimator: "OnlineLinearModel",
     trained, task_seconds = 0, 0.0
     crossed = _model(proto, state, 0)[0].crossed
 
-    def touched_of(r):
+    def touched_of(r: int) -> Dict[int, Any]:
         # the coordinates each partition's round-r rows touch, computed on
         # the workers while the previous round trains
         if crossed or r >= n_rounds:
@@ -564,14 +592,15 @@ def fit(estimator: "OnlineLinearModel",
     return estimator
 
 
-def _loss_name(loss):
+def _loss_name(loss: str) -> str:
     return "logloss" if loss == "logistic" else f"{loss} loss"
 
 
-def _array_partitions(client, proto, source):
+def _array_partitions(client: Any, proto: _Estimator, source: Tuple[Any, Any]
+                      ) -> Tuple[List[Any], List[str], Optional[npt.NDArray[Any]]]:
     """Partitions of (X, y) Dask arrays: one per row chunk."""
-    import dask
     import dask.array as da
+    from dask.delayed import delayed
     X, y = source
     if not isinstance(X, da.Array) or not isinstance(y, da.Array):
         raise TypeError("source (X, y): both must be dask arrays")
@@ -589,7 +618,7 @@ def _array_partitions(client, proto, source):
         labels = np.unique(client.compute(da.unique(y)).result())
         proto._encode_y(labels, None, None)          # two labels, or ValueError
     xs, ys = X.to_delayed().ravel(), y.to_delayed().ravel()
-    parts = client.compute([dask.delayed(_load_block, pure=True)(xb, yb, proto, labels)
+    parts = client.compute([delayed(_load_block, pure=True)(xb, yb, proto, labels)
                             for xb, yb in zip(xs, ys)])
     names = [f"X block {i}" for i in range(len(parts))]
     return parts, names, labels
@@ -597,7 +626,7 @@ def _array_partitions(client, proto, source):
 
 # -- `fastopt train --dask` -------------------------------------------------------
 
-def _first_line_is_vw(path):
+def _first_line_is_vw(path: str) -> bool:
     """Whether the first line of `path` that is neither blank nor a comment
     looks like VW text (has a '|')."""
     from fastopt.libsvm import _open
