@@ -191,6 +191,10 @@ def _hash_seed(s):
     return v
 
 
+def _sync_rows(s):
+    return "auto" if s == "auto" else _positive_int(s)
+
+
 def _bits(s):
     try:
         v = int(s)
@@ -325,9 +329,10 @@ def add_parsers(sub):
                     help="train on a Dask cluster: local:N starts a LocalCluster "
                          "of N worker processes; an address uses a running "
                          "scheduler (one partition per file)")
-    dk.add_argument("--sync-rows", type=_positive_int, default=10_000, metavar="N",
+    dk.add_argument("--sync-rows", type=_sync_rows, default="auto", metavar="N|auto",
                     help="with --dask: rows each partition trains on between "
-                         "merges (default: %(default)s)")
+                         "merges (default auto: 8000 // partitions for --merge "
+                         "sum, 100000 for average; see README 'Scaling out')")
     dk.add_argument("--merge", choices=("sum", "average"), default="sum",
                     help="with --dask: add the partitions' (z, n) / gradient sums, "
                          "or average weights by squared-gradient sums (ftrl) "

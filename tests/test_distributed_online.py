@@ -91,6 +91,20 @@ def test_one_partition_equals_fit(client, data, make, merge):
     assert est.distributed_info_["rounds"] == 10      # ceil(900 / 97)
 
 
+def test_sync_rows_auto(client, data):
+    from fastopt.distributed.online import auto_sync_rows
+    assert auto_sync_rows("sum", 3) == 2666 and auto_sync_rows("sum", 8) == 1000
+    assert auto_sync_rows("sum", 100_000) == 1 and auto_sync_rows("average", 8) == 100_000
+    auto = fd.fit(FTRLClassifier(l1=0.2), data["files"], client, n_features=D)
+    given = fd.fit(FTRLClassifier(l1=0.2), data["files"], client, n_features=D,
+                   sync_rows=2666)
+    assert auto.distributed_info_["sync_rows"] == 2666
+    assert auto.distributed_info_["rounds"] == 1      # 300 rows a file, 3 files
+    np.testing.assert_array_equal(_state(auto)[0], _state(given)[0])
+    with pytest.raises(ValueError, match="sync_rows"):
+        fd.fit(FTRLClassifier(), data["files"], client, n_features=D, sync_rows="fast")
+
+
 def test_one_partition_with_interactions_equals_fit(client, data):
     make = lambda: FTRLClassifier(l1=0.1, interactions=["ab"],  # noqa: E731
                                   fields={"a": [0, 400], "b": [400, D]})
