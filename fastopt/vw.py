@@ -333,6 +333,7 @@ class FeatureNames:
 
     Examples
     --------
+    >>> from fastopt.vw import FeatureNames
     >>> names = FeatureNames(18, ["ab"], constant=False)
     >>> names.add_text(b"1 |a f1 |b f2\\n")
     >>> sorted(n for s in names.names.values() for n in s)

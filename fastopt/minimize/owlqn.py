@@ -1,4 +1,4 @@
-"""OWL-QN: orthant-wise limited-memory quasi-Newton for f(x) + sum_i l1_i |x_i|
+"""OWL-QN: orthant-wise limited-memory quasi-Newton for ``f(x) + sum_i l1_i |x_i|``
 (Andrew and Gao 2007, "Scalable training of L1-regularized log-linear
 models"; the L1 solver of Spark MLlib's logistic regression).
 
@@ -60,7 +60,7 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
                    ftol=2.2204460492503131e-09, gtol=1e-5, c1=1e-4, maxfun=15000,
                    maxiter=15000, maxls=30, eps=C.EPSILON, disp=False,
                    **unknown_options):
-    """Minimise fun(x) + sum_i l1_i |x_i| by OWL-QN (module docstring).
+    """Minimise ``fun(x) + sum_i l1_i |x_i|`` by OWL-QN (module docstring).
 
     Parameters
     ----------
@@ -76,6 +76,13 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
         Sufficient-decrease constant of the backtracking search.
     maxfun, maxiter, maxls : int
         Limits on evaluations, iterations and trials per search.
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None.
+    disp : bool
+        Print a summary at the end (scipy's ``disp``).
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
 
     Returns
     -------
