@@ -76,10 +76,6 @@ numpydoc_validation_exclude = {
     # iter_vw_chunks, load_vw, sniff_format and FeatureNames' methods lack
     # Parameters/Returns sections
     r"^fastopt\.vw\b",
-    # LinearRegression and PoissonRegression document their parameters as
-    # "as LogisticRegression"; predict, predict_proba and score lack
-    # Parameters/Returns sections
-    r"^fastopt\.distributed\b",
     # properties and dunder methods document themselves in the class
     r"\.__\w+__$",
     # the problems' value and grad inherit Problem's docstrings (autodoc shows
@@ -98,7 +94,7 @@ import fastopt
 # substitution); a valid one renders normally.  Remove a module from this
 # list once its docstrings are converted: then any reST error in it fails the
 # -W build like everywhere else.
-PREFORMATTED_DOCSTRINGS = ("fastopt.online", "fastopt.distributed")
+PREFORMATTED_DOCSTRINGS = ("fastopt.online",)
 
 
 def _is_valid_rst(text):

@@ -10,6 +10,7 @@ by other owners join MODULES once their docstrings are converted.
 """
 import doctest
 import importlib
+import importlib.util
 import inspect
 import warnings
 
@@ -23,9 +24,12 @@ MODULES = ["fastopt.prox", "fastopt.schedules", "fastopt.clip", "fastopt.averagi
            "fastopt.viz", "fastopt.problems", "fastopt.datasets", "fastopt.minimize",
            "fastopt.minimize.line_search", "fastopt.optim", "fastopt.sparse",
            "fastopt.norm", "fastopt.glm", "fastopt.kernels", "fastopt.libsvm"]
-# Not here: fastopt.online (being converted by its owner), fastopt.vw and
-# fastopt.distributed (Parameters/Returns sections still missing; docs/conf.py
-# excludes them from validation too), and fastopt.torch, whose drop-ins take
+if importlib.util.find_spec("distributed") is not None:   # the `dask` extra
+    MODULES += ["fastopt.distributed", "fastopt.distributed.minimize",
+                "fastopt.distributed.glm"]
+# Not here: fastopt.online (being converted by its owner), fastopt.vw
+# (Parameters/Returns sections still missing; docs/conf.py excludes it from
+# validation too), and fastopt.torch, whose drop-ins take
 # the installed torch.optim class's signature (foreach, fused, ... change with
 # torch's version) and document the fastopt rule's parameters only (docs/conf.py
 # waives numpydoc's PR01 for them, and for them only).
@@ -134,7 +138,8 @@ DOCTEST_MODULES = [m for m in MODULES + ["fastopt.datasets._clicklike", "fastopt
                                          "fastopt.minimize.owlqn", "fastopt.optim.adaptive",
                                          "fastopt.optim.base", "fastopt.optim.proximal",
                                          "fastopt.optim.sgd", "fastopt._threads"]
-                   if m != "fastopt.optim"      # a package: its classes live in the modules
+                   if m not in ("fastopt.optim", "fastopt.distributed")   # packages: their
+                   # classes and functions (and examples) live in their modules
                    and (m != "fastopt.viz" or _has_matplotlib())]
 
 
