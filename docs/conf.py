@@ -72,10 +72,6 @@ numpydoc_validation_overrides = {"PR01": [r"^torch\.optim\.\w+ run by fastopt\."
 numpydoc_validation_exclude = {
     # not yet documented to the numpydoc standard by their owners
     r"^fastopt\.online\b",
-    # not yet documented to the numpydoc standard: VWReader, feature_index,
-    # iter_vw_chunks, load_vw, sniff_format and FeatureNames' methods lack
-    # Parameters/Returns sections
-    r"^fastopt\.vw\b",
     # properties and dunder methods document themselves in the class
     r"\.__\w+__$",
     # the problems' value and grad inherit Problem's docstrings (autodoc shows

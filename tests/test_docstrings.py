@@ -23,13 +23,12 @@ MODULES = ["fastopt.prox", "fastopt.schedules", "fastopt.clip", "fastopt.averagi
            "fastopt.noise", "fastopt.init", "fastopt.data", "fastopt.early_stopping",
            "fastopt.viz", "fastopt.problems", "fastopt.datasets", "fastopt.minimize",
            "fastopt.minimize.line_search", "fastopt.optim", "fastopt.sparse",
-           "fastopt.norm", "fastopt.glm", "fastopt.kernels", "fastopt.libsvm"]
+           "fastopt.norm", "fastopt.glm", "fastopt.kernels", "fastopt.libsvm", "fastopt.vw"]
 if importlib.util.find_spec("distributed") is not None:   # the `dask` extra
     MODULES += ["fastopt.distributed", "fastopt.distributed.minimize",
                 "fastopt.distributed.glm"]
-# Not here: fastopt.online (being converted by its owner), fastopt.vw
-# (Parameters/Returns sections still missing; docs/conf.py excludes it from
-# validation too), and fastopt.torch, whose drop-ins take
+# Not here: fastopt.online (being converted by its owner; docs/conf.py
+# excludes it from validation too), and fastopt.torch, whose drop-ins take
 # the installed torch.optim class's signature (foreach, fused, ... change with
 # torch's version) and document the fastopt rule's parameters only (docs/conf.py
 # waives numpydoc's PR01 for them, and for them only).
