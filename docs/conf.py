@@ -8,6 +8,7 @@ needed (no intersphinx, no remote images).
 """
 import glob
 import os
+import re
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,7 +41,7 @@ extensions = [
 # fastopt.distributed (Dask, an optional extra) gets its API page when this
 # is True: set it once the package is merged and its dependencies are
 # installed where the docs are built.
-DOCUMENT_DISTRIBUTED = False
+DOCUMENT_DISTRIBUTED = True
 smartquotes = False       # "--flag" stays two hyphens, quotes stay straight
 exclude_patterns = ["_build"] + ([] if DOCUMENT_DISTRIBUTED else ["api/fastopt.distributed.rst"])
 html_theme = "alabaster"
@@ -59,12 +60,18 @@ numpydoc_xref_param_type = False
 # docstring.  The modules of other owners are excluded until their
 # docstrings are complete (numpydoc_validation_exclude below).
 numpydoc_validation_checks = {"PR01", "PR02", "RT01", "GL08"}
+# fastopt.torch's drop-ins ("torch.optim.X run by fastopt.Y") take
+# torch.optim.X's own signature, read from the installed torch when the
+# module is imported: its flags (foreach, fused, capturable, differentiable)
+# are accepted and checked but not used, and their set changes with torch's
+# version.  Their docstring says "Arguments: torch.optim.X's" and shows the
+# fastopt rule's documented parameters; a Parameters section that copied
+# torch's would go stale with the next torch.  PR01 only is waived for them
+# (matched on that docstring opening); every other check still applies.
+numpydoc_validation_overrides = {"PR01": [r"^torch\.optim\.\w+ run by fastopt\."]}
 numpydoc_validation_exclude = {
     # not yet documented to the numpydoc standard by their owners
-    r"^fastopt\.(optim|online|kernels|sparse|norm|torch|libsvm|vw|distributed)\b",
-    r"^fastopt\.(SGD|Adagrad|Adadelta|RMSProp|Adam|AdamW|Adamax|Nadam|DeltaBarDelta"
-    r"|ProximalSGD|ProximalAdagrad|AdagradDA|FTRL|RDA|Optimizer|SparseGrad"
-    r"|openmp_enabled|effective_n_threads)\b",
+    r"^fastopt\.online\b",
     # properties and dunder methods document themselves in the class
     r"\.__\w+__$",
     # the problems' value and grad inherit Problem's docstrings (autodoc shows
@@ -83,15 +90,16 @@ import fastopt
 # substitution); a valid one renders normally.  Remove a module from this
 # list once its docstrings are converted: then any reST error in it fails the
 # -W build like everywhere else.
-PREFORMATTED_DOCSTRINGS = ("fastopt.optim", "fastopt.online", "fastopt.torch",
-                           "fastopt.norm", "fastopt.kernels", "fastopt.sparse",
-                           "fastopt.libsvm", "fastopt.vw", "fastopt.distributed")
+PREFORMATTED_DOCSTRINGS = ("fastopt.online",)
 
 
 def _is_valid_rst(text):
     import io
 
     from docutils.core import publish_doctree
+    # Sphinx's roles (:class:`x` ...) need Sphinx's environment: they are
+    # read as literals here, which is all this check needs of them.
+    text = re.sub(r":[\w:.-]+:`([^`]*)`", r"``\1``", text)
     stream = io.StringIO()
     try:
         publish_doctree(text, settings_overrides={"report_level": 2, "halt_level": 5,

@@ -11,7 +11,13 @@ from fastopt._validation import check_n_threads
 
 
 def openmp_enabled() -> bool:
-    """True when fastopt's kernels were built with OpenMP (threaded)."""
+    """True when fastopt's kernels were built with OpenMP (threaded).
+
+    Returns
+    -------
+    bool
+        Whether the kernels can run on more than one thread.
+    """
     return _kernels.openmp_enabled()
 
 
@@ -70,6 +76,29 @@ def effective_n_threads(n_threads: Optional[int] = None) -> int:
     than cores only add overhead, and a huge k would exhaust the process.
     Always 1 when fastopt was built without OpenMP.  Results never depend on
     it: every kernel is bitwise identical for any thread count.
+
+    Parameters
+    ----------
+    n_threads : int or None, default None
+        None or -1 for all usable cores, -k for all but k - 1, a positive k
+        for k (capped as above).
+
+    Returns
+    -------
+    int
+        The thread count, >= 1.
+
+    Raises
+    ------
+    TypeError
+        If `n_threads` is not None or an int.
+    ValueError
+        If `n_threads` is 0.
+
+    Examples
+    --------
+    >>> fastopt.effective_n_threads(1)
+    1
     """
     n_threads = check_n_threads(n_threads)
     if not openmp_enabled():

@@ -49,9 +49,28 @@ def _loss_code(loss: Any) -> int:
 
 
 def check_block(X: Any, name: str = "X") -> Any:
-    """X as the kernels read it: a 2-D C-contiguous float32/float64 ndarray,
-    or a scipy.sparse CSR matrix/array with float32/float64 data and int32/int64
-    indices.  Returns X (never a copy).  TypeError/ValueError naming `name`."""
+    """Check that X is a block the kernels read as it is.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse CSR matrix/array
+        A 2-D C-contiguous float32/float64 ndarray, or CSR with float32/float64
+        data and int32/int64 indices (both index arrays of one dtype).
+    name : str, default "X"
+        The name the error messages give X.
+
+    Returns
+    -------
+    ndarray or scipy.sparse CSR matrix/array
+        X itself (never a copy).
+
+    Raises
+    ------
+    TypeError
+        If X is neither, or has the wrong dtypes, naming `name`.
+    ValueError
+        If X is not 2-D or a dense X is not C-contiguous, naming `name`.
+    """
     if sp.issparse(X):
         if X.format != "csr":
             raise TypeError(f"{name} must be a dense ndarray or a CSR matrix, got a "
@@ -197,7 +216,23 @@ def hessp(w: Any, v: Any, X: Any, loss: str = "logistic", *,
 
 
 def n_chunks(n_samples: int, n_features: int) -> int:
-    """The number of row chunks the kernels cut a block into (shape only)."""
+    """The number of row chunks the kernels cut a block into (shape only).
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        The block's shape, each >= 0.
+
+    Returns
+    -------
+    int
+        The number of chunks.
+
+    Raises
+    ------
+    ValueError
+        If either is not an integer >= 0.
+    """
     for v, name in ((n_samples, "n_samples"), (n_features, "n_features")):
         if not isinstance(v, numbers.Integral) or v < 0:
             raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
@@ -211,7 +246,32 @@ def block_loss_grad(code: int, fit_intercept: bool, X: Any, y: np.ndarray,
     check_block, y and sw float64 of the right length and range, w float64
     of length d + fit_intercept, `code` a value of LOSSES): the per-iteration
     path of the estimators, without the O(n) label checks.  C still checks the
-    CSR structure it reads."""
+    CSR structure it reads.
+
+    Parameters
+    ----------
+    code : int
+        A value of LOSSES.
+    fit_intercept : bool
+        Whether the last entry of w is an intercept.
+    X : ndarray or scipy.sparse CSR matrix/array
+        The block, as check_block returned it.
+    y : ndarray of shape (n_samples,), float64
+        Labels, already checked for the loss.
+    sw : ndarray of shape (n_samples,), float64, or None
+        Sample weights, or None for 1.
+    w : ndarray of shape (n_features + fit_intercept,), float64
+        The coefficients (then the intercept).
+    n_threads : int or None, default None
+        Threads (`effective_n_threads`).
+
+    Returns
+    -------
+    f : float
+        The summed loss.
+    g : ndarray of shape w.shape, float64
+        Its gradient in w.
+    """
     g = np.empty_like(w)
     f = _run(code, fit_intercept, X, X.shape[1], y, sw, w, None, g,
              effective_n_threads(n_threads))
@@ -220,7 +280,22 @@ def block_loss_grad(code: int, fit_intercept: bool, X: Any, y: np.ndarray,
 
 def block_hessp(code: int, fit_intercept: bool, X: Any, sw: Optional[np.ndarray],
                 w: np.ndarray, v: np.ndarray, n_threads: Optional[int] = None) -> np.ndarray:
-    """hessp on a prepared block (as block_loss_grad)."""
+    """hessp on a prepared block (as block_loss_grad).
+
+    Parameters
+    ----------
+    code, fit_intercept, X, sw, w
+        As for block_loss_grad.
+    v : ndarray of shape w.shape, float64
+        The vector the Hessian multiplies.
+    n_threads : int or None, default None
+        Threads (`effective_n_threads`).
+
+    Returns
+    -------
+    ndarray of shape w.shape, float64
+        The Hessian of the loss at w times v.
+    """
     out = np.empty_like(w)
     _run(code, fit_intercept, X, X.shape[1], None, sw, w, v, out,
          effective_n_threads(n_threads))

@@ -3,10 +3,10 @@ backward, in C with OpenMP, equal to torch.nn.functional.
 
 Each forward takes the arguments of the torch.nn.functional function of the
 same name, in the same order and with the same defaults, on numpy arrays
-(float32 or float64, C-contiguous; input laid out (N, C, *) as torch lays it
+(float32 or float64, C-contiguous; input laid out ``(N, C, *)`` as torch lays it
 out), and returns ``(y, saved)``.  ``saved`` (a `NormSaved`) holds what the
 backward needs -- the statistics used (mean, rstd = 1 / sqrt(var + eps)) and
-whether they came from the batch -- and is passed to the matching backward:
+whether they came from the batch -- and is passed to the matching backward::
 
     y, saved = fastopt.norm.batch_norm(x, running_mean, running_var, w, b,
                                        training=True)
@@ -18,7 +18,7 @@ fastopt._threads.effective_n_threads; results are bitwise identical for every
 n_threads.
 
 All four are one computation (csrc/norm.h): the input viewed as (V, G, M),
-statistics per g over (v, m), and an affine weight and bias per channel:
+statistics per g over (v, m), and an affine weight and bias per channel::
 
     batch_norm      statistics per channel over (N, *)
     instance_norm   per (sample, channel) over (*)
@@ -73,7 +73,25 @@ class NormSaved:
     the batch's (training), False for running statistics (eval);
     input_shape, dtype: the forward's input; has_weight, has_bias: which
     affine parameters the forward had.  Made by the forwards, read by the
-    backwards; mean and rstd are read-only."""
+    backwards; mean and rstd are read-only.
+
+    Parameters
+    ----------
+    kind : str
+        "batch_norm", "layer_norm", "instance_norm" or "group_norm".
+    mean, rstd : numpy.ndarray
+        The statistics used, float64 (made read-only here).
+    batch_stats : bool
+        True when they are the batch's, False for running statistics.
+    x : numpy.ndarray
+        The forward's input (its shape and dtype are kept).
+    view : tuple of int
+        The kernels' view of the input (five ints; see csrc/norm.h).
+    affine_shape : tuple of int
+        The shape the weight and bias must have.
+    weight, bias : numpy.ndarray or None
+        The forward's affine parameters (only whether they were given is kept).
+    """
 
     kind: str
     mean: _Stats
@@ -246,12 +264,12 @@ def batch_norm(input: FloatArray, running_mean: Optional[FloatArray],
                bias: Optional[FloatArray] = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-05, *,
                n_threads: Optional[int] = None) -> tuple[FloatArray, NormSaved]:
-    """torch.nn.functional.batch_norm: statistics per channel over (N, *).
+    """torch.nn.functional.batch_norm: statistics per channel over ``(N, *)``.
 
     Parameters
     ----------
     input : numpy.ndarray
-        Shape (N, C, *), float32 or float64, C-contiguous, not empty.
+        Shape ``(N, C, *)``, float32 or float64, C-contiguous, not empty.
     running_mean, running_var : numpy.ndarray or None
         Shape (C,), input's dtype: updated in place in training (when not
         None), used to normalize otherwise (then required).
@@ -328,12 +346,12 @@ def instance_norm(input: FloatArray, running_mean: Optional[FloatArray] = None,
                   eps: float = 1e-05, *,
                   n_threads: Optional[int] = None) -> tuple[FloatArray, NormSaved]:
     """torch.nn.functional.instance_norm: statistics per (sample, channel)
-    over (*).
+    over ``(*)``.
 
     Parameters
     ----------
     input : numpy.ndarray
-        Shape (N, C, *) with more than one spatial element, float32 or
+        Shape ``(N, C, *)`` with more than one spatial element, float32 or
         float64, C-contiguous.
     running_mean, running_var : numpy.ndarray or None, optional
         Shape (C,), input's dtype: updated in place (averaged over N) with
@@ -404,12 +422,12 @@ def group_norm(input: FloatArray, num_groups: int, weight: Optional[FloatArray] 
                bias: Optional[FloatArray] = None, eps: float = 1e-05, *,
                n_threads: Optional[int] = None) -> tuple[FloatArray, NormSaved]:
     """torch.nn.functional.group_norm: statistics per (sample, group) over
-    (C / num_groups, *).
+    ``(C / num_groups, *)``.
 
     Parameters
     ----------
     input : numpy.ndarray
-        Shape (N, C, *), float32 or float64, C-contiguous.
+        Shape ``(N, C, *)``, float32 or float64, C-contiguous.
     num_groups : int
         A positive divisor of C.
     weight, bias : numpy.ndarray or None, optional

@@ -7,6 +7,8 @@ import numpy as np
 
 from fastopt._validation import FloatArray, IndexArray, check_sparse_arrays
 
+__all__ = ["SparseGrad"]
+
 _Shape = Union[SupportsIndex, "tuple[SupportsIndex, ...]"]
 
 

@@ -123,7 +123,29 @@ _STEP_FREE = frozenset({_optim.SGD, _optim.ProximalSGD})
 
 class _TorchAdam(_optim.Adam):
     """fastopt.Adam with torch.optim.Adam's decoupled_weight_decay: True is
-    AdamW's rule (torch.optim.AdamW is Adam with it set)."""
+    AdamW's rule (torch.optim.AdamW is Adam with it set).  The parameters
+    below are the drop-ins' (torch.optim.Adam's also takes
+    decoupled_weight_decay, a bool, default False).
+
+    Parameters
+    ----------
+    params : numpy.ndarray or sequence of numpy.ndarray
+        float32/float64 C-contiguous writeable arrays, updated in place.
+    lr : float, default 1e-3
+        Learning rate, >= 0.
+    betas : tuple of float, default (0.9, 0.999)
+        Decays (beta1, beta2) of the first and second moments, each in [0, 1).
+    eps : float, default 1e-8
+        Added to the root of the second moment, >= 0.
+    weight_decay : float, default 0
+        L2 penalty, >= 0: added to the gradient, or decoupled (AdamW).
+    amsgrad : bool, default False
+        Use the running maximum of the second moment.
+    maximize : bool, default False
+        Maximise instead of minimise.
+    n_threads : int or None, optional
+        Threads per step (None: all usable cores); results do not depend on it.
+    """
 
     decoupled_weight_decay = Hyper(kind="bool")
 

@@ -77,10 +77,40 @@ def _hasher(hash_all, hash_seed):
 def feature_index(name: "str | bytes", namespace: "str | bytes" = " ", bits: int = 18,
                   value: "str | bytes | None" = None, hash_all: bool = False,
                   hash_seed: int = 0) -> int:
-    """The column VW (and fastopt) give feature `name` of `namespace`
-    (" ": VW's default namespace) for ``-b bits``; with `value`, the string
-    feature ``name:value`` (VW's chained hash h(value, h(name, ns))).
-    hash_all, hash_seed: VW's ``--hash all`` and ``--hash_seed``."""
+    """The column VW (and fastopt) give feature `name` of `namespace`.
+
+    Parameters
+    ----------
+    name : str or bytes
+        The feature's name (UTF-8 when str).
+    namespace : str or bytes, default " "
+        Its namespace; " " is VW's default namespace.
+    bits : int, default 18
+        VW's ``-b``: the column is masked to `bits` bits.
+    value : str or bytes, optional
+        For the string feature ``name:value`` (VW's chained hash
+        ``h(value, h(name, ns))``).
+    hash_all : bool, default False
+        VW's ``--hash all`` (all-digit names hashed too).
+    hash_seed : int, default 0
+        VW's ``--hash_seed``, in [0, 2**32).
+
+    Returns
+    -------
+    int
+        The column, in [0, 2**bits).
+
+    Raises
+    ------
+    ValueError
+        If `hash_seed` is out of range.
+
+    Examples
+    --------
+    >>> from fastopt.vw import feature_index
+    >>> feature_index("7", bits=4)            # an all-digit name is its value
+    7
+    """
     enc = (lambda s: s.encode("utf-8") if isinstance(s, str) else bytes(s))
     h, default = _hasher(hash_all, _check_seed(hash_seed))
     seed = default if namespace == " " else h(enc(namespace), hash_seed)
@@ -102,7 +132,15 @@ class Extras:
     ``extras=True``: `initial`, each row's initial prediction (VW's third
     label field; 0 when absent), and `tags`, each row's tag as bytes (without
     the leading quote) or None -- VW writes ``prediction tag`` lines with
-    ``-p``."""
+    ``-p``.
+
+    Parameters
+    ----------
+    initial : numpy.ndarray of shape (n_rows,)
+        Each row's initial prediction.
+    tags : list of bytes or None
+        Each row's tag, or None.
+    """
 
     def __init__(self, initial: np.ndarray, tags: "list[bytes | None]") -> None:
         self.initial = initial
@@ -110,7 +148,18 @@ class Extras:
 
     @classmethod
     def none(cls, n: int) -> "Extras":
-        """The extras of n rows without initial predictions or tags."""
+        """The extras of n rows without initial predictions or tags.
+
+        Parameters
+        ----------
+        n : int
+            The number of rows.
+
+        Returns
+        -------
+        Extras
+            Initial predictions 0 and tags None.
+        """
         return cls(np.zeros(n), [None] * n)
 
 
@@ -121,8 +170,38 @@ def _check_bits(bits):
     return int(bits)
 
 
+# The parameters VWReader and iter_vw_chunks share (first and last ones).
+_READER_HEAD = """path : str or path-like
+        The file, plain or gzip; "-" for standard input.
+    bits : int, default 18
+        VW's ``-b``: the model has 2**bits columns.
+    chunk_bytes : int, default 8 MiB
+        Bytes read per block.
+    skip_bad_lines : bool, default False
+        Drop and count malformed lines instead of raising.
+    dtype : {numpy.float32, numpy.float64}, default numpy.float64
+        dtype of X's values.
+    binary : bool, default True
+        Labels must be 0/1 or -1/+1 (written 0/1); False keeps any finite
+        label as written.
+    allow_unlabeled : bool, default False
+        A line without a label is a row with label NaN (for prediction)
+        instead of an error.
+    max_line_bytes : int, default 64 MiB
+        A longer line is malformed."""
+_READER_TAIL = """constant : bool, default False
+        Append VW's constant feature to every row (module docstring).
+    hash_all, hash_seed : bool, int
+        VW's ``--hash all`` and ``--hash_seed``.
+    extras : bool, default False
+        Accept VW's initial prediction, and yield a sixth item, the block's
+        :class:`Extras` (initial predictions and tags).
+    names : FeatureNames, optional
+        Collects the names of every row read."""
+
+
 class VWReader(LibsvmReader):
-    """An iterable over ``(X, y, sample_weight, namespaces, first_line)``
+    __doc__ = f"""An iterable over ``(X, y, sample_weight, namespaces, first_line)``
     blocks of a VW text file; see :func:`iter_vw_chunks`.  Reports
     ``n_lines``, ``n_rows``, ``bad_lines``, ``first_bad_line`` as
     fastopt.libsvm.LibsvmReader does.
@@ -130,7 +209,27 @@ class VWReader(LibsvmReader):
     fmt="auto" also reads libsvm: the format is that of the first line
     neither blank nor a '#' comment (VW's has a '|'), and ``fmt`` tells it
     once known; libsvm blocks have n_features columns (ids folded with
-    `hash`), sample_weight and namespaces None."""
+    `hash`), sample_weight and namespaces None.
+
+    Parameters
+    ----------
+    {_READER_HEAD}
+    fmt : {{"vw", "libsvm", "auto"}}, default "vw"
+        The file's format ("auto": sniffed from the first line).
+    n_features : int, optional
+        The columns of libsvm blocks; None: 2**bits.
+    hash : bool, default False
+        Fold libsvm ids into range as ``id % n_features``.
+    {_READER_TAIL}
+
+    Raises
+    ------
+    TypeError
+        If `names` is not a FeatureNames, or an argument has the wrong type.
+    ValueError
+        If `fmt`, `bits`, `hash_seed` or a size is out of range; a malformed
+        line (``PATH:LINE: reason``) while iterating, unless skipped.
+    """
 
     def __init__(self, path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
                  dtype=np.float64, binary=True, allow_unlabeled=False,
@@ -234,24 +333,58 @@ def iter_vw_chunks(path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
                    dtype=np.float64, binary=True, allow_unlabeled=False,
                    max_line_bytes=MAX_LINE_BYTES, constant=False, hash_all=False,
                    hash_seed=0, extras=False, names=None):
-    """Stream a VW text file as CSR blocks ``(X, y, sample_weight,
-    namespaces, first_line)`` (module docstring).  bits: VW's ``-b``, the
-    model has 2**bits columns.  binary: labels 0/1 or -1/+1 (written 0/1),
-    else any finite number.  allow_unlabeled: a line without a label is a
-    row with label NaN (for prediction) instead of an error.  constant:
-    append VW's constant feature to every row (module docstring).
-    hash_all, hash_seed: VW's --hash all and --hash_seed.  extras: accept
-    VW's initial prediction, and yield a sixth item, the block's
-    :class:`Extras` (initial predictions and tags).  names: a
-    :class:`FeatureNames` that collects the names of every row read."""
     return VWReader(path, bits, chunk_bytes=chunk_bytes, skip_bad_lines=skip_bad_lines,
                     dtype=dtype, binary=binary, allow_unlabeled=allow_unlabeled,
                     max_line_bytes=max_line_bytes, constant=constant,
                     hash_all=hash_all, hash_seed=hash_seed, extras=extras, names=names)
 
 
+# (its Parameters are VWReader's, less the libsvm ones: assembled once)
+iter_vw_chunks.__doc__ = f"""Stream a VW text file as CSR blocks ``(X, y, sample_weight,
+    namespaces, first_line)`` (module docstring).
+
+    Parameters
+    ----------
+    {_READER_HEAD}
+    {_READER_TAIL}
+
+    Returns
+    -------
+    VWReader
+        Iterate it for the blocks, then read its ``bad_lines``,
+        ``first_bad_line``, ``n_lines`` and ``n_rows``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As VWReader.
+    """
+
+
 def load_vw(path, bits=18, **kw):
-    """A whole VW file: ``(X, y, sample_weight, namespaces)``."""
+    """A whole VW file: ``(X, y, sample_weight, namespaces)``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, plain or gzip; "-" for standard input.
+    bits : int, default 18
+        VW's ``-b``: X has 2**bits columns.
+    **kw
+        The keywords of `iter_vw_chunks`.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_rows, 2**bits)
+    y : numpy.ndarray of shape (n_rows,)
+    sample_weight : numpy.ndarray of shape (n_rows,)
+    namespaces : numpy.ndarray of uint8, aligned with ``X.data``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `iter_vw_chunks`.
+    """
     blocks = list(iter_vw_chunks(path, bits, **kw))
     if not blocks:
         idt = np.int32 if bits <= 31 else np.int64
@@ -265,9 +398,27 @@ def load_vw(path, bits=18, **kw):
 
 
 def sniff_format(head):
-    """'vw' or 'libsvm' from the first bytes of a file -- the first line
-    that is neither blank nor a '#' comment is VW's when it has a '|' --
-    or None when there is no such line in `head`."""
+    """The format of a file from its first bytes.
+
+    The first line that is neither blank nor a '#' comment is VW's when it
+    has a '|'.
+
+    Parameters
+    ----------
+    head : bytes
+        The file's first bytes.
+
+    Returns
+    -------
+    {"vw", "libsvm"} or None
+        None when there is no such (whole) line in `head` yet.
+
+    Examples
+    --------
+    >>> from fastopt.vw import sniff_format
+    >>> sniff_format(b"# comment\\n1 |a f1\\n"), sniff_format(b"1 3:1\\n")
+    ('vw', 'libsvm')
+    """
     lines = head.split(b"\n")
     for k, line in enumerate(lines):
         s = line.strip()
@@ -333,6 +484,7 @@ class FeatureNames:
 
     Examples
     --------
+    >>> from fastopt.vw import FeatureNames
     >>> names = FeatureNames(18, ["ab"], constant=False)
     >>> names.add_text(b"1 |a f1 |b f2\\n")
     >>> sorted(n for s in names.names.values() for n in s)
@@ -362,7 +514,15 @@ class FeatureNames:
         self._seen = set()       # crossed (column tuple) already named
 
     def add(self, index: int, name: str) -> None:
-        """Record `name` as one of column `index`'s names."""
+        """Record `name` as one of column `index`'s names.
+
+        Parameters
+        ----------
+        index : int
+            The column.
+        name : str
+            One of its names.
+        """
         self.names.setdefault(index, set()).add(name)
 
     def _fold(self, h):
@@ -404,7 +564,13 @@ class FeatureNames:
                         self.add(self._fold(h2 ^ i3), f"{n1}*{n2}*{n3}")
 
     def add_text(self, data: bytes) -> None:
-        """Collect the names of VW text lines (bytes)."""
+        """Collect the names of VW text lines.
+
+        Parameters
+        ----------
+        data : bytes
+            Whole lines of VW text.
+        """
         h, mask = self._hash, (1 << self.bits) - 1
         crossed = bool(self.terms) or self.all_pairs
         for line in bytes(data).split(b"\n"):
@@ -452,9 +618,14 @@ class FeatureNames:
             self.add(VW_CONSTANT & mask, "Constant")
 
     def add_columns(self, X) -> None:
-        """Collect the names of libsvm rows (a CSR block): the column ids,
-        and the crossed id pairs of the interactions (namespaces from
-        `fields`)."""
+        """Collect the names of libsvm rows: the column ids, and the crossed
+        id pairs of the interactions (namespaces from `fields`).
+
+        Parameters
+        ----------
+        X : scipy.sparse.csr_matrix
+            A block of rows.
+        """
         for col in np.unique(X.indices).tolist():
             self.add(col, str(col))
         if not (self.terms or self.all_pairs) or self._table is None:

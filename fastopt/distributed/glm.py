@@ -433,14 +433,13 @@ def _local(a: Any) -> npt.NDArray[Any]:
     return a.compute() if _is_dask(a) else np.asarray(a)
 
 
-class LogisticRegression(_GLM):
-    """Binary logistic regression (module docstring for the objective).
-
-    Parameters
+# The constructor's parameters, shared by the three estimators' docstrings.
+_PARAMETERS = """Parameters
     ----------
     l1, l2 : float
         L1 and L2 penalties on the coefficients (not on the intercept).
     fit_intercept : bool
+        Whether to fit an intercept (unpenalised).
     solver : {"auto", "lbfgs", "newton", "owlqn", "fista"}
         "auto": lbfgs when l1 == 0, owlqn otherwise; lbfgs and newton need
         l1 == 0.
@@ -453,13 +452,20 @@ class LogisticRegression(_GLM):
         Start from one online FTRL pass (module docstring).
     client : distributed.Client, optional
         For Dask input; None: the default client.
+"""
 
+
+class LogisticRegression(_GLM):
+    __doc__ = f"""Binary logistic regression (module docstring for the objective).
+
+    {_PARAMETERS}
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features)
         As scikit-learn's LogisticRegression.
     intercept_ : ndarray of shape (1,)
-    classes_ : ndarray of the two labels (classes_[1] is the positive one)
+    classes_ : ndarray
+        The two labels (``classes_[1]`` is the positive one).
     n_iter_ : int
     result_ : scipy.optimize.OptimizeResult of the solver
 
@@ -484,7 +490,19 @@ class LogisticRegression(_GLM):
         return labels
 
     def predict_proba(self, X: Any) -> Any:
-        """[P(classes_[0]), P(classes_[1])] per row."""
+        """The probabilities of the two classes.
+
+        Parameters
+        ----------
+        X : dask array, ndarray or scipy.sparse matrix
+            Of shape (n_samples, n_features), as for fit.
+
+        Returns
+        -------
+        dask array or ndarray of shape (n_samples, 2)
+            ``[P(classes_[0]), P(classes_[1])]`` per row; a dask array (lazy)
+            for dask input.
+        """
         m = self.decision_function(X)
         if _is_dask(m):
             import dask.array as da
@@ -495,31 +513,85 @@ class LogisticRegression(_GLM):
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> Any:
-        """classes_[1] where the margin is > 0, else classes_[0]."""
+        """The predicted labels.
+
+        Parameters
+        ----------
+        X : dask array, ndarray or scipy.sparse matrix
+            Of shape (n_samples, n_features), as for fit.
+
+        Returns
+        -------
+        dask array or ndarray of shape (n_samples,)
+            ``classes_[1]`` where the margin is > 0, else ``classes_[0]``; a
+            dask array (lazy) for dask input.
+        """
         m = self.decision_function(X)
         if _is_dask(m):
             return m.map_blocks(_labels, self.classes_, dtype=self.classes_.dtype)
         return _labels(m, self.classes_)
 
     def score(self, X: Any, y: Any) -> float:
-        """Accuracy."""
+        """The accuracy on X, y.
+
+        Parameters
+        ----------
+        X : dask array, ndarray or scipy.sparse matrix
+            Of shape (n_samples, n_features), as for fit.
+        y : dask array or array_like of shape (n_samples,)
+            The true labels.
+
+        Returns
+        -------
+        float
+            The fraction of rows predicted right.
+        """
         return float(np.mean(_local(self.predict(X)) == _local(y)))
 
 
 class LinearRegression(_GLM):
-    """Least squares, (1 / 2S) sum_i s_i (x_i . w + b - y_i)^2 + penalties.
+    __doc__ = f"""Least squares, ``(1 / 2S) sum_i s_i (x_i . w + b - y_i)^2`` + penalties.
 
-    Parameters, attributes: as LogisticRegression (no classes_).
+    {_PARAMETERS}
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, result_
+        As LogisticRegression's (no ``classes_``).
     """
 
     _loss = "squared"
 
     def predict(self, X: Any) -> Any:
-        """X @ coef_ + intercept_."""
+        """The predicted values, ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : dask array, ndarray or scipy.sparse matrix
+            Of shape (n_samples, n_features), as for fit.
+
+        Returns
+        -------
+        dask array or ndarray of shape (n_samples,)
+            A dask array (lazy) for dask input.
+        """
         return self.decision_function(X)
 
     def score(self, X: Any, y: Any) -> float:
-        """R^2, the coefficient of determination."""
+        """R^2, the coefficient of determination, on X, y.
+
+        Parameters
+        ----------
+        X : dask array, ndarray or scipy.sparse matrix
+            Of shape (n_samples, n_features), as for fit.
+        y : dask array or array_like of shape (n_samples,)
+            The true values.
+
+        Returns
+        -------
+        float
+            1 - (residual sum of squares) / (total sum of squares); 0 when y
+            is constant.
+        """
         y = _local(y).astype(np.float64)
         resid = np.sum((y - _local(self.predict(X))) ** 2)
         total = np.sum((y - y.mean()) ** 2)
@@ -527,16 +599,31 @@ class LinearRegression(_GLM):
 
 
 class PoissonRegression(_GLM):
-    """Poisson regression with the log link: the loss e^m - y m, predictions
-    exp(x . w + b).
+    __doc__ = f"""Poisson regression with the log link: the loss ``e^m - y m``,
+    predictions ``exp(x . w + b)``.
 
-    Parameters, attributes: as LogisticRegression (no classes_).
+    {_PARAMETERS}
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, result_
+        As LogisticRegression's (no ``classes_``).
     """
 
     _loss = "poisson"
 
     def predict(self, X: Any) -> Any:
-        """exp(X @ coef_ + intercept_), the expected counts."""
+        """The expected counts, ``exp(X @ coef_ + intercept_)``.
+
+        Parameters
+        ----------
+        X : dask array, ndarray or scipy.sparse matrix
+            Of shape (n_samples, n_features), as for fit.
+
+        Returns
+        -------
+        dask array or ndarray of shape (n_samples,)
+            A dask array (lazy) for dask input.
+        """
         m = self.decision_function(X)
         if _is_dask(m):
             import dask.array as da
@@ -545,8 +632,21 @@ class PoissonRegression(_GLM):
         return np.exp(m)
 
     def score(self, X: Any, y: Any) -> float:
-        """D^2, the fraction of Poisson deviance explained (as scikit-learn's
-        PoissonRegressor.score)."""
+        """D^2, the fraction of Poisson deviance explained on X, y (as
+        scikit-learn's PoissonRegressor.score).
+
+        Parameters
+        ----------
+        X : dask array, ndarray or scipy.sparse matrix
+            Of shape (n_samples, n_features), as for fit.
+        y : dask array or array_like of shape (n_samples,)
+            The observed counts.
+
+        Returns
+        -------
+        float
+            1 - deviance / (the deviance of the mean); 0 when y is constant.
+        """
         y = _local(y).astype(np.float64)
         mu = _local(self.predict(X))
 

@@ -1,4 +1,4 @@
-"""fastopt.minimize on Dask: minimise sum_b fun_block(w, *blocks_b) over the
+"""fastopt.minimize on Dask: minimise sum_b ``fun_block(w, *blocks_b)`` over the
 row blocks b of Dask arrays.
 
 The design (Spark MLlib's treeAggregate around a driver-side solver):
@@ -48,8 +48,31 @@ def check_data(data: Any, name: str = "data", names: Optional[Sequence[str]] = N
 
     Every array must be 1-D or 2-D, chunked along rows only (one chunk across
     the columns), with the same row chunks as the first one, all known.
-    TypeError/ValueError naming the argument: names[i] when given, else
-    name[i]."""
+
+    Parameters
+    ----------
+    data : dask.array.Array or tuple of dask.array.Array
+        The arrays, row-aligned.
+    name : str, default "data"
+        The argument's name in messages (``name[i]`` for the i-th array).
+    names : sequence of str, optional
+        The arrays' own names in messages, used instead of ``name[i]``.
+
+    Returns
+    -------
+    arrays : list of dask.array.Array
+        The arrays, in order.
+    rows : tuple of int
+        Their common row chunk sizes.
+
+    Raises
+    ------
+    TypeError
+        If `data` is not a non-empty tuple of dask arrays (or one).
+    ValueError
+        If an array is not 1-D or 2-D, has unknown row chunk sizes, is chunked
+        along the columns, or has other row chunks than the first one.
+    """
     import dask.array as da
 
     if isinstance(data, da.Array):
@@ -88,7 +111,23 @@ def _pack(prep: Optional[Callable[..., Any]], *blocks: Any) -> Any:
 def persist_blocks(client: Any, arrays: Sequence[Any],
                    prep: Optional[Callable[..., Any]] = None) -> List[Any]:
     """One future per row block, holding the tuple of that block of each array
-    (or prep(*blocks) when given), computed once on the workers."""
+    (or ``prep(*blocks)`` when given), computed once on the workers.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The client that computes them.
+    arrays : sequence of dask.array.Array
+        Row-aligned arrays, as `check_data` returns them.
+    prep : callable, optional
+        ``prep(*blocks)`` turns one row block of each array into what the
+        block functions receive; None keeps the tuple of blocks.
+
+    Returns
+    -------
+    list of distributed.Future
+        One per row block, in row order.
+    """
     from dask.delayed import delayed
 
     per_array = [a.to_delayed().ravel() for a in arrays]
@@ -100,8 +139,34 @@ def persist_blocks(client: Any, arrays: Sequence[Any],
 
 
 def tree_sum(items: List[_T], add: Callable[[_T, _T], _T]) -> _T:
-    """items combined in the fixed binary tree over their order:
-    ((i0 + i1) + (i2 + i3)) + ..., an odd last item carried up a level."""
+    """Items combined in the fixed binary tree over their order.
+
+    ``((i0 + i1) + (i2 + i3)) + ...``, an odd last item carried up a level:
+    the same items in the same order give the same bits.
+
+    Parameters
+    ----------
+    items : list
+        The items, at least one.
+    add : callable
+        ``add(a, b)`` combines two items.
+
+    Returns
+    -------
+    object
+        The combination of all items.
+
+    Raises
+    ------
+    ValueError
+        If `items` is empty.
+
+    Examples
+    --------
+    >>> from fastopt.distributed.minimize import tree_sum
+    >>> tree_sum(["a", "b", "c", "d", "e"], lambda x, y: f"({x}+{y})")
+    '(((a+b)+(c+d))+e)'
+    """
     items = list(items)
     if not items:
         raise ValueError("nothing to sum: there are no blocks")
@@ -150,8 +215,8 @@ def _call_hessp(hessp_block: Callable[..., Any], w: npt.NDArray[np.float64],
 
 class BlockSum:
     """The oracle over persisted blocks: ``oracle(w) -> (f, g)`` and
-    ``oracle.hessp(w, v)``, each the sum over blocks of fun_block(w, *block)
-    (hessp_block(w, v, *block)), reduced in the fixed tree of `tree_sum`.
+    ``oracle.hessp(w, v)``, each the sum over blocks of ``fun_block(w, *block)``
+    (``hessp_block(w, v, *block)``), reduced in the fixed tree of `tree_sum`.
 
     Parameters
     ----------
@@ -159,9 +224,9 @@ class BlockSum:
     blocks : list of futures
         One per row block (persist_blocks).
     fun_block : callable
-        fun_block(w, *block) -> (f, g).
+        ``fun_block(w, *block) -> (f, g)``.
     hessp_block : callable, optional
-        hessp_block(w, v, *block) -> Hv.
+        ``hessp_block(w, v, *block) -> Hv``.
     reduce : {"driver", "tree"}
         "driver" (the default): one task per worker, over the blocks that
         worker held when the oracle was first called, returning each block's
@@ -226,6 +291,23 @@ class BlockSum:
         return fg
 
     def hessp(self, w: npt.ArrayLike, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The sum over blocks of ``hessp_block(w, v, *block)``.
+
+        Parameters
+        ----------
+        w, v : array_like of shape (n,)
+            The point and the vector the Hessian multiplies.
+
+        Returns
+        -------
+        ndarray of shape (n,), float64
+            The Hessian of the summed objective at w times v.
+
+        Raises
+        ------
+        ValueError
+            If the oracle was made without `hessp_block`.
+        """
         if self.hessp_block is None:
             raise ValueError("hessp needs hessp_block")
         w = np.ascontiguousarray(w, dtype=np.float64)
@@ -239,7 +321,7 @@ def minimize(fun_block: Callable[..., Any], x0: Any, data: Any, method: str = "l
              hessp_block: Optional[Callable[..., Any]] = None,
              callback: Optional[Callable[..., Any]] = None,
              reduce: str = "driver") -> OptimizeResult:
-    """Minimise sum over row blocks of fun_block(w, *blocks) on a Dask cluster.
+    """Minimise sum over row blocks of ``fun_block(w, *blocks)`` on a Dask cluster.
 
     Parameters
     ----------

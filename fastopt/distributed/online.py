@@ -457,11 +457,11 @@ def fit(estimator: "OnlineLinearModel",
     Examples
     --------
     >>> from distributed import Client, LocalCluster      # doctest: +SKIP
-    >>> client = Client(LocalCluster(n_workers=4, threads_per_worker=1))
-    >>> est = fastopt.distributed.fit(FTRLClassifier(alpha=0.05, l1=1.0),
+    >>> client = Client(LocalCluster(n_workers=4, threads_per_worker=1))  # doctest: +SKIP
+    >>> est = fastopt.distributed.fit(FTRLClassifier(alpha=0.05, l1=1.0),  # doctest: +SKIP
     ...                               "clicks/part-*.svm.gz", sync_rows=50_000,
     ...                               n_features=2**24, hash=True, holdout=0.05)
-    >>> est.distributed_info_["holdout_loss"], est.predict_proba(X)
+    >>> est.distributed_info_["holdout_loss"], est.predict_proba(X)  # doctest: +SKIP
     """
     from fastopt.online._base import OnlineLinearModel
     if not isinstance(estimator, OnlineLinearModel):

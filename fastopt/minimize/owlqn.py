@@ -1,4 +1,4 @@
-"""OWL-QN: orthant-wise limited-memory quasi-Newton for f(x) + sum_i l1_i |x_i|
+"""OWL-QN: orthant-wise limited-memory quasi-Newton for ``f(x) + sum_i l1_i |x_i|``
 (Andrew and Gao 2007, "Scalable training of L1-regularized log-linear
 models"; the L1 solver of Spark MLlib's logistic regression).
 
@@ -74,7 +74,7 @@ def minimize_owlqn(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...]
                    c1: float = 1e-4, maxfun: float = 15000, maxiter: float = 15000,
                    maxls: int = 30, eps: Union[float, ArrayLike] = C.EPSILON,
                    disp: bool = False, **unknown_options: Any) -> OptimizeResult:
-    """Minimise fun(x) + sum_i l1_i |x_i| by OWL-QN (module docstring).
+    """Minimise ``fun(x) + sum_i l1_i |x_i|`` by OWL-QN (module docstring).
 
     Parameters
     ----------
@@ -90,6 +90,13 @@ def minimize_owlqn(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...]
         Sufficient-decrease constant of the backtracking search.
     maxfun, maxiter, maxls : int
         Limits on evaluations, iterations and trials per search.
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None.
+    disp : bool
+        Print a summary at the end (scipy's ``disp``).
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
 
     Returns
     -------

@@ -375,8 +375,12 @@ class AdamW(Adam):
 
 
 class Adamax(_Betas):
-    """Adamax (torch.optim.Adamax): m <- beta1 m + (1 - beta1) g,
-    u <- max(beta2 u, |g| + eps), p <- p - lr / (1 - beta1^t) * m / u.
+    """Adamax (torch.optim.Adamax).
+
+    ::
+
+        m <- beta1 m + (1 - beta1) g,
+        u <- max(beta2 u, |g| + eps), p <- p - lr / (1 - beta1^t) * m / u.
 
     State: 'exp_avg', 'exp_inf'.
 
@@ -389,7 +393,7 @@ class Adamax(_Betas):
     betas : tuple of float, default (0.9, 0.999)
         Decays (beta1, beta2) of the first and second moments, each in [0, 1).
     eps : float, default 1e-8
-        Added to |g| in the infinity norm, >= 0.
+        Added to ``|g|`` in the infinity norm, >= 0.
     weight_decay : float, default 0
         L2 penalty added to the gradient, >= 0.
     maximize : bool, default False
@@ -435,9 +439,11 @@ class Nadam(_Betas):
     """NAdam (torch.optim.NAdam): Adam with Nesterov momentum and the momentum
     schedule mu_t = beta1 (1 - 0.5 * 0.96^(t momentum_decay)).
 
-    r = sqrt(v / (1 - beta2^t)) + eps;
-    p <- p - lr (1 - mu_t) / (1 - prod_{k<=t} mu_k) g / r
-           - lr mu_{t+1} / (1 - prod_{k<=t+1} mu_k) m / r.
+    ::
+
+        r = sqrt(v / (1 - beta2^t)) + eps;
+        p <- p - lr (1 - mu_t) / (1 - prod_{k<=t} mu_k) g / r
+               - lr mu_{t+1} / (1 - prod_{k<=t+1} mu_k) m / r.
 
     State: 'exp_avg', 'exp_avg_sq' and the scalar 'mu_product'.
 

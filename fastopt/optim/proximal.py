@@ -18,7 +18,9 @@ from fastopt.optim.base import Optimizer
 class ProximalSGD(Optimizer):
     """Proximal gradient descent, FOBOS (TF ApplyProximalGradientDescent).
 
-    v = p - lr g;  p <- sign(v) max(|v| - lr l1, 0) / (1 + lr l2).
+    ::
+
+        v = p - lr g;  p <- sign(v) max(|v| - lr l1, 0) / (1 + lr l2).
 
     No state.
 
@@ -101,8 +103,10 @@ class _AccumulatorRule(Optimizer):
 class ProximalAdagrad(_AccumulatorRule):
     """FOBOS with Adagrad's rates (TF ApplyProximalAdagrad).
 
-    a <- a + g^2;  r = lr / sqrt(a);  v = p - r g;
-    p <- sign(v) max(|v| - r l1, 0) / (1 + r l2).
+    ::
+
+        a <- a + g^2;  r = lr / sqrt(a);  v = p - r g;
+        p <- sign(v) max(|v| - r l1, 0) / (1 + r l2).
 
     State: 'accumulator' (a, starts at initial_accumulator_value > 0).
 
@@ -142,8 +146,10 @@ class AdagradDA(_AccumulatorRule):
     """Adagrad dual averaging (TF ApplyAdagradDA), global step t = the
     number of updates the parameter has received, this one included.
 
-    G <- G + g;  S <- S + g^2;
-    p <- -lr sign(G) max(|G| - t l1, 0) / (t lr l2 + sqrt(S)).
+    ::
+
+        G <- G + g;  S <- S + g^2;
+        p <- -lr sign(G) max(|G| - t l1, 0) / (t lr l2 + sqrt(S)).
 
     The parameter's current value is not used: each step sets it from G and
     S.  State: 'gradient_accumulator' (G, starts at 0) and
@@ -186,10 +192,12 @@ class FTRL(Optimizer):
     """FTRL-Proximal as TF's ApplyFtrlV2 kernel computes it (McMahan et al.
     2013, per-coordinate rates), with Keras's `beta`.
 
-    With n = a + g^2 and P(x) = x^(-lr_power) (sqrt for lr_power = -0.5):
-    z <- z + (g + 2 l2_shrinkage p) - (P(n) - P(a)) / lr * p;
-    p <- (l1 sign(z) - z) / (P(n) / lr + 2 l2')  if |z| > l1, else 0;
-    a <- n.
+    With n = a + g^2 and P(x) = x^(-lr_power) (sqrt for lr_power = -0.5)::
+
+        z <- z + (g + 2 l2_shrinkage p) - (P(n) - P(a)) / lr * p;
+        p <- (l1 sign(z) - z) / (P(n) / lr + 2 l2')  if |z| > l1, else 0;
+        a <- n.
+
     The accumulator adds g^2, not the shrunk gradient's square (the kernel,
     not its documentation).  l2' = l2 + beta / (2 lr), as
     keras.optimizers.Ftrl; TF's l2 is half of the paper's lambda2.
@@ -276,9 +284,11 @@ class RDA(Optimizer):
     """l1-regularised dual averaging (Xiao 2010, JMLR 11), beta_t = gamma
     sqrt(t), t the number of updates the parameter has received.
 
-    G <- G + g;  gbar = G / t;  lambda_t = l1 + gamma rho / sqrt(t);
-    p <- 0 where |gbar| <= lambda_t, else
-    p <- -(sqrt(t) / gamma) (gbar - lambda_t sign(gbar)).
+    ::
+
+        G <- G + g;  gbar = G / t;  lambda_t = l1 + gamma rho / sqrt(t);
+        p <- 0 where |gbar| <= lambda_t, else
+        p <- -(sqrt(t) / gamma) (gbar - lambda_t sign(gbar)).
 
     rho = 0 is plain l1-RDA, rho > 0 the enhanced variant.  The parameter's
     current value is not used (the method starts from w = 0).
