@@ -276,8 +276,10 @@ def add_parsers(sub):
                     "text file, one per line: P(y = 1) for the logistic loss, "
                     "w . x for hinge, squared and quantile, exp(w . x) for "
                     "poisson (a VW row's tag follows its prediction, and VW's "
-                    "initial prediction adds to w . x).  Labels must parse "
-                    "but are ignored (VW lines may have none).")
+                    "initial prediction adds to w . x); for a multi-class "
+                    "(one-vs-rest) model saved from Python, the predicted "
+                    "class.  Labels must parse but are ignored (VW lines may "
+                    "have none).")
     pr.add_argument("model", metavar="MODEL", help="a model saved by `fastopt train`")
     pr.add_argument("file", metavar="FILE", nargs="?", default="-",
                     help="libsvm or VW text (gzip ok; '-' or none: stdin)")
@@ -290,6 +292,10 @@ def add_parsers(sub):
     pr.add_argument("--hash", action=argparse.BooleanOptionalAction, default=None,
                     help="fold feature ids into range (default: as training did, "
                          "which the model file records)")
+    pr.add_argument("--probabilities", action="store_true",
+                    help="classifiers with the logistic loss: every class's "
+                         "probability on each line, space-separated, in the "
+                         "order of the model's classes_")
     pr.add_argument("--quiet", "-q", action="store_true",
                     help="no progress line on stderr")
     _add_common(pr)
@@ -593,11 +599,18 @@ def _interactions(args):
 
 
 def _mask_block(block, keep):
-    """The rows `keep` (a boolean mask) of a block (X, y, w, ns)."""
-    X, y, w, ns = block
+    """The rows `keep` (a boolean mask) of a block (X, y, w, ns, base)."""
+    X, y, w, ns, base = block
     if ns is not None:
         ns = ns[np.repeat(keep, np.diff(X.indptr))]
-    return X[keep], y[keep], None if w is None else w[keep], ns
+    return (X[keep], y[keep], None if w is None else w[keep], ns,
+            None if base is None else base[keep])
+
+
+def _base_margin(extras):
+    """A block's VW initial predictions as base_margin (None when all are
+    0: the rows without one, and libsvm input)."""
+    return extras.initial if np.any(extras.initial) else None
 
 
 def _check_output(output, inputs):
@@ -703,7 +716,7 @@ def _train(args):
     reader = _text_reader(path, args, args.format, bits, libsvm_features, fold,
                           args.skip_bad_lines, binary=args.loss not in _REGRESSION,
                           constant=not args.no_intercept, hash_all=hash_all,
-                          hash_seed=args.hash_seed,
+                          hash_seed=args.hash_seed, extras=True,
                           names=_feature_names(args, bits, libsvm_features,
                                                interactions, fields, hash_all))
     if args.class_weight == "balanced" and args.loss not in _REGRESSION:
@@ -712,7 +725,7 @@ def _train(args):
                         "of FILE; standard input can be read only once")
         counts = [0, 0]     # the training rows' classes (not the held-out ones)
         row = 0
-        for X, y, w, ns, _line in _chunks(path, reader, _TRAIN_HINT):
+        for X, y, w, ns, _line, _extras in _chunks(path, reader, _TRAIN_HINT):
             mask = _held_out(row, X.shape[0], args.holdout)
             row += X.shape[0]
             yk = y if mask is None else y[~mask]
@@ -728,7 +741,8 @@ def _train(args):
     try:
         for p in range(1, args.passes + 1):
             row = 0
-            for X, y, w, ns, _line in _chunks(path, reader, _TRAIN_HINT):
+            for X, y, w, ns, _line, extras in _chunks(path, reader, _TRAIN_HINT):
+                base = _base_margin(extras)   # VW's initial predictions
                 if est is None:       # the format is known from the first block
                     if reader.fmt == "vw" and fields is not None:
                         raise _Fail("--field-map is for libsvm input (VW text has "
@@ -748,11 +762,11 @@ def _train(args):
                     if mask.all():
                         continue
                     if mask.any():
-                        X, y, w, ns = _mask_block((X, y, w, ns), ~mask)
+                        X, y, w, ns, base = _mask_block((X, y, w, ns, base), ~mask)
                 kw = {} if args.loss in _REGRESSION else {"classes": [0, 1]}
                 try:
                     est.partial_fit(X, y, namespaces=ns, **kw, sample_weight=(
-                        _vw_gradient_weights(args.loss, w, X.shape[0])))
+                        _vw_gradient_weights(args.loss, w, X.shape[0])), base_margin=base)
                 except FloatingPointError as e:
                     raise _Fail(f"{path}: training diverged: {e}", code=1) from None
                 except ValueError as e:
@@ -786,14 +800,15 @@ def _train(args):
     holdout_loss = None
     if args.holdout:
         loss_sum, w_held, row = 0.0, 0.0, 0
-        for X, y, w, ns, _line in _chunks(path, reader):
+        for X, y, w, ns, _line, extras in _chunks(path, reader):
             n = X.shape[0]
             mask = _held_out(row, n, args.holdout)
             row += n
             if mask.any():
-                Xh, yh, wh, nsh = _mask_block((X, y, w, ns), mask)
+                Xh, yh, wh, nsh, bh = _mask_block((X, y, w, ns, _base_margin(extras)),
+                                                  mask)
                 loss_sum += _loss_sum(args.loss, args.quantile_tau,
-                                      est._margin(Xh, nsh), yh, wh)
+                                      est._margin(Xh, nsh, bh), yh, wh)
                 w_held += Xh.shape[0] if wh is None else float(wh.sum())
         holdout_loss = loss_sum / w_held if w_held else float("nan")
         progress.update(f"{final}  holdout {loss_name} {_fmt(holdout_loss)}",
@@ -895,12 +910,35 @@ def _with_tags(text, tags):
     """The prediction lines (bytes, one per row) as str, each followed by
     its row's tag as VW's -p writes them ('0.25 tag'); tags None or all
     None: the lines as they are."""
-    s = text.decode("ascii")
+    s = text.decode("utf-8")   # numbers, or a multi-class model's labels
     if tags is None or not any(t is not None for t in tags):
         return s
     lines = s.split("\n")
     return "\n".join(v if t is None else f"{v} {t.decode('utf-8', 'surrogateescape')}"
                      for v, t in zip(lines, tags + [None]))
+
+
+def _prediction_text(est, m, probabilities, threads):
+    """The output lines (bytes) of margins m: '%.9g' values formatted in C
+    (fastopt/_format.pxi) -- P(y = 1), exp(m) or m; with `probabilities`
+    every class's, space-separated -- or a multi-class model's predicted
+    labels."""
+    from fastopt._kernels import format_g9
+    if probabilities:
+        p = est._proba(m)
+        k = p.shape[1]
+        text = np.frombuffer(format_g9(np.ascontiguousarray(p.reshape(-1)), threads),
+                             dtype=np.uint8).copy()
+        ends = np.flatnonzero(text == ord("\n"))
+        text[ends[np.arange(ends.shape[0]) % k != k - 1]] = ord(" ")
+        return text.tobytes()
+    if m.ndim == 2:    # one-vs-rest: the class of the largest margin
+        names = np.array([str(c) for c in est.classes_.tolist()], dtype=object)
+        labels = names[np.argmax(m, axis=1)]
+        return ("\n".join(labels.tolist()) + "\n").encode("utf-8") if len(labels) else b""
+    p = (1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
+         else np.exp(m) if est.loss == "poisson" else m)
+    return format_g9(np.ascontiguousarray(p, dtype=np.float64), threads)
 
 
 def _predict(args):
@@ -923,11 +961,17 @@ def _predict(args):
     if fmt == "vw":   # as training hashed; initial predictions and tags, as VW
         vw = dict(hash_all=info.get("hash_all", False), hash_seed=info.get("hash_seed", 0),
                   extras=True)
+    classes = getattr(est, "classes_", None)
+    multi = classes is not None and len(classes) > 2
+    if args.probabilities and (classes is None or est.loss != "logistic"):
+        raise _Fail(f"--probabilities: {args.model} is not a classifier with the "
+                    f"logistic loss (loss {est.loss!r})")
+    # a multi-class model's files carry class labels, not 0/1 (ignored here)
     reader = _text_reader(path, args, fmt, bits, est.n_features_in_, args.hash,
-                          binary=est.loss not in _REGRESSION, allow_unlabeled=True,
+                          binary=est.loss not in _REGRESSION and not multi,
+                          allow_unlabeled=True,
                           constant=bool(info.get("constant", False)), **vw)
     to_stdout = args.output == "-"
-    from fastopt._kernels import format_g9
     from fastopt._threads import effective_n_threads
     threads = effective_n_threads(None)
     progress = _Progress(args.quiet, interval=args.progress_interval)
@@ -943,12 +987,13 @@ def _predict(args):
                     m = est._margin(X, ns)
                 except ValueError as e:
                     raise _Fail(f"{path}: {e}") from None
-                if extras:       # VW text: initial predictions add to w . x
-                    m = m + extras[0].initial
-                p = (1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
-                     else np.exp(m) if est.loss == "poisson" else m)
-                # '%.9g' per value, formatted in C (fastopt/_format.pxi)
-                text = format_g9(np.ascontiguousarray(p, dtype=np.float64), threads)
+                if extras and np.any(extras[0].initial):
+                    if multi:
+                        r = rows + 1 + int(np.flatnonzero(extras[0].initial)[0])
+                        raise _Fail(f"{path}: row {r}: a multi-class model takes no "
+                                    "VW initial prediction")
+                    m = m + extras[0].initial   # VW text: initial predictions add to w . x
+                text = _prediction_text(est, m, args.probabilities, threads)
                 out.write(_with_tags(text, extras[0].tags if extras else None))
                 rows += X.shape[0]
                 progress.update(f"{rows:,} rows  "

@@ -59,7 +59,7 @@ _REASONS = {
     22: "bad importance weight {tok!r}: expected a finite number >= 0",
     23: "no label (unlabeled examples are accepted only for prediction)",
     24: "bad label section at {tok!r}: expected label [importance] ['tag] "
-        "(VW's initial prediction is read by predict only)",
+        "(VW's initial prediction is read with extras=True)",
     25: "bad feature {tok!r}: expected name or name:value with a number value",
     26: "bad feature {tok!r}: value is not finite",
     27: "bad initial prediction {tok!r}: expected a finite number",
@@ -106,7 +106,20 @@ class Extras:
 
     def __init__(self, initial: np.ndarray, tags: "list[bytes | None]") -> None:
         self.initial = initial
-        self.tags = tags
+        self._tags = tags
+        self._spans = None
+
+    @property
+    def tags(self) -> "list[bytes | None]":
+        """Each row's tag (bytes) or None; cut from the block's text on
+        first use (training reads only `initial`)."""
+        if self._tags is None:
+            data, spans = self._spans
+            tags = [None] * spans.shape[0]
+            for r in np.flatnonzero(spans[:, 0] >= 0):   # only the rows with a tag
+                tags[r] = bytes(data[spans[r, 0]:spans[r, 1]])
+            self._tags, self._spans = tags, None
+        return self._tags
 
     @classmethod
     def none(cls, n: int) -> "Extras":
@@ -223,11 +236,11 @@ class VWReader(LibsvmReader):
 
 
 def _extras(data, initial, spans):
-    """Extras from the parser's initial predictions and tag offsets."""
-    tags = [None] * spans.shape[0]
-    for r in np.flatnonzero(spans[:, 0] >= 0):   # only the rows with a tag
-        tags[r] = bytes(data[spans[r, 0]:spans[r, 1]])
-    return Extras(initial, tags)
+    """Extras from the parser's initial predictions and tag offsets (the
+    tags cut when asked for)."""
+    extras = Extras(initial, None)
+    extras._spans = (data, spans)
+    return extras
 
 
 def iter_vw_chunks(path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
