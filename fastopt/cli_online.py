@@ -504,7 +504,7 @@ def _write_text_models(args, est, reader, bits, interactions, hash_all):
     a fitted intercept is the column after the last, named Constant."""
     from fastopt import __version__
     from fastopt.vw import write_weights
-    w = est.coef_
+    w = est.coef_.reshape(-1)   # a binary classifier's coef_ is (1, n_features)
     names = reader.names
     if est.fit_intercept:
         w = np.append(w, est.intercept_)

@@ -106,20 +106,7 @@ class Extras:
 
     def __init__(self, initial: np.ndarray, tags: "list[bytes | None]") -> None:
         self.initial = initial
-        self._tags = tags
-        self._spans = None
-
-    @property
-    def tags(self) -> "list[bytes | None]":
-        """Each row's tag (bytes) or None; cut from the block's text on
-        first use (training reads only `initial`)."""
-        if self._tags is None:
-            data, spans = self._spans
-            tags = [None] * spans.shape[0]
-            for r in np.flatnonzero(spans[:, 0] >= 0):   # only the rows with a tag
-                tags[r] = bytes(data[spans[r, 0]:spans[r, 1]])
-            self._tags, self._spans = tags, None
-        return self._tags
+        self.tags = tags
 
     @classmethod
     def none(cls, n: int) -> "Extras":
@@ -236,11 +223,11 @@ class VWReader(LibsvmReader):
 
 
 def _extras(data, initial, spans):
-    """Extras from the parser's initial predictions and tag offsets (the
-    tags cut when asked for)."""
-    extras = Extras(initial, None)
-    extras._spans = (data, spans)
-    return extras
+    """Extras from the parser's initial predictions and tag offsets."""
+    tags = [None] * spans.shape[0]
+    for r in np.flatnonzero(spans[:, 0] >= 0):   # only the rows with a tag
+        tags[r] = bytes(data[spans[r, 0]:spans[r, 1]])
+    return Extras(initial, tags)
 
 
 def iter_vw_chunks(path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
