@@ -155,3 +155,17 @@ def test_cli_initial_predictions_equal_vw(tmp_path, capsys, flags, run_name):
              __import__("gzip").open(os.path.join(GOLDEN, "base_test.vw.gz"), "rt")]
     y = np.array([float(s[0]) > 0 for s in lines], dtype=float)
     assert abs(logloss(y, pred) - g["test_logloss"]) < 1e-5
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_offsets_that_explain_the_labels_leave_nothing_to_learn(n_threads):
+    """Offsets of +-40 toward each row's label make every gradient ~1e-18:
+    the model stays at ~0, in the serial loop and in the Hogwild one (whose
+    threads read the same offsets); without them it learns."""
+    X, y, _b, _w = make_data(n=4000)
+    base = np.where(y == 1, 40.0, -40.0)
+    est = FTRLClassifier(n_threads=n_threads).fit(X, y, base_margin=base)
+    assert np.max(np.abs(est.coef_)) < 1e-12 and abs(est.intercept_[0]) < 1e-12
+    assert est.progressive_loss_ < 1e-15
+    plain = FTRLClassifier(n_threads=n_threads).fit(X, y)
+    assert np.max(np.abs(plain.coef_)) > 0.1
