@@ -599,12 +599,13 @@ def _interactions(args):
 
 
 def _mask_block(block, keep):
-    """The rows `keep` (a boolean mask) of a block (X, y, w, ns, base)."""
-    X, y, w, ns, base = block
+    """The rows `keep` (a boolean mask) of a block (X, y, w, ns, *per-row
+    arrays such as base margins, each None or one value per row)."""
+    X, y, w, ns, *more = block
     if ns is not None:
         ns = ns[np.repeat(keep, np.diff(X.indptr))]
-    return (X[keep], y[keep], None if w is None else w[keep], ns,
-            None if base is None else base[keep])
+    return (X[keep], y[keep], None if w is None else w[keep], ns) + tuple(
+        None if a is None else a[keep] for a in more)
 
 
 def _base_margin(extras):

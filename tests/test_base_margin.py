@@ -4,6 +4,7 @@ each row's margin before the loss and its gradient.  Checked against the
 plain-Python twins of tests/reference_online.py and against Vowpal Wabbit
 itself (golden files recorded by `tests/record_golden_vw.py base`)."""
 import json
+import re
 import os
 
 import numpy as np
@@ -169,3 +170,34 @@ def test_offsets_that_explain_the_labels_leave_nothing_to_learn(n_threads):
     assert est.progressive_loss_ < 1e-15
     plain = FTRLClassifier(n_threads=n_threads).fit(X, y)
     assert np.max(np.abs(plain.coef_)) > 0.1
+
+
+def test_cli_holdout_keeps_each_rows_initial_prediction(tmp_path, capsys):
+    """--holdout on rows with initial predictions: the model equals the
+    estimator trained on the kept rows with their offsets (bit for bit),
+    and the reported holdout logloss is that of the held-out rows'
+    margins plus their offsets."""
+    from fastopt.cli_online import _held_out
+    from fastopt.online import load
+    path = os.path.join(GOLDEN, "base_test.vw.gz")   # 5000 rows, every one with one
+    m = str(tmp_path / "m")
+    code = cli.main(["train", path, "-b", "18", "--holdout", "0.2", "-f", m])
+    out = capsys.readouterr().out
+    assert code == 0
+    reported = float(re.search(r"holdout logloss:\s+(\S+)", out).group(1))
+    lines = __import__("gzip").open(path, "rt").read().splitlines()
+    heads = [s.split(" |", 1)[0].split(" ") for s in lines]
+    initial = np.array([float(h[2]) for h in heads])
+    plain = tmp_path / "plain.vw"   # the rows without their initial predictions
+    plain.write_text("".join(" ".join(h[:2] + h[3:]) + " |" + s.split(" |", 1)[1] + "\n"
+                             for h, s in zip(heads, lines)))
+    X, y, w, _ns = load_vw(str(plain), bits=18, constant=True)
+    held = _held_out(0, X.shape[0], 0.2)
+    trained = load(m)
+    ref = FTRLClassifier(**trained.get_params()).partial_fit(
+        X[~held], y[~held], classes=[0, 1], sample_weight=w[~held],
+        base_margin=initial[~held])
+    np.testing.assert_array_equal(trained._state["state"], ref._state["state"])
+    margin = trained.decision_function(X[held], base_margin=initial[held])
+    expect = np.sum(w[held] * np.logaddexp(0, -(2 * y[held] - 1) * margin)) / w[held].sum()
+    assert reported == pytest.approx(expect, rel=1e-5)
