@@ -9,6 +9,8 @@ renamed over is written straight through: "-" (stdout), FIFOs, character
 and block devices.  `same_file` tells whether an output would overwrite an
 input (through symlinks and hard links).
 """
+from __future__ import annotations
+
 import contextlib
 import os
 import secrets
@@ -16,13 +18,17 @@ import signal
 import stat
 import sys
 import threading
+from types import FrameType
+from typing import IO, Any, Iterator, Optional, Union
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["atomic_output", "same_file"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def same_file(a, b):
+def same_file(a: Union[PathLike, int], b: Union[PathLike, int]) -> bool:
     """True when a and b -- paths, or open file descriptors such as 0 for
     stdin -- are one existing file (the same device and inode, so through
     symlinks and hard links); False when either is missing or "-"."""
@@ -35,14 +41,14 @@ def same_file(a, b):
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
-def _write_through(st):
+def _write_through(st: Optional[os.stat_result]) -> bool:
     """Whether an existing file of this stat is written in place: a FIFO or
     a device cannot be replaced by a renamed regular file."""
     return st is not None and (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)
                                or stat.S_ISBLK(st.st_mode) or stat.S_ISSOCK(st.st_mode))
 
 
-def _remove(path):
+def _remove(path: str) -> None:
     try:
         os.remove(path)
     except OSError:
@@ -50,7 +56,7 @@ def _remove(path):
 
 
 @contextlib.contextmanager
-def _remove_on_signal(tmp):
+def _remove_on_signal(tmp: str) -> Iterator[None]:
     """While the block runs, SIGINT and SIGTERM first remove `tmp`, then do
     what they did before (kill the process, or call the previous Python
     handler, e.g. raise KeyboardInterrupt).  Only the main thread can set
@@ -58,9 +64,9 @@ def _remove_on_signal(tmp):
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {}
+    previous: dict[int, Any] = {}
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: Optional[FrameType]) -> None:
         _remove(tmp)
         old = previous.get(signum)
         signal.signal(signum, old if old is not None else signal.SIG_DFL)
@@ -78,12 +84,12 @@ def _remove_on_signal(tmp):
             signal.signal(sig, handler)
         yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+        for signum, old in previous.items():
+            signal.signal(signum, old if old is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
-def atomic_output(path, mode="wb", **open_kw):
+def atomic_output(path: PathLike, mode: str = "wb", **open_kw: Any) -> Iterator[IO[Any]]:
     """A file object for writing `path`; the file appears, whole, when the
     block ends without an exception.
 
@@ -117,24 +123,25 @@ def atomic_output(path, mode="wb", **open_kw):
         # 0o666 less the umask, as open() would create it
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                      0o666)
+        fd_owned = True      # until the file object owns (and closes) it
         try:
             if st is not None:
                 os.fchmod(fd, stat.S_IMODE(st.st_mode))
             with os.fdopen(fd, mode, **open_kw) as f:
-                fd = None
+                fd_owned = False
                 yield f
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, real)
         except BaseException:
-            if fd is not None:
+            if fd_owned:
                 os.close(fd)
             _remove(tmp)
             raise
     _fsync_dir(folder)
 
 
-def _fsync_dir(folder):
+def _fsync_dir(folder: str) -> None:
     """Make the rename itself durable (best effort: not every file system
     lets a directory be opened)."""
     try:

@@ -1,19 +1,22 @@
 """How many threads a kernel call gets."""
+from __future__ import annotations
+
 import functools
 import math
 import os
+from typing import Optional
 
 from fastopt import _kernels
 from fastopt._validation import check_n_threads
 
 
-def openmp_enabled():
+def openmp_enabled() -> bool:
     """True when fastopt's kernels were built with OpenMP (threaded)."""
     return _kernels.openmp_enabled()
 
 
 @functools.lru_cache(maxsize=None)
-def _cgroup_cpu_limit():
+def _cgroup_cpu_limit() -> Optional[int]:
     """CPUs allowed by a cgroup quota (v2 cpu.max or v1 cfs), or None.  Read
     once per process: the files cost ~40 us a read, paid by every call of a
     functional kernel, and a container's quota does not change under it."""
@@ -27,17 +30,17 @@ def _cgroup_cpu_limit():
         pass
     try:
         with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
-            quota = int(f.read())
+            quota_us = int(f.read())
         with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
-            period = int(f.read())
-        if quota > 0 and period > 0:
-            return max(1, math.ceil(quota / period))
+            period_us = int(f.read())
+        if quota_us > 0 and period_us > 0:
+            return max(1, math.ceil(quota_us / period_us))
     except (OSError, ValueError):
         pass
     return None
 
 
-def available_cpus():
+def available_cpus() -> int:
     """Cores this process may run on: the affinity mask and the cgroup quota."""
     try:
         n = len(os.sched_getaffinity(0))
@@ -49,7 +52,7 @@ def available_cpus():
     return max(1, n)
 
 
-def usable_cpus():
+def usable_cpus() -> int:
     """Cores this process may use: affinity mask, cgroup quota, OMP_NUM_THREADS."""
     n = available_cpus()
     omp = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
@@ -58,7 +61,7 @@ def usable_cpus():
     return max(1, n)
 
 
-def effective_n_threads(n_threads=None):
+def effective_n_threads(n_threads: Optional[int] = None) -> int:
     """The number of threads a kernel will use for `n_threads`.
 
     None or -1: all usable cores; -k: all but k - 1; a positive k: k, but

@@ -6,37 +6,74 @@ assignment (at construction or later, e.g. by a schedule setting `lr`) is
 checked against it.  Arrays are checked here too; the Cython layer detects a
 bad gradient cheaply and calls `explain_grad` to raise the precise error.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import (TYPE_CHECKING, Any, Generic, Literal, Optional, Sequence, TypeVar,
+                    Union, cast, overload)
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from fastopt.sparse import SparseGrad
+
+#: A float32 or float64 array (the dtype is checked at run time).
+FloatArray = npt.NDArray[np.floating[Any]]
+#: An int32 or int64 index array.
+IndexArray = npt.NDArray[np.signedinteger[Any]]
+#: What an optimizer binds: one array or a list/tuple of them.
+Params = Union[FloatArray, Sequence[FloatArray]]
+
+_T = TypeVar("_T", float, bool)
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
-class Hyper:
+class Hyper(Generic[_T]):
     """A validated numeric hyperparameter.
 
     interval: (low, high, closed_low, closed_high); None for an open end.
     structural: fixed at construction (it decides which state exists).
+    kind "real" holds a float, kind "bool" a bool.
     """
 
-    def __init__(self, low=None, high=None, *, closed=(True, True),
-                 kind="real", structural=False):
+    name: str
+
+    @overload
+    def __init__(self: Hyper[float], low: Optional[float] = None,
+                 high: Optional[float] = None, *, closed: tuple[bool, bool] = ...,
+                 kind: Literal["real"] = ..., structural: bool = ...) -> None: ...
+
+    @overload
+    def __init__(self: Hyper[bool], low: None = None, high: None = None, *,
+                 closed: tuple[bool, bool] = ..., kind: Literal["bool"],
+                 structural: bool = ...) -> None: ...
+
+    def __init__(self, low: Optional[float] = None, high: Optional[float] = None, *,
+                 closed: tuple[bool, bool] = (True, True), kind: str = "real",
+                 structural: bool = False) -> None:
         self.low, self.high, self.closed = low, high, closed
         self.kind = kind
         self.structural = structural
 
-    def __set_name__(self, owner, name):
+    def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj, objtype=None):
+    @overload
+    def __get__(self, obj: None, objtype: Optional[type] = None) -> Hyper[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: Optional[type] = None) -> _T: ...
+
+    def __get__(self, obj: object, objtype: Optional[type] = None) -> Union[Hyper[_T], _T]:
         if obj is None:
             return self
-        return obj.__dict__[self.name]
+        return cast(_T, obj.__dict__[self.name])
 
-    def __set__(self, obj, value):
+    def __set__(self, obj: Any, value: _T) -> None:
         if self.structural and self.name in obj.__dict__:
             raise AttributeError(
                 f"{self.name} decides which state the optimizer keeps and is "
@@ -47,7 +84,7 @@ class Hyper:
         else:
             obj.__dict__[self.name] = self.check(value)
 
-    def describe(self):
+    def describe(self) -> str:
         if self.kind == "bool":
             return "a bool"
         lo = "-inf" if self.low is None else repr(self.low)
@@ -56,11 +93,13 @@ class Hyper:
         right = "]" if self.closed[1] and self.high is not None else ")"
         return f"a finite real number in {left}{lo}, {hi}{right}"
 
-    def check(self, value):
+    def check(self, value: object) -> _T:
+        """`value` as this hyperparameter's type, or TypeError/ValueError."""
         if self.kind == "bool":
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{self.name} must be a bool, got {value!r}")
-            return bool(value)
+            flag: object = bool(value)
+            return cast(_T, flag)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{self.name} must be {self.describe()}, got {value!r}")
         value = float(value)
@@ -71,10 +110,11 @@ class Hyper:
             ok = value <= self.high if self.closed[1] else value < self.high
         if not ok:
             raise ValueError(f"{self.name} must be {self.describe()}, got {value!r}")
-        return value
+        number: object = value
+        return cast(_T, number)
 
 
-def check_params(params):
+def check_params(params: object) -> tuple[bool, list[FloatArray]]:
     """Normalise `params` to a list of bound arrays; returns (single, list).
 
     Each must be a float32/float64, C-contiguous, writeable numpy array, and no
@@ -107,14 +147,14 @@ def check_params(params):
             i, j = sorted((i, j))
             raise ValueError(f"params[{i}] and params[{j}] share memory; each "
                              "parameter must be bound once")
-    return single, params
+    return single, cast("list[FloatArray]", params)
 
 
-def _grad_name(i, single):
+def _grad_name(i: int, single: bool) -> str:
     return "grads" if single else f"grads[{i}]"
 
 
-def explain_grads(grads, params, single=False):
+def explain_grads(grads: object, params: Sequence[FloatArray], single: bool = False) -> None:
     """Raise the error for a grads container that does not match params."""
     if single:
         raise TypeError("grads must be a numpy array, a SparseGrad or None, "
@@ -126,7 +166,7 @@ def explain_grads(grads, params, single=False):
                      "one per param")
 
 
-def explain_grad(i, g, p, single=False):
+def explain_grad(i: int, g: object, p: FloatArray, single: bool = False) -> None:
     """Raise the error for gradient `g` of param `p` (always raises)."""
     name = _grad_name(i, single)
     pname = "params" if single else f"params[{i}]"
@@ -142,7 +182,7 @@ def explain_grad(i, g, p, single=False):
     raise ValueError(f"{name} is not usable as the gradient of {pname}")
 
 
-def explain_sparse_grad(i, g, p, single=False):
+def explain_sparse_grad(i: int, g: SparseGrad, p: FloatArray, single: bool = False) -> None:
     """Raise the error for SparseGrad `g` of param `p` (always raises).  Its
     arrays are looked at again: they can be reshaped or retyped in place
     after the SparseGrad was made."""
@@ -162,7 +202,8 @@ def explain_sparse_grad(i, g, p, single=False):
     raise ValueError(f"{name} is not usable as the gradient of {pname}")
 
 
-def check_sparse_arrays(indices, values, iname="indices", vname="values"):
+def check_sparse_arrays(indices: object, values: object, iname: str = "indices",
+                        vname: str = "values") -> None:
     """The rules a SparseGrad's two arrays obey (see fastopt.SparseGrad)."""
     if not isinstance(indices, np.ndarray):
         raise TypeError(f"{iname} must be a 1-D int32 or int64 numpy array, "
@@ -186,7 +227,8 @@ def check_sparse_arrays(indices, values, iname="indices", vname="values"):
         raise ValueError(f"{vname} must be C-contiguous")
 
 
-def check_like(name, a, like, like_name, *, writeable=False, none_ok=False):
+def check_like(name: str, a: object, like: npt.NDArray[Any], like_name: str, *,
+               writeable: bool = False, none_ok: bool = False) -> npt.NDArray[Any]:
     """`a` must be a C-contiguous numpy array with the dtype and shape of the
     array `like` (named `like_name` in messages), writeable when results are
     written into it."""
@@ -204,7 +246,8 @@ def check_like(name, a, like, like_name, *, writeable=False, none_ok=False):
     return a
 
 
-def check_n_threads(n_threads):
+def check_n_threads(n_threads: object) -> Optional[int]:
+    """None, or a nonzero int (TypeError/ValueError otherwise)."""
     if n_threads is None:
         return None
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
@@ -217,14 +260,16 @@ def check_n_threads(n_threads):
 
 # ---- scalars, generators and array lists of the training tools ---------------
 
-def check_real(name, value, low=None, high=None, *, closed=(True, True)):
+def check_real(name: str, value: object, low: Optional[float] = None,
+               high: Optional[float] = None, *,
+               closed: tuple[bool, bool] = (True, True)) -> float:
     """A finite real number in the interval; returned as float."""
-    h = Hyper(low, high, closed=closed)
+    h: Hyper[float] = Hyper(low, high, closed=closed)
     h.name = name
     return h.check(value)
 
 
-def check_int(name, value, low=None):
+def check_int(name: str, value: object, low: Optional[int] = None) -> int:
     """An int (not a bool) >= low; returned as int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
@@ -233,7 +278,7 @@ def check_int(name, value, low=None):
     return int(value)
 
 
-def check_rng(name, value):
+def check_rng(name: str, value: object) -> np.random.Generator:
     """None, an int seed or a numpy Generator -> a numpy Generator."""
     if isinstance(value, np.random.Generator):
         return value
@@ -241,12 +286,13 @@ def check_rng(name, value):
                          and not isinstance(value, (bool, np.bool_))):
         if value is not None and value < 0:
             raise ValueError(f"{name} must be a seed >= 0, got {value!r}")
-        return np.random.default_rng(value)
+        return np.random.default_rng(cast(Optional[int], value))
     raise TypeError(f"{name} must be None, an int seed or a numpy Generator, "
                     f"got {type(value).__name__}")
 
 
-def check_float_arrays(name, arrays, *, writeable=True, allow_none=False):
+def check_float_arrays(name: str, arrays: object, *, writeable: bool = True,
+                       allow_none: bool = False) -> tuple[bool, list[FloatArray]]:
     """One float32/float64 array or a list/tuple of them -> (single, list).
 
     With allow_none, None entries of a list are dropped.  With writeable,
@@ -256,7 +302,7 @@ def check_float_arrays(name, arrays, *, writeable=True, allow_none=False):
     if not single and not isinstance(arrays, (list, tuple)):
         raise TypeError(f"{name} must be a numpy array or a list/tuple of numpy "
                         f"arrays, got {type(arrays).__name__}")
-    items = [arrays] if single else list(arrays)
+    items = [arrays] if single else list(cast(Sequence[Any], arrays))
     out = []
     for i, a in enumerate(items):
         label = name if single else f"{name}[{i}]"
@@ -283,7 +329,7 @@ def check_float_arrays(name, arrays, *, writeable=True, allow_none=False):
 # ---- compressed sparse matrices ------------------------------------------------
 
 
-def _structure_array(X, attr, name):
+def _structure_array(X: object, attr: str, name: str) -> npt.NDArray[Any]:
     a = getattr(X, attr, None)
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name}.{attr} must be a numpy array, got {type(a).__name__}")
@@ -296,7 +342,8 @@ def _structure_array(X, attr, name):
     return np.ascontiguousarray(a)
 
 
-def check_compressed(X, name="X"):
+def check_compressed(X: Any, name: str = "X") -> tuple[npt.NDArray[Any], npt.NDArray[Any],
+                                                      npt.NDArray[Any]]:
     """(indptr, indices, data) of a scipy CSR or CSC matrix, checked so that
     C code may read them: scipy's constructors do not check the structure,
     and its attributes can be reassigned after construction.

@@ -2,7 +2,9 @@
 Vowpal Wabbit text.
 
     fastopt train [FILE] --model {ftrl,rda} [hyperparameters] -f MODEL
-    fastopt predict MODEL [FILE] [-p PRED]
+    fastopt predict [-t] MODEL [FILE] [-p PRED]      (or -i MODEL, VW's way)
+    fastopt train -i MODEL FILE -f MODEL2            (continue training)
+    fastopt train -t -i MODEL FILE [-p PRED]         (test only, VW's way)
     zcat data.vw.gz | fastopt train -q ab -b 22 --loss logistic -f model
 
 FILE is libsvm / svmlight or VW text (``--format``, default: detected from
@@ -16,18 +18,27 @@ tags are read, ``-q ab`` /
 per example in C.  libsvm columns are crossed through ``--field-map``
 (namespace = feature-id ranges).  ``--loss`` logistic (default), hinge,
 squared, quantile (``--quantile-tau``) or poisson; ``--class-weight``.
-VW's ``-f`` (model), ``-p`` (predictions), ``-b`` (bits), ``-d`` (data) and
-``-q`` are accepted; ``-q`` alone still means ``--quiet``.
+VW's ``-f`` (model), ``-p`` (predictions), ``-i`` (initial model), ``-t``
+(test only), ``-b`` (bits), ``-d`` (data) and ``-q`` are accepted with VW's
+meanings; ``-q`` is always VW's interaction (``--quiet`` is the quiet flag).
 
 `train` streams FILE through fastopt.vw.VWReader (both formats), block
 by block, into the estimator's
 ``partial_fit`` -- memory stays at about one block whatever the file's size --
-and saves the model with ``estimator.save``.  ``--passes N`` streams the file
-N times.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
+and saves the model with ``estimator.save``; a reader thread parses the next
+block while the C loop learns on this one (fastopt._training.prefetch).
+``--passes N``: pass 1 parses the text and writes the rows to a binary cache
+(``--cache-file``; fastopt._training), passes 2..N read the cache.
+``-i MODEL`` continues a saved model (training A, then B with ``-i``, is one
+run on A + B, bit for bit: the model keeps its row count for the holdout).
+``-t`` learns nothing: with ``-i`` it writes predictions (``-p``) and the
+loss and AUC of the labeled rows.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
 training (row r is held out when the multiplicative hash
 ``(r * 0x9E3779B97F4A7C15) mod 2**64`` is below ``F * 2**64`` -- the same rows
 in every pass, evenly spread, with no period in the data to align with) and
-reports their log loss under the final model, from one more stream of the file.
+reports their log loss under each pass's model (from the cache, or one more
+stream of the file); ``--early-terminate K`` stops after K passes without a
+lower holdout loss and saves the best pass's model.
 
 Progress on stderr (rows, rows/s, progressive log loss -- the mean loss of
 each prediction made before its update -- and the holdout loss once known)
@@ -55,7 +66,8 @@ row's tag after its prediction (``0.25 tag``), as VW's -p.  The squared
 loss trains with VW's gradient 2 (m - y) (every importance weight
 doubled), not the estimators' m - y.
 
-FILE "-" is standard input (read once: not with --passes > 1 or --holdout).
+FILE "-" is standard input (read once; --passes and --holdout read the cache).
+``predict -t`` also reports the loss and AUC; ``--raw`` writes margins.
 Outputs are written atomically (fastopt._files.atomic_output: a temp file
 beside the target, renamed into place; a failure or SIGINT/SIGTERM leaves
 an old file as it was), straight through to "-" (stdout), FIFOs and
@@ -69,9 +81,11 @@ bad model file, an output that is an input), 1 when training diverges; the
 message is one line on stderr.
 """
 import argparse
+import contextlib
 import math
 import os
 import sys
+import tempfile
 import time
 import zlib
 
@@ -199,13 +213,14 @@ def add_parsers(sub):
     tr.add_argument("file", metavar="FILE", nargs="?", default="-",
                     help="libsvm or VW text (gzip ok; '-' or none: stdin)")
     tr.add_argument("-d", "--data", metavar="FILE", help="FILE, VW's way")
-    tr.add_argument("--model", choices=("ftrl", "rda"), default="ftrl",
-                    help="FTRL-Proximal or l1-RDA (default: %(default)s)")
-    tr.add_argument("--loss", choices=_LOSSES, default="logistic",
+    tr.add_argument("--model", choices=("ftrl", "rda"), default=None,
+                    help="FTRL-Proximal or l1-RDA (default: ftrl; with -i: "
+                         "the initial model's)")
+    tr.add_argument("--loss", choices=_LOSSES, default=None,
                     help="logistic and hinge classify (ftrl, rda); squared, "
                          "quantile and poisson regress (ftrl) "
-                         "(default: %(default)s)")
-    tr.add_argument("--quantile-tau", type=_real, default=0.5, metavar="TAU",
+                         "(default: logistic; with -i: the initial model's)")
+    tr.add_argument("--quantile-tau", type=_real, default=None, metavar="TAU",
                     help="the quantile loss's quantile in (0, 1) (default: 0.5)")
     tr.add_argument("--class-weight", metavar="0:W0,1:W1",
                     help="weight of each class's rows (labels 0/1; -1 is 0), "
@@ -221,16 +236,18 @@ def add_parsers(sub):
     hp.add_argument("--gamma", type=_real, help="RDA gamma (1.0)")
     hp.add_argument("--rho", type=_real, help="enhanced RDA rho (0)")
     tr.add_argument("--passes", type=_positive_int, default=1,
-                    help="passes over the file (default: %(default)s)")
+                    help="passes over the data (default: %(default)s); pass 1 "
+                         "parses FILE (stdin too) into a binary cache that "
+                         "passes 2.. read (--cache-file)")
     tr.add_argument("--format", choices=("auto", "vw", "libsvm"), default="auto",
                     help="input format (default: detected from the first line)")
     tr.add_argument("-b", "--bits", type=_bits,
                     help="VW text: feature names hash into 2**BITS columns "
                          "(default: 18, as VW); libsvm: --n-features 2**BITS")
-    tr.add_argument("-q", "--quadratic", action="append", nargs="?", const="",
-                    metavar="AB",
+    tr.add_argument("-q", "--quadratic", action="append", metavar="AB",
                     help="cross namespaces A and B (VW's -q; '::' for every "
-                         "pair); repeatable.  -q alone: --quiet")
+                         "pair); repeatable.  -q always means this, as in VW "
+                         "(a quiet run is --quiet)")
     tr.add_argument("--interactions", action="append", metavar="ABC",
                     help="cross 2 or 3 namespaces (VW's --interactions); "
                          "repeatable")
@@ -262,11 +279,64 @@ def add_parsers(sub):
                     help="fit no intercept (VW text: no constant feature)")
     tr.add_argument("--holdout", type=_fraction, metavar="FRACTION",
                     help="hold this fraction of the rows out of training and "
-                         "report their loss at the end")
-    tr.add_argument("--output", "-o", "-f", required=True, metavar="MODEL",
-                    help="where to save the model ('-': stdout); never FILE")
+                         "report their loss under each pass's model")
+    tr.add_argument("--output", "-o", "-f", "--final-regressor", metavar="MODEL",
+                    help="where to save the model ('-': stdout; VW's -f); never "
+                         "FILE; required unless -t")
     tr.add_argument("--quiet", action="store_true",
                     help="no progress line on stderr")
+    # -- training control (issue 12 item 5) --
+    tc = tr.add_argument_group("training control")
+    tc.add_argument("-i", "--initial-model", "--initial-regressor", metavar="MODEL",
+                    help="continue training MODEL (saved by `fastopt train`): "
+                         "its hyperparameters (--alpha ... may override them), "
+                         "loss, interactions, format and features, its state, "
+                         "and its holdout row count, so that training A then B "
+                         "with -i gives the model of one run on A+B, bit for bit")
+    tc.add_argument("-t", "--test-only", action="store_true",
+                    help="learn nothing (VW's -t): with -i MODEL, write "
+                         "predictions (-p) and report the loss and AUC of the "
+                         "labeled rows")
+    tc.add_argument("-p", "--predictions", metavar="PRED",
+                    help="with -t: where to write the predictions ('-': stdout)")
+    tc.add_argument("--raw", action="store_true",
+                    help="with -t -p: write margins w . x instead of "
+                         "probabilities (VW's default --link identity)")
+    tc.add_argument("--cache-file", metavar="PATH",
+                    help="the binary cache of the parsed rows that passes 2.. "
+                         "(and the holdout evaluation) read instead of "
+                         "FILE's text (default: a temp file, removed at the "
+                         "end).  A cache of PATH that matches FILE (path, "
+                         "size, modification time, reader settings) and "
+                         "verifies is used from pass 1; a stale or damaged "
+                         "one is rebuilt")
+    tc.add_argument("--early-terminate", type=_positive_int, metavar="K",
+                    help="with --holdout and --passes: stop after K passes "
+                         "without a lower holdout loss, and save the model of "
+                         "the best pass (VW's --early_terminate)")
+    tc.add_argument("--n-threads", type=_positive_int, default=1, metavar="N",
+                    help="threads of the learning loop (default: 1, "
+                         "deterministic; N > 1 trains lock-free in parallel, "
+                         "Hogwild: faster, not bit-reproducible)")
+    # -- issue 13: training on a Dask cluster (fastopt/distributed/online.py) --
+    dk = tr.add_argument_group("Dask (pip install \"fastopt[dask]\"; FILE may be a "
+                               "quoted glob of libsvm files)")
+    dk.add_argument("--dask", metavar="local:N|tcp://HOST:PORT",
+                    help="train on a Dask cluster: local:N starts a LocalCluster "
+                         "of N worker processes; an address uses a running "
+                         "scheduler (one partition per file)")
+    dk.add_argument("--sync-rows", type=_positive_int, default=10_000, metavar="N",
+                    help="with --dask: rows each partition trains on between "
+                         "merges (default: %(default)s)")
+    dk.add_argument("--merge", choices=("sum", "average"), default="sum",
+                    help="with --dask: add the partitions' (z, n) / gradient sums, "
+                         "or average weights by squared-gradient sums (ftrl) "
+                         "(default: %(default)s)")
+    dk.add_argument("--dask-timeout", type=_nonnegative_float, default=10.0,
+                    metavar="SECONDS",
+                    help="with --dask ADDRESS: give up reaching the scheduler after "
+                         "this long (default: %(default)s)")
+    # -- end issue 13 --
     _add_common(tr)
     tr.set_defaults(func=train)
 
@@ -278,9 +348,10 @@ def add_parsers(sub):
                     "poisson (a VW row's tag follows its prediction, and VW's "
                     "initial prediction adds to w . x); for a multi-class "
                     "(one-vs-rest) model saved from Python, the predicted "
-                    "class.  Labels must parse but are ignored (VW lines may "
-                    "have none).")
-    pr.add_argument("model", metavar="MODEL", help="a model saved by `fastopt train`")
+                    "class.  Labels must parse; -t reports the loss and AUC of "
+                    "the labeled rows (VW lines may have none).")
+    pr.add_argument("model", metavar="MODEL", nargs="?",
+                    help="a model saved by `fastopt train` (or give it as -i MODEL)")
     pr.add_argument("file", metavar="FILE", nargs="?", default="-",
                     help="libsvm or VW text (gzip ok; '-' or none: stdin)")
     pr.add_argument("-d", "--data", metavar="FILE", help="FILE, VW's way")
@@ -296,8 +367,23 @@ def add_parsers(sub):
                     help="classifiers with the logistic loss: every class's "
                          "probability on each line, space-separated, in the "
                          "order of the model's classes_")
-    pr.add_argument("--quiet", "-q", action="store_true",
-                    help="no progress line on stderr")
+    pr.add_argument("--quiet", action="store_true",
+                    help="no progress line on stderr (not -q: VW's -q is an "
+                         "interaction, which the model fixes)")
+    # -- training control (issue 12 item 5) --
+    pr.add_argument("-i", "--initial-model", metavar="MODEL", dest="model_opt",
+                    help="MODEL, VW's way (fastopt predict -t -i MODEL FILE)")
+    pr.add_argument("-b", "--bits", type=_bits,
+                    help="VW's -b: must be the model's bits when given (the "
+                         "model fixes its features)")
+    pr.add_argument("-t", "--test-only", action="store_true",
+                    help="also report the loss and AUC of the labeled rows "
+                         "(importance-weighted; unlabeled rows left out)")
+    pr.add_argument("--raw", action="store_true",
+                    help="write margins w . x instead of probabilities "
+                         "(logistic) or counts (poisson) (VW's --link identity)")
+    pr.add_argument("--n-threads", type=_positive_int, default=None, metavar="N",
+                    help="threads for the predictions (default: the usable CPUs)")
     _add_common(pr)
     pr.set_defaults(func=predict)
     return tr, pr
@@ -311,6 +397,8 @@ def _add_common(parser):
                              "filling memory")
     parser.add_argument("--chunk-bytes", type=_positive_int, default=8 << 20,
                         help=argparse.SUPPRESS)
+    parser.add_argument("--no-reader-thread", action="store_true",
+                        help=argparse.SUPPRESS)     # benchmarks, tests
     parser.add_argument("--progress-interval", type=_nonnegative_float, default=None,
                         metavar="SECONDS",
                         help="seconds between progress updates (default: 0.25 on "
@@ -504,7 +592,7 @@ def _write_text_models(args, est, reader, bits, interactions, hash_all):
     a fitted intercept is the column after the last, named Constant."""
     from fastopt import __version__
     from fastopt.vw import write_weights
-    w = est.coef_.reshape(-1)   # a binary classifier's coef_ is (1, n_features)
+    w = np.ravel(est.coef_)          # the CLI trains one model: (1, n) -> (n,)
     names = reader.names
     if est.fit_intercept:
         w = np.append(w, est.intercept_)
@@ -580,12 +668,10 @@ def _parse_class_weight(spec, counts=None):
 
 
 def _interactions(args):
-    """The -q / --interactions terms, and whether a bare -q asked for quiet."""
-    terms, quiet = [], False
+    """The -q / --interactions terms (None for none)."""
+    terms = []
     for q in args.quadratic or []:
-        if q == "":
-            quiet = True
-        elif q == "::" or len(q) == 2:
+        if q == "::" or len(q) == 2:
             terms.append(q)
         else:
             raise _Fail(f"-q {q}: expected two namespace characters (VW's -q ab) or "
@@ -595,7 +681,7 @@ def _interactions(args):
             terms.append(t)
         else:
             raise _Fail(f"--interactions {t}: expected 2 or 3 namespace characters")
-    return terms or None, quiet
+    return terms or None
 
 
 def _mask_block(block, keep):
@@ -614,7 +700,7 @@ def _base_margin(extras):
     return extras.initial if np.any(extras.initial) else None
 
 
-def _check_output(output, inputs):
+def _check_output(output, inputs, name="--output"):
     """Refuse an output that is one of the inputs (the same file, also
     through symlinks and hard links; "-" as input: stdin), and one that
     cannot be written -- before any work is done."""
@@ -622,7 +708,7 @@ def _check_output(output, inputs):
         return
     for flag, path in inputs:
         if same_file(output, 0 if path == "-" else path):
-            raise _Fail(f"--output {output} is the same file as {flag} {path}; "
+            raise _Fail(f"{name} {output} is the same file as {flag} {path}; "
                         "refusing to overwrite an input")
     real = os.path.realpath(output)
     if os.path.isdir(real):
@@ -669,7 +755,8 @@ def _make_estimator(args, n_features, interactions, fields, vw_constant):
     except ValueError as e:
         flag = f"-b {args.bits}" if args.bits else f"--n-features {n_features}"
         raise _Fail(f"{flag}: {e}") from None
-    extra = dict(loss=args.loss, interactions=interactions, fields=fields)
+    extra = dict(loss=args.loss, interactions=interactions, fields=fields,
+                 n_threads=args.n_threads)
     if regression:
         extra["quantile_tau"] = args.quantile_tau
     else:
@@ -692,35 +779,299 @@ def _make_estimator(args, n_features, interactions, fields, vw_constant):
     return est, shown
 
 
+# -- training control (issue 12 item 5): -i, -t, --passes over a cache,
+#    per-pass holdout, early stopping, the reader thread ---------------------
+
+def _initial(args, interactions, fields):
+    """The estimator and info of -i MODEL, the flags checked against it:
+    what fixes the model's structure (model, loss, interactions, format,
+    features, intercept, class weights) must agree or be left out; the
+    hyperparameters given override the model's."""
+    from fastopt.online._base import _check_fields, _check_interactions
+    est, info = _load_model(args.initial_model)
+    name = f"-i {args.initial_model}"
+    if len(getattr(est, "classes_", ())) > 2:
+        raise _Fail(f"{name} is a multi-class (one-vs-rest) model; fastopt train "
+                    "continues binary classifiers and regressors only")
+    model = "rda" if est._algorithm == _rda_algorithm() else "ftrl"
+    fmt = info.get("format", "libsvm")
+    bits = info.get("bits")
+
+    def differ(flag, given, has):
+        if given is not None and given != has:
+            raise _Fail(f"{flag} {given} differs from {name}'s {has}; a continued "
+                        "model keeps its structure (leave the flag out)")
+    differ("--model", args.model, model)
+    differ("--loss", args.loss, est.loss)
+    if args.quantile_tau is not None:
+        differ("--quantile-tau", args.quantile_tau, getattr(est, "quantile_tau", None))
+    if args.format not in (None, "auto"):
+        differ("--format", args.format, fmt)
+    if args.bits is not None:
+        differ("-b", args.bits, bits if fmt == "vw" else
+               (est.n_features_in_.bit_length() - 1
+                if est.n_features_in_ & (est.n_features_in_ - 1) == 0 else None))
+    differ("--n-features", args.n_features, est.n_features_in_)
+    if args.hash and not info.get("hash", False):
+        raise _Fail(f"--hash differs from {name}, trained without --hash")
+    if interactions is not None and (_check_interactions(interactions)
+                                     != _check_interactions(est.interactions)):
+        raise _Fail(f"-q / --interactions {','.join(interactions)} differ from {name}'s "
+                    f"{','.join(est.interactions or []) or 'none'}")
+    if fields is not None and _check_fields(fields) != _check_fields(est.fields):
+        raise _Fail(f"--field-map differs from {name}'s")
+    if args.no_intercept and (info.get("constant", False) if fmt == "vw"
+                              else est.fit_intercept):
+        raise _Fail(f"--no-intercept differs from {name}, which has an intercept")
+    if args.class_weight is not None:
+        raise _Fail(f"--class-weight: {name} keeps the class weights it was trained "
+                    "with (leave the flag out)")
+    given = {k: getattr(args, k) for k in ("alpha", "beta", "l1", "l2", "gamma", "rho")
+             if getattr(args, k) is not None}
+    allowed = _FTRL_HYPER if model == "ftrl" else _RDA_HYPER
+    wrong = [k for k in given if k not in allowed]
+    if wrong:
+        raise _Fail(f"{', '.join('--' + k for k in wrong)} do not apply to {name} "
+                    f"(a {model} model)")
+    if given or est.n_threads != args.n_threads:
+        old = est.get_params()
+        est.set_params(**given, n_threads=args.n_threads)
+        try:
+            cfg = est._check_params()
+        except ValueError as e:
+            est.set_params(**old)
+            raise _Fail(str(e)) from None
+        state = est._state
+        est.__dict__.update(est._bind(cfg, state))
+    args.model, args.loss = model, est.loss
+    args.quantile_tau = getattr(est, "quantile_tau", 0.5)
+    shown = " ".join(f"{k}={getattr(est, k):g}" for k in allowed)
+    shown += f" loss={est.loss}"
+    if est.interactions:
+        shown += " interactions=" + ",".join(est.interactions)
+    if fmt == "vw" and info.get("constant", False):
+        shown += ", VW's constant feature"
+    return est, info, shown + f", continued from {args.initial_model}"
+
+
+def _ahead(args, blocks):
+    """The blocks read a block ahead in a reader thread (the parser and the
+    learning loop release the GIL, so they overlap), unless
+    --no-reader-thread (for benchmarks and tests: the same results)."""
+    if getattr(args, "no_reader_thread", False):
+        return blocks
+    from fastopt._training import keep_freed_blocks, prefetch
+    keep_freed_blocks()
+    return prefetch(blocks)
+
+
+def _rda_algorithm():
+    from fastopt import _kernels
+    return _kernels.ONLINE_RDA
+
+
+def _tee_to_cache(blocks, writer, reader):
+    """The blocks, each written to the cache as it goes by (with the rows'
+    VW initial predictions when any is non-zero; not the tags, which
+    training does not use); the cache is finished (trailer, renamed into
+    place) once the last one is."""
+    rows = 0
+    for block in blocks:
+        try:
+            writer.write(*block[:4], initial=_base_margin(block[5]))
+        except OSError as e:
+            raise _Fail(f"cannot write the cache {writer.path}: {e.strerror or e}") \
+                from None
+        rows += block[0].shape[0]
+        yield block
+    try:
+        writer.finish(dict(fmt=reader.fmt, rows=rows, bad_lines=reader.bad_lines,
+                           first_bad_line=reader.first_bad_line))
+    except OSError as e:
+        raise _Fail(f"cannot write the cache {writer.path}: {e.strerror or e}") from None
+
+
+def _cached_blocks(cache):
+    """The cache's blocks, a damaged cache a one-line error."""
+    from fastopt._training import CacheError
+    try:
+        yield from cache
+    except CacheError as e:
+        raise _Fail(str(e)) from None
+    except OSError as e:
+        raise _Fail(f"{cache.path}: {e.strerror or e}") from None
+
+
+class _Data:
+    """Where each pass's blocks come from: FILE's text, parsed, for pass 1
+    (written to the cache when there is one), the cache after it -- or the
+    cache from pass 1 when --cache-file names a valid one.  Every pass is
+    read in a reader thread (fastopt._training.prefetch), a block ahead of
+    the learning loop."""
+
+    def __init__(self, path, args, reader, settings, need_cache):
+        from fastopt._training import CacheError, CacheReader, source_fingerprint
+        self.path, self.reader, self.args = path, reader, args
+        self.writer = self.cache = None
+        self.cache_path = None
+        self.remove_cache = False
+        self.trailer = None          # a valid cache's: format, bad lines
+        if not need_cache:
+            return
+        try:
+            self.fingerprint = source_fingerprint(path, settings)
+        except OSError as e:
+            raise _stream_error(path, e) from None
+        if args.cache_file is not None:
+            self.cache_path = args.cache_file
+            # --invert-hash collects the names while parsing: no reuse then
+            if path != "-" and os.path.exists(self.cache_path) \
+                    and args.invert_hash is None:
+                try:
+                    self.trailer = CacheReader(self.cache_path, 1).check(self.fingerprint)
+                except (CacheError, OSError, ValueError) as e:
+                    if not args.quiet:
+                        sys.stderr.write(f"fastopt train: rebuilding the cache: {e}\n")
+        else:
+            fd, self.cache_path = tempfile.mkstemp(prefix="fastopt-cache-", suffix=".bin")
+            os.close(fd)
+            self.remove_cache = True
+        if self.trailer is not None:
+            self.fmt = self.trailer["fmt"]
+            self.cache = self._reader_for(self.fmt)
+
+    def _reader_for(self, fmt):
+        from fastopt._training import CacheReader
+        n = (1 << self.reader.bits) if fmt == "vw" else self.reader.libsvm_features
+        return CacheReader(self.cache_path, n)
+
+    @property
+    def fmt_known(self):
+        return self.trailer["fmt"] if self.trailer is not None else self.reader.fmt
+
+    @property
+    def bad_lines(self):
+        if self.trailer is not None:
+            return self.trailer["bad_lines"], self.trailer["first_bad_line"]
+        return self.reader.bad_lines, self.reader.first_bad_line
+
+    def blocks(self, hint=_TRAIN_HINT):
+        """One pass over the data, in a reader thread."""
+        from fastopt._training import CacheWriter
+        if self.cache is not None:
+            return _ahead(self.args, _cached_blocks(self.cache))
+        it = _chunks(self.path, self.reader, hint)
+        if self.cache_path is not None:
+            try:
+                self.writer = CacheWriter(self.cache_path, self.fingerprint)
+            except OSError as e:
+                raise _Fail(f"cannot write the cache {self.cache_path}: "
+                            f"{e.strerror or e}") from None
+            it = self._then_cached(_tee_to_cache(it, self.writer, self.reader))
+        return _ahead(self.args, it)
+
+    def _then_cached(self, blocks):
+        yield from blocks
+        self.cache = self._reader_for(self.reader.fmt)   # the next pass reads it
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.abort()        # no-op for a finished one: its temp is gone
+        if self.remove_cache and self.cache_path is not None:
+            try:
+                os.remove(self.cache_path)
+            except OSError:
+                pass
+
+
+def _holdout_loss(est, data, row0, args):
+    """The held-out rows' mean (weighted) loss under `est` now."""
+    loss_sum, w_held, row = 0.0, 0.0, row0
+    for X, y, w, ns, _line, extras in data.blocks():
+        n = X.shape[0]
+        mask = _held_out(row, n, args.holdout)
+        row += n
+        if mask.any():
+            Xh, yh, wh, nsh, bh = _mask_block((X, y, w, ns, _base_margin(extras)), mask)
+            loss_sum += _loss_sum(args.loss, args.quantile_tau,
+                                  est._margin(Xh, nsh, bh), yh, wh)
+            w_held += Xh.shape[0] if wh is None else float(wh.sum())
+    return loss_sum / w_held if w_held else float("nan")
+
+
 def _train(args):
-    fold, hash_all = _vw_hash_options(args)     # before FILE: --hash may hold it
+    # before FILE: --hash may hold it; from here on args.hash is the libsvm fold
+    args.hash, args.hash_all = _vw_hash_options(args)
+    if getattr(args, "dask", None):   # issue 13: the rounds run on a Dask cluster
+        try:
+            from fastopt.distributed.online import cli_train
+        except ImportError as e:
+            raise _Fail(f"--dask: {e}") from None
+        return cli_train(args)
     path = args.data if args.data is not None else args.file
-    interactions, quiet = _interactions(args)
-    args.quiet = args.quiet or quiet
-    if path == "-" and (args.passes > 1 or args.holdout):
-        raise _Fail("FILE - (standard input) can be read only once; --passes > 1 "
-                    "and --holdout need a file")
+    interactions = _interactions(args)
+    if args.test_only:
+        return _test_only(args, path, interactions)
+    if args.output is None:
+        raise _Fail("-f/--output MODEL is required (where the model goes)")
+    if args.predictions is not None or args.raw:
+        raise _Fail("-p / --raw go with -t (test only); `fastopt predict` writes "
+                    "a model's predictions")
+    if args.early_terminate is not None and not (args.holdout and args.passes > 1):
+        raise _Fail("--early-terminate needs --holdout FRACTION and --passes > 1")
     _check_output(args.output, [("FILE", path)])
     for flag, out in (("--readable-model", args.readable_model),
                       ("--invert-hash", args.invert_hash)):
         if out is not None:
             _check_output(out, [("FILE", path), ("MODEL", args.output)])
+    if args.cache_file is not None:
+        _check_output(args.cache_file, [("FILE", path), ("-f", args.output)]
+                      + ([("-i", args.initial_model)] if args.initial_model else []),
+                      name="--cache-file")
+        if args.cache_file == "-" or same_file(args.cache_file, args.output) or (
+                os.path.realpath(args.cache_file) == os.path.realpath(args.output)):
+            raise _Fail(f"--cache-file {args.cache_file}: must be a file other than "
+                        "the model")
     if args.n_features is not None and args.bits is not None:
         raise _Fail("give -b/--bits or --n-features, not both")
-    bits = args.bits or 18
-    libsvm_features = args.n_features or (2**args.bits if args.bits else 2**20)
     fields = None
     if args.field_map is not None:
         if args.format == "vw":
             raise _Fail("--field-map is for libsvm input (VW text has namespaces)")
         fields = _parse_field_map(args.field_map)
-    reader = _text_reader(path, args, args.format, bits, libsvm_features, fold,
-                          args.skip_bad_lines, binary=args.loss not in _REGRESSION,
-                          constant=not args.no_intercept, hash_all=hash_all,
-                          hash_seed=args.hash_seed, extras=True,
+    est = shown = info0 = None
+    if args.initial_model is not None:
+        est, info0, shown = _initial(args, interactions, fields)
+        fmt = info0.get("format", "libsvm")
+        bits = info0.get("bits", 18)
+        libsvm_features = est.n_features_in_
+        args.hash = bool(info0.get("hash", False))
+        vw_hash = (bool(info0.get("hash_all", False)), info0.get("hash_seed", 0))
+        if (args.hash_all or args.hash_seed) and (args.hash_all, args.hash_seed) != vw_hash:
+            raise _Fail(f"--hash / --hash_seed differ from -i {args.initial_model}'s "
+                        "hashing (leave them out)")
+        args.hash_all, args.hash_seed = vw_hash
+        constant = bool(info0.get("constant", False))
+        row0 = info0.get("rows_read", 0)
+        if not (isinstance(row0, int) and not isinstance(row0, bool) and row0 >= 0):
+            raise _Fail(f"{args.initial_model}: info 'rows_read' must be an integer "
+                        f">= 0, got {row0!r}")
+    else:
+        args.model = args.model or "ftrl"
+        args.loss = args.loss or "logistic"
+        args.quantile_tau = 0.5 if args.quantile_tau is None else args.quantile_tau
+        fmt, bits = args.format, args.bits or 18
+        libsvm_features = args.n_features or (2**args.bits if args.bits else 2**20)
+        constant = not args.no_intercept
+        row0 = 0
+    binary = args.loss not in _REGRESSION
+    reader = _text_reader(path, args, fmt, bits, libsvm_features, args.hash,
+                          args.skip_bad_lines, binary=binary, constant=constant,
+                          hash_all=args.hash_all, hash_seed=args.hash_seed,
+                          extras=True,     # VW's initial predictions (and tags)
                           names=_feature_names(args, bits, libsvm_features,
-                                               interactions, fields, hash_all))
-    if args.class_weight == "balanced" and args.loss not in _REGRESSION:
+                                               interactions, fields, args.hash_all))
+    if args.class_weight == "balanced" and binary:
         if path == "-":
             raise _Fail("--class-weight balanced counts the classes in a first read "
                         "of FILE; standard input can be read only once")
@@ -733,27 +1084,47 @@ def _train(args):
             counts[1] += int(np.count_nonzero(yk == 1))
             counts[0] += int(yk.shape[0] - np.count_nonzero(yk == 1))
         args.class_counts = counts
+    settings = dict(fmt=fmt, bits=bits, n_features=libsvm_features, hash=args.hash,
+                    hash_all=args.hash_all, hash_seed=args.hash_seed,
+                    constant=constant, binary=binary, skip_bad_lines=args.skip_bad_lines,
+                    max_line_bytes=args.max_line_bytes, chunk_bytes=args.chunk_bytes)
+    need_cache = (args.passes > 1 or (bool(args.holdout) and path == "-")
+                  or args.cache_file is not None)
+    data = _Data(path, args, reader, settings, need_cache)
+    try:
+        return _train_passes(args, path, data, est, shown, info0, row0, interactions,
+                             fields, bits)
+    finally:
+        data.close()
+
+
+def _train_passes(args, path, data, est, shown, info0, row0, interactions, fields, bits):
+    import copy
     progress = _Progress(args.quiet, interval=args.progress_interval)
     t0 = time.perf_counter()
-    trained = held = 0
+    trained = held = rows_read = 0
     weight_trained = 0.0
-    est = shown = None
     loss_name = _loss_name(args.loss)
+    n_seen0 = est.n_examples_seen_ if est is not None else 0
+    holdout_losses = []
+    names = None               # --invert-hash's, from pass 1
+    best = None                # (holdout loss, pass, model) with --early-terminate
+    passes_run = 0
     try:
         for p in range(1, args.passes + 1):
-            row = 0
-            for X, y, w, ns, _line, extras in _chunks(path, reader, _TRAIN_HINT):
+            row = row0
+            for X, y, w, ns, _line, extras in data.blocks():
                 base = _base_margin(extras)   # VW's initial predictions
                 if est is None:       # the format is known from the first block
-                    if reader.fmt == "vw" and fields is not None:
+                    fmt = data.fmt_known
+                    if fmt == "vw" and fields is not None:
                         raise _Fail("--field-map is for libsvm input (VW text has "
                                     "namespaces)")
-                    if reader.fmt == "libsvm" and interactions and fields is None:
+                    if fmt == "libsvm" and interactions and fields is None:
                         raise _Fail("-q / --interactions on libsvm input need "
                                     "--field-map (which ids are which namespace)")
-                    est, shown = _make_estimator(args, reader.n_features,
-                                                 interactions, fields,
-                                                 reader.fmt == "vw" and reader.constant)
+                    est, shown = _make_estimator(args, X.shape[1], interactions, fields,
+                                                 fmt == "vw" and data.reader.constant)
                 n = X.shape[0]
                 mask = _held_out(row, n, args.holdout)
                 row += n
@@ -779,79 +1150,91 @@ def _train(args):
                     f"pass {p}/{args.passes}  {trained:,} rows  "
                     f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
                     f"{_fmt(est.progressive_loss_)}")
-            if p == 1:      # names: collected in pass 1
-                names, reader.names = reader.names, None
-            if p == 1 and reader.bad_lines:
+            passes_run = p
+            if p == 1:
+                rows_read = row - row0
+                # --invert-hash: names are collected in pass 1 only
+                names, data.reader.names = data.reader.names, None
+                bad, first_bad = data.bad_lines
+                if bad:
+                    progress.done()
+                    sys.stderr.write(f"fastopt train: warning: skipped {bad} malformed "
+                                     f"line(s); first: {first_bad}\n")
+            if est is None or not est._is_fitted() \
+                    or est.n_examples_seen_ == n_seen0:
+                raise _Fail(f"{path}: no examples to train on"
+                            + (" (all held out)" if held else ""))
+            dt = time.perf_counter() - t0
+            line = (f"pass {p}/{args.passes}  {trained:,} rows  "
+                    f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
+                    f"{_fmt(est.progressive_loss_)}")
+            if p == args.passes or not args.holdout:
+                progress.update(line, force=True)
+            if args.holdout:
+                h = _holdout_loss(est, data, row0, args)
+                holdout_losses.append(h)
+                progress.update(f"{line}  holdout {loss_name} {_fmt(h)}", force=True)
                 progress.done()
-                sys.stderr.write(f"fastopt train: warning: skipped "
-                                 f"{reader.bad_lines} malformed line(s); first: "
-                                 f"{reader.first_bad_line}\n")
-        if est is None or not est._is_fitted():
-            raise _Fail(f"{path}: no examples to train on"
-                        + (" (all held out)" if held else ""))
-        dt = time.perf_counter() - t0
-        final = (f"pass {args.passes}/{args.passes}  {trained:,} rows  "
-                 f"{_rate(trained, dt):,.0f} rows/s  progressive {loss_name} "
-                 f"{_fmt(est.progressive_loss_)}")
-        progress.update(final, force=True)
+                if args.early_terminate is not None:
+                    if best is None or h < best[0]:
+                        best = (h, p, est if p == args.passes else copy.deepcopy(est))
+                    elif p - best[1] >= args.early_terminate:
+                        break
     finally:
         progress.done()
     train_time = time.perf_counter() - t0
+    kept = passes_run
+    if best is not None:
+        holdout_loss, kept, est = best
+    else:
+        holdout_loss = holdout_losses[-1] if holdout_losses else None
 
-    holdout_loss = None
-    if args.holdout:
-        loss_sum, w_held, row = 0.0, 0.0, 0
-        for X, y, w, ns, _line, extras in _chunks(path, reader):
-            n = X.shape[0]
-            mask = _held_out(row, n, args.holdout)
-            row += n
-            if mask.any():
-                Xh, yh, wh, nsh, bh = _mask_block((X, y, w, ns, _base_margin(extras)),
-                                                  mask)
-                loss_sum += _loss_sum(args.loss, args.quantile_tau,
-                                      est._margin(Xh, nsh, bh), yh, wh)
-                w_held += Xh.shape[0] if wh is None else float(wh.sum())
-        holdout_loss = loss_sum / w_held if w_held else float("nan")
-        progress.update(f"{final}  holdout {loss_name} {_fmt(holdout_loss)}",
-                        force=True)
-        progress.done()
-
-    info = {"hash": bool(fold)}     # libsvm unless it says "format": "vw"
-    if reader.fmt == "vw":
-        info.update(format="vw", bits=bits, constant=reader.constant)
-        if hash_all or args.hash_seed:
-            info.update(hash_all=hash_all, hash_seed=args.hash_seed)
+    fmt = data.fmt_known
+    info = dict(info0) if info0 is not None else {"hash": bool(args.hash)}
+    if fmt == "vw":
+        info.update(format="vw", bits=bits, constant=data.reader.constant)
+        if args.hash_all or args.hash_seed:
+            info.update(hash_all=args.hash_all, hash_seed=args.hash_seed)
+    info["rows_read"] = row0 + rows_read      # where the holdout sequence goes on
     try:
         est.save(args.output, info=info)   # predict reads it
     except OSError as e:
         raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
-    reader.names = names
-    _write_text_models(args, est, reader, bits, interactions, hash_all)
+    data.reader.names = names
+    _write_text_models(args, est, data.reader, bits, interactions, args.hash_all)
 
     nnz = int(np.count_nonzero(est.coef_))
-    rows_per_pass = trained // args.passes
     lines = [
         f"model:                {args.model} ({shown}"
         f"{', no intercept' if args.no_intercept else ''})",
-        f"file:                 {path} ({reader.fmt}"
-        + (f", {bits} bits" if reader.fmt == "vw" else "") + ")",
-        f"rows:                 {rows_per_pass} trained per pass x {args.passes} "
-        f"pass{'es' if args.passes > 1 else ''} = {trained}",
+        f"file:                 {path} ({fmt}"
+        + (f", {bits} bits" if fmt == "vw" else "") + ")",
+        f"rows:                 {rows_read - held} trained per pass x {passes_run} "
+        f"pass{'es' if passes_run > 1 else ''} = {trained}",
     ]
+    if passes_run < args.passes:
+        lines.append(f"early stop:           after pass {passes_run} of {args.passes}: "
+                     f"no lower holdout {loss_name} for {args.early_terminate} "
+                     f"pass{'es' if args.early_terminate > 1 else ''}")
     if weight_trained != trained:
         lines.append(f"importance weight:    {weight_trained:g} in all")
     if args.holdout:
         lines.append(f"held out:             {held} ({args.holdout:g} of the rows)")
-    if reader.bad_lines:
-        lines.append(f"skipped lines:        {reader.bad_lines}")
+    bad, _first = data.bad_lines
+    if bad:
+        lines.append(f"skipped lines:        {bad}")
     lines += [
         f"seconds:              {train_time:.3f}",
         f"rows/s:               {_rate(trained, train_time):.0f}",
         f"{'progressive ' + loss_name + ':':<21} {_fmt(est.progressive_loss_)}",
     ]
+    if len(holdout_losses) > 1:
+        lines.append(f"{'holdout per pass:':<21} "
+                     + " ".join(_fmt(h) for h in holdout_losses))
     if holdout_loss is not None:
         lines.append(f"{'holdout ' + loss_name + ':':<21} {_fmt(holdout_loss)}"
-                     + ("" if held else " (no rows held out)"))
+                     + ("" if held else " (no rows held out)")
+                     + (f" (the model of pass {kept}, saved)" if best is not None else ""))
     lines += [
         f"non-zero weights:     {nnz} of {est.n_features_in_}",
         f"saved:                {'stdout' if args.output == '-' else args.output}",
@@ -859,6 +1242,29 @@ def _train(args):
     # the model itself may be on stdout
     print("\n".join(lines), file=sys.stderr if args.output == "-" else sys.stdout)
     return 0
+
+
+def _test_only(args, path, interactions):
+    """`fastopt train -t -i MODEL`: VW's test-only run -- no learning;
+    predictions (-p) and the loss / AUC of the labeled rows."""
+    if args.initial_model is None:
+        raise _Fail("-t (test only) needs -i MODEL, the model to test")
+    for flag, bad in (("-f/--output", args.output is not None),
+                      ("--passes", args.passes > 1), ("--holdout", bool(args.holdout)),
+                      ("--early-terminate", args.early_terminate is not None),
+                      ("--cache-file", args.cache_file is not None)):
+        if bad:
+            raise _Fail(f"{flag} does not go with -t (test only: nothing is learned)")
+    args.model, args.model_opt = args.initial_model, None
+    args.output = args.predictions
+    args.file, args.data = path, None
+    if args.format == "auto":
+        args.format = None
+    if not args.hash:
+        args.hash = None                  # as the model was trained
+    if args.n_threads == 1:
+        args.n_threads = None             # predictions: every usable CPU
+    return _predict(args)
 
 
 def train(args):
@@ -919,14 +1325,15 @@ def _with_tags(text, tags):
                      for v, t in zip(lines, tags + [None]))
 
 
-def _prediction_text(est, m, probabilities, threads):
+def _prediction_text(est, m, probabilities, raw, threads):
     """The output lines (bytes) of margins m: '%.9g' values formatted in C
-    (fastopt/_format.pxi) -- P(y = 1), exp(m) or m; with `probabilities`
-    every class's, space-separated -- or a multi-class model's predicted
+    (fastopt/_format.pxi) -- P(y = 1), exp(m) or m; with `raw` the margins
+    (a multi-class model's K per line); with `probabilities` every class's
+    probability, space-separated -- or a multi-class model's predicted
     labels."""
     from fastopt._kernels import format_g9
-    if probabilities:
-        p = est._proba(m)
+    if probabilities or (raw and m.ndim == 2):
+        p = est._proba(m) if probabilities else m
         k = p.shape[1]
         text = np.frombuffer(format_g9(np.ascontiguousarray(p.reshape(-1)), threads),
                              dtype=np.uint8).copy()
@@ -937,14 +1344,26 @@ def _prediction_text(est, m, probabilities, threads):
         names = np.array([str(c) for c in est.classes_.tolist()], dtype=object)
         labels = names[np.argmax(m, axis=1)]
         return ("\n".join(labels.tolist()) + "\n").encode("utf-8") if len(labels) else b""
-    p = (1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
+    p = (m if raw else 1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
          else np.exp(m) if est.loss == "poisson" else m)
     return format_g9(np.ascontiguousarray(p, dtype=np.float64), threads)
 
 
 def _predict(args):
+    # -- training control (issue 12 item 5): -i MODEL, -t, --raw, --n-threads --
+    test_only = getattr(args, "test_only", False)
+    if getattr(args, "model_opt", None) is not None:     # -i MODEL: FILE is the positional
+        if args.model is not None and args.file != "-":
+            raise _Fail("give MODEL as -i MODEL or as the first argument, not both")
+        if args.model is not None:
+            args.file = args.model
+        args.model = args.model_opt
+    if args.model is None:
+        raise _Fail("MODEL is required (fastopt predict MODEL [FILE], or -i MODEL)")
     path = args.data if args.data is not None else args.file
-    _check_output(args.output, [("MODEL", args.model), ("FILE", path)])
+    output = args.output                 # None: no predictions written (train -t)
+    if output is not None:
+        _check_output(output, [("MODEL", args.model), ("FILE", path)])
     est, info = _load_model(args.model)
     if args.hash is None:
         args.hash = info.get("hash", False)
@@ -955,6 +1374,8 @@ def _predict(args):
                     "would give its columns another meaning")
     fmt = trained_on if fmt == "auto" else fmt
     bits = info.get("bits", 18)
+    if getattr(args, "bits", None) is not None and fmt == "vw" and args.bits != bits:
+        raise _Fail(f"-b {args.bits} differs from {args.model}'s {bits} bits")
     if fmt == "vw" and est.n_features_in_ != 1 << bits:
         raise _Fail(f"{args.model}: a model of {est.n_features_in_} features is not "
                     "one of VW text's 2**bits")
@@ -964,26 +1385,40 @@ def _predict(args):
                   extras=True)
     classes = getattr(est, "classes_", None)
     multi = classes is not None and len(classes) > 2
-    if args.probabilities and (classes is None or est.loss != "logistic"):
+    probabilities = getattr(args, "probabilities", False)    # not on train -t
+    if probabilities and (classes is None or est.loss != "logistic"):
         raise _Fail(f"--probabilities: {args.model} is not a classifier with the "
                     f"logistic loss (loss {est.loss!r})")
+    if probabilities and args.raw:
+        raise _Fail("--probabilities and --raw exclude each other (probabilities "
+                    "or margins)")
+    if test_only and multi:
+        raise _Fail(f"-t: {args.model} is a multi-class (one-vs-rest) model; -t "
+                    "reports binary metrics (loss, AUC) only -- score its "
+                    "--probabilities instead")
     # a multi-class model's files carry class labels, not 0/1 (ignored here)
     reader = _text_reader(path, args, fmt, bits, est.n_features_in_, args.hash,
                           binary=est.loss not in _REGRESSION and not multi,
                           allow_unlabeled=True,
                           constant=bool(info.get("constant", False)), **vw)
-    to_stdout = args.output == "-"
+    to_stdout = output == "-"
     from fastopt._threads import effective_n_threads
-    threads = effective_n_threads(None)
+    threads = effective_n_threads(getattr(args, "n_threads", None))
+    if est.n_threads != threads:
+        est.set_params(n_threads=threads)    # predictions only: not saved
     progress = _Progress(args.quiet, interval=args.progress_interval)
     t0 = time.perf_counter()
     rows = 0
+    scored = []                          # -t: (margins, labels, weights) per block
+    hint = " (the model's n_features)" if not args.hash else ""
     try:
-        hint = " (the model's n_features)" if not args.hash else ""
         # tags are written back byte for byte (surrogateescape)
-        with atomic_output(args.output, "w", encoding="utf-8", errors="surrogateescape",
-                           newline="\n") as out:
-            for X, _y, _w, ns, _line, *extras in _chunks(path, reader, hint):
+        with contextlib.ExitStack() as stack:
+            out = (stack.enter_context(atomic_output(output, "w", encoding="utf-8",
+                                                     errors="surrogateescape",
+                                                     newline="\n"))
+                   if output is not None else None)
+            for X, y, w, ns, _line, *extras in _ahead(args, _chunks(path, reader, hint)):
                 try:
                     m = est._margin(X, ns)
                 except ValueError as e:
@@ -994,20 +1429,53 @@ def _predict(args):
                         raise _Fail(f"{path}: row {r}: a multi-class model takes no "
                                     "VW initial prediction")
                     m = m + extras[0].initial   # VW text: initial predictions add to w . x
-                text = _prediction_text(est, m, args.probabilities, threads)
-                out.write(_with_tags(text, extras[0].tags if extras else None))
+                if out is not None:
+                    text = _prediction_text(est, m, probabilities, args.raw, threads)
+                    out.write(_with_tags(text, extras[0].tags if extras else None))
+                if test_only:
+                    scored.append((m, y, w))
                 rows += X.shape[0]
                 progress.update(f"{rows:,} rows  "
                                 f"{_rate(rows, time.perf_counter() - t0):,.0f} rows/s")
     except OSError as e:   # writing
-        raise _Fail(f"cannot write {args.output}: {e.strerror or e}") from None
+        raise _Fail(f"cannot write {output}: {e.strerror or e}") from None
     finally:
         progress.done()
     dt = time.perf_counter() - t0
     msg = (f"predicted {rows} rows in {dt:.3f} s ({_rate(rows, dt):.0f} rows/s)"
-           + ("" if to_stdout else f": {args.output}"))
-    print(msg, file=sys.stderr if to_stdout else sys.stdout)
+           + ("" if output is None or to_stdout else f": {output}"))
+    lines = [msg]
+    if test_only:
+        lines += _test_metrics(est, scored)
+    print("\n".join(lines), file=sys.stderr if to_stdout else sys.stdout)
     return 0
+
+
+def _test_metrics(est, scored):
+    """The summary lines of -t: the labeled rows' mean loss (importance
+    weighted) and, for a classifier, the AUC of the margins."""
+    from fastopt._training import binary_auc
+    if not scored:
+        return ["labeled rows:         0 (no loss or AUC)"]
+    m = np.concatenate([s[0] for s in scored])
+    y = np.concatenate([s[1] for s in scored])
+    w = (None if all(s[2] is None for s in scored) else
+         np.concatenate([np.ones(s[0].shape[0]) if s[2] is None else s[2]
+                         for s in scored]))
+    labeled = ~np.isnan(y)
+    n = int(labeled.sum())
+    if not n:
+        return ["labeled rows:         0 (no loss or AUC)"]
+    m, y = m[labeled], y[labeled]
+    w = None if w is None else w[labeled]
+    weight = float(n if w is None else w.sum())
+    name = _loss_name(est.loss)
+    loss = _loss_sum(est.loss, getattr(est, "quantile_tau", 0.5), m, y, w)
+    lines = [f"labeled rows:         {n}",
+             f"{'test ' + name + ':':<21} {_fmt(loss / weight if weight else math.nan)}"]
+    if est._is_classifier:
+        lines.append(f"{'test AUC:':<21} {_fmt(binary_auc(m, y, w))}")
+    return lines
 
 
 def predict(args):

@@ -10,7 +10,7 @@ n_threads and every instruction set, because the arrays are cut into blocks
 of a fixed size, each block is summed in a fixed lane order, and the block
 sums are added in block order (see csrc/clip.h).  The scaling runs in C too.
 
-clip_by_norm / clip_by_global_norm follow torch.nn.utils.clip_grad_norm_:
+clip_by_norm / clip_by_global_norm follow ``torch.nn.utils.clip_grad_norm_``::
 
     total = ||(||g_1||, ..., ||g_k||)||     (the norm of all elements at once)
     coef  = max_norm / (total + 1e-6)
@@ -23,8 +23,11 @@ coefficient and every gradient becomes NaN; an inf norm gives coefficient 0
 norm itself is more accurate than torch's for float32 gradients (torch sums
 in float32), so results agree with torch to float32 round-off.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -34,6 +37,11 @@ from fastopt._validation import check_float_arrays, check_real
 from fastopt.prox import project_box
 
 __all__ = ["clip_by_value", "clip_by_norm", "clip_by_global_norm", "global_norm"]
+
+#: One array, or a list/tuple of arrays with None entries allowed.
+Grads = Union[np.ndarray, Sequence[Optional[np.ndarray]]]
+#: 1, 2, inf (float or the string "inf").
+NormType = Union[float, str]
 
 _KINDS = {1.0: "l1", 2.0: "l2", math.inf: "inf"}
 EPS = 1e-6   # torch's clip_grad_norm_ constant
@@ -67,19 +75,90 @@ def _reduce(groups, kind, nt):
     return math.sqrt(total) if kind == "l2" else total
 
 
-def global_norm(grads, norm_type=2.0, *, n_threads=None):
-    """The norm of all elements of `grads` taken together (read only; any
-    float32/float64 arrays, None entries skipped)."""
+def global_norm(grads: Grads, norm_type: NormType = 2.0, *,
+                n_threads: Optional[int] = None) -> float:
+    """The norm of all elements of `grads` taken together.
+
+    Parameters
+    ----------
+    grads : numpy.ndarray or sequence of (numpy.ndarray or None)
+        float32/float64 arrays (read only, any layout); None entries are
+        skipped.
+    norm_type : {2.0, 1.0, inf, "inf"}
+        Which norm.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    float
+        The norm, accumulated in double; 0.0 for no elements.
+
+    Raises
+    ------
+    TypeError
+        If `grads` holds something other than float arrays, or `norm_type`
+        is not a number.
+    ValueError
+        If `norm_type` is not 1, 2 or inf.
+
+    Examples
+    --------
+    >>> from fastopt.clip import global_norm
+    >>> global_norm([np.array([3.0]), None, np.array([[4.0]])])
+    5.0
+    """
     _, arrays = check_float_arrays("grads", grads, writeable=False, allow_none=True)
     kind = _norm_kind(norm_type)
     arrays = [np.ascontiguousarray(a) for a in arrays]
     return _reduce(_by_dtype(arrays), kind, effective_n_threads(n_threads))
 
 
-def clip_by_global_norm(grads, max_norm, norm_type=2.0, *, n_threads=None):
-    """Scale every array of `grads` in place so that their global norm is at
-    most max_norm (torch.nn.utils.clip_grad_norm_); returns the norm before
-    clipping.  norm_type: 1, 2 or inf; max_norm: finite, >= 0."""
+def clip_by_global_norm(grads: Grads, max_norm: float, norm_type: NormType = 2.0, *,
+                        n_threads: Optional[int] = None) -> float:
+    """Scale `grads` in place so that their global norm is at most `max_norm`.
+
+    The rule of ``torch.nn.utils.clip_grad_norm_`` (see the module
+    docstring): when the norm exceeds max_norm, every array is multiplied by
+    ``max_norm / (norm + 1e-6)``.
+
+    Parameters
+    ----------
+    grads : numpy.ndarray or sequence of (numpy.ndarray or None)
+        float32/float64 arrays, C-contiguous and writeable; None entries are
+        skipped.
+    max_norm : float
+        Finite, >= 0.
+    norm_type : {2.0, 1.0, inf, "inf"}
+        Which norm.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    float
+        The global norm before clipping.
+
+    Raises
+    ------
+    TypeError
+        If `grads` holds something other than writeable float arrays, or a
+        number is not real.
+    ValueError
+        If `max_norm` is negative or not finite, or `norm_type` is not 1, 2
+        or inf.
+
+    Examples
+    --------
+    >>> from fastopt.clip import clip_by_global_norm
+    >>> g = [np.array([3.0]), np.array([4.0])]
+    >>> clip_by_global_norm(g, max_norm=1.0)
+    5.0
+    >>> g                  # scaled by 1 / (5 + 1e-6), as torch scales
+    [array([0.59999988]), array([0.79999984])]
+    """
     _, arrays = check_float_arrays("grads", grads, allow_none=True)
     max_norm = check_real("max_norm", max_norm, 0.0)
     kind = _norm_kind(norm_type)
@@ -93,18 +172,85 @@ def clip_by_global_norm(grads, max_norm, norm_type=2.0, *, n_threads=None):
     return total
 
 
-def clip_by_norm(grad, max_norm, norm_type=2.0, *, n_threads=None):
-    """clip_by_global_norm of one array: scale `grad` in place so that its
-    norm is at most max_norm; returns the norm before clipping."""
+def clip_by_norm(grad: np.ndarray, max_norm: float, norm_type: NormType = 2.0, *,
+                 n_threads: Optional[int] = None) -> float:
+    """Scale one array in place so that its norm is at most `max_norm`.
+
+    ``clip_by_global_norm`` of a single array.
+
+    Parameters
+    ----------
+    grad : numpy.ndarray
+        float32/float64, C-contiguous, writeable.
+    max_norm : float
+        Finite, >= 0.
+    norm_type : {2.0, 1.0, inf, "inf"}
+        Which norm.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    float
+        The norm before clipping.
+
+    Raises
+    ------
+    TypeError
+        If `grad` is not a numpy array (a list: use clip_by_global_norm).
+    ValueError
+        As clip_by_global_norm.
+
+    Examples
+    --------
+    >>> from fastopt.clip import clip_by_norm
+    >>> g = np.array([-2.0, 0.0])
+    >>> clip_by_norm(g, 1.0, norm_type="inf"), g
+    (2.0, array([-0.9999995,  0.       ]))
+    """
     if not isinstance(grad, np.ndarray):
         raise TypeError(f"grad must be a numpy array, got {type(grad).__name__} "
                         "(use clip_by_global_norm for a list)")
     return clip_by_global_norm(grad, max_norm, norm_type, n_threads=n_threads)
 
 
-def clip_by_value(grads, lo, hi, *, n_threads=None):
-    """Clamp every element of `grads` to [lo, hi] in place (NaN stays NaN);
-    returns grads.  lo <= hi, scalars (-inf/inf allowed)."""
+def clip_by_value(grads: Grads, lo: float, hi: float, *,
+                  n_threads: Optional[int] = None) -> Grads:
+    """Clamp every element of `grads` to ``[lo, hi]`` in place (NaN stays NaN).
+
+    Parameters
+    ----------
+    grads : numpy.ndarray or sequence of (numpy.ndarray or None)
+        float32/float64 arrays, C-contiguous and writeable; None entries are
+        skipped.
+    lo : float
+        Lower bound (-inf allowed, NaN not).
+    hi : float
+        Upper bound, ``hi >= lo`` (inf allowed, NaN not).
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray or sequence of (numpy.ndarray or None)
+        `grads` itself.
+
+    Raises
+    ------
+    TypeError
+        If `grads` holds something other than writeable float arrays, or lo
+        or hi is not a real number.
+    ValueError
+        If lo or hi is NaN or lo > hi; nothing is changed then.
+
+    Examples
+    --------
+    >>> from fastopt.clip import clip_by_value
+    >>> clip_by_value(np.array([-3.0, 0.5, 9.0]), -1.0, 1.0)
+    array([-1. ,  0.5,  1. ])
+    """
     _, arrays = check_float_arrays("grads", grads, allow_none=True)
     for name, v in (("lo", lo), ("hi", hi)):
         if isinstance(v, np.ndarray) and v.ndim:

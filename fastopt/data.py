@@ -1,4 +1,8 @@
 """Mini-batches of a data set, one epoch per call."""
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional, Tuple, Union
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -7,21 +11,61 @@ from fastopt._validation import check_int, check_rng
 __all__ = ["minibatches"]
 
 
-def minibatches(X, y=None, batch_size=32, shuffle=True, rng=None, drop_last=False,
-                order=None):
-    """Yield (X_batch, y_batch) over one epoch: every row of X exactly once
-    (sampling without replacement), in batches of batch_size rows; the last
-    batch is smaller unless drop_last (then it is dropped).
+def minibatches(X: Any, y: Optional[Any] = None, batch_size: int = 32,
+                shuffle: bool = True,
+                rng: Union[None, int, np.random.Generator] = None,
+                drop_last: bool = False,
+                order: Optional[Any] = None) -> Iterator[Tuple[Any, Optional[np.ndarray]]]:
+    """Mini-batches of one epoch: every row of X exactly once.
 
-    X: a numpy array (rows on axis 0) or a scipy.sparse matrix/array (CSR is
-    sliced as it is; another format is converted to CSR once, a copy).
-    y: None (y_batch is None) or an array of len(X) rows.
-    shuffle: a random order of the rows (from rng: None, an int seed or a
-    numpy Generator); else the rows in order.
-    order: None, or difficulty scores, one per row, for a curriculum (Bengio
-    et al. 2009): rows go easiest (lowest score) first, ties in random order
-    when shuffle, by row index otherwise.
-    Batches are copies (fancy indexing), so they may be modified freely.
+    Rows are sampled without replacement, in batches of `batch_size` rows;
+    the last batch is smaller unless `drop_last`.  The arguments are checked
+    when the function is called, before the first batch is asked for.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or scipy.sparse matrix or array
+        Rows on axis 0.  CSR is sliced as it is; another sparse format is
+        converted to CSR once (a copy).
+    y : array_like, optional
+        One entry (or row) per row of X; None gives ``y_batch = None``.
+    batch_size : int
+        Rows per batch, >= 1.
+    shuffle : bool
+        A random order of the rows (from `rng`); else the rows in order.
+    rng : None, int or numpy.random.Generator
+        The random source (an int is a seed).
+    drop_last : bool
+        Drop the last batch when it is smaller than batch_size.
+    order : array_like, optional
+        Difficulty scores, one per row, for a curriculum (Bengio et al.
+        2009): rows go easiest (lowest score) first, ties in random order
+        when `shuffle`, by row index otherwise.
+
+    Returns
+    -------
+    iterator of (X_batch, y_batch)
+        The batches.  They are copies (fancy indexing), so they may be
+        modified freely.
+
+    Raises
+    ------
+    TypeError
+        If X is neither a numpy array nor a scipy.sparse matrix, or a flag is
+        not a bool.
+    ValueError
+        If y or order does not have one entry per row, order holds NaN or
+        non-real values, or batch_size < 1.
+
+    Examples
+    --------
+    >>> from fastopt.data import minibatches
+    >>> X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    >>> [yb.tolist() for _, yb in minibatches(X, y, batch_size=2, shuffle=False)]
+    [[0, 1], [2, 3], [4]]
+    >>> [yb.tolist() for _, yb in minibatches(X, y, batch_size=2, shuffle=False,
+    ...                                       order=[5, 4, 3, 2, 1], drop_last=True)]
+    [[4, 3], [2, 1]]
     """
     if sp.issparse(X):
         if X.ndim != 2:

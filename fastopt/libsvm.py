@@ -25,18 +25,33 @@ reader never buffers more than about one block or one such line, so a
 stream without newlines (``/dev/zero``) is an error, not a growing buffer.
 The path "-" reads standard input (once).
 """
+from __future__ import annotations
+
 import contextlib
 import gzip
 import io
 import numbers
 import os
 import sys
+from typing import IO, Any, Iterator, Optional, Protocol, cast
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from fastopt import _kernels
-from fastopt._files import atomic_output
+from fastopt._files import PathLike, atomic_output
+
+#: One block of a libsvm file: (X, y, first_line).
+Block = tuple[Any, npt.NDArray[np.float64], int]
+
+
+class _Source(Protocol):
+    """What the reader needs of an open file (plain, gzip or stdin)."""
+
+    def readinto(self, b: Any, /) -> Optional[int]: ...
+
+    def close(self) -> None: ...
 
 __all__ = ["iter_chunks", "load_libsvm", "dump_libsvm", "LibsvmReader"]
 
@@ -50,11 +65,13 @@ _E_LONG_LINE = 11
 MAX_LINE_BYTES = 64 << 20   # the default limit on one line
 
 
-def _open(path):
+def _open(path: PathLike) -> tuple[_Source, list[_Source]]:
     """(file, owned): a binary file object for `path` ("-": standard
     input), gzip-decompressing when the data start with the gzip magic
     bytes (whatever the name: a plain file named *.gz is read as plain
     text), and the files to close after reading (not stdin)."""
+    raw: Any
+    owned: list[_Source]
     if os.fspath(path) == "-":
         raw, owned = sys.stdin.buffer, []
         if not hasattr(raw, "peek"):
@@ -73,7 +90,7 @@ def _open(path):
     return raw, owned
 
 
-def _token(data, pos):
+def _token(data: memoryview, pos: int) -> str:
     """The text of the token starting at byte `pos` of `data`."""
     piece = bytes(data[pos:pos + 64])
     end = len(piece)
@@ -100,11 +117,12 @@ _REASONS = {
 }
 
 
-def _long_line(max_line_bytes):
+def _long_line(max_line_bytes: int) -> str:
     return f"line longer than {max_line_bytes} bytes (max_line_bytes={max_line_bytes})"
 
 
-def _reason(err, data, n_features, max_line_bytes):
+def _reason(err: tuple[int, int, int, int], data: memoryview, n_features: int,
+            max_line_bytes: int) -> str:
     code, _line, pos, value = err
     if code == _E_RANGE:
         return (f"feature id {value} >= n_features {n_features} (hash=True "
@@ -116,15 +134,17 @@ def _reason(err, data, n_features, max_line_bytes):
     return f"malformed line (code {code})"
 
 
-def _check_args(n_features, chunk_bytes, index_dtype, dtype, max_line_bytes):
+def _check_args(n_features: object, chunk_bytes: object, index_dtype: npt.DTypeLike,
+                dtype: npt.DTypeLike, max_line_bytes: object
+                ) -> tuple[int, int, np.dtype[Any], np.dtype[Any], int]:
     if isinstance(n_features, (bool, np.bool_)) or not isinstance(
             n_features, numbers.Integral):
         raise TypeError(f"n_features must be a positive int, got {n_features!r}")
-    if not 1 <= n_features <= 2**63 - 1:
+    if not 1 <= int(n_features) <= 2**63 - 1:
         raise ValueError(f"n_features must be a positive int below 2**63, got {n_features}")
     for name, v in (("chunk_bytes", chunk_bytes), ("max_line_bytes", max_line_bytes)):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) \
-                or not 1 <= v <= 2**62:
+                or not 1 <= cast(int, v) <= 2**62:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     idt = np.dtype(index_dtype)
     if idt not in (np.dtype(np.int32), np.dtype(np.int64)):
@@ -132,13 +152,15 @@ def _check_args(n_features, chunk_bytes, index_dtype, dtype, max_line_bytes):
     vdt = np.dtype(dtype)
     if vdt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float32 or float64, got {vdt}")
-    if idt == np.int32 and n_features > 2**31:
+    if idt == np.int32 and int(n_features) > 2**31:
         raise ValueError(f"n_features={n_features} does not fit int32 indices "
                          "(at most 2**31); pass index_dtype=np.int64")
-    return int(n_features), int(chunk_bytes), idt, vdt, int(max_line_bytes)
+    return (int(n_features), int(cast(int, chunk_bytes)), idt, vdt,
+            int(cast(int, max_line_bytes)))
 
 
-def _make_csr(data, indices, indptr, shape):
+def _make_csr(data: npt.NDArray[Any], indices: npt.NDArray[Any], indptr: npt.NDArray[Any],
+              shape: tuple[int, int]) -> Any:
     """A csr_matrix on these arrays, without copies, with indptr in the
     indices' dtype (int32 only while nnz fits) -- scipy would otherwise
     downcast int64 indices that fit in int32."""
@@ -153,18 +175,35 @@ def _make_csr(data, indices, indptr, shape):
 
 
 class LibsvmReader:
-    """An iterable over ``(X, y, first_line)`` blocks of a libsvm file; see
-    :func:`iter_chunks`.
+    """An iterable over ``(X, y, first_line)`` blocks of a libsvm file.
 
     While and after iterating, it tells how far it got: ``n_lines`` (lines
     read), ``n_rows`` (examples yielded), ``bad_lines`` (malformed lines
     skipped, with ``skip_bad_lines``) and ``first_bad_line`` (the message for
     the first of them, or None).  Iterating again re-reads the file.
+
+    Parameters
+    ----------
+    path, n_features, chunk_bytes, hash, skip_bad_lines, index_dtype, dtype, binary, max_line_bytes
+        As in :func:`iter_chunks`, which makes it.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an argument of the wrong type or out of range (at construction);
+        iteration raises ValueError("PATH:LINE: reason") for a malformed
+        line and OSError when the file cannot be read.
     """
 
-    def __init__(self, path, n_features, *, chunk_bytes=8 << 20, hash=False,
-                 skip_bad_lines=False, index_dtype=np.int32, dtype=np.float64,
-                 binary=True, max_line_bytes=MAX_LINE_BYTES):
+    n_lines: int
+    n_rows: int
+    bad_lines: int
+    first_bad_line: Optional[str]
+
+    def __init__(self, path: PathLike, n_features: int, *, chunk_bytes: int = 8 << 20,
+                 hash: bool = False, skip_bad_lines: bool = False,
+                 index_dtype: npt.DTypeLike = np.int32, dtype: npt.DTypeLike = np.float64,
+                 binary: bool = True, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         (self.n_features, self.chunk_bytes, self.index_dtype, self.dtype,
          self.max_line_bytes) = _check_args(n_features, chunk_bytes, index_dtype,
                                             dtype, max_line_bytes)
@@ -178,7 +217,7 @@ class LibsvmReader:
         self.bad_lines = 0
         self.first_bad_line = None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Block]:
         if os.fspath(self.path) == "-":
             if self._read_stdin:
                 raise ValueError("-: standard input can be read only once")
@@ -192,7 +231,7 @@ class LibsvmReader:
             for g in owned:
                 g.close()
 
-    def _blocks(self, f):
+    def _blocks(self, f: _Source) -> Iterator[Block]:
         # One buffer, reused: the unfinished last line of a block is moved to
         # its front and the next read appended after it, so no block is
         # copied; a line longer than the buffer grows it, up to just past
@@ -234,7 +273,7 @@ class LibsvmReader:
             buf[:end - cut - 1] = buf[cut + 1:end]
             filled = end - cut - 1
 
-    def _long_line(self, line):
+    def _long_line(self, line: int) -> None:
         """A line over max_line_bytes: raise, or count it (skip_bad_lines)."""
         msg = f"{os.fspath(self.path)}:{line}: {_long_line(self.max_line_bytes)}"
         if not self.skip_bad_lines:
@@ -244,7 +283,7 @@ class LibsvmReader:
             self.first_bad_line = msg
 
     @staticmethod
-    def _skip_line(f, buf):
+    def _skip_line(f: _Source, buf: bytearray) -> int:
         """Read past the end of the line that fills buf; moves what follows
         its newline to the front of buf and returns its length (-1 at the
         end of the file)."""
@@ -258,7 +297,8 @@ class LibsvmReader:
                     buf[:got - k - 1] = buf[k + 1:got]
                     return got - k - 1
 
-    def _parse(self, data, line0, row_ratio, nnz_ratio):
+    def _parse(self, data: memoryview, line0: int, row_ratio: float, nnz_ratio: float
+               ) -> tuple[Any, npt.NDArray[np.float64], int, int, float, float]:
         n = len(data)
         out = _kernels.libsvm_parse(
             data, self.n_features, self.hash, self.skip_bad_lines,
@@ -279,7 +319,7 @@ class LibsvmReader:
             X = self._csr(labels, indptr, indices, values)
         return X, labels, line0, lines, row_ratio, nnz_ratio
 
-    def _bad_line(self, line, reason):
+    def _bad_line(self, line: int, reason: str) -> None:
         """Raise FILE:LINE: reason, or with skip_bad_lines remember the first."""
         msg = f"{os.fspath(self.path)}:{line}: {reason}"
         if not self.skip_bad_lines:
@@ -287,14 +327,16 @@ class LibsvmReader:
         if self.first_bad_line is None:
             self.first_bad_line = msg
 
-    def _csr(self, labels, indptr, indices, values):
+    def _csr(self, labels: npt.NDArray[np.float64], indptr: npt.NDArray[Any],
+             indices: npt.NDArray[Any], values: npt.NDArray[Any]) -> Any:
         return _make_csr(values, indices, indptr,
                          (labels.shape[0], self.n_features))
 
 
-def iter_chunks(path, n_features, *, chunk_bytes=8 << 20, hash=False,
-                skip_bad_lines=False, index_dtype=np.int32, dtype=np.float64,
-                binary=True, max_line_bytes=MAX_LINE_BYTES):
+def iter_chunks(path: PathLike, n_features: int, *, chunk_bytes: int = 8 << 20,
+                hash: bool = False, skip_bad_lines: bool = False,
+                index_dtype: npt.DTypeLike = np.int32, dtype: npt.DTypeLike = np.float64,
+                binary: bool = True, max_line_bytes: int = MAX_LINE_BYTES) -> LibsvmReader:
     """Stream a libsvm / svmlight file as CSR blocks.
 
     Reads `path` (plain or gzip, detected from the magic bytes) `chunk_bytes`
@@ -313,23 +355,103 @@ def iter_chunks(path, n_features, *, chunk_bytes=8 << 20, hash=False,
     ``skip_bad_lines=True`` it is dropped and counted.  path "-" reads
     standard input (which can be iterated once).
 
-    Returns a :class:`LibsvmReader`: iterate it, then read its ``bad_lines``,
-    ``first_bad_line``, ``n_lines`` and ``n_rows``.  Opening the file (and
-    any OSError) happens when iteration starts.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, plain or gzip; "-" reads standard input.
+    n_features : int
+        Number of columns, >= 1; ids must be below it (or are folded).
+    chunk_bytes : int, default 8 MiB
+        Bytes read per block.
+    hash : bool, default False
+        Fold ids into range as ``id % n_features`` instead of refusing them.
+    skip_bad_lines : bool, default False
+        Drop and count malformed lines instead of raising.
+    index_dtype : {numpy.int32, numpy.int64}, default numpy.int32
+        dtype of X's indices.
+    dtype : {numpy.float32, numpy.float64}, default numpy.float64
+        dtype of X's values.
+    binary : bool, default True
+        Labels must be 0/1 or -1/+1 (mapped to 0/1); False keeps any finite
+        label as written.
+    max_line_bytes : int, default 64 MiB
+        A longer line is malformed.
+
+    Returns
+    -------
+    LibsvmReader
+        Iterate it for ``(X, y, first_line)`` blocks, then read its
+        ``bad_lines``, ``first_bad_line``, ``n_lines`` and ``n_rows``.
+        Opening the file (and any OSError) happens when iteration starts.
+
+    Raises
+    ------
+    TypeError
+        If n_features is not an int, or a dtype is not one of those allowed.
+    ValueError
+        If n_features, chunk_bytes or max_line_bytes is out of range, or
+        n_features does not fit int32 indices.  While iterating:
+        ValueError("PATH:LINE: reason") for a malformed line.
+
+    Examples
+    --------
+    >>> import os, tempfile, fastopt.libsvm as L
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("1 0:0.5 3:2\\n-1 2:1\\n")
+    >>> reader = L.iter_chunks(path, n_features=4)
+    >>> [(X.shape, y.tolist(), first) for X, y, first in reader]
+    [((2, 4), [1.0, 0.0], 1)]
+    >>> reader.n_rows, reader.bad_lines
+    (2, 0)
     """
     return LibsvmReader(path, n_features, chunk_bytes=chunk_bytes, hash=hash,
                         skip_bad_lines=skip_bad_lines, index_dtype=index_dtype,
                         dtype=dtype, binary=binary, max_line_bytes=max_line_bytes)
 
 
-def load_libsvm(path, n_features=None, *, hash=False, skip_bad_lines=False,
-                index_dtype=np.int32, dtype=np.float64, binary=True,
-                chunk_bytes=8 << 20, max_line_bytes=MAX_LINE_BYTES):
+def load_libsvm(path: PathLike, n_features: Optional[int] = None, *, hash: bool = False,
+                skip_bad_lines: bool = False, index_dtype: npt.DTypeLike = np.int32,
+                dtype: npt.DTypeLike = np.float64, binary: bool = True,
+                chunk_bytes: int = 8 << 20, max_line_bytes: int = MAX_LINE_BYTES
+                ) -> tuple[Any, npt.NDArray[np.float64]]:
     """Read a whole libsvm file: ``(X, y)`` with X one CSR matrix.
 
-    n_features=None: the largest id + 1 (ids may be as large as the index
-    dtype holds; `hash` needs an n_features).  Other arguments as in
-    :func:`iter_chunks`.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, plain or gzip; "-" reads standard input.
+    n_features : int or None, optional
+        Number of columns; None: the largest id + 1 (ids may be as large as
+        the index dtype holds; `hash` needs an n_features).
+    hash, skip_bad_lines, index_dtype, dtype, binary, chunk_bytes, max_line_bytes
+        As in :func:`iter_chunks`.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix
+        Shape (rows, n_features), `dtype` values, `index_dtype` indices.
+    y : numpy.ndarray
+        The labels (float64), one per row.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`iter_chunks`; also ValueError for hash=True without
+        n_features.
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import os, tempfile, fastopt.libsvm as L
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("+1 0:0.5 3:2\\n-1 2:1\\n")
+    >>> X, y = L.load_libsvm(path)
+    >>> X.toarray(), y
+    (array([[0.5, 0. , 0. , 2. ],
+           [0. , 0. , 1. , 0. ]]), array([1., 0.]))
     """
     if n_features is None:
         if hash:
@@ -343,6 +465,7 @@ def load_libsvm(path, n_features=None, *, hash=False, skip_bad_lines=False,
                          max_line_bytes=max_line_bytes)
     blocks = list(reader)
     idt, vdt = np.dtype(index_dtype), np.dtype(dtype)
+    data: npt.NDArray[Any]
     if blocks:
         data = np.concatenate([X.data for X, _, _ in blocks])
         indices = np.concatenate([X.indices for X, _, _ in blocks]).astype(
@@ -363,7 +486,7 @@ def load_libsvm(path, n_features=None, *, hash=False, skip_bad_lines=False,
     return _make_csr(data, indices, indptr, (y.shape[0], n_features)), y
 
 
-def _fmt(v):
+def _fmt(v: float) -> str:
     """Shortest text that reads back as the same float64 (ints as ints)."""
     f = float(v)
     if f.is_integer() and abs(f) < 1e16:
@@ -372,14 +495,15 @@ def _fmt(v):
 
 
 @contextlib.contextmanager
-def _text(raw, path):
+def _text(raw: IO[bytes], path: PathLike) -> Iterator[io.TextIOWrapper]:
     """ASCII text over the binary file raw, gzip-compressed for a .gz path
     (the header names the file as gzip.open would, not a temp file)."""
-    gz = None
+    gz: Optional[gzip.GzipFile] = None
+    stream: Any = raw
     if os.fspath(path).endswith(".gz"):
-        gz = raw = gzip.GzipFile(filename=os.path.basename(os.fspath(path)),
+        gz = stream = gzip.GzipFile(filename=os.path.basename(os.fspath(path)),
                                  mode="wb", fileobj=raw)
-    f = io.TextIOWrapper(raw, encoding="ascii", newline="\n")
+    f = io.TextIOWrapper(stream, encoding="ascii", newline="\n")
     try:
         yield f
     finally:
@@ -390,21 +514,53 @@ def _text(raw, path):
                 gz.close()
 
 
-def dump_libsvm(X, y, path, *, labels="01", comment=None):
-    """Write X (any scipy.sparse matrix or dense 2-d array) and y as a libsvm
-    file, ids as column numbers (0-based), values in shortest round-trip
-    form, explicit zeros of a sparse X kept.  labels: "01" writes 0/1, "pm1"
-    writes -1/+1 (y must be 0/1 or -1/+1 for either), "raw" writes y as it
-    is.  comment: a line written first as '# comment' (one line of ASCII).
-    A path ending in .gz is gzip-compressed.  Everything is checked before
-    the file is opened, and the file is replaced atomically
+def dump_libsvm(X: Any, y: npt.ArrayLike, path: PathLike, *, labels: str = "01",
+                comment: Optional[str] = None) -> None:
+    """Write X and y as a libsvm file.
+
+    Ids are column numbers (0-based), values in shortest round-trip form,
+    explicit zeros of a sparse X kept.  Everything is checked before the file
+    is opened, and the file is replaced atomically
     (fastopt._files.atomic_output): a failure leaves an old file as it was.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array_like
+        The examples, one per row (2-d).
+    y : array_like
+        One label per row of X.
+    path : str or os.PathLike
+        The file to write; a path ending in .gz is gzip-compressed; "-" is
+        standard output.
+    labels : {"01", "pm1", "raw"}, default "01"
+        "01" writes 0/1, "pm1" writes -1/+1 (y must be 0/1 or -1/+1 for
+        either), "raw" writes y as it is.
+    comment : str or None, optional
+        One line of ASCII written first as '# comment'.
+
+    Raises
+    ------
+    ValueError
+        If y does not have one entry per row, a label does not fit `labels`,
+        `labels` is unknown, or `comment` is not one line of ASCII.
+    OSError
+        If the file cannot be written (an old file is left as it was).
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, fastopt.libsvm as L
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.txt")
+    >>> L.dump_libsvm(np.array([[0.0, 1.5], [2.0, 0.0]]), [1, 0], path, labels="pm1")
+    >>> print(open(path).read(), end="")
+    +1 1:1.5
+    -1 0:2
     """
     if comment is not None and (not isinstance(comment, str) or not comment.isascii()
                                 or "\n" in comment or "\r" in comment):
         raise ValueError(f"comment must be one line of ASCII text, got {comment!r}")
     X = sp.csr_matrix(X)
     y = np.asarray(y, dtype=np.float64).ravel()
+    ltext: list[str]
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y has {y.shape[0]} entries; expected {X.shape[0]}, "
                          "one per row of X")

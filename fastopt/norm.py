@@ -40,14 +40,23 @@ normalize and are constants for the backward.  A training batch with one
 value per channel raises torch's ValueError.  Every check comes before the
 first write: on error nothing (no running statistic) has changed.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
-from fastopt._validation import FLOAT_DTYPES, check_like, check_real
+from fastopt._validation import FLOAT_DTYPES, FloatArray, check_like, check_real
+
+_Stats = npt.NDArray[np.float64]
+#: What every backward returns: (grad_x, grad_weight, grad_bias).
+Grads = tuple[FloatArray, Optional[FloatArray], Optional[FloatArray]]
+_View = tuple[int, int, int, int, int]
 
 __all__ = ["NormSaved", "batch_norm", "batch_norm_backward", "layer_norm",
            "layer_norm_backward", "instance_norm", "instance_norm_backward",
@@ -63,13 +72,26 @@ class NormSaved:
     layer_norm input.shape[:-k] + (1,) * k); batch_stats: True when they are
     the batch's (training), False for running statistics (eval);
     input_shape, dtype: the forward's input; has_weight, has_bias: which
-    affine parameters the forward had."""
+    affine parameters the forward had.  Made by the forwards, read by the
+    backwards; mean and rstd are read-only."""
+
+    kind: str
+    mean: _Stats
+    rstd: _Stats
+    batch_stats: bool
+    input_shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    has_weight: bool
+    has_bias: bool
+    _view: _View
+    _affine_shape: tuple[int, ...]
 
     __slots__ = ("kind", "mean", "rstd", "batch_stats", "input_shape", "dtype",
                  "has_weight", "has_bias", "_view", "_affine_shape")
 
-    def __init__(self, kind, mean, rstd, batch_stats, x, view, affine_shape,
-                 weight, bias):
+    def __init__(self, kind: str, mean: _Stats, rstd: _Stats, batch_stats: bool,
+                 x: FloatArray, view: _View, affine_shape: tuple[int, ...],
+                 weight: Optional[FloatArray], bias: Optional[FloatArray]) -> None:
         self.kind = kind
         self.mean, self.rstd = mean, rstd
         self.batch_stats = batch_stats
@@ -79,14 +101,14 @@ class NormSaved:
         for a in (mean, rstd):
             a.flags.writeable = False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"NormSaved({self.kind}, input {self.input_shape} {self.dtype}, "
                 f"{'batch' if self.batch_stats else 'running'} statistics)")
 
 
 # ---- checks ----------------------------------------------------------------------
 
-def _check_input(x, min_ndim=2, name="input"):
+def _check_input(x: object, min_ndim: int = 2, name: str = "input") -> FloatArray:
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
     if x.dtype not in FLOAT_DTYPES:
@@ -101,7 +123,8 @@ def _check_input(x, min_ndim=2, name="input"):
     return x
 
 
-def _check_param(name, a, shape, dtype, *, writeable=False):
+def _check_param(name: str, a: object, shape: Sequence[int], dtype: np.dtype[Any], *,
+                 writeable: bool = False) -> Optional[FloatArray]:
     """None, or an array of `shape` and `dtype` (C-contiguous and writeable
     when it is updated in place)."""
     if a is None:
@@ -120,13 +143,13 @@ def _check_param(name, a, shape, dtype, *, writeable=False):
     return a
 
 
-def _check_bool(name, v):
+def _check_bool(name: str, v: object) -> bool:
     if not isinstance(v, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {v!r}")
     return bool(v)
 
 
-def _check_eps(eps, positive):
+def _check_eps(eps: object, positive: bool) -> float:
     # fast path: a finite float in range (anything else takes check_real's
     # checks and messages)
     if type(eps) is float and (eps > 0.0 if positive else eps >= 0.0) and eps < math.inf:
@@ -136,7 +159,9 @@ def _check_eps(eps, positive):
     return check_real("eps", eps, 0.0)
 
 
-def _check_running(x, running_mean, running_var, c, required, update):
+def _check_running(x: FloatArray, running_mean: object, running_var: object, c: int,
+                   required: Optional[str], update: bool
+                   ) -> tuple[Optional[FloatArray], Optional[FloatArray]]:
     rm = _check_param("running_mean", running_mean, (c,), x.dtype, writeable=update)
     rv = _check_param("running_var", running_var, (c,), x.dtype, writeable=update)
     if (rm is None) != (rv is None):
@@ -153,7 +178,7 @@ def _check_running(x, running_mean, running_var, c, required, update):
     return rm, rv
 
 
-def _verify_values_per_channel(size_prod, x):
+def _verify_values_per_channel(size_prod: int, x: FloatArray) -> None:
     if size_prod == 1:
         raise ValueError("Expected more than 1 value per channel when training, "
                          f"got input size {list(x.shape)}")
@@ -161,15 +186,17 @@ def _verify_values_per_channel(size_prod, x):
 
 # ---- the shared core -----------------------------------------------------------------
 
-def _flat(a):
+def _flat(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return a.reshape(-1)
 
 
-def _rstd(var, eps):
+def _rstd(var: _Stats, eps: float) -> _Stats:
     return 1.0 / np.sqrt(var + eps)
 
 
-def _stats_apply(x, view, eps, weight, bias, nt):
+def _stats_apply(x: FloatArray, view: _View, eps: float, weight: Optional[FloatArray],
+                 bias: Optional[FloatArray], nt: int
+                 ) -> tuple[_Stats, _Stats, _Stats, FloatArray]:
     """The batch statistics, rstd = 1 / sqrt(var + eps) (the bits of _rstd)
     and y, in one kernel call."""
     g = view[1]
@@ -183,7 +210,8 @@ def _stats_apply(x, view, eps, weight, bias, nt):
     return mean, var, rstd, y
 
 
-def _apply(x, view, mean, rstd, weight, bias, nt):
+def _apply(x: FloatArray, view: _View, mean: _Stats, rstd: _Stats,
+           weight: Optional[FloatArray], bias: Optional[FloatArray], nt: int) -> FloatArray:
     y = np.empty_like(x)
     xf = _flat(x)
     _kernels.norm_forward(xf, view, mean, rstd,
@@ -193,30 +221,77 @@ def _apply(x, view, mean, rstd, weight, bias, nt):
     return y
 
 
-def _blend(running, value, momentum):
+def _blend(running: FloatArray, value: _Stats, momentum: float) -> FloatArray:
     """torch's running update, in double, rounded to running's dtype."""
     return (momentum * value + (1.0 - momentum) * running.astype(np.float64)
             ).astype(running.dtype)
 
 
-def _spatial(x):
+def _spatial(x: FloatArray) -> int:
     return math.prod(x.shape[2:])
 
 
-def _affine(weight, bias, shape, x):
+def _affine(weight: object, bias: object, shape: Sequence[int], x: FloatArray
+            ) -> tuple[Optional[FloatArray], Optional[FloatArray]]:
     """The checked affine weight and bias (None or contiguous arrays)."""
-    return tuple(None if a is None else np.ascontiguousarray(_check_param(name, a, shape, x.dtype))
-                 for name, a in (("weight", weight), ("bias", bias)))
+    w, b = (None if a is None else np.ascontiguousarray(_check_param(name, a, shape, x.dtype))
+            for name, a in (("weight", weight), ("bias", bias)))
+    return w, b
 
 
 # ---- forward functions ---------------------------------------------------------------
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None,
-               training=False, momentum=0.1, eps=1e-05, *, n_threads=None):
+def batch_norm(input: FloatArray, running_mean: Optional[FloatArray],
+               running_var: Optional[FloatArray], weight: Optional[FloatArray] = None,
+               bias: Optional[FloatArray] = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-05, *,
+               n_threads: Optional[int] = None) -> tuple[FloatArray, NormSaved]:
     """torch.nn.functional.batch_norm: statistics per channel over (N, *).
 
-    training: batch statistics (running_mean/var updated in place when not
-    None); else the running statistics (required).  Returns (y, saved)."""
+    Parameters
+    ----------
+    input : numpy.ndarray
+        Shape (N, C, *), float32 or float64, C-contiguous, not empty.
+    running_mean, running_var : numpy.ndarray or None
+        Shape (C,), input's dtype: updated in place in training (when not
+        None), used to normalize otherwise (then required).
+    weight, bias : numpy.ndarray or None, optional
+        Per-channel affine scale and shift, shape (C,), input's dtype.
+    training : bool, default False
+        Normalize with the batch statistics (else the running ones).
+    momentum : float, default 0.1
+        Weight of the batch in the running update.
+    eps : float, default 1e-5
+        Added to the variance (> 0 in training).
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    y : numpy.ndarray
+        The normalized input, input's shape and dtype.
+    saved : NormSaved
+        What the matching backward needs.
+
+    Raises
+    ------
+    TypeError
+        If an array is not a float32/float64 numpy array of input's dtype, or
+        a flag or number has the wrong type.
+    ValueError
+        If a shape does not fit, an array that is written is read-only or not
+        C-contiguous, arrays that are written share memory, or a number is out
+        of range.  Nothing has been changed then.
+
+    Examples
+    --------
+    >>> import numpy as np, fastopt.norm as N
+    >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> y, saved = N.batch_norm(x, None, None, training=True)
+    >>> y.round(3)
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    """
     x = _check_input(input)
     training = _check_bool("training", training)
     momentum = check_real("momentum", momentum)
@@ -235,22 +310,62 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     if training:
         mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     else:
+        assert rm is not None and rv is not None    # required above
         mean, var = rm.astype(np.float64), rv.astype(np.float64)
         rstd = _rstd(var, eps)
         y = _apply(x, view, mean, rstd, w, b, nt)
-    if training and rm is not None:
+    if training and rm is not None and rv is not None:
         count = n * s
         rm[...] = _blend(rm, mean, momentum)
         rv[...] = _blend(rv, var * (count / (count - 1)), momentum)
     return y, NormSaved("batch_norm", mean, rstd, training, x, view, (c,), w, b)
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None,
-                  bias=None, use_input_stats=True, momentum=0.1, eps=1e-05, *,
-                  n_threads=None):
+def instance_norm(input: FloatArray, running_mean: Optional[FloatArray] = None,
+                  running_var: Optional[FloatArray] = None,
+                  weight: Optional[FloatArray] = None, bias: Optional[FloatArray] = None,
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-05, *,
+                  n_threads: Optional[int] = None) -> tuple[FloatArray, NormSaved]:
     """torch.nn.functional.instance_norm: statistics per (sample, channel)
-    over (*).  use_input_stats=False normalizes with the running statistics
-    (required).  Returns (y, saved)."""
+    over (*).
+
+    Parameters
+    ----------
+    input : numpy.ndarray
+        Shape (N, C, *) with more than one spatial element, float32 or
+        float64, C-contiguous.
+    running_mean, running_var : numpy.ndarray or None, optional
+        Shape (C,), input's dtype: updated in place (averaged over N) with
+        use_input_stats, used to normalize otherwise (then required).
+    weight, bias : numpy.ndarray or None, optional
+        Per-channel affine scale and shift, shape (C,), input's dtype.
+    use_input_stats : bool, default True
+        Normalize with each sample's statistics (else the running ones).
+    momentum : float, default 0.1
+        Weight of the batch in the running update.
+    eps : float, default 1e-5
+        Added to the variance.
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    y : numpy.ndarray
+        The normalized input, input's shape and dtype.
+    saved : NormSaved
+        What the matching backward needs.
+
+    Raises
+    ------
+    TypeError
+        If an array is not a float32/float64 numpy array of input's dtype, or
+        a flag or number has the wrong type.
+    ValueError
+        If a shape does not fit, an array that is written is read-only or not
+        C-contiguous, arrays that are written share memory, or a number is out
+        of range.  Nothing has been changed then.
+    """
     x = _check_input(input)
     use_input_stats = _check_bool("use_input_stats", use_input_stats)
     momentum = check_real("momentum", momentum)
@@ -269,11 +384,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,
     if use_input_stats:
         mean, var, rstd, y = _stats_apply(x, view, eps, w, b, nt)
     else:
+        assert rm is not None and rv is not None    # required above
         mean = np.tile(rm.astype(np.float64), n)
         var = np.tile(rv.astype(np.float64), n)
         rstd = _rstd(var, eps)
         y = _apply(x, view, mean, rstd, w, b, nt)
-    if use_input_stats and rm is not None:
+    if use_input_stats and rm is not None and rv is not None:
         # torch: the batch-norm update of the running statistics repeated per
         # sample, then averaged over the samples
         rm_new = _blend(np.tile(rm, n), mean, momentum).reshape(n, c)
@@ -284,10 +400,42 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,
                         use_input_stats, x, view, (c,), w, b)
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
-               n_threads=None):
+def group_norm(input: FloatArray, num_groups: int, weight: Optional[FloatArray] = None,
+               bias: Optional[FloatArray] = None, eps: float = 1e-05, *,
+               n_threads: Optional[int] = None) -> tuple[FloatArray, NormSaved]:
     """torch.nn.functional.group_norm: statistics per (sample, group) over
-    (C / num_groups, *); num_groups must divide C.  Returns (y, saved)."""
+    (C / num_groups, *).
+
+    Parameters
+    ----------
+    input : numpy.ndarray
+        Shape (N, C, *), float32 or float64, C-contiguous.
+    num_groups : int
+        A positive divisor of C.
+    weight, bias : numpy.ndarray or None, optional
+        Per-channel affine scale and shift, shape (C,), input's dtype.
+    eps : float, default 1e-5
+        Added to the variance.
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    y : numpy.ndarray
+        The normalized input, input's shape and dtype.
+    saved : NormSaved
+        What the matching backward needs.
+
+    Raises
+    ------
+    TypeError
+        If an array is not a float32/float64 numpy array of input's dtype, or
+        a flag or number has the wrong type.
+    ValueError
+        If a shape does not fit, an array that is written is read-only or not
+        C-contiguous, arrays that are written share memory, or a number is out
+        of range.  Nothing has been changed then.
+    """
     x = _check_input(input)
     if (isinstance(num_groups, (bool, np.bool_))
             or not isinstance(num_groups, numbers.Integral)):
@@ -307,8 +455,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, *,
                         True, x, view, (c,), w, b)
 
 
-def _normalized_shape(normalized_shape, x):
-    ns = normalized_shape
+def _normalized_shape(normalized_shape: object, x: FloatArray) -> tuple[int, ...]:
+    ns: Any = normalized_shape
     if type(ns) is tuple and all(type(d) is int for d in ns):
         pass                                  # fast path: a tuple of ints
     elif isinstance(ns, numbers.Integral) and not isinstance(ns, (bool, np.bool_)):
@@ -323,14 +471,58 @@ def _normalized_shape(normalized_shape, x):
     if not ns or x.shape[len(x.shape) - len(ns):] != ns or len(ns) > x.ndim:
         raise ValueError(f"normalized_shape={list(ns)} must be the trailing "
                          f"dimensions of input, whose shape is {list(x.shape)}")
-    return ns
+    return tuple(ns)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, *,
-               n_threads=None):
+def layer_norm(input: FloatArray, normalized_shape: Union[int, Sequence[int]],
+               weight: Optional[FloatArray] = None, bias: Optional[FloatArray] = None,
+               eps: float = 1e-05, *,
+               n_threads: Optional[int] = None) -> tuple[FloatArray, NormSaved]:
     """torch.nn.functional.layer_norm: statistics per leading index over the
-    trailing dimensions normalized_shape; weight and bias have that shape.
-    Returns (y, saved)."""
+    trailing dimensions normalized_shape.
+
+    Parameters
+    ----------
+    input : numpy.ndarray
+        float32 or float64, C-contiguous, at least one dimension.
+    normalized_shape : int or sequence of int
+        The trailing dimensions of input that are normalized together.
+    weight, bias : numpy.ndarray or None, optional
+        Elementwise affine scale and shift, shape normalized_shape.
+    eps : float, default 1e-5
+        Added to the variance.
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    y : numpy.ndarray
+        The normalized input, input's shape and dtype.
+    saved : NormSaved
+        What the matching backward needs.
+
+    Raises
+    ------
+    TypeError
+        If an array is not a float32/float64 numpy array of input's dtype, or
+        a flag or number has the wrong type.
+    ValueError
+        If a shape does not fit, an array that is written is read-only or not
+        C-contiguous, arrays that are written share memory, or a number is out
+        of range.  Nothing has been changed then.
+
+    Examples
+    --------
+    >>> import numpy as np, fastopt.norm as N
+    >>> x = np.array([[0.0, 2.0], [5.0, 5.0]])
+    >>> y, saved = N.layer_norm(x, 2)
+    >>> y.round(3)
+    array([[-1.,  1.],
+           [ 0.,  0.]])
+    >>> grad_x, grad_w, grad_b = N.layer_norm_backward(np.ones((2, 2)), x, saved)
+    >>> grad_x.shape, grad_w is None
+    ((2, 2), True)
+    """
     x = _check_input(input, min_ndim=1)
     ns = _normalized_shape(normalized_shape, x)
     eps = _check_eps(eps, positive=False)
@@ -346,7 +538,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, *,
 
 # ---- backward ------------------------------------------------------------------------
 
-def _backward(kind, grad_y, x, saved, weight, n_threads):
+def _backward(kind: str, grad_y: object, x: object, saved: object, weight: object,
+              n_threads: Optional[int]) -> Grads:
     if not isinstance(saved, NormSaved):
         raise TypeError(f"saved must be the NormSaved that {kind} returned, "
                         f"got {type(saved).__name__}")
@@ -356,7 +549,7 @@ def _backward(kind, grad_y, x, saved, weight, n_threads):
     if x.shape != saved.input_shape or x.dtype != saved.dtype:
         raise ValueError(f"x has shape {x.shape} and dtype {x.dtype}; the forward's "
                          f"input had {saved.input_shape} and {saved.dtype}")
-    check_like("grad_y", grad_y, x, "x")
+    gy = check_like("grad_y", grad_y, x, "x")
     if weight is None and saved.has_weight:
         raise ValueError("weight is None, but the forward had a weight: pass it")
     if weight is not None and not saved.has_weight:
@@ -369,7 +562,7 @@ def _backward(kind, grad_y, x, saved, weight, n_threads):
     gb = np.empty(nch, x.dtype) if saved.has_bias else None
     xf, gxf = _flat(x), _flat(grad_x)
     _kernels.norm_backward(
-        _flat(grad_y), xf, saved._view, _flat(saved.mean), _flat(saved.rstd),
+        _flat(gy), xf, saved._view, _flat(saved.mean), _flat(saved.rstd),
         xf if w is None else _flat(w), w is not None, saved.batch_stats,
         gxf, gxf if gw is None else gw, gw is not None,
         gxf if gb is None else gb, gb is not None, nt)
@@ -378,23 +571,149 @@ def _backward(kind, grad_y, x, saved, weight, n_threads):
             None if gb is None else gb.reshape(shape))
 
 
-def batch_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
-    """Gradients of batch_norm: (grad_x, grad_weight, grad_bias); the last two
-    None when the forward had no weight / bias."""
+def batch_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
+                        weight: Optional[FloatArray] = None, *,
+                        n_threads: Optional[int] = None) -> Grads:
+    """Gradients of batch_norm: (grad_x, grad_weight, grad_bias).
+
+    Parameters
+    ----------
+    grad_y : numpy.ndarray
+        The gradient of the loss with respect to the forward's y (x's shape
+        and dtype).
+    x : numpy.ndarray
+        The forward's input.
+    saved : NormSaved
+        What the forward of the same kind returned.
+    weight : numpy.ndarray or None, optional
+        The forward's weight (required when it had one).
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    grad_x : numpy.ndarray
+        The gradient of the input, x's shape and dtype.
+    grad_weight, grad_bias : numpy.ndarray or None
+        Shape (C,); None when the forward had no weight / bias.
+
+    Raises
+    ------
+    TypeError
+        If saved is not a NormSaved, or an array has the wrong type or dtype.
+    ValueError
+        If saved comes from another kind of normalization, x or grad_y do not
+        match the forward, or weight is missing or unexpected.
+    """
     return _backward("batch_norm", grad_y, x, saved, weight, n_threads)
 
 
-def instance_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
-    """Gradients of instance_norm: (grad_x, grad_weight, grad_bias)."""
+def instance_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
+                           weight: Optional[FloatArray] = None, *,
+                           n_threads: Optional[int] = None) -> Grads:
+    """Gradients of instance_norm: (grad_x, grad_weight, grad_bias).
+
+    Parameters
+    ----------
+    grad_y : numpy.ndarray
+        The gradient of the loss with respect to the forward's y (x's shape
+        and dtype).
+    x : numpy.ndarray
+        The forward's input.
+    saved : NormSaved
+        What the forward of the same kind returned.
+    weight : numpy.ndarray or None, optional
+        The forward's weight (required when it had one).
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    grad_x : numpy.ndarray
+        The gradient of the input, x's shape and dtype.
+    grad_weight, grad_bias : numpy.ndarray or None
+        Shape (C,); None when the forward had no weight / bias.
+
+    Raises
+    ------
+    TypeError
+        If saved is not a NormSaved, or an array has the wrong type or dtype.
+    ValueError
+        If saved comes from another kind of normalization, x or grad_y do not
+        match the forward, or weight is missing or unexpected.
+    """
     return _backward("instance_norm", grad_y, x, saved, weight, n_threads)
 
 
-def group_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
-    """Gradients of group_norm: (grad_x, grad_weight, grad_bias)."""
+def group_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
+                        weight: Optional[FloatArray] = None, *,
+                        n_threads: Optional[int] = None) -> Grads:
+    """Gradients of group_norm: (grad_x, grad_weight, grad_bias).
+
+    Parameters
+    ----------
+    grad_y : numpy.ndarray
+        The gradient of the loss with respect to the forward's y (x's shape
+        and dtype).
+    x : numpy.ndarray
+        The forward's input.
+    saved : NormSaved
+        What the forward of the same kind returned.
+    weight : numpy.ndarray or None, optional
+        The forward's weight (required when it had one).
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    grad_x : numpy.ndarray
+        The gradient of the input, x's shape and dtype.
+    grad_weight, grad_bias : numpy.ndarray or None
+        Shape (C,); None when the forward had no weight / bias.
+
+    Raises
+    ------
+    TypeError
+        If saved is not a NormSaved, or an array has the wrong type or dtype.
+    ValueError
+        If saved comes from another kind of normalization, x or grad_y do not
+        match the forward, or weight is missing or unexpected.
+    """
     return _backward("group_norm", grad_y, x, saved, weight, n_threads)
 
 
-def layer_norm_backward(grad_y, x, saved, weight=None, *, n_threads=None):
-    """Gradients of layer_norm: (grad_x, grad_weight, grad_bias), the last two
-    shaped normalized_shape."""
+def layer_norm_backward(grad_y: FloatArray, x: FloatArray, saved: NormSaved,
+                        weight: Optional[FloatArray] = None, *,
+                        n_threads: Optional[int] = None) -> Grads:
+    """Gradients of layer_norm: (grad_x, grad_weight, grad_bias).
+
+    Parameters
+    ----------
+    grad_y : numpy.ndarray
+        The gradient of the loss with respect to the forward's y (x's shape
+        and dtype).
+    x : numpy.ndarray
+        The forward's input.
+    saved : NormSaved
+        What the forward of the same kind returned.
+    weight : numpy.ndarray or None, optional
+        The forward's weight (required when it had one).
+    n_threads : int or None, optional
+        Threads (None: all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    grad_x : numpy.ndarray
+        The gradient of the input, x's shape and dtype.
+    grad_weight, grad_bias : numpy.ndarray or None
+        Shape normalized_shape; None when the forward had no weight / bias.
+
+    Raises
+    ------
+    TypeError
+        If saved is not a NormSaved, or an array has the wrong type or dtype.
+    ValueError
+        If saved comes from another kind of normalization, x or grad_y do not
+        match the forward, or weight is missing or unexpected.
+    """
     return _backward("layer_norm", grad_y, x, saved, weight, n_threads)

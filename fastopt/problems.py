@@ -31,6 +31,10 @@ least-squares problem in d dimensions (a lasso) with stochastic mini-batch
 gradients, on which ``fastopt demo`` shows why the proximal rules exist --
 they produce exact zeros, SGD with an L1 subgradient does not.
 """
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
 import numpy as np
 
 __all__ = ["Problem", "IllConditionedQuadratic", "Rosenbrock", "Beale", "Saddle",
@@ -38,16 +42,28 @@ __all__ = ["Problem", "IllConditionedQuadratic", "Rosenbrock", "Beale", "Saddle"
 
 
 class Problem:
-    """Base class: a smooth function of two variables with a start point."""
+    """Base class: a smooth function of two variables with a start point.
+
+    See the module docstring for the members every problem has.
+
+    Examples
+    --------
+    >>> from fastopt.problems import Rosenbrock
+    >>> p = Rosenbrock()
+    >>> p.start, float(p.value(p.start)), p.grad(p.minimiser) == 0
+    (array([-1.2,  1. ]), 24.199999999999996, array([ True,  True]))
+    >>> p.value(np.zeros((2, 3, 4))).shape          # a stack of points
+    (3, 4)
+    """
 
     key = ""          # short name for command lines ("quadratic", ...)
     name = ""         # human-readable title
     formula = ""      # one-line formula, plain text
     xlim = (-2.0, 2.0)
     ylim = (-2.0, 2.0)
-    _start = (0.0, 0.0)
-    _minimiser = None
-    min_value = None
+    _start: Tuple[float, float] = (0.0, 0.0)
+    _minimiser: Optional[Tuple[float, float]] = None
+    min_value: Optional[float] = None
 
     @property
     def start(self):
@@ -61,16 +77,65 @@ class Problem:
             return None
         return np.array(self._minimiser, dtype=np.float64)
 
-    def value(self, x):
+    def value(self, x: Any) -> Any:
+        """The function's value.
+
+        Parameters
+        ----------
+        x : array_like
+            A point of shape (2,), or a stack of points of shape (2, ...).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            f(x): a scalar for one point, an array of shape ``x.shape[1:]``
+            for a stack.
+        """
         raise NotImplementedError
 
-    def grad(self, x, out=None):
+    def grad(self, x: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """The analytic gradient at one point.
+
+        Parameters
+        ----------
+        x : array_like
+            A point of shape (2,).
+        out : numpy.ndarray, optional
+            A writeable float array of shape (2,) to write into; may be x
+            itself, but must not overlap it otherwise.
+
+        Returns
+        -------
+        numpy.ndarray
+            `out`, or a new float64 array of shape (2,).
+
+        Raises
+        ------
+        TypeError, ValueError
+            If `out` is not a writeable float array of shape (2,) or overlaps
+            x partially.
+        """
         raise NotImplementedError
 
     __call__ = value
 
-    def reached(self, f, tol):
-        """True when the value f is within tol of the minimum."""
+    def reached(self, f: float, tol: Optional[float]) -> bool:
+        """Whether the value f counts as solved: within tol of the minimum.
+
+        Parameters
+        ----------
+        f : float
+            A value of the function.
+        tol : float
+            The tolerance on ``f - min_value``.
+
+        Returns
+        -------
+        bool
+            ``f - min_value <= tol``.
+        """
+        if self.min_value is None or tol is None:
+            raise ValueError(f"{type(self).__name__} has no minimum to be within tol of")
         return f - self.min_value <= tol
 
     @property
@@ -82,8 +147,19 @@ class Problem:
     def _stationary(self):
         return self._minimiser
 
-    def distance(self, x):
-        """Euclidean distance from x to the stationary point."""
+    def distance(self, x: Any) -> float:
+        """Euclidean distance from x to the stationary point.
+
+        Parameters
+        ----------
+        x : array_like
+            A point of shape (2,).
+
+        Returns
+        -------
+        float
+            The distance to `stationary_point`.
+        """
         sx, sy = self._stationary
         return float(np.hypot(x[0] - sx, x[1] - sy))
 
@@ -105,7 +181,7 @@ class Problem:
             raise ValueError("out overlaps x partially; pass out=x or a separate array")
         return out
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
@@ -118,6 +194,16 @@ class IllConditionedQuadratic(Problem):
     the textbook case for momentum and per-coordinate scaling.  Start
     (-4, 1): far out along the flat direction, off-axis along the steep one,
     so the zig-zag is visible.  Minimum 0 at (0, 0).
+
+    Parameters
+    ----------
+    kappa : float
+        The condition number, >= 1.
+
+    Raises
+    ------
+    ValueError
+        If kappa is not a number >= 1.
     """
 
     key = "quadratic"
@@ -128,7 +214,7 @@ class IllConditionedQuadratic(Problem):
     xlim = (-4.5, 4.5)
     ylim = (-1.5, 1.5)
 
-    def __init__(self, kappa=50.0):
+    def __init__(self, kappa: float = 50.0) -> None:
         kappa = float(kappa)
         if not kappa >= 1.0:
             raise ValueError(f"kappa must be >= 1, got {kappa!r}")
@@ -144,7 +230,7 @@ class IllConditionedQuadratic(Problem):
         out[1] = self.kappa * x[1]
         return out
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"IllConditionedQuadratic(kappa={self.kappa:g})"
 
 
@@ -154,6 +240,13 @@ class Rosenbrock(Problem):
     Defaults a = 1, b = 100, from the classic start (-1.2, 1).  The minimum
     0 at (a, a^2) lies at the end of a long, curved, flat-bottomed valley:
     finding the valley is easy, following it to the end is not.
+
+    Parameters
+    ----------
+    a : float
+        The minimiser is ``(a, a^2)``.
+    b : float
+        The weight of the valley's walls.
     """
 
     key = "rosenbrock"
@@ -162,7 +255,7 @@ class Rosenbrock(Problem):
     xlim = (-2.0, 2.0)
     ylim = (-1.0, 3.0)
 
-    def __init__(self, a=1.0, b=100.0):
+    def __init__(self, a: float = 1.0, b: float = 100.0) -> None:
         self.a = float(a)
         self.b = float(b)
         self._minimiser = (self.a, self.a * self.a)
@@ -182,8 +275,19 @@ class Rosenbrock(Problem):
         out[1] = 2.0 * self.b * v
         return out
 
-    def hess(self, x):
-        """The 2 x 2 Hessian at a single point (for Newton's method)."""
+    def hess(self, x: Any) -> np.ndarray:
+        """The 2 x 2 Hessian at a single point (for Newton's method).
+
+        Parameters
+        ----------
+        x : array_like
+            A point of shape (2,).
+
+        Returns
+        -------
+        numpy.ndarray
+            A new float64 array of shape (2, 2).
+        """
         x0, x1 = x[0], x[1]
         return np.array([[2.0 - 4.0 * self.b * (x1 - 3.0 * x0 * x0), -4.0 * self.b * x0],
                          [-4.0 * self.b * x0, 2.0 * self.b]])
@@ -239,10 +343,18 @@ class Saddle(Problem):
     0 quickly and pushes y away only in proportion to y itself, so plain
     gradient descent first stalls near the saddle point and then escapes
     exponentially.  Since there is no minimum, "solved" means *escaped*:
-    f has gone below ``escape_value`` (default -1, i.e. |y| > sqrt(1 + x^2)),
+    f has gone below ``escape_value`` (default -1, i.e.
+    ``|y| > sqrt(1 + x^2)``),
     and the tolerance is ignored; ``stationary_point`` is the saddle point
     (0, 0).  The final value tells how far a method got -- gradient descent
     runs away exponentially, sign-like methods (Adam and friends) linearly.
+
+    Parameters
+    ----------
+    escape_value : float
+        "Solved" means f < escape_value.
+    start : tuple of float
+        The start point.
     """
 
     key = "saddle"
@@ -254,7 +366,8 @@ class Saddle(Problem):
     xlim = (-1.5, 1.5)
     ylim = (-1.5, 1.5)
 
-    def __init__(self, escape_value=-1.0, start=(1.0, 1e-3)):
+    def __init__(self, escape_value: float = -1.0,
+                 start: Tuple[float, float] = (1.0, 1e-3)) -> None:
         self.escape_value = float(escape_value)
         self._start = (float(start[0]), float(start[1]))
 
@@ -267,19 +380,54 @@ class Saddle(Problem):
         out[1] = -2.0 * x[1]
         return out
 
-    def reached(self, f, tol=None):
-        """True once f < escape_value (the saddle has been escaped)."""
+    def reached(self, f: float, tol: Optional[float] = None) -> bool:
+        """Whether the saddle has been escaped: f < escape_value.
+
+        Parameters
+        ----------
+        f : float
+            A value of the function.
+        tol : float, optional
+            Ignored (there is no minimum to be near).
+
+        Returns
+        -------
+        bool
+            ``f < escape_value``.
+        """
         return f < self.escape_value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Saddle(escape_value={self.escape_value:g}, start={self._start})"
 
 
 PROBLEMS = (IllConditionedQuadratic, Rosenbrock, Beale, Saddle)
 
 
-def get_problem(key):
-    """A problem with default parameters by its key ("quadratic", ...)."""
+def get_problem(key: str) -> Problem:
+    """A problem with default parameters, by its key.
+
+    Parameters
+    ----------
+    key : {"quadratic", "rosenbrock", "beale", "saddle"}
+        The problem's ``key``.
+
+    Returns
+    -------
+    Problem
+        A new instance.
+
+    Raises
+    ------
+    KeyError
+        If no problem has that key.
+
+    Examples
+    --------
+    >>> from fastopt.problems import get_problem
+    >>> get_problem("beale").minimiser
+    array([3. , 0.5])
+    """
     for cls in PROBLEMS:
         if cls.key == key:
             return cls()
@@ -300,7 +448,7 @@ class SparseRegression:
     Stochastic gradients: ``batches(steps)`` gives a (steps, batch_size)
     array of sample indices (with replacement, from its own seeded stream,
     the same on every call), and ``grad(w, idx)`` the mini-batch gradient
-    X_B^T (X_B w - y_B) / |B| of the smooth part only -- the l1 term is the
+    ``X_B^T (X_B w - y_B) / |B|`` of the smooth part only -- the l1 term is the
     optimizer's business (a proximal step, or a subgradient l1 sign(w) added
     by hand).  ``grad(w)`` without indices is the full gradient of f.
 
@@ -312,13 +460,49 @@ class SparseRegression:
     l1 = 0.1, batches of 50) w* has exactly the true support, and l1 is
     above the mini-batch gradient noise of the off-support coordinates near
     w*, so that a proximal step can keep them at exactly 0.
+
+    Parameters
+    ----------
+    n : int
+        Samples, >= 1.
+    d : int
+        Features, >= 1.
+    k : int
+        True non-zeros, ``0 <= k <= d``.
+    noise : float
+        The noise's standard deviation, >= 0.
+    l1 : float
+        The L1 weight, >= 0.
+    batch_size : int
+        Samples per mini-batch, ``1 <= batch_size <= n``.
+    seed : int
+        The seed of everything random.
+
+    Raises
+    ------
+    ValueError
+        If a size or weight is out of range.
+
+    Examples
+    --------
+    >>> import fastopt
+    >>> from fastopt.problems import SparseRegression
+    >>> p = SparseRegression()
+    >>> w = p.start
+    >>> opt = fastopt.ProximalSGD(w, lr=0.01, l1=p.l1)
+    >>> for idx in p.batches(2000):
+    ...     opt.step(p.grad(w, idx))
+    >>> int((w == 0).sum()), int((w[p.support] == 0).sum())   # 90 weights are 0 in w*
+    (89, 0)
+    >>> bool(p.objective(w) - p.min_value < 1e-4)
+    True
     """
 
     key = "sparse"
     name = "L1-regularised regression"
 
-    def __init__(self, n=1000, d=100, k=10, noise=0.1, l1=0.1,
-                 batch_size=50, seed=0):
+    def __init__(self, n: int = 1000, d: int = 100, k: int = 10, noise: float = 0.1,
+                 l1: float = 0.1, batch_size: int = 50, seed: int = 0) -> None:
         n, d, k, batch_size = int(n), int(d), int(k), int(batch_size)
         if not (n >= 1 and d >= 1 and 0 <= k <= d and 1 <= batch_size <= n):
             raise ValueError(f"need n >= 1, d >= 1, 0 <= k <= d and "
@@ -337,12 +521,13 @@ class SparseRegression:
         self._w_true = w
         self._support = support
         self.y = self.X @ w + self.noise * rng.standard_normal(n)
-        self._solution = None
+        self._solution: Optional[np.ndarray] = None
         self.formula = (f"F(w) = |X w - y|^2 / (2 n) + {self.l1:g} |w|_1, "
                         f"n={n}, d={d}, k={k}")
 
     @property
-    def w_true(self):
+    def w_true(self) -> np.ndarray:
+        """The true weights, a new float64 array of shape (d,)."""
         return self._w_true.copy()
 
     @property
@@ -355,14 +540,41 @@ class SparseRegression:
         """w = 0, a new float64 array of shape (d,)."""
         return np.zeros(self.d)
 
-    def batches(self, steps):
-        """(steps, batch_size) sample indices, the same on every call."""
+    def batches(self, steps: int) -> np.ndarray:
+        """Sample indices of mini-batches, the same on every call.
+
+        Parameters
+        ----------
+        steps : int
+            The number of mini-batches.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(steps, batch_size)`` int64 indices, drawn with replacement.
+        """
         rng = np.random.default_rng([self.seed, 1])
         return rng.integers(0, self.n, size=(int(steps), self.batch_size))
 
-    def grad(self, w, idx=None, out=None):
-        """Gradient of the smooth part f at w: over the samples idx (a
-        mini-batch), or over all of them when idx is None."""
+    def grad(self, w: np.ndarray, idx: Optional[Any] = None,
+             out: Optional[np.ndarray] = None) -> np.ndarray:
+        """Gradient of the smooth part f at w.
+
+        Parameters
+        ----------
+        w : numpy.ndarray
+            The weights, shape (d,).
+        idx : array_like of int, optional
+            The samples of a mini-batch (a row of `batches`); None: all
+            samples.
+        out : numpy.ndarray, optional
+            Where to write the gradient (shape (d,)).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``X_B^T (X_B w - y_B) / |B|``: `out`, or a new array.
+        """
         if idx is None:
             X, y = self.X, self.y
         else:
@@ -374,20 +586,55 @@ class SparseRegression:
         out[...] = g
         return out
 
-    def loss(self, w):
-        """f(w) = ||X w - y||^2 / (2 n)."""
+    def loss(self, w: np.ndarray) -> float:
+        """The smooth part ``f(w) = ||X w - y||^2 / (2 n)``.
+
+        Parameters
+        ----------
+        w : numpy.ndarray
+            The weights, shape (d,).
+
+        Returns
+        -------
+        float
+            f(w).
+        """
         r = self.X @ w - self.y
         return float(r @ r) / (2 * self.n)
 
-    def objective(self, w):
-        """F(w) = f(w) + l1 ||w||_1."""
+    def objective(self, w: np.ndarray) -> float:
+        """The lasso objective ``F(w) = f(w) + l1 ||w||_1``.
+
+        Parameters
+        ----------
+        w : numpy.ndarray
+            The weights, shape (d,).
+
+        Returns
+        -------
+        float
+            F(w).
+        """
         return self.loss(w) + self.l1 * float(np.abs(w).sum())
 
     __call__ = objective
 
-    def solution(self, iters=3000):
-        """The lasso minimiser w* (FISTA with step 1/L on the full problem;
-        computed once and cached; a fresh copy is returned)."""
+    def solution(self, iters: int = 3000) -> np.ndarray:
+        """The lasso minimiser w*.
+
+        FISTA with step 1/L on the full problem, computed once and cached.
+
+        Parameters
+        ----------
+        iters : int
+            FISTA iterations of the first call (later calls return the cached
+            solution).
+
+        Returns
+        -------
+        numpy.ndarray
+            A new copy of w*, shape (d,).
+        """
         if self._solution is None:
             L = np.linalg.norm(self.X, 2) ** 2 / self.n
             w = z = np.zeros(self.d)
@@ -406,7 +653,7 @@ class SparseRegression:
         """F(w*), the minimum of the objective."""
         return self.objective(self.solution())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"SparseRegression(n={self.n}, d={self.d}, k={self.k}, "
                 f"noise={self.noise:g}, l1={self.l1:g}, "
                 f"batch_size={self.batch_size}, seed={self.seed})")

@@ -1,6 +1,6 @@
 """Proximal operators and projections, in C with OpenMP.
 
-The proximal operator of a convex function f maps x to
+The proximal operator of a convex function f maps x to::
 
     prox_f(x) = argmin_z  f(z) + 1/2 ||z - x||_2^2,
 
@@ -20,8 +20,11 @@ NaN in x propagates to the result (for prox_group_l2: to its whole group).
 ``n_threads=None`` uses all usable cores; results are bitwise identical for
 every n_threads.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Optional, Union
 
 import numpy as np
 
@@ -110,6 +113,10 @@ def _flat(a):
     return a.reshape(-1)
 
 
+#: A scalar or a per-element array of x's shape.
+Scalar = Union[float, np.ndarray]
+
+
 # ---- operators ----------------------------------------------------------------
 
 def _soft(x, t, out, n_threads, name):
@@ -124,31 +131,130 @@ def _soft(x, t, out, n_threads, name):
     return out
 
 
-def soft_threshold(x, t, out=None, *, n_threads=None):
-    """Soft thresholding, the prox of t * ||z||_1:
+def soft_threshold(x: np.ndarray, t: Scalar, out: Optional[np.ndarray] = None, *,
+                   n_threads: Optional[int] = None) -> np.ndarray:
+    """Soft thresholding, the prox of ``t * ||z||_1``.
+
+    ::
 
         z_i = sign(x_i) * max(|x_i| - t_i, 0)
 
-    t: a finite scalar >= 0, or an array of x's shape of per-coordinate
-    thresholds (finite, >= 0; e.g. lr * l1 / sqrt(accumulator) in a proximal
-    Adagrad step).  Elements with |x_i| <= t_i become +0.
+    Elements with ``|x_i| <= t_i`` become +0.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 or float64, any shape; never modified unless it is `out`.
+    t : float or numpy.ndarray
+        A finite scalar >= 0, or an array of x's shape of per-coordinate
+        thresholds (finite, >= 0; e.g. ``lr * l1 / sqrt(accumulator)`` in a
+        proximal Adagrad step).
+    out : numpy.ndarray, optional
+        Where to write the result: x's shape and dtype, C-contiguous and
+        writeable; may be `x` itself (in place).  None: a new array.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array of x's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x is not a float32/float64 array or a parameter is not a real number.
+    ValueError
+        If a parameter is out of range or `out` does not fit (shape, dtype,
+        contiguity, partial overlap with x).
+
+    Examples
+    --------
+    >>> from fastopt.prox import soft_threshold
+    >>> soft_threshold(np.array([-2.0, -0.5, 0.0, 1.5]), 1.0)
+    array([-1. ,  0. ,  0. ,  0.5])
     """
     return _soft(x, t, out, n_threads, "t")
 
 
-def prox_l1(x, lam, out=None, *, n_threads=None):
-    """The prox of lam * ||z||_1: soft_threshold(x, lam).
+def prox_l1(x: np.ndarray, lam: Scalar, out: Optional[np.ndarray] = None, *,
+            n_threads: Optional[int] = None) -> np.ndarray:
+    """The prox of ``lam * ||z||_1``: ``soft_threshold(x, lam)``.
 
-    z_i = sign(x_i) * max(|x_i| - lam, 0); lam a scalar >= 0 or an array of
-    x's shape.
+    ``z_i = sign(x_i) * max(|x_i| - lam, 0)``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 or float64, any shape; never modified unless it is `out`.
+    lam : float or numpy.ndarray
+        A finite scalar >= 0 or an array of x's shape (finite, >= 0).
+    out : numpy.ndarray, optional
+        Where to write the result: x's shape and dtype, C-contiguous and
+        writeable; may be `x` itself (in place).  None: a new array.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array of x's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x is not a float32/float64 array or a parameter is not a real number.
+    ValueError
+        If a parameter is out of range or `out` does not fit (shape, dtype,
+        contiguity, partial overlap with x).
+
+    Examples
+    --------
+    >>> from fastopt.prox import prox_l1
+    >>> x = np.array([3.0, -0.2, -4.0])
+    >>> prox_l1(x, 0.5, out=x)           # in place
+    array([ 2.5,  0. , -3.5])
     """
     return _soft(x, lam, out, n_threads, "lam")
 
 
-def prox_l2(x, lam, out=None, *, n_threads=None):
-    """The prox of lam/2 * ||z||_2^2 (ridge shrinkage):
+def prox_l2(x: np.ndarray, lam: float, out: Optional[np.ndarray] = None, *,
+            n_threads: Optional[int] = None) -> np.ndarray:
+    """The prox of ``lam/2 * ||z||_2^2`` (ridge shrinkage): ``z = x / (1 + lam)``.
 
-        z = x / (1 + lam),     lam >= 0 finite.
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 or float64, any shape; never modified unless it is `out`.
+    lam : float
+        Finite, >= 0.
+    out : numpy.ndarray, optional
+        Where to write the result: x's shape and dtype, C-contiguous and
+        writeable; may be `x` itself (in place).  None: a new array.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array of x's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x is not a float32/float64 array or a parameter is not a real number.
+    ValueError
+        If a parameter is out of range or `out` does not fit (shape, dtype,
+        contiguity, partial overlap with x).
+
+    Examples
+    --------
+    >>> from fastopt.prox import prox_l2
+    >>> prox_l2(np.array([2.0, -4.0]), 1.0)
+    array([ 1., -2.])
     """
     x, out = _check_x(x, out)
     lam = _check_scalar("lam", lam)
@@ -157,10 +263,48 @@ def prox_l2(x, lam, out=None, *, n_threads=None):
     return out
 
 
-def prox_elastic_net(x, l1, l2, out=None, *, n_threads=None):
-    """The prox of l1 * ||z||_1 + l2/2 * ||z||_2^2:
+def prox_elastic_net(x: np.ndarray, l1: float, l2: float,
+                     out: Optional[np.ndarray] = None, *,
+                     n_threads: Optional[int] = None) -> np.ndarray:
+    """The prox of ``l1 * ||z||_1 + l2/2 * ||z||_2^2``.
 
-        z_i = sign(x_i) * max(|x_i| - l1, 0) / (1 + l2),   l1, l2 >= 0 finite.
+    ::
+
+        z_i = sign(x_i) * max(|x_i| - l1, 0) / (1 + l2)
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 or float64, any shape; never modified unless it is `out`.
+    l1 : float
+        The L1 weight, finite, >= 0.
+    l2 : float
+        The L2 weight, finite, >= 0.
+    out : numpy.ndarray, optional
+        Where to write the result: x's shape and dtype, C-contiguous and
+        writeable; may be `x` itself (in place).  None: a new array.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array of x's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x is not a float32/float64 array or a parameter is not a real number.
+    ValueError
+        If a parameter is out of range or `out` does not fit (shape, dtype,
+        contiguity, partial overlap with x).
+
+    Examples
+    --------
+    >>> from fastopt.prox import prox_elastic_net
+    >>> prox_elastic_net(np.array([3.0, -0.5]), l1=1.0, l2=1.0)
+    array([1., 0.])
     """
     x, out = _check_x(x, out)
     l1 = _check_scalar("l1", l1)
@@ -170,18 +314,57 @@ def prox_elastic_net(x, l1, l2, out=None, *, n_threads=None):
     return out
 
 
-def prox_group_l2(x, lam, groups="rows", out=None, *, n_threads=None):
-    """Block soft thresholding, the prox of lam * sum_g ||z_g||_2:
+def prox_group_l2(x: np.ndarray, lam: float, groups: Union[str, np.ndarray] = "rows",
+                  out: Optional[np.ndarray] = None, *,
+                  n_threads: Optional[int] = None) -> np.ndarray:
+    """Block soft thresholding, the prox of ``lam * sum_g ||z_g||_2``.
+
+    ::
 
         z_g = x_g * max(0, 1 - lam / ||x_g||_2)
 
-    for every group g; a group with ||x_g|| <= lam (a zero group included)
-    becomes 0, and a NaN anywhere in a group makes the whole group NaN.
+    for every group g; a group with ``||x_g|| <= lam`` (a zero group
+    included) becomes 0, and a NaN anywhere in a group makes the whole group
+    NaN.  The norms are summed in double in a fixed order, so the result does
+    not depend on n_threads.
 
-    groups: "rows" -- x is 2-D (n_groups, group_size) and each row is a group;
-    or an integer array of x's shape holding a group label in [0, n_groups)
-    for every element, in any order.  The norms are summed in double in a
-    fixed order, so the result does not depend on n_threads.
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 or float64, any shape; never modified unless it is `out`.
+    lam : float
+        Finite, >= 0.
+    groups : {"rows"} or numpy.ndarray
+        ``"rows"``: x is 2-D ``(n_groups, group_size)`` and each row is a
+        group.  Or an integer array of x's shape holding a group label >= 0
+        for every element, in any order.
+    out : numpy.ndarray, optional
+        Where to write the result: x's shape and dtype, C-contiguous and
+        writeable; may be `x` itself (in place).  None: a new array.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array of x's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x is not a float32/float64 array, or `groups` is neither "rows" nor
+        an integer array.
+    ValueError
+        If lam is out of range, x is not 2-D with ``groups="rows"``, `groups`
+        has the wrong shape or a negative label, or `out` does not fit.
+
+    Examples
+    --------
+    >>> from fastopt.prox import prox_group_l2
+    >>> prox_group_l2(np.array([[3.0, 4.0], [0.3, 0.4]]), 1.0)   # norms 5 and 0.5
+    array([[2.4, 3.2],
+           [0. , 0. ]])
     """
     if isinstance(groups, str):
         if groups != "rows":
@@ -225,13 +408,46 @@ def prox_group_l2(x, lam, groups="rows", out=None, *, n_threads=None):
     return out
 
 
-def project_box(x, lo, hi, out=None, *, n_threads=None):
-    """Projection onto the box [lo, hi]:
+def project_box(x: np.ndarray, lo: Scalar, hi: Scalar, out: Optional[np.ndarray] = None,
+                *, n_threads: Optional[int] = None) -> np.ndarray:
+    """Projection onto the box ``[lo, hi]``: ``z_i = min(max(x_i, lo_i), hi_i)``.
 
-        z_i = min(max(x_i, lo_i), hi_i)
+    NaN in x stays NaN.
 
-    lo, hi: scalars or arrays of x's shape (-inf / inf allowed, NaN not), with
-    lo <= hi everywhere.  NaN in x stays NaN.
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 or float64, any shape; never modified unless it is `out`.
+    lo : float or numpy.ndarray
+        Lower bounds: a scalar or an array of x's shape (-inf allowed, NaN
+        not).
+    hi : float or numpy.ndarray
+        Upper bounds, likewise; ``lo <= hi`` everywhere.
+    out : numpy.ndarray, optional
+        Where to write the result: x's shape and dtype, C-contiguous and
+        writeable; may be `x` itself (in place).  None: a new array.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array of x's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x is not a float32/float64 array or a parameter is not a real number.
+    ValueError
+        If a parameter is out of range or `out` does not fit (shape, dtype,
+        contiguity, partial overlap with x).
+
+    Examples
+    --------
+    >>> from fastopt.prox import project_box
+    >>> project_box(np.array([-2.0, 0.5, 7.0]), 0.0, 1.0)
+    array([0. , 0.5, 1. ])
     """
     x, out = _check_x(x, out)
     lo_s, lo_arr = _param("lo", lo, x, out, low=None, allow_inf=True)
@@ -257,8 +473,40 @@ def project_box(x, lo, hi, out=None, *, n_threads=None):
     return out
 
 
-def project_nonneg(x, out=None, *, n_threads=None):
-    """Projection onto the non-negative orthant: z_i = max(x_i, 0), NaN kept."""
+def project_nonneg(x: np.ndarray, out: Optional[np.ndarray] = None, *,
+                   n_threads: Optional[int] = None) -> np.ndarray:
+    """Projection onto the non-negative orthant: ``z_i = max(x_i, 0)``, NaN kept.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 or float64, any shape; never modified unless it is `out`.
+    out : numpy.ndarray, optional
+        Where to write the result: x's shape and dtype, C-contiguous and
+        writeable; may be `x` itself (in place).  None: a new array.
+    n_threads : int, optional
+        OpenMP threads; None uses all usable cores.  The result is the same
+        for every value.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array of x's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x is not a float32/float64 array or a parameter is not a real number.
+    ValueError
+        If a parameter is out of range or `out` does not fit (shape, dtype,
+        contiguity, partial overlap with x).
+
+    Examples
+    --------
+    >>> from fastopt.prox import project_nonneg
+    >>> project_nonneg(np.array([-1.0, 2.0, np.nan]))
+    array([ 0.,  2., nan])
+    """
     x, out = _check_x(x, out)
     nt = effective_n_threads(n_threads)
     _kernels.prox_project_nonneg(_flat(x), _flat(out), nt)

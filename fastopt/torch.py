@@ -79,20 +79,30 @@ torch.save / torch.load, and load into torch.optim and back); loading
 rebuilds the engines from the loaded param_groups and copies the loaded
 state into their arrays, so the state keeps sharing memory with the kernels
 and training continues bit for bit.
+
+Types.  The classes are made from torch's and fastopt's signatures when this
+module is imported, so a type checker sees each as ``type[FastoptOptimizer]``
+(any arguments); ``inspect.signature`` and ``help()`` show the real ones.
 """
-import functools
+from __future__ import annotations
+
 import inspect
 import threading
 from collections import defaultdict
+from typing import Any, Callable, ClassVar, Iterable, Optional, Sequence, Union, overload
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch.optim.optimizer import required
 
 from fastopt import optim as _optim
-from fastopt._validation import Hyper, check_n_threads
+from fastopt._validation import FloatArray, Hyper, Params, check_n_threads
 from fastopt.optim.adaptive import WD_DECOUPLED, WD_L2
+from fastopt.optim.base import Optimizer as _Rule
 from fastopt.sparse import SparseGrad
+
+_Group = dict[str, Any]
 
 __all__ = ["FastoptOptimizer", "SGD", "Adagrad", "Adadelta", "RMSProp", "RMSprop",
            "Adam", "AdamW", "Adamax", "Nadam", "NAdam", "DeltaBarDelta",
@@ -117,35 +127,42 @@ class _TorchAdam(_optim.Adam):
 
     decoupled_weight_decay = Hyper(kind="bool")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0, amsgrad=False, maximize=False,
-                 decoupled_weight_decay=False, n_threads=None):
+    def __init__(self, params: Params, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
+                 decoupled_weight_decay: bool = False,
+                 n_threads: Optional[int] = None) -> None:
         self.decoupled_weight_decay = decoupled_weight_decay
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize, n_threads=n_threads)
 
-    def _kernel_args(self):
+    def _kernel_args(self) -> dict[str, Any]:
         args = super()._kernel_args()
         args["wd_mode"] = WD_DECOUPLED if self.decoupled_weight_decay else WD_L2
         return args
 
 
-@functools.lru_cache(maxsize=None)
-def _hyper_signature(rule):
+_SIGNATURES: dict[type[_Rule], inspect.Signature] = {}
+
+
+def _hyper_signature(rule: type[_Rule]) -> inspect.Signature:
     """The signature of rule's hyperparameters (its __init__ less params
-    and n_threads)."""
-    sig = inspect.signature(rule.__init__)
-    return sig.replace(parameters=[
-        p for name, p in sig.parameters.items()
-        if name not in ("self", "params", "n_threads")])
+    and n_threads), computed once per rule."""
+    out = _SIGNATURES.get(rule)
+    if out is None:
+        sig = inspect.signature(rule.__init__)
+        out = _SIGNATURES[rule] = sig.replace(parameters=[
+            p for name, p in sig.parameters.items()
+            if name not in ("self", "params", "n_threads")])
+    return out
 
 
-def _scalar_dtype():
+def _scalar_dtype() -> torch.dtype:
     """torch's dtype for 'step' and mu_product (optimizer._get_scalar_dtype)."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A group value as the engine takes it: one-element tensors unwrapped
     (torch allows a tensor lr), tuples of them too."""
     if isinstance(value, torch.Tensor):
@@ -155,7 +172,7 @@ def _plain(value):
     return value
 
 
-def _check_flags(values, where):
+def _check_flags(values: dict[str, Any], where: str) -> None:
     """foreach/fused/capturable/differentiable: False or None, as fastopt runs
     one implementation; True is torch's, not fastopt's."""
     for flag in _FLAGS:
@@ -166,7 +183,7 @@ def _check_flags(values, where):
                 f"(or use torch.optim for {flag}=True)")
 
 
-def _param_view(p, name):
+def _param_view(p: object, name: str) -> FloatArray:
     """The zero-copy numpy view of param `p`, or a clear error."""
     if not isinstance(p, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(p).__name__}")
@@ -183,12 +200,14 @@ def _param_view(p, name):
                          "contiguous copy would not be the model's tensor (make the "
                          "parameter contiguous before creating the optimizer)")
     try:
-        return p.detach().numpy()
+        view: FloatArray = p.detach().numpy()
+        return view
     except (RuntimeError, TypeError) as e:
         raise ValueError(f"{name} has no numpy view: {e}") from None
 
 
-def _grad_array(g, name, densify=False):
+def _grad_array(g: torch.Tensor, name: str, densify: bool = False
+                ) -> Union[FloatArray, SparseGrad]:
     """A param's .grad as the engine takes it: a numpy view of a dense
     gradient (a contiguous copy if it is strided -- it is only read) or the
     rows of a sparse COO gradient as a SparseGrad (densified, duplicates
@@ -198,7 +217,8 @@ def _grad_array(g, name, densify=False):
             g = g.detach()
         if not g.is_contiguous():
             g = g.contiguous()
-        return g.numpy()
+        dense: FloatArray = g.numpy()
+        return dense
     if g.layout is torch.sparse_coo:
         if g.sparse_dim() != 1:
             raise ValueError(f"{name} is sparse over {g.sparse_dim()} dimensions; "
@@ -206,14 +226,15 @@ def _grad_array(g, name, densify=False):
                              "1), as nn.Embedding(sparse=True) makes")
         g = g.detach()
         if densify:
-            return g.to_dense().numpy()
+            densified: FloatArray = g.to_dense().numpy()
+            return densified
         return SparseGrad(g._indices()[0].contiguous().numpy(),
                           g._values().contiguous().numpy())
     raise ValueError(f"{name} has layout {g.layout}; expected a dense or sparse "
                      "COO gradient")
 
 
-def _bump_versions(tensors):
+def _bump_versions(tensors: list[torch.Tensor]) -> None:
     """Tell autograd the tensors were written in place (as a torch op does),
     so that using a stale activation still raises."""
     try:
@@ -223,16 +244,17 @@ def _bump_versions(tensors):
             torch._C._increment_version(t)
 
 
-def _as_array(src):
+def _as_array(src: object) -> npt.NDArray[Any]:
     if isinstance(src, torch.Tensor):
         src = src.detach()
         if src.layout is not torch.strided:   # torch.optim.SGD's sparse momentum_buffer
             src = src.to_dense()
-        return src.cpu().numpy()
+        out: npt.NDArray[Any] = src.cpu().numpy()
+        return out
     return np.asarray(src)
 
 
-def _copy_state(engine, i, st, name):
+def _copy_state(engine: _Rule, i: int, st: dict[str, Any], name: str) -> None:
     """Copy a loaded state dict `st` of param i into the engine's arrays."""
     aux = engine._aux_name
     if "step" not in st and type(engine) in _STEP_FREE:
@@ -242,7 +264,7 @@ def _copy_state(engine, i, st, name):
     if missing:
         raise ValueError(f"{name} lacks {missing} (it has {sorted(st)}): was it "
                          f"saved by another optimizer than {type(engine).__name__}?")
-    arrays = {}
+    arrays: dict[str, npt.NDArray[Any]] = {}
     for k, arr in engine._state[i].items():
         src = _as_array(st[k])
         if src.shape != arr.shape:
@@ -253,7 +275,7 @@ def _copy_state(engine, i, st, name):
     if isinstance(step, bool) or not isinstance(step, (int, float, np.number)) \
             or not float(step).is_integer() or step < 0:
         raise ValueError(f"{name}['step'] must be a whole number >= 0, got {step!r}")
-    mu = None
+    mu: Any = None
     if aux:
         mu = _plain(st[aux])
         if isinstance(mu, bool) or not isinstance(mu, (int, float, np.number)) \
@@ -266,7 +288,7 @@ def _copy_state(engine, i, st, name):
         engine._aux[i] = float(mu)
 
 
-def _reset_state(engine, i):
+def _reset_state(engine: _Rule, i: int) -> None:
     """Param i's state as a fresh optimizer has it (torch: an emptied entry)."""
     for k, arr in engine._state[i].items():
         np.copyto(arr, engine._init_state(k, engine._params[i]))
@@ -282,18 +304,19 @@ class _Binding:
     __slots__ = ("engine", "ptrs", "published", "steps", "steps_seen", "aux",
                  "aux_seen")
 
-    def __init__(self, engine, ptrs, dtype):
+    def __init__(self, engine: _Rule, ptrs: list[int], dtype: np.dtype[Any]) -> None:
         self.engine = engine
         self.ptrs = ptrs                      # data_ptr() of each param when bound
-        self.published = {}                   # i -> (its state dict, {key: tensor})
+        # i -> (its state dict, {key: tensor})
+        self.published: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.steps = np.zeros(len(ptrs), dtype=dtype)
         self.steps_seen = self.steps.copy()   # the mirrors as last written
         self.aux = np.ones(len(ptrs), dtype=dtype)
         self.aux_seen = self.aux.copy()
         if engine._aux_name == "mu_product":  # torch multiplies it in its dtype
-            engine._mu_product_f32 = dtype == np.float32
+            engine._mu_product_f32 = dtype == np.float32  # type: ignore[attr-defined]
 
-    def refresh(self):
+    def refresh(self) -> None:
         """Mirrors <- engine, after a step or a load."""
         self.steps[:] = self.engine._steps
         self.steps_seen[:] = self.steps
@@ -306,20 +329,50 @@ class FastoptOptimizer(torch.optim.Optimizer):
     (`_rule`, a fastopt.Optimizer class) and, where torch.optim has the same
     optimizer, torch's class (`_torch`), and inherits everything else.
 
-    params: an iterable of tensors or of param-group dicts, as for torch.optim.
-    Hyperparameters: torch's (where torch has the optimizer) or those of the
-    rule's fastopt class, by position or name; they are the defaults of the
-    param groups.  n_threads: threads of the kernels (None = all usable
-    cores); results are identical for any value.
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        Tensors or param-group dicts, as for torch.optim: dense CPU float32 or
+        float64 contiguous tensors, updated in place.
+    *args, **kwargs
+        The hyperparameters: torch's (where torch has the optimizer) or those
+        of the rule's fastopt class, by position or name; they are the
+        defaults of the param groups.  Keyword ``n_threads``: threads of the
+        kernels (None = all usable cores); results are identical for any
+        value.
+
+    Raises
+    ------
+    TypeError
+        For arguments the signature does not take, a param that is not a
+        float32/float64 tensor, or a hyperparameter of the wrong type (torch's
+        own error where torch has the optimizer).
+    ValueError
+        For a hyperparameter out of range, or a param on another device, not
+        contiguous, or not dense.
+    NotImplementedError
+        For foreach, fused, capturable or differentiable set to True.
+
+    Examples
+    --------
+    >>> import torch, fastopt.torch
+    >>> w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    >>> opt = fastopt.torch.Adam([w], lr=0.1)
+    >>> (w ** 2).sum().backward()
+    >>> opt.step()
+    >>> w.detach()
+    tensor([ 0.9000, -1.9000])
     """
 
-    _rule = None
-    _torch = None          # the torch.optim class this one stands in for
-    _engine_keys = ()      # group keys the engine takes
-    _state_on_init = False  # torch.optim.Adagrad makes state at construction
-    _forced = {}           # group values torch's __setstate__ forces (AdamW)
+    _rule: ClassVar[Optional[type[_Rule]]] = None
+    _torch: ClassVar[Optional[type[torch.optim.Optimizer]]] = None  # what this stands in for
+    _torch_params: ClassVar[frozenset[str]] = frozenset()  # torch's argument names
+    _engine_keys: ClassVar[tuple[str, ...]] = ()  # group keys the engine takes
+    _state_on_init: ClassVar[bool] = False  # torch.optim.Adagrad makes state at construction
+    _forced: ClassVar[dict[str, Any]] = {}  # group values torch's __setstate__ forces (AdamW)
+    __signature__: ClassVar[inspect.Signature]
 
-    def __init__(self, params, *args, **kwargs):
+    def __init__(self, params: Iterable[Any], *args: Any, **kwargs: Any) -> None:
         if self._rule is None:
             raise TypeError("FastoptOptimizer is the base class; use one of "
                             "fastopt.torch's rules (fastopt.torch.Adam, ...)")
@@ -332,16 +385,17 @@ class FastoptOptimizer(torch.optim.Optimizer):
         given.pop("params")
         self._n_threads = check_n_threads(given.pop("n_threads", None))
         defaults = self._check_defaults(given)
-        self._bindings = []
+        self._bindings: list[_Binding] = []
         self._lock = threading.RLock()
         super().__init__(params, defaults)
         self._bound_state = self.state
 
     @classmethod
-    def _check_defaults(cls, given):
+    def _check_defaults(cls, given: dict[str, Any]) -> dict[str, Any]:
         """The param groups' defaults, checked before any param is read: by
         torch's own class where there is one (its exceptions, its messages,
         its keys), then the flags, then fastopt's rule."""
+        assert cls._rule is not None   # checked by __init__
         if cls._torch is not None:
             extras = {k: given.pop(k) for k in list(given)
                       if k not in cls._torch_params}
@@ -355,18 +409,19 @@ class FastoptOptimizer(torch.optim.Optimizer):
         return defaults
 
     @property
-    def n_threads(self):
+    def n_threads(self) -> Optional[int]:
+        """Threads of the kernels (settable; None = all usable cores)."""
         return self._n_threads
 
     @n_threads.setter
-    def n_threads(self, value):
+    def n_threads(self, value: Optional[int]) -> None:
         value = check_n_threads(value)
         for b in self._bindings:
             b.engine.n_threads = value
         self._n_threads = value
 
     # -- binding ----------------------------------------------------------
-    def _bind_group(self, gi, dtype=None):
+    def _bind_group(self, gi: int, dtype: Optional[torch.dtype] = None) -> _Binding:
         """A fresh engine over param group gi's tensors and hyperparameters."""
         group = self.param_groups[gi]
         where = f"param_groups[{gi}]"
@@ -376,20 +431,21 @@ class FastoptOptimizer(torch.optim.Optimizer):
         group.update(self._forced)
         _check_flags(group, f"{where}: ")
         views = [_param_view(p, f"{where}['params'][{i}]") for i, p in enumerate(params)]
-        hyper = {}
+        hyper: dict[str, Any] = {}
         for key in self._engine_keys:
             value = group.get(key, required)
             if value is required:
                 raise ValueError(f"{where} has no value for {key!r}")
             hyper[key] = _plain(value)
+        assert self._rule is not None   # checked by __init__
         try:
             engine = self._rule(views, n_threads=self._n_threads, **hyper)
         except (TypeError, ValueError) as e:
             raise type(e)(f"{where}: {e}") from None
-        dtype = torch.empty(0, dtype=dtype or _scalar_dtype()).numpy().dtype
-        return _Binding(engine, [p.data_ptr() for p in params], dtype)
+        np_dtype = torch.empty(0, dtype=dtype or _scalar_dtype()).numpy().dtype
+        return _Binding(engine, [p.data_ptr() for p in params], np_dtype)
 
-    def _adopt(self, loaded):
+    def _adopt(self, loaded: dict[Any, Any]) -> None:
         """Bind fresh engines to self.param_groups, copy the state in
         `loaded` (param -> dict of tensors) into them, and make self.state
         their tensors.  Nothing changes if a loaded entry does not fit."""
@@ -397,7 +453,7 @@ class FastoptOptimizer(torch.optim.Optimizer):
         dtype = next((s.dtype for s in steps if isinstance(s, torch.Tensor)
                       and s.dtype in _FLOAT_DTYPES), None)
         bindings = [self._bind_group(gi, dtype) for gi in range(len(self.param_groups))]
-        had = []
+        had: list[list[int]] = []
         for gi, (group, b) in enumerate(zip(self.param_groups, bindings)):
             had.append([i for i, p in enumerate(group["params"]) if loaded.get(p)])
             for i in had[-1]:
@@ -411,7 +467,7 @@ class FastoptOptimizer(torch.optim.Optimizer):
             b.refresh()
             self._publish(group, b, set(idx))
 
-    def _entries(self, b, i):
+    def _entries(self, b: _Binding, i: int) -> dict[str, torch.Tensor]:
         """Param i's optimizer.state entry as torch keeps it."""
         engine = b.engine
         st = {k: torch.from_numpy(v) for k, v in engine._state[i].items()}
@@ -421,10 +477,11 @@ class FastoptOptimizer(torch.optim.Optimizer):
             st[engine._aux_name] = torch.from_numpy(b.aux)[i]
         return st
 
-    def _publish(self, group, b, force=()):
+    def _publish(self, group: _Group, b: _Binding, force: Iterable[int] = ()) -> None:
         """Give the params of `b` that have taken a step (or are in `force`)
         their optimizer.state entry (an SGD without momentum keeps none)."""
         engine = b.engine
+        force = set(force)
         for i, p in enumerate(group["params"]):
             if i in b.published or (engine._steps[i] == 0 and i not in force
                                     and not self._state_on_init):
@@ -434,12 +491,12 @@ class FastoptOptimizer(torch.optim.Optimizer):
                 self.state[p] = st
                 b.published[i] = (st, dict(st))
 
-    def _read_back(self, gi, group, b):
+    def _read_back(self, gi: int, group: _Group, b: _Binding) -> None:
         """Take in what was written to optimizer.state since the last step:
         scalars changed in place, entries assigned anew, entries emptied."""
         engine = b.engine
         edited = set(np.flatnonzero((b.steps != b.steps_seen) | (b.aux != b.aux_seen)))
-        taken = []
+        taken: list[tuple[int, torch.Tensor]] = []
         for i, (st, mine) in list(b.published.items()):
             p = group["params"][i]
             now = self.state.get(p)
@@ -461,7 +518,7 @@ class FastoptOptimizer(torch.optim.Optimizer):
             self.state[p] = st
             b.published[i] = (st, dict(st))
 
-    def _rebind(self, gi, b, i, p):
+    def _rebind(self, gi: int, b: _Binding, i: int, p: torch.Tensor) -> None:
         name = f"param_groups[{gi}]['params'][{i}]"
         view = _param_view(p, name)
         try:
@@ -475,11 +532,11 @@ class FastoptOptimizer(torch.optim.Optimizer):
         b.ptrs[i] = p.data_ptr()
 
     # -- stepping ----------------------------------------------------------
-    def _push(self, gi, group, engine):
+    def _push(self, gi: int, group: _Group, engine: _Rule) -> None:
         """Set the engine's hyperparameters from the group (validated, all
         together: a bad value changes none)."""
         _check_flags(group, f"param_groups[{gi}]: ")
-        settable = {}
+        settable: dict[str, Any] = {}
         for key in self._engine_keys:
             value = _plain(group[key])
             desc = getattr(type(engine), key)
@@ -506,18 +563,20 @@ class FastoptOptimizer(torch.optim.Optimizer):
         except (TypeError, ValueError) as e:
             raise type(e)(f"param_groups[{gi}]: {e}") from None
 
-    def _check_sparse(self, gi, group, i, g):
+    def _check_sparse(self, gi: int, group: _Group, i: int, g: torch.Tensor) -> bool:
         """torch's refusals for a sparse gradient; True: densify it."""
         return False
 
-    def _grads(self, gi, group, b):
+    def _grads(self, gi: int, group: _Group, b: _Binding
+               ) -> tuple[list[Union[FloatArray, SparseGrad, None]], list[torch.Tensor]]:
         """(grads for the engine, params that have one)."""
         params = group["params"]
         if len(params) != len(b.ptrs):
             raise RuntimeError(f"param_groups[{gi}]['params'] changed length since "
                                "the group was added; use add_param_group to add "
                                "parameters")
-        grads, touched = [], []
+        grads: list[Union[FloatArray, SparseGrad, None]] = []
+        touched: list[torch.Tensor] = []
         for i, p in enumerate(params):
             if p.data_ptr() != b.ptrs[i]:
                 self._rebind(gi, b, i, p)
@@ -531,11 +590,35 @@ class FastoptOptimizer(torch.optim.Optimizer):
                                      densify))
         return grads, touched
 
-    def step(self, closure=None):
-        """One update of every param that has a gradient; returns the
-        closure's loss (the closure runs first, with grad enabled).  All
-        groups' hyperparameters and gradients are checked before any param
-        is written."""
+    @overload
+    def step(self, closure: None = None) -> None: ...
+
+    @overload
+    def step(self, closure: Callable[[], float]) -> float: ...
+
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
+        """One update of every param that has a gradient.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss; it runs first, with
+            grad enabled.
+
+        Returns
+        -------
+        float or None
+            The closure's loss (None without a closure).
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a group hyperparameter or a gradient that is not usable (all
+            groups are checked before any param is written).
+        RuntimeError
+            For torch's refusals (a sparse gradient with weight_decay) or
+            param groups changed without add_param_group.
+        """
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -544,12 +627,12 @@ class FastoptOptimizer(torch.optim.Optimizer):
             self._step()
         return loss
 
-    def _step(self):
+    def _step(self) -> None:
         if len(self._bindings) != len(self.param_groups):
             raise RuntimeError("param_groups changed without add_param_group")
         if self.state is not self._bound_state:
             self._adopt(self.state)   # optimizer.state was replaced: take it in
-        work = []
+        work: list[tuple[_Group, _Binding, list[Any], list[torch.Tensor]]] = []
         for gi, (group, b) in enumerate(zip(self.param_groups, self._bindings)):
             self._push(gi, group, b.engine)
             grads, touched = self._grads(gi, group, b)
@@ -563,10 +646,22 @@ class FastoptOptimizer(torch.optim.Optimizer):
             self._publish(group, b)
 
     # -- checkpoints and copies ---------------------------------------------
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """torch's load_state_dict, then the engines rebuilt from the loaded
-        param_groups and the loaded state copied into their arrays; on error
-        the optimizer is left as it was."""
+        param_groups and the loaded state copied into their arrays.
+
+        Parameters
+        ----------
+        state_dict : dict
+            A checkpoint from `state_dict()` of this class or of the
+            torch.optim optimizer it stands in for.
+
+        Raises
+        ------
+        ValueError
+            If the checkpoint does not fit the param groups or its state does
+            not fit the rule; the optimizer is left as it was.
+        """
         with self._lock:
             saved = (self.param_groups, self.state, self._bindings, self._bound_state)
             try:
@@ -575,7 +670,21 @@ class FastoptOptimizer(torch.optim.Optimizer):
                 self.param_groups, self.state, self._bindings, self._bound_state = saved
                 raise
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """torch's add_param_group, binding the new group to an engine.
+
+        Parameters
+        ----------
+        param_group : dict
+            ``{"params": tensors, **hyperparameters}``; missing values come
+            from the defaults.
+
+        Raises
+        ------
+        TypeError, ValueError
+            As the constructor, for the group's params and values; the group
+            is not added then.
+        """
         with self._lock:
             super().add_param_group(param_group)
             try:
@@ -587,12 +696,12 @@ class FastoptOptimizer(torch.optim.Optimizer):
                 self.param_groups.pop()
                 raise
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state["_n_threads"] = self._n_threads
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.__dict__.setdefault("_n_threads", None)
         self.__dict__.setdefault("_lock", threading.RLock())
@@ -604,26 +713,26 @@ class _SparseSGD:
     every row (torch's sparse buffer; here dense, the gradient densified);
     weight_decay raises torch's error."""
 
-    def _check_sparse(self, gi, group, i, g):
+    def _check_sparse(self, gi: int, group: _Group, i: int, g: torch.Tensor) -> bool:
         if _plain(group["weight_decay"]) != 0:
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, "
                                "sparse) instead. (torch.optim.SGD with weight_decay "
                                f"and the sparse gradient of param_groups[{gi}]"
                                f"['params'][{i}])")
-        return _plain(group["momentum"]) != 0
+        return bool(_plain(group["momentum"]) != 0)
 
 
 class _SparseAdagrad:
     """torch.optim.Adagrad's sparse gradients: lazy rows, no weight_decay."""
 
-    def _check_sparse(self, gi, group, i, g):
+    def _check_sparse(self, gi: int, group: _Group, i: int, g: torch.Tensor) -> bool:
         if _plain(group["weight_decay"]) != 0:
             raise RuntimeError("weight_decay option is not compatible with sparse "
                                f"gradients (param_groups[{gi}]['params'][{i}])")
         return False
 
 
-def _fastopt_class(rule):
+def _fastopt_class(rule: type[_Rule]) -> type[FastoptOptimizer]:
     """The torch.optim.Optimizer subclass running a fastopt rule torch lacks,
     with that rule's signature."""
     sig = _hyper_signature(rule)
@@ -638,13 +747,15 @@ def _fastopt_class(rule):
         "__module__": __name__, "__signature__": inspect.Signature(params)})
 
 
-def _torch_class(name, rule, extras=(), hidden=(), mixins=(), **attrs):
+def _torch_class(name: str, rule: type[_Rule], extras: Sequence[str] = (),
+                 hidden: Sequence[str] = (), mixins: tuple[type, ...] = (),
+                 **attrs: Any) -> type[FastoptOptimizer]:
     """The drop-in for torch.optim.<name>: torch's signature (positional
     order, defaults, keywords) then fastopt's keyword-only extras, run by
     fastopt rule `rule` (which also takes `hidden`, keys of torch's
     defaults that are not in its signature).  Every parameter of torch's but the flags must be a
     hyperparameter of the rule: a torch with more fails here, not silently."""
-    tcls = getattr(torch.optim, name)
+    tcls: type[torch.optim.Optimizer] = getattr(torch.optim, name)
     tparams = [p.replace(annotation=inspect.Parameter.empty)
                for p in inspect.signature(tcls.__init__).parameters.values()
                if p.name != "self"]

@@ -17,10 +17,12 @@ the given one; each returns the Axes):
   for the minimiser (or saddle point): ``len(runs) + 2`` lines;
 * ``plot_convergence(histories, ax, log=True, f_star=None)`` -- one line per
   history (f, or f - f_star, against the iteration);
-* ``plot_magnitudes(weights, ax)`` -- each weight vector's |w| sorted in
+* ``plot_magnitudes(weights, ax)`` -- each weight vector's ``|w|`` sorted in
   decreasing order on a log scale, exact zeros drawn on a floor line:
   ``len(weights) + 1`` lines;
 * ``animate_trajectories(problem, runs, filename)`` -- an animated GIF (pillow).
+
+::
 
     import fastopt, fastopt.viz as viz
     from fastopt.problems import Rosenbrock
@@ -29,8 +31,11 @@ the given one; each returns the Axes):
             "SGD": viz.record_path(fastopt.SGD, p.grad, p.start, 2000, lr=1e-3)}
     viz.plot_trajectories(p, runs)
 """
+from __future__ import annotations
+
 import math
-from collections import namedtuple
+from typing import (IO, Any, Callable, Dict, List, Mapping, NamedTuple, Optional,
+                    Sequence, Tuple, Union)
 
 import numpy as np
 
@@ -43,9 +48,23 @@ __all__ = ["record_path", "record_minimize", "Trace", "plot_trajectories",
 INSTALL_HINT = "pip install fastopt[plot]  (or: pip install matplotlib)"
 
 
-def require_matplotlib():
-    """Import and return matplotlib, or raise an ImportError that says how
-    to install it."""
+#: ``{label: value}`` or a sequence of ``(label, value)`` pairs.
+Labelled = Union[Mapping[str, Any], Sequence[Tuple[str, Any]]]
+
+
+def require_matplotlib() -> Any:
+    """Import matplotlib, or say how to install it.
+
+    Returns
+    -------
+    module
+        The matplotlib module.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed; the message says how to install it.
+    """
     try:
         import matplotlib
     except ImportError as e:
@@ -61,22 +80,56 @@ def _axes(ax):
     return plt.gca()
 
 
-def _items(mapping):
+def _items(mapping: Labelled) -> List[Tuple[str, Any]]:
     """(label, value) pairs of a dict or of a sequence of pairs."""
     return list(mapping.items()) if hasattr(mapping, "items") else list(mapping)
 
 
 # -- recording -------------------------------------------------------------------
-def record_path(optimizer, grad, x0, steps, **hyper):
+def record_path(optimizer: Union[type, Callable[[np.ndarray], Any]],
+                grad: Callable[[np.ndarray], Any], x0: Any, steps: int,
+                **hyper: Any) -> np.ndarray:
     """The iterates of a fastopt.optim optimizer started at x0.
 
-    optimizer: an optimizer class, constructed as ``optimizer(x, n_threads=1,
-    **hyper)``, or a callable ``x -> optimizer`` (``hyper`` must then be
-    empty).  grad: ``grad(x) -> gradient`` (e.g. ``problem.grad``), called
-    once per step.  Returns a float array (k + 1, n): row 0 is x0, row i the
-    parameters after step i.  k = steps unless the parameters stop being
-    finite, in which case the run ends before that point (it is not
-    included).  x0 is not modified.
+    Parameters
+    ----------
+    optimizer : type or callable
+        An optimizer class, constructed as
+        ``optimizer(x, n_threads=1, **hyper)``, or a callable
+        ``x -> optimizer`` (`hyper` must then be empty).
+    grad : callable
+        ``grad(x) -> gradient`` (e.g. ``problem.grad``), called once per
+        step.
+    x0 : array_like
+        The start; not modified.
+    steps : int
+        The number of steps.
+    **hyper
+        The optimizer's hyperparameters (``lr=...``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k + 1, n)``: row 0 is x0, row i the parameters after step i
+        (float32 or float64, as x0; ints become float64).  ``k = steps``
+        unless the parameters stop being finite: the run ends before that
+        point, which is not included.
+
+    Raises
+    ------
+    TypeError
+        If `hyper` is given with an optimizer that is not a class.
+
+    Examples
+    --------
+    >>> import fastopt
+    >>> from fastopt.viz import record_path
+    >>> path = record_path(fastopt.SGD, lambda x: 2 * x, [1.0, -2.0], 3, lr=0.25)
+    >>> path
+    array([[ 1.   , -2.   ],
+           [ 0.5  , -1.   ],
+           [ 0.25 , -0.5  ],
+           [ 0.125, -0.25 ]])
     """
     x0 = np.asarray(x0)
     x = np.array(x0, dtype=np.result_type(x0.dtype, np.float32)).ravel()
@@ -100,19 +153,70 @@ def record_path(optimizer, grad, x0, steps, **hyper):
     return path[:k + 1]
 
 
-Trace = namedtuple("Trace", "x f result")
-Trace.__doc__ = """A recorded fastopt.minimize run: x (k + 1, n) the start and the
-iterate after each iteration, f (k + 1,) their objective values (f[0] is NaN
-when there is no `fun` to evaluate, as for coordinate descent on X, y), and
-the OptimizeResult."""
+class Trace(NamedTuple):
+    """A recorded fastopt.minimize run.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(k + 1, n)``: the start and the iterate after each iteration.
+    f : numpy.ndarray
+        ``(k + 1,)``: their objective values (``f[0]`` is NaN when there is
+        no `fun` to evaluate, as for coordinate descent on X, y).
+    result : scipy.optimize.OptimizeResult
+        The run's result.
+    """
+
+    x: np.ndarray
+    f: np.ndarray
+    result: Any
 
 
-def record_minimize(fun, x0, method="bfgs", *, args=(), jac=None, hess=None,
-                    options=None):
-    """Run ``fastopt.minimize(fun, x0, ...)``, recording every iterate and
-    its objective value through the callback; returns a Trace.  A final
-    point the callback did not see (coordinate descent does not report the
-    sweep that converges) is added from the result."""
+def record_minimize(fun: Any, x0: Any, method: str = "bfgs", *, args: tuple = (),
+                    jac: Any = None, hess: Any = None,
+                    options: Optional[Dict[str, Any]] = None) -> Trace:
+    """Run ``fastopt.minimize(fun, x0, ...)``, recording every iterate.
+
+    Every iterate and its objective value are recorded through the callback.
+    A final point the callback did not see (coordinate descent does not
+    report the sweep that converges) is added from the result.
+
+    Parameters
+    ----------
+    fun : callable or None
+        The objective, as for `fastopt.minimize.minimize`.
+    x0 : array_like
+        The start.
+    method : str
+        A method of `fastopt.minimize.minimize`.
+    args : tuple
+        Extra arguments of fun, jac and hess.
+    jac : callable, bool, str or None
+        As for `fastopt.minimize.minimize`.
+    hess : callable, str or None
+        As for `fastopt.minimize.minimize` (newton).
+    options : dict, optional
+        The method's options.
+
+    Returns
+    -------
+    Trace
+        The iterates, their values and the OptimizeResult.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `fastopt.minimize.minimize` for bad arguments.
+
+    Examples
+    --------
+    >>> from fastopt.viz import record_minimize
+    >>> from fastopt.problems import Rosenbrock
+    >>> p = Rosenbrock()
+    >>> trace = record_minimize(p.value, p.start, "bfgs", jac=p.grad)
+    >>> trace.x.shape == (trace.result.nit + 1, 2), bool(trace.f[-1] < 1e-10)
+    (True, True)
+    """
     from fastopt.minimize import minimize
     xs, fs = [], []
 
@@ -143,20 +247,64 @@ def _contour_levels(z, n, log, f_min):
     return np.linspace(lo, hi, n)
 
 
-def plot_trajectories(problem, runs, ax=None, *, levels=25, log_levels=True,
-                      resolution=200, title=None, legend=True, colors=None,
-                      markers_below=150, linewidth=1.6):
+def plot_trajectories(problem: Any, runs: Labelled, ax: Any = None, *, levels: int = 25,
+                      log_levels: bool = True, resolution: int = 200,
+                      title: Optional[str] = None, legend: bool = True,
+                      colors: Optional[Mapping[str, Any]] = None,
+                      markers_below: int = 150, linewidth: float = 1.6) -> Any:
     """Contours of a 2-D problem and the path of each run.
 
-    problem: an object with ``value`` (taking a (2, ...) stack of points),
-    ``xlim`` and ``ylim`` -- any fastopt.problems problem; its
-    ``stationary_point`` is marked when it has one.  runs: {label: path} (or
-    (label, path) pairs), a path being (k, 2) points as record_path or
-    record_minimize return.  Contour levels are log-spaced above the minimum
-    (``log_levels``) where the problem has one, else linear.  Paths with
-    fewer than `markers_below` points show a dot at each iterate.  colors:
-    {label: colour}.  Returns the Axes: ``len(runs) + 2`` lines (one per run,
-    the start marker, the stationary-point marker).
+    Parameters
+    ----------
+    problem : Problem
+        An object with ``value`` (taking a ``(2, ...)`` stack of points),
+        ``xlim`` and ``ylim``: any fastopt.problems problem.  Its
+        ``stationary_point`` is marked when it has one.
+    runs : dict or sequence of (str, array_like)
+        ``{label: path}``, a path being ``(k, 2)`` points as record_path or
+        record_minimize return.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; None: the current pyplot Axes.
+    levels : int
+        The number of contour levels.
+    log_levels : bool
+        Log-spaced levels above the minimum where the problem has one
+        (``min_value``); else linear.
+    resolution : int
+        Grid points per axis for the contours.
+    title : str, optional
+        The Axes' title.
+    legend : bool
+        Draw a legend.
+    colors : dict, optional
+        ``{label: colour}``.
+    markers_below : int
+        Paths with fewer points show a dot at each iterate.
+    linewidth : float
+        The paths' line width.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes, with ``len(runs) + 2`` lines (one per run, the start
+        marker, the stationary-point marker).
+
+    Raises
+    ------
+    ImportError
+        If `ax` is None and matplotlib is not installed.
+
+    Examples
+    --------
+    >>> import fastopt
+    >>> from matplotlib.figure import Figure
+    >>> from fastopt.problems import Rosenbrock
+    >>> from fastopt.viz import plot_trajectories, record_path
+    >>> p = Rosenbrock()
+    >>> runs = {"Adam": record_path(fastopt.Adam, p.grad, p.start, 200, lr=0.03)}
+    >>> ax = plot_trajectories(p, runs, Figure().add_subplot())
+    >>> len(ax.lines)
+    3
     """
     ax = _axes(ax)
     runs = _items(runs)
@@ -191,14 +339,53 @@ def plot_trajectories(problem, runs, ax=None, *, levels=25, log_levels=True,
     return ax
 
 
-def plot_convergence(histories, ax=None, *, log=True, f_star=None,
-                     xlabel="iteration", ylabel=None, title=None, legend=True,
-                     colors=None, styles=None):
-    """One line per history: {label: values} (or pairs), against the index.
+def plot_convergence(histories: Labelled, ax: Any = None, *, log: bool = True,
+                     f_star: Optional[float] = None, xlabel: str = "iteration",
+                     ylabel: Optional[str] = None, title: Optional[str] = None,
+                     legend: bool = True, colors: Optional[Mapping[str, Any]] = None,
+                     styles: Optional[Mapping[str, str]] = None) -> Any:
+    """One line per history of values, against the iteration.
 
-    With f_star the values plotted are ``value - f_star``.  log: a log y
-    axis (values <= 0 are not drawn there).  colors / styles: {label:
-    colour / line style}.  Returns the Axes (``len(histories)`` lines).
+    Parameters
+    ----------
+    histories : dict or sequence of (str, array_like)
+        ``{label: values}``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; None: the current pyplot Axes.
+    log : bool
+        A log y axis (values <= 0 are not drawn then).
+    f_star : float, optional
+        The optimal value: the lines show ``value - f_star``.
+    xlabel : str
+        The x axis' label.
+    ylabel : str, optional
+        The y axis' label; None: "f" or "f - f*".
+    title : str, optional
+        The Axes' title.
+    legend : bool
+        Draw a legend.
+    colors : dict, optional
+        ``{label: colour}``.
+    styles : dict, optional
+        ``{label: line style}``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes, with ``len(histories)`` lines.
+
+    Raises
+    ------
+    ImportError
+        If `ax` is None and matplotlib is not installed.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from fastopt.viz import plot_convergence
+    >>> ax = plot_convergence({"halving": 0.5 ** np.arange(20)}, Figure().add_subplot())
+    >>> ax.get_yscale(), len(ax.lines)
+    ('log', 1)
     """
     ax = _axes(ax)
     colors, styles = colors or {}, styles or {}
@@ -223,11 +410,39 @@ def plot_convergence(histories, ax=None, *, log=True, f_star=None,
     return ax
 
 
-def plot_magnitudes(weights, ax=None, *, floor=1e-10, title=None,
-                    legend=True, colors=None):
-    """|w| of each weight vector {label: w} sorted in decreasing order, on a
-    log scale; exact zeros are drawn on the dashed floor line at `floor`
-    (labelled "exactly 0").  Returns the Axes (``len(weights) + 1`` lines)."""
+def plot_magnitudes(weights: Labelled, ax: Any = None, *, floor: float = 1e-10,
+                    title: Optional[str] = None, legend: bool = True,
+                    colors: Optional[Mapping[str, Any]] = None) -> Any:
+    """The magnitudes ``|w|`` of weight vectors, sorted, on a log scale.
+
+    Exact zeros are drawn on the dashed floor line at `floor` (labelled
+    "exactly 0").
+
+    Parameters
+    ----------
+    weights : dict or sequence of (str, array_like)
+        ``{label: w}``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; None: the current pyplot Axes.
+    floor : float
+        Where exact zeros are drawn, > 0.
+    title : str, optional
+        The Axes' title.
+    legend : bool
+        Draw a legend.
+    colors : dict, optional
+        ``{label: colour}``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes, with ``len(weights) + 1`` lines.
+
+    Raises
+    ------
+    ImportError
+        If `ax` is None and matplotlib is not installed.
+    """
     ax = _axes(ax)
     colors = colors or {}
     n = 0
@@ -249,15 +464,51 @@ def plot_magnitudes(weights, ax=None, *, floor=1e-10, title=None,
     return ax
 
 
-def animate_trajectories(problem, runs, filename, *, frames=60, fps=12,
-                         dpi=60, figsize=(6.0, 4.5), title=None, colors=None):
-    """Write an animated GIF (pillow) of the runs' paths growing over the
-    contours of plot_trajectories.  Frame i of F shows the first
-    ``round(m (i / (F - 1))^2) + 1`` points of each path, m the longest
+def animate_trajectories(problem: Any, runs: Labelled, filename: Union[str, IO[bytes]], *,
+                         frames: int = 60, fps: int = 12, dpi: int = 60,
+                         figsize: Tuple[float, float] = (6.0, 4.5),
+                         title: Optional[str] = None,
+                         colors: Optional[Mapping[str, Any]] = None) -> Union[str, IO[bytes]]:
+    """Write an animated GIF (pillow) of the runs' paths growing over contours.
+
+    The contours are those of `plot_trajectories`.  Frame i of F shows the
+    first ``round(m (i / (F - 1))^2) + 1`` points of each path, m the longest
     path's number of steps (the early steps, where most happens, get more
-    frames); the last frame holds for a second.  The
-    contours are drawn once and the lines blitted over them, so a frame
-    costs little.  Returns the filename."""
+    frames); the last frame holds for a second.  The contours are drawn once
+    and the lines blitted over them, so a frame costs little.  A file name is
+    written atomically (a failure leaves no half a GIF).
+
+    Parameters
+    ----------
+    problem : Problem
+        As for `plot_trajectories`.
+    runs : dict or sequence of (str, array_like)
+        As for `plot_trajectories`.
+    filename : str or binary file object
+        Where to write the GIF.
+    frames : int
+        The number of frames.
+    fps : int
+        Frames per second.
+    dpi : int
+        Resolution.
+    figsize : tuple of float
+        The figure's size in inches.
+    title : str, optional
+        The title.
+    colors : dict, optional
+        ``{label: colour}``.
+
+    Returns
+    -------
+    str or file object
+        `filename`.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib or pillow is not installed.
+    """
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -288,7 +539,7 @@ def animate_trajectories(problem, runs, filename, *, frames=60, fps=12,
     palette = images[-1].quantize(256)   # the last frame has every colour
     images = [im.quantize(palette=palette) for im in images]
     step_ms = round(1000 / fps)
-    gif = dict(format="GIF", save_all=True, append_images=images[1:],
+    gif: Dict[str, Any] = dict(format="GIF", save_all=True, append_images=images[1:],
                duration=[step_ms] * (frames - 1) + [1000], loop=0)
     if hasattr(filename, "write"):
         images[0].save(filename, **gif)

@@ -233,7 +233,7 @@ def test_hash(tmp_path, capsys, index_dtype):
     Xh, yh = load_libsvm(path, 64, hash=True, index_dtype=index_dtype)
     ref = online.FTRLClassifier(l1=0.5).partial_fit(Xh, yh, classes=[0, 1])
     np.testing.assert_allclose(online.load(model_path).coef_, ref.coef_, atol=1e-12)
-    assert online.load_info(model_path) == {"hash": True}
+    assert online.load_info(model_path) == {"hash": True, "rows_read": 600}
     pred = str(tmp_path / "p")
     # --no-hash overrides what the model file records: ids out of range
     code, out, err = run(["predict", model_path, path, "-o", pred, "--no-hash",
@@ -307,7 +307,9 @@ def test_input_errors_exit_2(tmp_path, data_file, capsys):
     code, out, err = run(["train", truncated, "-o", m, "--quiet"], capsys)
     assert code == 2 and truncated in err and err.count("\n") == 1
     # usage errors (argparse): exit 2 too
-    for argv in (["train", data_file], ["train", data_file, "-o", m, "--holdout", "2"],
+    code, out, err = run(["train", data_file], capsys)     # no model to write (not -t)
+    assert code == 2 and "-f/--output MODEL is required" in err and err.count("\n") == 1
+    for argv in (["train", data_file, "-o", m, "--holdout", "2"],
                  ["train", data_file, "-o", m, "--model", "sgd"]):
         code, out, err = run(argv, capsys)
         assert code == 2 and "usage" in err
@@ -322,7 +324,7 @@ def test_subprocess(tmp_path, data_file):
                                "--holdout", "0.1", "-o", m], **kw)
     assert r.returncode == 0, r.stderr
     assert "holdout logloss" in r.stdout and "rows/s" in r.stderr
-    r = subprocess.run(base + ["predict", m, data_file, "-o", p, "-q"], **kw)
+    r = subprocess.run(base + ["predict", m, data_file, "-o", p, "--quiet"], **kw)
     assert r.returncode == 0, r.stderr
     assert read_pred(p).shape == (600,)
     bad = str(tmp_path / "bad.txt")

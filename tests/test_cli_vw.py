@@ -85,7 +85,7 @@ def test_stdin_gzip_and_plain_give_one_model(tmp_path, capsys, monkeypatch, plai
     for k, (argv, stdin) in enumerate([([TRAIN], None), ([plain_train], None),
                                        (["-"], gzip.decompress(raw)), ([], raw)]):
         m = str(tmp_path / f"m{k}")
-        code, out, err = run(["train"] + argv + ["-q", "ab", "-f", m, "-q"], capsys,
+        code, out, err = run(["train"] + argv + ["-q", "ab", "-f", m, "--quiet"], capsys,
                              stdin, monkeypatch)
         assert code == 0, err
         coefs.append(online.load(m).coef_)
@@ -182,7 +182,7 @@ def test_libsvm_field_map_crosses_as_the_estimator(tmp_path, capsys):
                                     fields={"a": [[0, 20]], "b": [[20, 30], [35, 40]]})
         ref.partial_fit(Xl, yl, classes=[0, 1])
         np.testing.assert_allclose(online.load(m).coef_, ref.coef_, rtol=1e-12)
-    code, out, err = run(["predict", m, path, "-p", str(tmp_path / "p"), "-q"], capsys)
+    code, out, err = run(["predict", m, path, "-p", str(tmp_path / "p"), "--quiet"], capsys)
     assert code == 0, err
     np.testing.assert_allclose(np.loadtxt(tmp_path / "p"), ref.predict_proba(Xl)[:, 1],
                                rtol=1e-8)
@@ -260,7 +260,7 @@ def test_noconstant_fits_no_bias(tmp_path, capsys):
     assert "VW's constant" not in out
     est = online.load(m)
     assert online.load_info(m) == {"hash": False, "format": "vw", "bits": 18,
-                                    "constant": False}
+                                    "constant": False, "rows_read": 30000}
     assert est.fit_intercept is False and est.coef_[0, 11650396 % (1 << 18)] == 0.0
     code, out, err = run(["train", TRAIN, "-f", m, "--quiet"], capsys)
     assert "VW's constant feature" in out

@@ -106,7 +106,7 @@ def test_predict_writes_the_python_bytes(tmp_path, loss):
     dump_libsvm(X, y, data, labels="01" if loss == "logistic" else "raw")
     assert cli.main(["train", data, "--n-features", "50", "--loss", loss,
                      "-o", model, "--quiet"]) == 0
-    assert cli.main(["predict", model, data, "-o", pred, "-q"]) == 0
+    assert cli.main(["predict", model, data, "-o", pred, "--quiet"]) == 0
     est = online.load(model)
     Xr, _ = load_libsvm(data, n_features=50, binary=loss == "logistic")
     m = est._margin(Xr, None)

@@ -33,7 +33,7 @@ from fastopt.noise import GradientNoise
 from fastopt.problems import PROBLEMS
 from subproc import describe, run_python
 
-METHODS = ["bfgs", "lbfgs", "cg", "steepest", "newton", "proximal_gradient"]
+METHODS = ["bfgs", "lbfgs", "cg", "steepest", "newton", "proximal_gradient", "owlqn"]
 
 
 def _snapshot(*objs):

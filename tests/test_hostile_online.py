@@ -294,7 +294,7 @@ model = FTRLClassifier(n_threads=100000).fit(X, y)
 model.save({str(tmp_path / 'm.npz')!r}, info={{"hash": False}})
 dump_libsvm(X, y, {str(tmp_path / 'd.svm')!r})
 code = cli.main(["predict", {str(tmp_path / 'm.npz')!r}, {str(tmp_path / 'd.svm')!r},
-                 "-o", {str(tmp_path / 'p.txt')!r}, "-q"])
+                 "-o", {str(tmp_path / 'p.txt')!r}, "--quiet"])
 assert code == 0
 """)
 
@@ -515,7 +515,7 @@ for name, path in {paths!r}.items():
         got = [type(e).__name__, str(e), None]
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = cli.main(["predict", path, {str(data)!r}, "-o", path + ".pred", "-q"])
+        code = cli.main(["predict", path, {str(data)!r}, "-o", path + ".pred", "--quiet"])
     out[name] = got + [code, err.getvalue(), path]
 print(json.dumps(out))
 """)
@@ -576,7 +576,7 @@ def check(blob):
         assert np.all(np.isfinite(est.predict_proba(X)))
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = cli.main(["predict", path, {str(data)!r}, "-o", path + ".pred", "-q"])
+        code = cli.main(["predict", path, {str(data)!r}, "-o", path + ".pred", "--quiet"])
     assert code in (0, 2), (code, err.getvalue())
     assert code == 0 or len(err.getvalue().strip().splitlines()) == 1, err.getvalue()
 settings_ = settings(max_examples=120, deadline=None, database=None,
@@ -779,7 +779,7 @@ def svm(tmp_path):
 
 def test_output_that_is_an_input_is_refused(tmp_path, svm, capsys):
     model = tmp_path / "m.npz"
-    assert run_cli(["train", str(svm), "-o", str(model), "-q"], capsys)[0] == 0
+    assert run_cli(["train", str(svm), "-o", str(model), "--quiet"], capsys)[0] == 0
     hard = tmp_path / "hard.svm"
     os.link(svm, hard)
     soft = tmp_path / "soft.npz"
@@ -800,7 +800,7 @@ def test_output_that_is_an_input_is_refused(tmp_path, svm, capsys):
         (["train", str(svm), "-o", str(tmp_path)], "train", "is a directory"),
     ]
     for argv, cmd, message in cases:
-        code, out, err = run_cli(argv + ["-q"], capsys)
+        code, out, err = run_cli(argv + ["--quiet"], capsys)
         assert code == 2 and message in err and one_line_error(err, cmd), (argv, err)
         assert {p: p.read_bytes() for p in (svm, model)} == before
     assert soft.is_symlink()
@@ -816,24 +816,24 @@ def test_stdin_that_is_the_output_is_refused(svm):
 
 def test_predict_writes_through_a_fifo_and_keeps_a_symlink(tmp_path, svm, capsys):
     model = tmp_path / "m.npz"
-    assert run_cli(["train", str(svm), "-o", str(model), "-q"], capsys)[0] == 0
+    assert run_cli(["train", str(svm), "-o", str(model), "--quiet"], capsys)[0] == 0
     fifo = tmp_path / "pred.fifo"
     os.mkfifo(fifo)
     got = []
     reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
     reader.start()
-    assert run_cli(["predict", str(model), str(svm), "-o", str(fifo), "-q"], capsys)[0] == 0
+    assert run_cli(["predict", str(model), str(svm), "-o", str(fifo), "--quiet"], capsys)[0] == 0
     reader.join(10)
     assert len(got[0].splitlines()) == 60 and stat.S_ISFIFO(os.stat(fifo).st_mode)
     real = tmp_path / "real.txt"
     real.write_text("old\n")
     link = tmp_path / "pred.txt"
     link.symlink_to(real)
-    assert run_cli(["predict", str(model), str(svm), "-o", str(link), "-q"], capsys)[0] == 0
+    assert run_cli(["predict", str(model), str(svm), "-o", str(link), "--quiet"], capsys)[0] == 0
     assert link.is_symlink() and len(real.read_text().splitlines()) == 60
     # train's model can go to stdout, its summary then to stderr
     res = subprocess.run([sys.executable, "-m", "fastopt.cli", "train", str(svm), "-o", "-",
-                          "-q"], capture_output=True, timeout=60, cwd=tempfile.gettempdir())
+                          "--quiet"], capture_output=True, timeout=60, cwd=tempfile.gettempdir())
     assert res.returncode == 0 and b"saved:                stdout" in res.stderr, res.stderr
     import io
     assert load(io.BytesIO(res.stdout)).n_features_in_ == 2**20
@@ -841,13 +841,13 @@ def test_predict_writes_through_a_fifo_and_keeps_a_symlink(tmp_path, svm, capsys
 
 def test_killed_predict_leaves_no_temp_file(tmp_path, svm, capsys):
     model = tmp_path / "m.npz"
-    assert run_cli(["train", str(svm), "-o", str(model), "-q"], capsys)[0] == 0
+    assert run_cli(["train", str(svm), "-o", str(model), "--quiet"], capsys)[0] == 0
     fifo = tmp_path / "in.fifo"      # an input that never ends: predict waits
     os.mkfifo(fifo)
     out = tmp_path / "pred.txt"
     out.write_text("old\n")
     proc = subprocess.Popen([sys.executable, "-m", "fastopt.cli", "predict", str(model),
-                             str(fifo), "-o", str(out), "-q"],
+                             str(fifo), "-o", str(out), "--quiet"],
                             stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
     fd = None
     while fd is None:     # open for writing once predict reads; never hang on a dead one
@@ -877,7 +877,7 @@ def test_killed_predict_leaves_no_temp_file(tmp_path, svm, capsys):
     ("0", "must be in [1, 2**62]")])
 def test_n_features_out_of_reach_is_exit_2(svm, tmp_path, capsys, value, message):
     code, out, err = run_cli(["train", str(svm), "--n-features", value,
-                              "-o", str(tmp_path / "m.npz"), "-q"], capsys)
+                              "-o", str(tmp_path / "m.npz"), "--quiet"], capsys)
     assert code == 2 and message in err and "Traceback" not in err, err
 
 
@@ -895,11 +895,11 @@ def test_n_features_above_2_31_reads_int64_ids(tmp_path):
 
 def test_a_stream_without_newlines_is_a_line_error(tmp_path, capsys):
     code, out, err = run_cli(["train", "/dev/zero", "--max-line-bytes", "1000000",
-                              "-o", str(tmp_path / "m.npz"), "-q"], capsys)
+                              "-o", str(tmp_path / "m.npz"), "--quiet"], capsys)
     assert code == 2 and one_line_error(err, "train"), err
     assert "/dev/zero:1: line longer than 1000000 bytes (--max-line-bytes 1000000)" in err
     res = subprocess.run([sys.executable, "-m", "fastopt.cli", "train", "-", "-o",
-                          str(tmp_path / "m.npz"), "--max-line-bytes", "4096", "-q"],
+                          str(tmp_path / "m.npz"), "--max-line-bytes", "4096", "--quiet"],
                          input=b"1 0:1\n" * 3 + b"\0" * 100000, capture_output=True,
                          timeout=60, cwd=tempfile.gettempdir())
     assert res.returncode == 2 and b"-:4: line longer than 4096 bytes" in res.stderr, res.stderr

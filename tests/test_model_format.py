@@ -253,10 +253,11 @@ def test_readable_model_lists_the_nonzero_weights(tmp_path, capsys):
     lines = (tmp_path / "rm.txt").read_text().splitlines()
     assert lines[1] == "bits:18" and lines[2] == "options: -q ab"
     got = [(int(a), float(b)) for a, b in (ln.split(":") for ln in lines[3:])]
-    nz = np.flatnonzero(est.coef_)
+    coef = est.coef_.ravel()
+    nz = np.flatnonzero(coef)
     assert [i for i, _ in got] == nz.tolist()
     np.testing.assert_array_equal([w for _, w in got],
-                                  np.float64([f"{v:.9g}" for v in est.coef_.ravel()[nz]]))
+                                  np.float64([f"{v:.9g}" for v in coef[nz]]))
     vw = {i: w for i, w in g["invert_hash"].values()}
     assert set(vw) == set(nz.tolist())
 
@@ -294,7 +295,7 @@ def test_libsvm_invert_hash_names_ids_and_crosses(tmp_path, capsys):
     assert code == 0, err
     ours, plain = read_invert_hash(tmp_path / "inv")
     est = load(tmp_path / "m")
-    assert ours["Constant"] == (40, pytest.approx(est.intercept_, rel=1e-8))
+    assert ours["Constant"] == (40, pytest.approx(est.intercept_[0], rel=1e-8))
     crossed = [n for n in ours if "*" in n]
     assert crossed
     for n in crossed:           # ids of a times ids of b, folded into 40 columns
@@ -302,7 +303,7 @@ def test_libsvm_invert_hash_names_ids_and_crosses(tmp_path, capsys):
         assert a < 20 <= b and ours[n][0] == ((16777619 * a) ^ b) % 40
     for n, (i, w) in ours.items():
         if n != "Constant" and "*" not in n:
-            assert int(n) == i and w == pytest.approx(est.coef_.ravel()[i], rel=1e-8)
+            assert int(n) == i and w == pytest.approx(est.coef_[0, i], rel=1e-8)
 
 
 def test_text_models_are_refused_over_inputs(tmp_path, capsys):
@@ -645,6 +646,30 @@ def test_cli_predict_with_a_multiclass_model(tmp_path, capsys):
     assert code == 0, err
     got = np.array([[float(v) for v in line.split(" ")] for line in out.splitlines()])
     np.testing.assert_allclose(got, est.predict_proba(X), rtol=1e-8, atol=1e-12)
+
+
+def test_cli_multiclass_raw_test_only_and_continuation(tmp_path, capsys):
+    """A K-class model: --raw writes each row's K margins (=
+    decision_function); -t (binary loss and AUC) and train -i (continues
+    binary models) are refused with one line; --raw with --probabilities
+    is refused."""
+    X, c = make_multiclass()
+    est = FTRLClassifier().fit(X, c)
+    m, d = str(tmp_path / "m.npz"), str(tmp_path / "d.svm")
+    est.save(m, info={"hash": False})
+    dump_libsvm(X, c.astype(float), d, labels="raw")
+    code, out, err = run(["predict", m, d, "--raw", "--quiet"], capsys)
+    assert code == 0, err
+    got = np.array([[float(v) for v in line.split(" ")] for line in out.splitlines()])
+    assert got.shape == (X.shape[0], len(est.classes_))
+    np.testing.assert_allclose(got, est.decision_function(X), rtol=1e-8, atol=1e-12)
+    for argv, msg in ((["predict", "-t", m, d], "-t: " + m + " is a multi-class"),
+                      (["train", "-t", "-i", m, d], "-t: " + m + " is a multi-class"),
+                      (["predict", m, d, "--raw", "--probabilities"], "exclude each other"),
+                      (["train", "-i", m, d, "-f", str(tmp_path / "m2")],
+                       "is a multi-class (one-vs-rest) model; fastopt train")):
+        code, out, err = run(argv, capsys)
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_cli_probabilities_of_binary_and_other_models(tmp_path, capsys):

@@ -18,8 +18,11 @@ scikit-learn.  Feature names: ``BREAST_CANCER_FEATURES``.
 rows like click-through-rate logs, labels from a sparse logistic model (see
 fastopt.datasets._clicklike).
 """
+from __future__ import annotations
+
 import gzip
 import os
+from typing import Tuple
 
 import numpy as np
 
@@ -40,11 +43,31 @@ BREAST_CANCER_FEATURES = tuple(
     + [f"worst {m}" for m in _MEASUREMENTS])
 
 
-def load_breast_cancer():
-    """(X, y): X float64 (569, 30), y int64 (569,), 0 = malignant, 1 = benign.
+def load_breast_cancer() -> Tuple[np.ndarray, np.ndarray]:
+    """The Breast Cancer Wisconsin (Diagnostic) data set, bundled.
 
     Unscaled, as measured; fresh arrays on every call.  See the module
-    docstring for the source and licence.
+    docstring for the source and licence; the column names are
+    ``BREAST_CANCER_FEATURES``.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        float64, shape (569, 30).
+    y : numpy.ndarray
+        int64, shape (569,): 0 = malignant, 1 = benign.
+
+    Raises
+    ------
+    OSError
+        If the bundled file is missing or damaged.
+
+    Examples
+    --------
+    >>> from fastopt.datasets import load_breast_cancer
+    >>> X, y = load_breast_cancer()
+    >>> X.shape, np.bincount(y)
+    ((569, 30), array([212, 357]))
     """
     path = os.path.join(_DIR, "breast_cancer.csv.gz")
     with gzip.open(path, "rt", encoding="ascii") as f:

@@ -1,17 +1,24 @@
 """Full-batch minimisation: Newton, BFGS, L-BFGS, nonlinear CG, steepest
-descent, proximal gradient (ISTA/FISTA) and coordinate descent.
+descent, proximal gradient (ISTA/FISTA), coordinate descent and OWL-QN
+(L-BFGS for f + l1 ||x||_1)::
 
     from fastopt.minimize import minimize
     res = minimize(fun, x0, method="bfgs", jac=grad)      # scipy.optimize.OptimizeResult
 
 `fastopt.minimize` is also callable itself: ``fastopt.minimize(fun, x0, ...)``
 is ``fastopt.minimize.minimize(fun, x0, ...)``.  Defaults, stopping rules and
-result fields follow scipy.optimize (see each minimize_<method>); the
+result fields follow scipy.optimize (see each ``minimize_<method>``); the
 per-iteration linear algebra of BFGS and L-BFGS runs in C (csrc/quasi_newton.c).
 """
+from __future__ import annotations
+
 import sys
 import types
 import warnings
+from typing import Any, Callable, Dict, Optional, Tuple, Union
+
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize._common import check_x0
 from fastopt.minimize.bfgs import minimize_bfgs
@@ -20,15 +27,17 @@ from fastopt.minimize.coordinate_descent import minimize_coordinate_descent
 from fastopt.minimize.lbfgs import minimize_lbfgs
 from fastopt.minimize.line_search import LineSearchError, line_search
 from fastopt.minimize.newton import minimize_newton
+from fastopt.minimize.owlqn import minimize_owlqn
 from fastopt.minimize.proximal_gradient import minimize_proximal_gradient
 from fastopt.minimize.steepest import minimize_steepest
 
-METHODS = {
+METHODS: Dict[str, Callable[..., OptimizeResult]] = {
     "bfgs": minimize_bfgs,
     "lbfgs": minimize_lbfgs,
     "cg": minimize_cg,
     "steepest": minimize_steepest,
     "newton": minimize_newton,
+    "owlqn": minimize_owlqn,
     "proximal_gradient": minimize_proximal_gradient,
     "coordinate_descent": minimize_coordinate_descent,
 }
@@ -38,28 +47,86 @@ METHODS = {
 # explicit option wins).  newton plays scipy's Newton-CG.
 _TOL_OPTIONS = {"bfgs": ("gtol",), "cg": ("gtol",), "lbfgs": ("ftol", "gtol"),
                 "newton": ("xtol",), "steepest": ("gtol",),
-                "proximal_gradient": ("gtol",), "coordinate_descent": ("tol",)}
+                "proximal_gradient": ("gtol",), "coordinate_descent": ("tol",),
+                "owlqn": ("ftol", "gtol")}
 _USES_HESS = ("newton",)
 
 
-def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
-             bounds=None, constraints=(), tol=None, callback=None, options=None):
-    """Minimise fun(x, *args) from x0 with `method`; a scipy OptimizeResult.
+def minimize(fun: Optional[Callable[..., Any]], x0: ArrayLike, args: Tuple[Any, ...] = (),
+             method: Optional[str] = None,
+             jac: Union[Callable[..., Any], str, bool, None] = None, hess: Any = None,
+             hessp: Optional[Callable[..., Any]] = None, bounds: Any = None,
+             constraints: Any = (), tol: Optional[float] = None,
+             callback: Optional[Callable[..., Any]] = None,
+             options: Optional[Dict[str, Any]] = None) -> OptimizeResult:
+    """Minimise ``fun(x, *args)`` from x0 by `method`; scipy.optimize.minimize's interface.
 
-    The signature and the front-end rules are scipy.optimize.minimize's:
-    method None is "bfgs" (or "lbfgs" with bounds); scipy's names work
-    ("BFGS", "L-BFGS-B", "CG", "Newton-CG").  jac: a callable, True if fun
-    returns (f, g), "2-point" | "3-point" | "cs" (scipy's finite
-    differences), or None (forward differences with the step `eps`).
-    hess / hessp: newton's Hessian (a callable, "2-point" | "3-point" | "cs",
-    or a scipy.optimize.HessianUpdateStrategy) or Hessian-vector product;
-    other methods warn RuntimeWarning, as scipy.  bounds: a sequence of
-    (lo, hi) pairs (None: unbounded) or a scipy.optimize.Bounds, for lbfgs
-    (L-BFGS-B); other methods warn RuntimeWarning and ignore them, as scipy.
-    tol: sets the method's tolerance options as scipy does.  callback(xk) or
-    callback(intermediate_result=res) after each iteration; raising
-    StopIteration stops with status 99.  options: a dict of method options
-    (unknown ones warn OptimizeWarning).
+    The signature and the front-end rules are scipy.optimize.minimize's, and
+    the methods' options are those of ``minimize_<method>``.
+
+    Parameters
+    ----------
+    fun : callable or None
+        ``fun(x, *args) -> float`` (a real scalar; a size-1 array counts).
+        With ``jac=True`` it returns ``(f, g)``.  None for
+        ``"coordinate_descent"``, whose objective comes from its options.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac, hess and hessp.
+    method : str, optional
+        ``"bfgs"``, ``"lbfgs"``, ``"cg"``, ``"steepest"``, ``"newton"``,
+        ``"proximal_gradient"``, ``"coordinate_descent"``, or scipy's names
+        (``"BFGS"``, ``"L-BFGS-B"``, ``"CG"``, ``"Newton-CG"``).  None:
+        ``"bfgs"``, or ``"lbfgs"`` with bounds.
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` (scipy's finite differences); None:
+        forward differences with the step option ``eps``.
+    hess : callable, str or scipy.optimize.HessianUpdateStrategy, optional
+        newton's Hessian (see `minimize_newton`); other methods warn
+        RuntimeWarning and ignore it, as scipy.
+    hessp : callable, optional
+        newton's Hessian-vector product; other methods warn, as scipy.
+    bounds : sequence of (float or None, float or None) or scipy.optimize.Bounds, optional
+        For ``"lbfgs"`` (L-BFGS-B); other methods warn RuntimeWarning and
+        ignore them, as scipy.
+    constraints : sequence
+        Not supported: anything but an empty sequence warns RuntimeWarning
+        and is ignored, as scipy does for methods without constraints.
+    tol : float, optional
+        Sets the method's tolerance options (gtol; ftol and gtol for
+        lbfgs; xtol for newton; tol for coordinate descent) unless given.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    options : dict, optional
+        The method's options (unknown ones warn OptimizeWarning).
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message`` and the method's extra fields (see
+        ``minimize_<method>``).
+
+    Raises
+    ------
+    TypeError
+        If method is not a string, options is not a dict, bounds are given
+        twice, or fun / jac / hess return something other than real values
+        of the right shape.
+    ValueError
+        If method is unknown or an option is out of range.
+
+    Examples
+    --------
+    >>> import fastopt
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> res = fastopt.minimize(rosen, [-1.2, 1.0], method="BFGS", jac=rosen_der)
+    >>> bool(res.success), res.x.round(6), res.nit
+    (True, array([1., 1.]), 32)
     """
     if method is None:
         method = "L-BFGS-B" if bounds is not None else "BFGS"
@@ -105,7 +172,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
 
 __all__ = ["minimize", "minimize_bfgs", "minimize_lbfgs", "minimize_cg",
            "minimize_steepest", "minimize_newton", "minimize_proximal_gradient",
-           "minimize_coordinate_descent", "line_search", "LineSearchError",
+           "minimize_coordinate_descent", "minimize_owlqn", "line_search", "LineSearchError",
            "METHODS", "check_x0"]
 
 

@@ -22,6 +22,8 @@
   callback(intermediate_result=OptimizeResult(x, fun)); raising
   StopIteration stops the method with status 99, as scipy does.
 """
+from __future__ import annotations
+
 import inspect
 import math
 import numbers
@@ -31,6 +33,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 EPSILON = float(np.sqrt(np.finfo(float).eps))  # scipy's finite-difference step
@@ -47,11 +50,40 @@ STATUS_MESSAGES = {
 }
 
 
-def check_x0(x0, name="x0", finite=True):
-    """Return x0 as a new 1-D float64 array (ints are converted; a scalar or
-    0-d array becomes one element, as scipy's np.atleast_1d).  finite=False
-    lets NaN and inf through: scipy's BFGS, CG, L-BFGS-B and Newton-CG run
-    from such a point and return it with success False."""
+def check_x0(x0: ArrayLike, name: str = "x0", finite: bool = True) -> np.ndarray:
+    """x0 checked and converted as scipy's methods take it.
+
+    Parameters
+    ----------
+    x0 : array_like
+        A 1-D array of real numbers; ints and bools are converted, and a
+        scalar or 0-d array becomes one element (scipy's
+        ``np.atleast_1d``).
+    name : str
+        The name used in error messages.
+    finite : bool
+        Refuse NaN and inf.  False lets them through: scipy's BFGS, CG,
+        L-BFGS-B and Newton-CG run from such a point and return it with
+        success False.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new 1-D float64 array: x0 is never modified.
+
+    Raises
+    ------
+    TypeError
+        If x0 is not an array of real numbers.
+    ValueError
+        If x0 is not 1-D, is empty, or (``finite=True``) holds NaN or inf.
+
+    Examples
+    --------
+    >>> from fastopt.minimize import check_x0
+    >>> check_x0(3), check_x0([1, 2])
+    (array([3.]), array([1., 2.]))
+    """
     if isinstance(x0, np.ndarray):
         arr = x0
     else:

@@ -12,7 +12,13 @@ zoom search); the default "pr+" path reproduces scipy's iterates.  `restart`
 direction is replaced by -g+ in any case.  The work per iteration is a few
 O(n) vector operations, done by numpy.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize import _common as C
 from fastopt.minimize.line_search import LineSearchError, wolfe12
@@ -21,11 +27,95 @@ _SIGMA3 = 0.01
 VARIANTS = ("pr+", "pr", "fr")
 
 
-def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.inf,
-                eps=C.EPSILON, maxiter=None, disp=False, return_all=False,
-                c1=1e-4, c2=0.4, variant="pr+", restart=None, finite_diff_rel_step=None,
-                workers=None, **unknown_options):
-    """Minimise fun by nonlinear CG; scipy CG's options plus variant and restart."""
+def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                jac: Union[Callable[..., Any], str, bool, None] = None,
+                callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
+                norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
+                maxiter: Optional[int] = None, disp: bool = False, return_all: bool = False,
+                c1: float = 1e-4, c2: float = 0.4, variant: str = "pr+",
+                restart: Optional[int] = None,
+                finite_diff_rel_step: Optional[ArrayLike] = None,
+                workers: Optional[Callable[..., Any]] = None,
+                **unknown_options: Any) -> OptimizeResult:
+    """Minimise fun by nonlinear conjugate gradient, with scipy CG's options.
+
+    See the module docstring for the variants.  The default ``"pr+"``
+    reproduces scipy's iterates.  Stops when ``||g||_norm <= gtol``, after
+    maxiter iterations, or when the line search fails (status 2).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective (a real scalar; a size-1
+        array counts).  With ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac (and hess, hessp).
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` for scipy's finite differences; None
+        for forward differences with the absolute step `eps`.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    gtol : float
+        Stop when the gradient's `norm` is <= gtol.
+    norm : float
+        The order of the gradient norm of the stopping rule (inf: ``max |g_i|``).
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None (a scalar or
+        one per variable).
+    maxiter : int, optional
+        The iteration limit (status 1 when reached); None: 200 times the
+        number of variables.
+    disp : bool
+        On failure, warn OptimizeWarning (scipy's ``disp``).
+    return_all : bool
+        Add ``allvecs``, the list of iterates, to the result.
+    c1 : float
+        The sufficient-decrease (Armijo) constant of the line search.
+    c2 : float
+        The curvature constant of the strong-Wolfe search (scipy CG's 0.4).
+    variant : {"pr+", "pr", "fr"}
+        Polak-Ribiere with beta clipped at 0, plain Polak-Ribiere, or
+        Fletcher-Reeves.
+    restart : int, optional
+        Reset beta to 0 every `restart` iterations; None: only when the
+        direction is not a descent direction.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``.
+
+    Raises
+    ------
+    TypeError
+        If fun, jac return something other than a real scalar / real
+        array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If x0 is not 1-D or an option is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> from fastopt.minimize import minimize_cg
+    >>> res = minimize_cg(rosen, [-1.2, 1.0], jac=rosen_der, variant="fr", gtol=1e-8)
+    >>> bool(res.success), res.x.round(6)
+    (True, array([1., 1.]))
+    """
     C.warn_unknown_options(unknown_options)
     if variant not in VARIANTS:
         raise ValueError(f"option variant must be one of {VARIANTS}, got {variant!r}")
@@ -49,7 +139,7 @@ def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.in
     while gnorm > gtol and k < maxiter:
         deltak = np.dot(g, g)
         reset = restart is not None and (k + 1) % restart == 0
-        cached = [None]
+        cached: list = [None]
 
         def step(alpha, g1=None, xk=xk, pk=pk, g=g, deltak=deltak, reset=reset):
             x1 = xk + alpha * pk
@@ -84,7 +174,7 @@ def minimize_cg(fun, x0, args=(), jac=None, callback=None, gtol=1e-5, norm=np.in
             alpha, xk, pk, g, gnorm = step(alpha, g1)
         if np.dot(pk, g) >= 0:         # lost descent: restart along -g
             pk = -g
-        if return_all:
+        if allvecs is not None:
             allvecs.append(xk)
         k += 1
         if C.callback_says_stop(cb, xk, f):

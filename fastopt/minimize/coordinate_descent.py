@@ -28,11 +28,15 @@ change is <= tol * max |w_j|.  A quadratic has no gap (no ||y||^2 behind it):
 it stops when the largest minimum-norm subgradient max_j |d_j F(x)| has
 dropped to tol times its value at x0.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
@@ -48,47 +52,109 @@ __all__ = ["minimize_coordinate_descent"]
 _ORDERS = ("cyclic", "random")
 
 
-def minimize_coordinate_descent(fun=None, x0=None, args=(), jac=None, callback=None, *,
-                                X=None, y=None, alpha=None, l1_ratio=1.0,
-                                fit_intercept=False, A=None, b=None, l1=0.0, l2=0.0,
-                                blocks=None, group_l2=0.0, order="cyclic",
-                                random_state=None, precompute="auto", screening=True,
-                                tol=1e-4, maxiter=1000, n_threads=None,
-                                **unknown_options):
-    """Coordinate descent (Friedman et al. 2010) on a lasso/elastic-net or a
-    penalised quadratic; a scipy OptimizeResult.
+def minimize_coordinate_descent(fun: Optional[Callable[..., Any]] = None,
+                                x0: Optional[ArrayLike] = None, args: Tuple[Any, ...] = (),
+                                jac: None = None,
+                                callback: Optional[Callable[..., Any]] = None, *,
+                                X: Any = None, y: Optional[ArrayLike] = None,
+                                alpha: Optional[float] = None, l1_ratio: float = 1.0,
+                                fit_intercept: bool = False, A: Any = None,
+                                b: Optional[ArrayLike] = None, l1: float = 0.0,
+                                l2: float = 0.0, blocks: Any = None, group_l2: float = 0.0,
+                                order: str = "cyclic",
+                                random_state: Union[None, int, np.random.Generator] = None,
+                                precompute: Union[bool, str] = "auto",
+                                screening: bool = True, tol: Optional[float] = 1e-4,
+                                maxiter: int = 1000, n_threads: Optional[int] = None,
+                                **unknown_options: Any) -> OptimizeResult:
+    """Coordinate descent (Friedman et al. 2010) on a lasso / elastic net or a penalised quadratic.
 
-    Parameters (see the module docstring for the two objectives)
+    See the module docstring for the two objectives and the stopping rules.
+
+    Parameters
     ----------
-    fun : None.  The objective is defined by X, y or A, b (so that
-        ``minimize(None, x0, method="coordinate_descent", options=...)`` works).
-    x0 : starting point (n_features,), or None for zeros.
-    X, y, alpha (default 1.0), l1_ratio (default 1.0: the lasso), fit_intercept:
-        least squares, scikit-learn's Lasso/ElasticNet objective.
-    A, b, l1, l2 : the quadratic.
-    order : "cyclic" or "random" (a fresh random permutation of the
-        coordinates every sweep, from ``random_state``: None, an int seed or
-        a numpy Generator).
-    precompute : "auto", True or False -- run on the Gram matrix X'X
-        (dense X'X, O(n p^2) once, then O(p) per coordinate).  Forming X'X
-        costs about p/2 sweeps of the column loop, so "auto" takes it only when
-        X is dense, n_samples >= 2 * n_features and n_features <= 100.
-    screening : gap-safe screening of coordinates that are zero at the optimum.
-    blocks : None, an int k (consecutive blocks of k coordinates) or a
-        sequence of index arrays partitioning range(n_features): block
-        coordinate descent.  A block is solved exactly (Cholesky of its
-        diagonal block) when the penalty is smooth (l1 = group_l2 = 0);
-        otherwise it takes one proximal-gradient step with step 1/L_B,
-        L_B = the largest eigenvalue of its diagonal block (+ l2), and the
-        prox of l1 ||x_B||_1 + group_l2 ||x_B||_2 (soft- then group-
-        thresholding).  group_l2 > 0 (the group lasso) needs blocks.
-    tol, maxiter : stopping (module docstring); maxiter counts sweeps.
-    callback : callback(xk) after each sweep (the run is then one C call per
-        sweep, each also computing the gap).
+    fun : None
+        Must be None: the objective is defined by X, y or A, b (so that
+        ``minimize(None, x0, method="coordinate_descent", options=...)``
+        works).
+    x0 : array_like, optional
+        The start, shape (n_features,); None: zeros.  Never modified.
+    args : tuple
+        Must be empty.
+    jac : None
+        Must be None.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        sweep (the run is then one C call per sweep, each also computing the
+        gap); raising StopIteration stops the run.
+    X : numpy.ndarray or scipy.sparse matrix, optional
+        The design matrix of least squares, (n_samples, n_features); sparse
+        X is used as CSC and never changed.
+    y : numpy.ndarray, optional
+        The targets, (n_samples,).
+    alpha : float, optional
+        scikit-learn's penalty weight; None: 1.0.
+    l1_ratio : float
+        scikit-learn's mix of L1 and L2, in [0, 1]; 1 is the lasso.
+    fit_intercept : bool
+        Fit an intercept by centring X and y, as scikit-learn does.
+    A : numpy.ndarray or scipy.sparse matrix, optional
+        The quadratic's symmetric positive semidefinite matrix.
+    b : numpy.ndarray, optional
+        The quadratic's linear term.
+    l1 : float
+        The quadratic's L1 weight, >= 0.
+    l2 : float
+        The quadratic's L2 weight, >= 0.
+    blocks : int or sequence of array_like, optional
+        Block coordinate descent: an int k (consecutive blocks of k
+        coordinates) or index arrays partitioning ``range(n_features)``.  A
+        block is solved exactly when the penalty is smooth (l1 = group_l2 =
+        0); otherwise it takes one proximal-gradient step with step 1/L_B
+        and the prox of ``l1 ||x_B||_1 + group_l2 ||x_B||_2``.
+    group_l2 : float
+        The group-lasso weight, >= 0; > 0 needs `blocks`.
+    order : {"cyclic", "random"}
+        The coordinates in order, or a fresh random permutation every sweep.
+    random_state : None, int or numpy.random.Generator
+        The random source of ``order="random"``.
+    precompute : {"auto", True, False}
+        Run on the Gram matrix X'X.  "auto" takes it only when X is dense,
+        n_samples >= 2 n_features and n_features <= 100.
+    screening : bool
+        Gap-safe screening of coordinates that are zero at the optimum.
+    tol : float
+        The stopping tolerance (module docstring), >= 0.
+    maxiter : int
+        The limit on sweeps.
+    n_threads : int, optional
+        Threads of the C loop's reductions; None: all usable cores.
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them.
 
-    Result fields: x, fun (the full objective), jac (the gradient of its
-    smooth part), nit (sweeps), nfev = njev = 0, status, success, message,
-    and for least squares dual_gap (on the 1/(2n) scale) and intercept.
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun`` (the full objective), ``jac`` (the gradient of its
+        smooth part), ``nit`` (sweeps), ``nfev = njev = 0``, ``status``,
+        ``success``, ``message``, and for least squares ``dual_gap`` (on the
+        1/(2n) scale) and ``intercept``.
+
+    Raises
+    ------
+    TypeError
+        If fun, jac or args are given, or an option has the wrong type.
+    ValueError
+        If neither (X, y) nor (A, b) is given, or both, an option is out of
+        range, or a shape does not fit (the message names it).
+
+    Examples
+    --------
+    >>> from fastopt.minimize import minimize_coordinate_descent
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]); y = np.array([1.0, 0.1, 1.1])
+    >>> res = minimize_coordinate_descent(X=X, y=y, alpha=0.1)
+    >>> bool(res.success), res.x.round(4)          # as sklearn.linear_model.Lasso(alpha=0.1)
+    (True, array([0.9, 0. ]))
     """
     warn_unknown_options(unknown_options, stacklevel=3)
     if fun is not None:
@@ -111,6 +177,7 @@ def minimize_coordinate_descent(fun=None, x0=None, args=(), jac=None, callback=N
     nt = effective_n_threads(n_threads)
     seed = _seed(random_state)
 
+    prob: Union[_LeastSquares, _Quadratic]
     if X is not None or y is not None:
         if A is not None or b is not None:
             raise ValueError("give either X, y (least squares) or A, b (a quadratic), not both")

@@ -27,7 +27,12 @@ Stops when the projected gradient's inf-norm <= gtol, when
 (f_old - f) / max(|f_old|, |f|, 1) <= ftol, or after an iteration that
 reaches maxiter or passes maxfun evaluations (status 1), as scipy.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
 from fastopt import _kernels
@@ -79,19 +84,99 @@ def check_bounds(bounds, n):
     return lb, ub
 
 
-def _inv_hess(S, Y):
-    """scipy's LbfgsInvHessProduct of the kept pairs, oldest first."""
+def inv_hess(S, Y):
+    """scipy's LbfgsInvHessProduct of the kept pairs, oldest first (none: an
+    empty one)."""
+    if len(S) == 0:
+        n = S.shape[1]
+        return LbfgsInvHessProduct(np.zeros((0, n)), np.zeros((0, n)))
     return LbfgsInvHessProduct(np.array(S), np.array(Y))
 
 
-def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
-                   ftol=2.2204460492503131e-09, gtol=1e-5, eps=1e-8,
-                   maxfun=15000, maxiter=15000, maxls=20, disp=False,
-                   bounds=None, finite_diff_rel_step=None, workers=None,
-                   **unknown_options):
-    """Minimise fun by L-BFGS(-B) with `maxcor` pairs; scipy L-BFGS-B's options.
+def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                   jac: Union[Callable[..., Any], str, bool, None] = None,
+                   callback: Optional[Callable[..., Any]] = None, maxcor: int = 10,
+                   ftol: float = 2.2204460492503131e-09, gtol: float = 1e-5,
+                   eps: Union[float, ArrayLike] = 1e-8, maxfun: int = 15000,
+                   maxiter: int = 15000, maxls: int = 20, disp: bool = False,
+                   bounds: Any = None, finite_diff_rel_step: Optional[ArrayLike] = None,
+                   workers: Optional[Callable[..., Any]] = None,
+                   **unknown_options: Any) -> OptimizeResult:
+    """Minimise fun by L-BFGS, or L-BFGS-B with bounds; scipy L-BFGS-B's options.
 
-    bounds: None, n (lo, hi) pairs (None: no bound) or a scipy.optimize.Bounds.
+    See the module docstring for the iteration.  Stops when the projected
+    gradient's inf-norm is <= gtol, when the relative reduction of f is <=
+    ftol, or after an iteration that reaches maxiter or passes maxfun
+    evaluations (status 1), as scipy.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective (a real scalar; a size-1
+        array counts).  With ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac (and hess, hessp).
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` for scipy's finite differences; None
+        for forward differences with the absolute step `eps`.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    maxcor : int
+        The number of (s, y) pairs kept, >= 1.
+    ftol : float
+        Stop when ``(f_old - f) / max(|f_old|, |f|, 1) <= ftol``.
+    gtol : float
+        Stop when the projected gradient's inf-norm is <= gtol.
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None.
+    maxfun : int
+        The limit on evaluations of fun.
+    maxiter : int
+        The iteration limit.
+    maxls : int
+        The limit on line-search trials per iteration.
+    disp : bool
+        Print a summary at the end (scipy's ``disp``).
+    bounds : sequence of (float or None, float or None) or scipy.optimize.Bounds, optional
+        n ``(lo, hi)`` pairs (None: no bound), one pair for all variables, or
+        a Bounds; None: unconstrained.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``, and ``hess_inv``
+        (a ``scipy.optimize.LbfgsInvHessProduct``).
+
+    Raises
+    ------
+    TypeError
+        If fun, jac return something other than a real scalar / real
+        array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If x0 is not 1-D or an option is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> from fastopt.minimize import minimize_lbfgs
+    >>> res = minimize_lbfgs(rosen, [-1.2, 1.0], jac=rosen_der, bounds=[(-2, 0.5), (None, None)])
+    >>> bool(res.success), res.x.round(6)       # the bound x <= 0.5 is active
+    (True, array([0.5 , 0.25]))
     """
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
@@ -124,8 +209,7 @@ def minimize_lbfgs(fun, x0, args=(), jac=None, callback=None, maxcor=10,
     if disp:
         C.print_summary(status, f, k, obj, message)
     return C.make_result(x, f, g, k, status, obj, message=message,
-                         hess_inv=_inv_hess(S, Y) if len(S) else
-                         LbfgsInvHessProduct(np.zeros((0, n)), np.zeros((0, n))))
+                         hess_inv=inv_hess(S, Y))
 
 
 def _after_iteration(obj, cb, x, f, k, maxiter, maxfun):
@@ -139,39 +223,69 @@ def _after_iteration(obj, cb, x, f, k, maxiter, maxfun):
     return None
 
 
+class TwoLoopMemory:
+    """The m newest pairs (s, y) in a ring, for the two-loop recursion in C
+    (unbounded L-BFGS and OWL-QN): H0 = gamma I from the newest pair."""
+
+    def __init__(self, maxcor, n):
+        self.S = np.zeros((maxcor, n))
+        self.Y = np.zeros((maxcor, n))
+        self.rho = np.zeros(maxcor)
+        self.scratch = np.zeros(maxcor)
+        self.m_used, self.newest, self.gamma = 0, maxcor - 1, 1.0
+
+    def __len__(self):
+        return self.m_used
+
+    def clear(self):
+        self.m_used = 0
+
+    def direction(self, d, g):
+        """d = -H g (m_used > 0)."""
+        _kernels.lbfgs_direction(d, g, self.S, self.Y, self.rho, self.scratch, self.m_used,
+                                 self.newest, self.gamma)
+
+    def add(self, s, y, sy):
+        """Keep (s, y), sy = s . y > 0, as the newest pair."""
+        maxcor = self.S.shape[0]
+        self.newest = (self.newest + 1) % maxcor
+        self.S[self.newest] = s
+        self.Y[self.newest] = y
+        self.rho[self.newest] = 1.0 / sy
+        self.m_used = min(self.m_used + 1, maxcor)
+        self.gamma = sy / float(np.dot(y, y))
+
+    def kept(self):
+        """The kept pairs (S, Y), oldest first."""
+        maxcor = self.S.shape[0]
+        order = [(self.newest - t) % maxcor for t in range(self.m_used - 1, -1, -1)]
+        return self.S[order], self.Y[order]
+
+
 def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
     n = x0.shape[0]
-    S = np.zeros((maxcor, n))
-    Y = np.zeros((maxcor, n))
-    rho = np.zeros(maxcor)
-    scratch = np.zeros(maxcor)
+    mem = TwoLoopMemory(maxcor, n)
     d = np.empty(n)
-    m_used, newest, gamma = 0, maxcor - 1, 1.0
-
-    def kept():
-        order = [(newest - t) % maxcor for t in range(m_used - 1, -1, -1)]
-        return S[order], Y[order]
-
     x = x0
     f, g = obj.fun_and_grad(x)
     k = 0
     if not (np.isfinite(f) and np.all(np.isfinite(g))):
-        return x, f, g, 0, C.PR_LOSS, _MSG_ABNORMAL, S[:0], Y[:0]
+        return x, f, g, 0, C.PR_LOSS, _MSG_ABNORMAL, *mem.kept()
     if np.max(np.abs(g)) <= gtol:
-        return x, f, g, 0, C.SUCCESS, _MSG_PGTOL, S[:0], Y[:0]
+        return x, f, g, 0, C.SUCCESS, _MSG_PGTOL, *mem.kept()
     while True:
-        if m_used == 0:
+        if len(mem) == 0:
             np.negative(g, out=d)
             stp0 = min(1.0 / np.linalg.norm(d), 1e10)
         else:
-            _kernels.lbfgs_direction(d, g, S, Y, rho, scratch, m_used, newest, gamma)
+            mem.direction(d, g)
             stp0 = 1.0
         gd = float(np.dot(g, d))
         if gd >= 0:                  # not a descent direction: forget, go along -g
-            if m_used == 0:
+            if len(mem) == 0:
                 status, message = C.PR_LOSS, _MSG_ABNORMAL
                 break
-            m_used = 0
+            mem.clear()
             continue
         x_start, f_start, g_start = x, f, g
 
@@ -185,10 +299,10 @@ def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
                                         0.0, 1e10, maxiter=maxls + 1)
         if stp is None or not np.isfinite(f_new):
             x, f, g = x_start, f_start, g_start
-            if m_used == 0:
+            if len(mem) == 0:
                 status, message = C.PR_LOSS, _MSG_ABNORMAL
                 break
-            m_used = 0               # as L-BFGS-B: refresh the memory and retry
+            mem.clear()              # as L-BFGS-B: refresh the memory and retry
             continue
         x = x_start + stp * d
         f, g = obj.fun_and_grad(x)   # cached: the search's last trial point
@@ -207,17 +321,11 @@ def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
         y = g - g_start
         sy = float(np.dot(s, y))
         if sy > _EPSMCH * (-gd * stp):   # curvature positive enough: keep the pair
-            newest = (newest + 1) % maxcor
-            S[newest] = s
-            Y[newest] = y
-            rho[newest] = 1.0 / sy
-            m_used = min(m_used + 1, maxcor)
-            gamma = sy / float(np.dot(y, y))
+            mem.add(s, y, sy)
     if np.isnan(f) or np.isnan(x).any():
         status = C.PR_LOSS if status == C.PR_LOSS else C.NAN
         message = message if status == C.PR_LOSS else C.STATUS_MESSAGES[C.NAN]
-    Sk, Yk = kept()
-    return x, f, g, k, status, message, Sk, Yk
+    return x, f, g, k, status, message, *mem.kept()
 
 
 # ---- L-BFGS-B -----------------------------------------------------------------------

@@ -13,10 +13,14 @@
 
 Internal searches take f(x) and fprime(x) already bound to their `args`.
 """
+from __future__ import annotations
+
 import math
 import warnings
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize._linesearch import LineSearchWarning  # not re-exported publicly
 
 from fastopt.minimize._common import check_real_array, check_real_input, check_scalar_value
@@ -25,7 +29,12 @@ __all__ = ["line_search", "LineSearchError"]
 
 
 class LineSearchError(RuntimeError):
-    """No step satisfying the line-search conditions was found."""
+    """No step satisfying the line-search conditions was found.
+
+    Raised by the internal searches; the methods catch it and stop with the
+    precision-loss status (2).  `line_search` itself returns None values
+    instead, as scipy's does.
+    """
 
 
 def _check_c1_c2(c1, c2):
@@ -376,28 +385,92 @@ def backtracking(f, xk, pk, gfk, old_fval, c1=1e-4, alpha0=1.0, shrink=0.5,
     raise LineSearchError("backtracking found no step with sufficient decrease")
 
 
-def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
-                args=(), c1=1e-4, c2=0.9, amax=None, extra_condition=None, maxiter=10):
+def line_search(f: Callable[..., Any], myfprime: Callable[..., Any], xk: ArrayLike,
+                pk: ArrayLike, gfk: Optional[ArrayLike] = None,
+                old_fval: Optional[float] = None, old_old_fval: Optional[float] = None,
+                args: Tuple[Any, ...] = (), c1: float = 1e-4, c2: float = 0.9,
+                amax: Optional[float] = None,
+                extra_condition: Optional[Callable[..., bool]] = None,
+                maxiter: int = 10) -> Tuple[Optional[float], int, int, Optional[float], Optional[float], Optional[np.ndarray]]:
     """A step alpha satisfying the strong Wolfe conditions along pk from xk.
 
-    scipy.optimize.line_search's arguments and return values:
-    (alpha, fc, gc, new_fval, old_fval, new_slope), where new_slope is the
-    gradient at the new point; alpha, new_fval and new_slope are None (with a
-    LineSearchWarning) when no step was found, e.g. pk not a descent direction.
+    scipy.optimize.line_search's arguments and return values: bracketing and
+    zoom (Nocedal & Wright, Algorithms 3.5 and 3.6).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float``.
+    myfprime : callable
+        ``myfprime(x, *args) -> gradient``, an array of x's shape.
+    xk : array_like
+        The current point, 1-D.  f and myfprime see copies only.
+    pk : array_like
+        The search direction, xk's shape.
+    gfk : array_like, optional
+        The gradient at xk; None: computed.
+    old_fval : float, optional
+        f(xk); None: computed.
+    old_old_fval : float, optional
+        f at the previous point, for the initial step guess.
+    args : tuple
+        Extra arguments of f and myfprime.
+    c1 : float
+        The sufficient-decrease (Armijo) constant.
+    c2 : float
+        The curvature constant, ``c1 < c2 < 1``.
+    amax : float, optional
+        The largest step.
+    extra_condition : callable, optional
+        ``extra_condition(alpha, x, f, g) -> bool``, which an accepted step
+        must also satisfy.
+    maxiter : int
+        The limit on iterations.
+
+    Returns
+    -------
+    alpha : float or None
+        The step; None (with a LineSearchWarning) when no step was found,
+        e.g. pk is not a descent direction.
+    fc : int
+        Evaluations of f.
+    gc : int
+        Evaluations of myfprime.
+    new_fval : float or None
+        f at the new point.
+    old_fval : float
+        f at xk.
+    new_slope : numpy.ndarray or None
+        The gradient at the new point.
+
+    Raises
+    ------
+    TypeError
+        If f or myfprime is not callable, or they return non-real values.
+    ValueError
+        If xk is not 1-D, pk's shape differs, or c1, c2 are out of range.
+
+    Examples
+    --------
+    >>> from fastopt.minimize import line_search
+    >>> f = lambda x: float(x @ x)
+    >>> g = lambda x: 2 * x
+    >>> alpha, fc, gc, new_f, old_f, new_g = line_search(f, g, np.array([1.0]), np.array([-1.0]))
+    >>> alpha, new_f, old_f
+    (1.0, 0.0, 1.0)
     """
     if not callable(f) or not callable(myfprime):
         raise TypeError("f and myfprime must be callable")
     if not isinstance(args, tuple):
         args = (args,)
-    xk = check_real_input("xk", xk).copy()  # f and myfprime see copies only
-    pk = check_real_input("pk", pk)
-    if xk.ndim != 1 or pk.shape != xk.shape:
-        raise ValueError(f"xk must be 1-D and pk of the same shape, got {xk.shape} and {pk.shape}")
-    fx = lambda x: check_scalar_value(f(x, *args), "f")  # noqa: E731
-    gx = lambda x: _gradient(myfprime(x, *args), xk.shape)  # noqa: E731
-    if gfk is not None:
-        gfk = check_real_input("gfk", gfk, xk.shape)
-    return wolfe2(fx, gx, xk, pk, gfk, old_fval, old_old_fval, c1=c1, c2=c2,
+    x = check_real_input("xk", xk).copy()  # f and myfprime see copies only
+    p = check_real_input("pk", pk)
+    if x.ndim != 1 or p.shape != x.shape:
+        raise ValueError(f"xk must be 1-D and pk of the same shape, got {x.shape} and {p.shape}")
+    fx = lambda z: check_scalar_value(f(z, *args), "f")  # noqa: E731
+    gx = lambda z: _gradient(myfprime(z, *args), x.shape)  # noqa: E731
+    g = None if gfk is None else check_real_input("gfk", gfk, x.shape)
+    return wolfe2(fx, gx, x, p, g, old_fval, old_old_fval, c1=c1, c2=c2,
                   amax=amax, extra_condition=extra_condition, maxiter=maxiter)
 
 

@@ -17,10 +17,15 @@ or at negative curvature, as scipy's Newton-CG does.
 Stops when ||g||_inf <= gtol, or when the step's l1 norm is below n xtol
 (scipy Newton-CG's rule), or after maxiter (default 200 n) iterations.
 """
+from __future__ import annotations
+
 import math
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize import _common as C
 from fastopt.minimize.line_search import LineSearchError, wolfe12
@@ -77,11 +82,102 @@ def _truncated_cg(hessp, g, maxiter):
     return None
 
 
-def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=None,
-                    gtol=1e-5, norm=np.inf, xtol=1e-5, eps=C.EPSILON, maxiter=None,
-                    disp=False, return_all=False, c1=1e-4, c2=0.9, finite_diff_rel_step=None,
-                    workers=None, **unknown_options):
-    """Minimise fun by (regularised or truncated-CG) Newton steps."""
+def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                    jac: Union[Callable[..., Any], str, bool, None] = None,
+                    hess: Any = None, hessp: Optional[Callable[..., Any]] = None,
+                    callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
+                    norm: float = np.inf, xtol: float = 1e-5,
+                    eps: Union[float, ArrayLike] = C.EPSILON, maxiter: Optional[int] = None,
+                    disp: bool = False, return_all: bool = False, c1: float = 1e-4,
+                    c2: float = 0.9, finite_diff_rel_step: Optional[ArrayLike] = None,
+                    workers: Optional[Callable[..., Any]] = None,
+                    **unknown_options: Any) -> OptimizeResult:
+    """Minimise fun by Newton's method: regularised Cholesky, or truncated CG.
+
+    See the module docstring.  With a callable `hess` the step solves
+    ``(H + alpha I) p = -g`` with alpha raised until the Cholesky
+    factorisation succeeds, so it never steps toward a saddle; without one,
+    truncated CG on ``H p = -g`` gives the step, as scipy's Newton-CG.  Stops
+    when ``||g||_norm <= gtol``, when the step's l1 norm is below ``n xtol``,
+    or after maxiter iterations.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective (a real scalar; a size-1
+        array counts).  With ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac (and hess, hessp).
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` for scipy's finite differences; None
+        for forward differences with the absolute step `eps`.
+    hess : callable, str or scipy.optimize.HessianUpdateStrategy, optional
+        ``hess(x, *args) -> (n, n)`` array; ``"2-point" | "3-point" | "cs"``
+        (Hessian-vector products by differences of the gradient, truncated CG);
+        or a HessianUpdateStrategy (``BFGS()``, ``SR1()``), updated at every new
+        point.
+    hessp : callable, optional
+        ``hessp(x, p, *args) -> H p``, for truncated CG.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    gtol : float
+        Stop when the gradient's `norm` is <= gtol.
+    norm : float
+        The order of the gradient norm of the stopping rule (inf: ``max |g_i|``).
+    xtol : float
+        Stop when the step's l1 norm is below n * xtol (scipy Newton-CG's rule).
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None (a scalar or
+        one per variable).
+    maxiter : int, optional
+        The iteration limit (status 1 when reached); None: 200 times the
+        number of variables.
+    disp : bool
+        On failure, warn OptimizeWarning (scipy's ``disp``).
+    return_all : bool
+        Add ``allvecs``, the list of iterates, to the result.
+    c1 : float
+        The sufficient-decrease (Armijo) constant of the line search.
+    c2 : float
+        The curvature constant of the strong-Wolfe line search, c1 < c2 < 1.
+    finite_diff_rel_step : float or array_like, optional
+        The relative step of the ``"2-point" | "3-point" | "cs"`` differences
+        (scipy's).
+    workers : callable, optional
+        A map-like callable evaluating the finite differences (e.g.
+        ``Pool.map``); an integer is not supported (NotImplementedError).
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``, ``nhev``.
+
+    Raises
+    ------
+    TypeError
+        If fun, jac, hess, hessp return something other than a real scalar / real
+        array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If x0 is not 1-D or an option is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> from scipy.optimize import rosen_hess
+    >>> from fastopt.minimize import minimize_newton
+    >>> res = minimize_newton(rosen, [-1.2, 1.0], jac=rosen_der, hess=rosen_hess)
+    >>> bool(res.success), res.x.round(6), res.nhev > 0
+    (True, array([1., 1.]), True)
+    """
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
@@ -127,13 +223,12 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
             if gnorm <= gtol:
                 break
             if hessp is not None:
-                hp = lambda p, x=xk: obj.hessp(x, p)  # noqa: E731
+                def hv(p, x=xk, g0=g):
+                    return obj.hessp(x, p)
             else:
-                g0 = g
-
-                def hp(p, x=xk, g0=g0):
+                def hv(p, x=xk, g0=g):
                     return (obj.grad(x + eps * p) - g0) / eps
-            pk = _truncated_cg(hp, g, 20 * n)
+            pk = _truncated_cg(hv, g, 20 * n)
         if pk is None:
             stopped = C.NAN
             break
@@ -147,7 +242,7 @@ def minimize_newton(fun, x0, args=(), jac=None, hess=None, hessp=None, callback=
         xk = xk + update
         g = obj.grad(xk) if g1 is None else g1
         gnorm = C.vecnorm(g, norm)
-        if return_all:
+        if allvecs is not None:
             allvecs.append(xk)
         k += 1
         if C.callback_says_stop(cb, xk, f):

@@ -1,12 +1,12 @@
 """Proximal gradient: ISTA and FISTA with backtracking (Beck & Teboulle 2009).
 
 Minimises F(x) = f(x) + phi(x) with f smooth (fun, jac as everywhere in
-fastopt.minimize) and phi known through its proximal operator
+fastopt.minimize) and phi known through its proximal operator::
 
     prox(v, step) = argmin_z  phi(z) + ||z - v||^2 / (2 step).
 
 Iteration k at the point y (y = x_k for ISTA, the extrapolated point for
-FISTA), step lam carried over from the previous iteration:
+FISTA), step lam carried over from the previous iteration::
 
     z = prox(y - lam grad f(y), lam), halving lam (lam *= eta) until
         f(z) <= f(y) + grad f(y)'(z - y) + ||z - y||^2 / (2 lam)   (+ round-off)
@@ -16,14 +16,19 @@ FISTA), step lam carried over from the previous iteration:
 
 The step never grows again (the classic backtracking; 1/lam ends at most 2L).
 Stopping: the prox-gradient mapping G = (y - z) / lam, the gradient when
-phi = 0, has max |G_i| <= gtol (scipy's gtol, norm inf), or the relative
+phi = 0, has ``max |G_i| <= gtol`` (scipy's gtol, norm inf), or the relative
 change max |x_{k+1} - x_k| <= xrtol * max(1, max |x_{k+1}|) (off unless
 xrtol > 0), or maxiter iterations.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt import prox as _prox
 from fastopt.minimize._common import (CALLBACK, MAXITER, NAN, PR_LOSS, SUCCESS,
@@ -38,36 +43,112 @@ __all__ = ["minimize_proximal_gradient", "make_prox"]
 _SLACK = 8 * np.finfo(float).eps
 
 
-def minimize_proximal_gradient(fun, x0, args=(), jac=None, callback=None, *,
-                               prox=None, accelerated=True, step=1.0, eta=0.5,
-                               backtracking=True, restart=False, gtol=1e-5,
-                               xrtol=0.0, maxiter=None, phi=None, lam=None, l1=None,
-                               l2=None, groups=None, lo=None, hi=None,
-                               **unknown_options):
-    """ISTA (accelerated=False) or FISTA (accelerated=True) for f + phi.
+def minimize_proximal_gradient(fun: Callable[..., Any], x0: ArrayLike,
+                               args: Tuple[Any, ...] = (),
+                               jac: Union[Callable[..., Any], str, bool, None] = None,
+                               callback: Optional[Callable[..., Any]] = None, *,
+                               prox: Any = None, accelerated: bool = True,
+                               step: float = 1.0, eta: float = 0.5,
+                               backtracking: bool = True, restart: bool = False,
+                               gtol: float = 1e-5, xrtol: float = 0.0,
+                               maxiter: Optional[int] = None,
+                               phi: Optional[Callable[[np.ndarray], float]] = None,
+                               lam: Optional[float] = None, l1: Optional[float] = None,
+                               l2: Optional[float] = None,
+                               groups: Optional[ArrayLike] = None, lo: Any = None,
+                               hi: Any = None, **unknown_options: Any) -> OptimizeResult:
+    """ISTA or FISTA, with backtracking, for F = f + phi (Beck & Teboulle 2009).
 
-    prox : how phi enters (module docstring):
-        None: phi = 0 (gradient descent with the same backtracking);
-        a callable prox(v, step) -> array of v's shape, with ``phi`` (a
-            callable phi(x) -> float, for the reported fun; None means phi
-            counts as 0, right for projections);
-        or a built-in of fastopt.prox by name, with its parameters as options
-        (or as a dict spec {"name": ..., params}):
-            "l1"          phi = lam ||x||_1
-            "elastic_net" phi = l1 ||x||_1 + l2/2 ||x||^2
-            "group_l2"    phi = lam sum_g ||x_g||_2, groups: an integer label
-                          per coordinate
-            "box"         phi = the indicator of lo <= x <= hi (scalars or arrays)
-            "nonneg"      phi = the indicator of x >= 0
-    step : the initial step lam (> 0); with backtracking=False the fixed step
-        (it must be <= 1/L for f's Lipschitz constant L).
-    eta : the factor backtracking multiplies the step by (0 < eta < 1; 0.5 halves).
-    restart : FISTA only: restart the momentum (t = 1) when it points uphill,
-        (y - z)'(z - x_k) > 0 (O'Donoghue & Candes 2015).
-    gtol, xrtol, maxiter (default max(1000, 200 n)) : stopping (module docstring).
+    See the module docstring for the iteration and the stopping rules.
 
-    Returns a scipy OptimizeResult: x, fun (= f + phi), jac (grad f at x),
-    nit, nfev, njev, status, success, message, and step (the final lam).
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``: the smooth part f (with ``jac=True`` it
+        returns ``(f, g)``).
+    x0 : array_like
+        The start, 1-D.  Never modified.
+    args : tuple
+        Extra arguments of fun and jac.
+    jac : callable, bool, str or None
+        The gradient of f, as for `minimize`.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    prox : None, callable, str or dict
+        How phi enters.  None: phi = 0 (gradient descent with the same
+        backtracking).  A callable ``prox(v, step) -> array of v's shape``,
+        with `phi` for the reported value.  Or a built-in of fastopt.prox by
+        name, its parameters given as options (or as a dict
+        ``{"name": ..., **params}``): ``"l1"`` (phi = lam ||x||_1),
+        ``"elastic_net"`` (l1 ||x||_1 + l2/2 ||x||^2), ``"group_l2"``
+        (lam sum_g ||x_g||_2, `groups` an integer label per coordinate),
+        ``"box"`` (the indicator of lo <= x <= hi), ``"nonneg"`` (the
+        indicator of x >= 0).
+    accelerated : bool
+        FISTA (True) or ISTA (False).
+    step : float
+        The initial step (> 0); with ``backtracking=False`` the fixed step,
+        which must be <= 1/L for f's Lipschitz constant L.
+    eta : float
+        The factor backtracking multiplies the step by, in (0, 1).
+    backtracking : bool
+        Shrink the step until the sufficient-decrease condition holds.
+    restart : bool
+        FISTA only: restart the momentum when it points uphill (O'Donoghue
+        & Candes 2015).
+    gtol : float
+        Stop when the prox-gradient mapping's ``max |G_i|`` is <= gtol.
+    xrtol : float
+        Stop when ``max |x_{k+1} - x_k| <= xrtol * max(1, max |x_{k+1}|)``
+        (0: off).
+    maxiter : int, optional
+        The iteration limit; None: ``max(1000, 200 n)``.
+    phi : callable, optional
+        ``phi(x) -> float`` for a callable prox, so that ``fun`` in the
+        result is f + phi; None counts phi as 0 (right for projections).
+    lam : float, optional
+        The weight of ``"l1"`` and ``"group_l2"``.
+    l1 : float, optional
+        The L1 weight of ``"elastic_net"``.
+    l2 : float, optional
+        The L2 weight of ``"elastic_net"``.
+    groups : numpy.ndarray, optional
+        The integer group label of every coordinate, for ``"group_l2"``.
+    lo : float or numpy.ndarray, optional
+        The lower bounds of ``"box"``.
+    hi : float or numpy.ndarray, optional
+        The upper bounds of ``"box"``.
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun`` (f + phi), ``jac`` (the gradient of f at x), ``nit``,
+        ``nfev``, ``njev``, ``status``, ``success``, ``message``, and
+        ``step`` (the final step).
+
+    Raises
+    ------
+    TypeError
+        If fun, jac or prox return something other than a real scalar /
+        real array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If an option is out of range or the prox's parameters are missing
+        (the message names it).
+
+    Examples
+    --------
+    A lasso: the L1 term gives exact zeros.
+
+    >>> from fastopt.minimize import minimize_proximal_gradient
+    >>> A = np.array([[1.0, 0.2], [0.2, 1.0]]); b = np.array([1.0, 0.1])
+    >>> res = minimize_proximal_gradient(lambda x: 0.5 * x @ A @ x - b @ x, np.zeros(2),
+    ...                                  jac=lambda x: A @ x - b, prox="l1", lam=0.3,
+    ...                                  gtol=1e-10)
+    >>> bool(res.success), res.x.round(6)
+    (True, array([0.7, 0. ]))
     """
     warn_unknown_options(unknown_options, stacklevel=3)
     x = check_x0(x0)

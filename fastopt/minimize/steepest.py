@@ -6,17 +6,102 @@ holds.  For a quadratic f = 1/2 x^T A x - b^T x, passing A gives the exact
 minimising step along -g, alpha = g^T g / g^T A g, with which successive
 directions are orthogonal (the zig-zag of steepest descent).
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
 
 from fastopt.minimize import _common as C
 from fastopt.minimize.line_search import LineSearchError, backtracking, wolfe12
 
 
-def minimize_steepest(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
-                      norm=np.inf, eps=C.EPSILON, maxiter=None, disp=False,
-                      return_all=False, line_search="wolfe", c1=1e-4, c2=0.9,
-                      alpha0=1.0, shrink=0.5, A=None, **unknown_options):
-    """Minimise fun by gradient descent; stops when ||g||_norm <= gtol."""
+def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                      jac: Union[Callable[..., Any], str, bool, None] = None,
+                      callback: Optional[Callable[..., Any]] = None, gtol: float = 1e-5,
+                      norm: float = np.inf, eps: Union[float, ArrayLike] = C.EPSILON,
+                      maxiter: Optional[int] = None, disp: bool = False,
+                      return_all: bool = False, line_search: str = "wolfe",
+                      c1: float = 1e-4, c2: float = 0.9, alpha0: float = 1.0,
+                      shrink: float = 0.5, A: Any = None,
+                      **unknown_options: Any) -> OptimizeResult:
+    """Minimise fun by steepest (gradient) descent with a line search.
+
+    ``x+ = x - alpha g``.  Stops when ``||g||_norm <= gtol``, after maxiter
+    iterations, or when the line search fails (status 2).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective (a real scalar; a size-1
+        array counts).  With ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        The start, 1-D (a scalar or 0-d array is one variable; ints are
+        converted).  Never modified.
+    args : tuple
+        Extra arguments of fun, jac (and hess, hessp).
+    jac : callable, bool, str or None
+        ``jac(x, *args) -> g``; True if fun returns ``(f, g)``;
+        ``"2-point" | "3-point" | "cs"`` for scipy's finite differences; None
+        for forward differences with the absolute step `eps`.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result=res)`` after each
+        iteration; raising StopIteration stops the run (status 99).
+    gtol : float
+        Stop when the gradient's `norm` is <= gtol.
+    norm : float
+        The order of the gradient norm of the stopping rule (inf: ``max |g_i|``).
+    eps : float or array_like
+        The absolute finite-difference step when ``jac`` is None (a scalar or
+        one per variable).
+    maxiter : int, optional
+        The iteration limit (status 1 when reached); None: 200 times the
+        number of variables.
+    disp : bool
+        On failure, warn OptimizeWarning (scipy's ``disp``).
+    return_all : bool
+        Add ``allvecs``, the list of iterates, to the result.
+    line_search : {"wolfe", "backtracking"}
+        The strong-Wolfe search of BFGS, or Armijo backtracking from alpha0.
+    c1 : float
+        The sufficient-decrease (Armijo) constant of the line search.
+    c2 : float
+        The curvature constant of the strong-Wolfe line search, c1 < c2 < 1.
+    alpha0 : float
+        The first trial step of backtracking, > 0.
+    shrink : float
+        The factor backtracking multiplies alpha by, in (0, 1).
+    A : numpy.ndarray, optional
+        For a quadratic ``f = 1/2 x'Ax - b'x``: the matrix A (n x n), which
+        gives the exact minimising step ``g'g / g'Ag`` instead of a search.
+    **unknown_options
+        Other options are ignored with an OptimizeWarning naming them, as
+        scipy does.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``.
+
+    Raises
+    ------
+    TypeError
+        If fun, jac return something other than a real scalar / real
+        array of x0's shape, or an argument has the wrong type.
+    ValueError
+        If x0 is not 1-D or an option is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from fastopt.minimize import minimize_steepest
+    >>> A = np.diag([1.0, 10.0])
+    >>> res = minimize_steepest(lambda x: 0.5 * x @ A @ x, [1.0, 1.0], jac=lambda x: A @ x, A=A)
+    >>> bool(res.success), res.nit        # the zig-zag of exact steps
+    (True, 11)
+    """
     C.warn_unknown_options(unknown_options)
     if line_search not in ("wolfe", "backtracking"):
         raise ValueError("option line_search must be 'wolfe' or 'backtracking', "
@@ -62,7 +147,7 @@ def minimize_steepest(fun, x0, args=(), jac=None, callback=None, gtol=1e-5,
         except LineSearchError:
             stopped = C.PR_LOSS
             break
-        if return_all:
+        if allvecs is not None:
             allvecs.append(xk)
         k += 1
         gnorm = C.vecnorm(g, norm)
