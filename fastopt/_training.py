@@ -34,6 +34,9 @@ each block's sizes against what is left of the file and its CRC, the
 trailer.  A stale or damaged cache named by ``--cache-file`` is rebuilt
 from the text; one found damaged while it is read is an error.
 """
+from __future__ import annotations
+
+import io
 import json
 import os
 import queue
@@ -41,9 +44,12 @@ import struct
 import tempfile
 import threading
 import zlib
+from typing import Any, Iterable, Iterator, Optional, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
+from fastopt._files import PathLike
 from fastopt.vw import Extras
 
 __all__ = ["CacheError", "CacheWriter", "CacheReader", "source_fingerprint",
@@ -53,16 +59,23 @@ MAGIC = b"FOCACHE2"
 _BLOCK = struct.Struct("<qqBBBBB")
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
-_INDEX_CODES = {np.dtype(np.int32): 1, np.dtype(np.int64): 2}
+_INDEX_CODES: dict[np.dtype[Any], int] = {np.dtype(np.int32): 1, np.dtype(np.int64): 2}
 _INDEX_DTYPES = {v: k for k, v in _INDEX_CODES.items()}
 _V_ONES, _V_F32, _V_F64 = 0, 1, 2     # value encodings
+
+#: a CSR matrix (scipy publishes no types), labels, weights, namespaces,
+#: line numbers (always None here) and extras (the initial predictions), as
+#: fastopt.vw.VWReader(extras=True) yields them (y and w float64, ns uint8)
+CachedBlock = tuple[Any, npt.NDArray[Any], Optional[npt.NDArray[Any]],
+                    Optional[npt.NDArray[Any]], None, Extras]
+_T = TypeVar("_T")
 
 
 class CacheError(ValueError):
     """A cache file that is not one, is damaged, or is stale."""
 
 
-def source_fingerprint(path, settings):
+def source_fingerprint(path: PathLike, settings: dict[str, Any]) -> dict[str, Any]:
     """What the rows of `path` parsed with `settings` (a JSON-able dict)
     depend on: the file's real path, size and modification time (None for
     standard input, whose cache is never reused by another run)."""
@@ -73,7 +86,7 @@ def source_fingerprint(path, settings):
             "mtime_ns": st.st_mtime_ns, "settings": settings}
 
 
-def _normalise(fp):
+def _normalise(fp: dict[str, Any]) -> Any:
     return json.loads(json.dumps(fp, sort_keys=True))
 
 
@@ -83,7 +96,7 @@ class CacheWriter:
     removes it).  initial: None or each row's initial prediction (VW's
     margin offset)."""
 
-    def __init__(self, path, fingerprint):
+    def __init__(self, path: PathLike, fingerprint: dict[str, Any]) -> None:
         self.path = path
         folder = os.path.dirname(os.path.abspath(path))
         fd, self.tmp = tempfile.mkstemp(prefix=".fastopt-cache-", dir=folder)
@@ -92,7 +105,8 @@ class CacheWriter:
         self.f.write(MAGIC + _U32.pack(len(head)) + head)
         self.rows = 0
 
-    def write(self, X, y, w, ns, initial=None):
+    def write(self, X: Any, y: npt.ArrayLike, w: Optional[npt.ArrayLike],
+              ns: Optional[npt.ArrayLike], initial: Optional[npt.ArrayLike] = None) -> None:
         data = np.asarray(X.data)
         if data.size and np.all(data == 1.0):
             vcode, values = _V_ONES, None
@@ -104,7 +118,7 @@ class CacheWriter:
         indices = X.indices
         code = _INDEX_CODES[indices.dtype]
         indptr = X.indptr.astype(indices.dtype, copy=False)
-        parts = [_BLOCK.pack(X.shape[0], indices.shape[0], code, vcode,
+        parts: list[Any] = [_BLOCK.pack(X.shape[0], indices.shape[0], code, vcode,
                              w is not None, ns is not None, initial is not None),
                  np.ascontiguousarray(y, dtype=np.float64)]
         if w is not None:
@@ -118,13 +132,13 @@ class CacheWriter:
             parts.append(np.ascontiguousarray(ns, dtype=np.uint8))
         crc = 0
         for p in parts:
-            mv = memoryview(p).cast("B")
+            mv = (p.data if isinstance(p, np.ndarray) else memoryview(p)).cast("B")
             crc = zlib.crc32(mv, crc)
             self.f.write(mv)
         self.f.write(_U32.pack(crc))
         self.rows += X.shape[0]
 
-    def finish(self, trailer):
+    def finish(self, trailer: dict[str, Any]) -> None:
         """Write the trailer (a JSON-able dict) and rename into place."""
         body = json.dumps(trailer, sort_keys=True).encode()
         self.f.write(_I64.pack(-1) + _U32.pack(len(body)) + body
@@ -132,7 +146,7 @@ class CacheWriter:
         self.f.close()
         os.replace(self.tmp, self.path)
 
-    def abort(self):
+    def abort(self) -> None:
         try:
             self.f.close()
         finally:
@@ -151,12 +165,12 @@ class CacheReader:
     initial predictions, zeros when the block had none; extras.tags all
     None: tags are not cached)."""
 
-    def __init__(self, path, n_features):
+    def __init__(self, path: PathLike, n_features: int) -> None:
         self.path = path
         self.n_features = int(n_features)
-        self.trailer = None
+        self.trailer: Optional[dict[str, Any]] = None
 
-    def _open(self):
+    def _open(self) -> tuple[io.BufferedReader, int, Any]:
         f = open(self.path, "rb")
         size = os.fstat(f.fileno()).st_size
         magic = f.read(len(MAGIC))
@@ -178,13 +192,14 @@ class CacheReader:
             raise CacheError(f"{self.path}: damaged cache (header)") from None
         return f, size, header
 
-    def _unpack(self, f, st, size):
+    def _unpack(self, f: io.BufferedReader, st: struct.Struct, size: int) -> tuple[Any, ...]:
         raw = f.read(st.size)
         if len(raw) != st.size:
             raise CacheError(f"{self.path}: damaged cache (truncated)")
         return st.unpack(raw)
 
-    def check(self, fingerprint, full=True):
+    def check(self, fingerprint: dict[str, Any],
+              full: bool = True) -> Optional[dict[str, Any]]:
         """The trailer when the cache holds the rows `fingerprint`
         describes and (with `full`) every block and the trailer verify."""
         f, size, header = self._open()
@@ -197,21 +212,22 @@ class CacheReader:
                     pass
         return self.trailer
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[CachedBlock]:
         f, size, _header = self._open()
         with f:
             yield from self._blocks(f, size)
 
-    def _array(self, f, dtype, n, left):
+    def _array(self, f: io.BufferedReader, dtype: npt.DTypeLike, n: int,
+               left: int) -> tuple[npt.NDArray[Any], int]:
         nbytes = n * np.dtype(dtype).itemsize
         if nbytes > left:
             raise CacheError(f"{self.path}: damaged cache (a block runs past the end)")
         a = np.empty(n, dtype=dtype)
-        if n and f.readinto(memoryview(a).cast("B")) != nbytes:
+        if n and f.readinto(a.data.cast("B")) != nbytes:
             raise CacheError(f"{self.path}: damaged cache (truncated)")
         return a, nbytes
 
-    def _blocks(self, f, size):
+    def _blocks(self, f: io.BufferedReader, size: int) -> Iterator[CachedBlock]:
         from fastopt.libsvm import _make_csr
         while True:
             raw = f.read(_BLOCK.size)
@@ -234,23 +250,25 @@ class CacheReader:
                 raise CacheError(f"{self.path}: damaged cache (block header)")
             crc = zlib.crc32(raw)
             idt = _INDEX_DTYPES[code]
-            arrays = []
-            for dtype, n in ((np.float64, nrows), (np.float64, nrows if has_w else -1),
-                             (np.float64, nrows if has_init else -1),
-                             (idt, nrows + 1), (idt, nnz),
-                             ({_V_F32: np.float32, _V_F64: np.float64}.get(vcode),
-                              nnz if vcode != _V_ONES else -1),
-                             (np.uint8, nnz if has_ns else -1)):
+            arrays: list[Optional[npt.NDArray[Any]]] = []
+            vdt = np.float32 if vcode == _V_F32 else np.float64
+            specs: tuple[tuple[npt.DTypeLike, int], ...] = (
+                (np.float64, nrows), (np.float64, nrows if has_w else -1),
+                (np.float64, nrows if has_init else -1),
+                (idt, nrows + 1), (idt, nnz), (vdt, nnz if vcode != _V_ONES else -1),
+                (np.uint8, nnz if has_ns else -1))
+            for dtype, n in specs:
                 if n < 0:
                     arrays.append(None)
                     continue
                 a, nbytes = self._array(f, dtype, n, left)
                 left -= nbytes
-                crc = zlib.crc32(memoryview(a).cast("B"), crc)
+                crc = zlib.crc32(a.data.cast("B"), crc)
                 arrays.append(a)
             if self._unpack(f, _U32, size)[0] != crc:
                 raise CacheError(f"{self.path}: damaged cache (checksum)")
             y, w, initial, indptr, indices, values, ns = arrays
+            assert y is not None and indptr is not None and indices is not None  # n >= 0
             if indptr[0] != 0 or indptr[-1] != nnz or np.any(np.diff(indptr) < 0):
                 raise CacheError(f"{self.path}: damaged cache (row pointers)")
             values = (np.ones(nnz) if values is None
@@ -263,7 +281,7 @@ class CacheReader:
 _MALLOC_TUNED = False
 
 
-def keep_freed_blocks():
+def keep_freed_blocks() -> None:
     """On glibc, keep freed block arrays for reuse instead of returning
     them to the system: fixed mmap (32 MiB) and trim (256 MiB) thresholds.
     A block's arrays are allocated in the reader thread (its own malloc
@@ -286,16 +304,16 @@ def keep_freed_blocks():
     mallopt(m_trim_threshold, 256 << 20)
 
 
-def prefetch(iterable, depth=2):
+def prefetch(iterable: Iterable[_T], depth: int = 2) -> Iterator[_T]:
     """Iterate `iterable` in a thread, `depth` items ahead: the reader
     thread parses the next block (the parsers release the GIL) while the
     caller learns on this one.  Items come in order, so what is computed
     from them is the same as without the thread; an exception in the
     thread is raised here; stopping early stops the thread."""
-    q = queue.Queue(maxsize=depth)
+    q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def put(item):
+    def put(item: tuple[int, Any]) -> bool:
         while not stop.is_set():
             try:
                 q.put(item, timeout=0.05)
@@ -304,7 +322,7 @@ def prefetch(iterable, depth=2):
                 continue
         return False
 
-    def work():
+    def work() -> None:
         it = iter(iterable)
         try:
             for item in it:
@@ -334,7 +352,8 @@ def prefetch(iterable, depth=2):
         thread.join()
 
 
-def binary_auc(score, y, w=None):
+def binary_auc(score: npt.ArrayLike, y: npt.ArrayLike,
+               w: Optional[npt.ArrayLike] = None) -> float:
     """The area under the ROC curve of scores for 0/1 labels y (weighted by
     w): the probability that a positive scores above a negative, ties
     counting half -- scikit-learn's roc_auc_score.  NaN without both

@@ -33,7 +33,7 @@ class _Average:
         self._avg = [p.copy() for p in self._params]
         self.n_updates = 0
 
-    def _out(self, arrays):
+    def _out(self, arrays: List[np.ndarray]) -> Union[np.ndarray, List[np.ndarray]]:
         return arrays[0] if self._single else arrays
 
     def averaged(self) -> Union[np.ndarray, List[np.ndarray]]:

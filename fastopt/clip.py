@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
@@ -47,7 +48,7 @@ _KINDS = {1.0: "l1", 2.0: "l2", math.inf: "inf"}
 EPS = 1e-6   # torch's clip_grad_norm_ constant
 
 
-def _norm_kind(norm_type):
+def _norm_kind(norm_type: object) -> str:
     if isinstance(norm_type, str) and norm_type == "inf":
         norm_type = math.inf
     if isinstance(norm_type, (bool, np.bool_)) or not isinstance(norm_type, numbers.Real):
@@ -58,15 +59,15 @@ def _norm_kind(norm_type):
     return kind
 
 
-def _by_dtype(arrays):
+def _by_dtype(arrays: Sequence[npt.NDArray[Any]]) -> list[list[npt.NDArray[Any]]]:
     """The arrays grouped by dtype (float32 first), flattened to 1-D views."""
-    groups = {}
+    groups: dict[int, list[npt.NDArray[Any]]] = {}
     for a in arrays:
         groups.setdefault(a.dtype.itemsize, []).append(a.reshape(-1))
     return [groups[k] for k in sorted(groups)]
 
 
-def _reduce(groups, kind, nt):
+def _reduce(groups: list[list[npt.NDArray[Any]]], kind: str, nt: int) -> float:
     """The norm over all groups from their C reductions (in double)."""
     parts = [_kernels.norm_reduce(g, kind, nt) for g in groups]
     if kind == "inf":

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from fastopt._validation import check_int, check_rng
@@ -93,7 +94,8 @@ def minibatches(X: Any, y: Optional[Any] = None, batch_size: int = 32,
     return _batches(X, y, idx, batch_size, drop_last)
 
 
-def _row_order(n, shuffle, rng, order):
+def _row_order(n: int, shuffle: bool, rng: np.random.Generator,
+               order: Optional[Any]) -> npt.NDArray[np.intp]:
     if order is None:
         return rng.permutation(n) if shuffle else np.arange(n)
     scores = np.asarray(order)
@@ -107,7 +109,8 @@ def _row_order(n, shuffle, rng, order):
     return np.lexsort((ties, scores))
 
 
-def _batches(X, y, idx, batch_size, drop_last):
+def _batches(X: Any, y: Optional[Any], idx: npt.NDArray[np.intp], batch_size: int,
+             drop_last: bool) -> Iterator[Tuple[Any, Optional[np.ndarray]]]:
     stop = len(idx) - (len(idx) % batch_size if drop_last else 0)
     for start in range(0, stop, batch_size):
         rows = idx[start:start + batch_size]

@@ -76,7 +76,7 @@ class EarlyStopping:
         self.best, self.best_step, self.stopped_step = None, None, None
         self.wait = self.n_steps = 0
 
-    def _improves(self, value, reference):
+    def _improves(self, value: float, reference: Optional[float]) -> bool:
         if reference is None:
             return True
         if self.mode == "min":

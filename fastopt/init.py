@@ -13,7 +13,7 @@ Every function takes rng (None, an int seed or a numpy Generator) and dtype
 from __future__ import annotations
 
 import math
-from typing import Sequence, Tuple, Union
+from typing import Any, Sequence, Tuple, Union
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -28,7 +28,7 @@ Shape = Union[int, Sequence[int]]
 Rng = Union[None, int, np.random.Generator]
 
 
-def _shape(shape):
+def _shape(shape: object) -> Tuple[int, ...]:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)) or not shape:
@@ -70,7 +70,8 @@ def fans(shape: Shape) -> Tuple[int, int]:
     return dims[-2] * field, dims[-1] * field
 
 
-def _setup(shape, rng, dtype):
+def _setup(shape: Shape, rng: Rng, dtype: DTypeLike,
+           ) -> Tuple[Tuple[int, ...], Tuple[int, int], np.random.Generator, np.dtype[Any]]:
     dtype = np.dtype(dtype)
     if dtype not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
@@ -78,11 +79,13 @@ def _setup(shape, rng, dtype):
     return shape, fans(shape), check_rng("rng", rng), dtype
 
 
-def _uniform(shape, limit, rng, dtype):
+def _uniform(shape: Tuple[int, ...], limit: float, rng: np.random.Generator,
+             dtype: np.dtype[Any]) -> np.ndarray:
     return rng.uniform(-limit, limit, shape).astype(dtype, copy=False)
 
 
-def _normal(shape, std, rng, dtype):
+def _normal(shape: Tuple[int, ...], std: float, rng: np.random.Generator,
+            dtype: np.dtype[Any]) -> np.ndarray:
     return (rng.standard_normal(shape) * std).astype(dtype, copy=False)
 
 

@@ -66,12 +66,12 @@ class Problem:
     min_value: Optional[float] = None
 
     @property
-    def start(self):
+    def start(self) -> np.ndarray:
         """The starting point, a new float64 array of shape (2,)."""
         return np.array(self._start, dtype=np.float64)
 
     @property
-    def minimiser(self):
+    def minimiser(self) -> Optional[np.ndarray]:
         """The global minimiser as a new array, or None if there is none."""
         if self._minimiser is None:
             return None
@@ -139,12 +139,12 @@ class Problem:
         return f - self.min_value <= tol
 
     @property
-    def stationary_point(self):
+    def stationary_point(self) -> np.ndarray:
         """The minimiser, or for a problem without one its saddle point."""
         return np.array(self._stationary, dtype=np.float64)
 
     @property
-    def _stationary(self):
+    def _stationary(self) -> Optional[Tuple[float, float]]:
         return self._minimiser
 
     def distance(self, x: Any) -> float:
@@ -160,11 +160,14 @@ class Problem:
         float
             The distance to `stationary_point`.
         """
-        sx, sy = self._stationary
+        st = self._stationary
+        if st is None:    # a problem with neither a minimiser nor a stationary point
+            raise TypeError(f"{type(self).__name__} has no stationary point")
+        sx, sy = st
         return float(np.hypot(x[0] - sx, x[1] - sy))
 
     @staticmethod
-    def _out(out, x):
+    def _out(out: Optional[np.ndarray], x: Any) -> np.ndarray:
         """out, checked, or a new (2,) array.  The grads write the two
         components one at a time from values read first, so out may be x
         itself but must not overlap it otherwise."""
@@ -221,10 +224,10 @@ class IllConditionedQuadratic(Problem):
         self.kappa = kappa
         self.formula = f"f = (x^2 + {kappa:g} y^2) / 2"
 
-    def value(self, x):
+    def value(self, x: Any) -> Any:
         return 0.5 * (x[0] * x[0] + self.kappa * x[1] * x[1])
 
-    def grad(self, x, out=None):
+    def grad(self, x: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
         out = self._out(out, x)
         out[0] = x[0]
         out[1] = self.kappa * x[1]
@@ -262,12 +265,12 @@ class Rosenbrock(Problem):
         self.min_value = 0.0
         self.formula = f"f = ({self.a:g} - x)^2 + {self.b:g} (y - x^2)^2"
 
-    def value(self, x):
+    def value(self, x: Any) -> Any:
         u = self.a - x[0]
         v = x[1] - x[0] * x[0]
         return u * u + self.b * v * v
 
-    def grad(self, x, out=None):
+    def grad(self, x: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
         out = self._out(out, x)
         x0 = x[0]
         v = x[1] - x0 * x0
@@ -292,7 +295,7 @@ class Rosenbrock(Problem):
         return np.array([[2.0 - 4.0 * self.b * (x1 - 3.0 * x0 * x0), -4.0 * self.b * x0],
                          [-4.0 * self.b * x0, 2.0 * self.b]])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Rosenbrock(a={self.a:g}, b={self.b:g})"
 
 
@@ -316,14 +319,14 @@ class Beale(Problem):
     xlim = (-1.0, 4.5)
     ylim = (-1.5, 2.0)
 
-    def value(self, x):
+    def value(self, x: Any) -> Any:
         u, v = x[0], x[1]
         t1 = 1.5 - u + u * v
         t2 = 2.25 - u + u * v * v
         t3 = 2.625 - u + u * v * v * v
         return t1 * t1 + t2 * t2 + t3 * t3
 
-    def grad(self, x, out=None):
+    def grad(self, x: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
         out = self._out(out, x)
         u, v = x[0], x[1]
         v2 = v * v
@@ -371,10 +374,10 @@ class Saddle(Problem):
         self.escape_value = float(escape_value)
         self._start = (float(start[0]), float(start[1]))
 
-    def value(self, x):
+    def value(self, x: Any) -> Any:
         return x[0] * x[0] - x[1] * x[1]
 
-    def grad(self, x, out=None):
+    def grad(self, x: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
         out = self._out(out, x)
         out[0] = 2.0 * x[0]
         out[1] = -2.0 * x[1]
@@ -531,12 +534,12 @@ class SparseRegression:
         return self._w_true.copy()
 
     @property
-    def support(self):
+    def support(self) -> np.ndarray:
         """Sorted indices of the true non-zeros."""
         return self._support.copy()
 
     @property
-    def start(self):
+    def start(self) -> np.ndarray:
         """w = 0, a new float64 array of shape (d,)."""
         return np.zeros(self.d)
 
@@ -579,7 +582,7 @@ class SparseRegression:
             X, y = self.X, self.y
         else:
             X, y = self.X[idx], self.y[idx]
-        g = X.T @ (X @ w - y)
+        g: np.ndarray = X.T @ (X @ w - y)
         g /= len(y)
         if out is None:
             return g
@@ -649,7 +652,7 @@ class SparseRegression:
         return self._solution.copy()
 
     @property
-    def min_value(self):
+    def min_value(self) -> float:
         """F(w*), the minimum of the objective."""
         return self.objective(self.solution())
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from fastopt import _kernels
 from fastopt._threads import effective_n_threads
@@ -36,9 +37,13 @@ __all__ = ["soft_threshold", "prox_l1", "prox_l2", "prox_elastic_net",
            "prox_group_l2", "project_box", "project_nonneg"]
 
 
+#: an array of x's dtype (float32 or float64)
+_Arr = npt.NDArray[Any]
+
+
 # ---- validation ---------------------------------------------------------------
 
-def _check_x(x, out):
+def _check_x(x: object, out: Optional[np.ndarray]) -> tuple[_Arr, _Arr]:
     """x as an array (contiguous copy only when out is None), and the output."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"x must be a numpy array, got {type(x).__name__}")
@@ -55,12 +60,12 @@ def _check_x(x, out):
     return x, out
 
 
-def _same_memory(a, b):
-    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+def _same_memory(a: _Arr, b: _Arr) -> bool:
+    return bool(a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and a.nbytes == b.nbytes)
 
 
-def _check_overlap(name, a, out):
+def _check_overlap(name: str, a: _Arr, out: _Arr) -> None:
     """a may be out itself (element i is read before it is written) but must
     not share memory with it otherwise."""
     if a.nbytes and np.shares_memory(a, out) and not (
@@ -69,7 +74,8 @@ def _check_overlap(name, a, out):
                          "an in-place update, or a separate array")
 
 
-def _check_scalar(name, value, low=0.0, allow_inf=False):
+def _check_scalar(name: str, value: object, low: Optional[float] = 0.0,
+                  allow_inf: bool = False) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
@@ -81,7 +87,8 @@ def _check_scalar(name, value, low=0.0, allow_inf=False):
     return value
 
 
-def _param(name, value, x, out, low=0.0, allow_inf=False):
+def _param(name: str, value: object, x: _Arr, out: _Arr, low: Optional[float] = 0.0,
+           allow_inf: bool = False) -> tuple[float, Optional[_Arr]]:
     """A scalar (float, None) or a per-element array (0.0, flat array).
 
     An array must have x's shape; it is converted to x's dtype (a copy only
@@ -109,7 +116,7 @@ def _param(name, value, x, out, low=0.0, allow_inf=False):
     return _check_scalar(name, value, low, allow_inf), None
 
 
-def _flat(a):
+def _flat(a: _Arr) -> _Arr:
     return a.reshape(-1)
 
 
@@ -119,7 +126,8 @@ Scalar = Union[float, np.ndarray]
 
 # ---- operators ----------------------------------------------------------------
 
-def _soft(x, t, out, n_threads, name):
+def _soft(x: np.ndarray, t: Scalar, out: Optional[np.ndarray], n_threads: Optional[int],
+          name: str) -> np.ndarray:
     """soft_threshold / prox_l1, with `name` for the threshold in messages."""
     x, out = _check_x(x, out)
     t, t_arr = _param(name, t, x, out)

@@ -23,9 +23,11 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
-from typing import Any, Callable, Dict, Iterable, Optional, TypeVar, Union
+import types
+from typing import Any, Callable, Dict, Iterable, Optional, Protocol, TypeVar, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from fastopt._validation import check_int, check_real
 
@@ -37,6 +39,10 @@ __all__ = ["Schedule", "constant", "step", "multistep", "exponential",
 _Opt = TypeVar("_Opt", bound=Any)
 #: An int step count, or an integer array of them.
 Steps = Union[int, np.ndarray]
+
+#: the formulas' steps (int64) and learning rates (float64)
+_T = npt.NDArray[np.int64]
+_Lr = npt.NDArray[np.floating[Any]]
 
 
 class Schedule:
@@ -92,48 +98,49 @@ class Schedule:
 
 # ---- the formulas (t: int64 array) ---------------------------------------------
 
-def _constant(t, lr):
+def _constant(t: _T, lr: float) -> _Lr:
     return np.full(t.shape, lr)
 
 
-def _step(t, lr, step_size, gamma):
+def _step(t: _T, lr: float, step_size: int, gamma: float) -> _Lr:
     return lr * gamma ** (t // step_size)
 
 
-def _multistep(t, lr, milestones, gamma):
+def _multistep(t: _T, lr: float, milestones: npt.NDArray[np.int64], gamma: float) -> _Lr:
     # gamma once per milestone <= t, a repeated milestone counting each time
     return lr * gamma ** np.searchsorted(milestones, t, side="right")
 
 
-def _exponential(t, lr, gamma):
+def _exponential(t: _T, lr: float, gamma: float) -> _Lr:
     return lr * gamma ** t.astype(np.float64)
 
 
-def _inverse_time(t, lr, decay_rate, decay_steps, staircase):
+def _inverse_time(t: _T, lr: float, decay_rate: float, decay_steps: int,
+                  staircase: bool) -> _Lr:
     p = t / decay_steps
     return lr / (1.0 + decay_rate * (np.floor(p) if staircase else p))
 
 
-def _linear_decay(t, lr0, lr_tau, tau):
+def _linear_decay(t: _T, lr0: float, lr_tau: float, tau: int) -> _Lr:
     a = np.minimum(t, tau) / tau
     return (1.0 - a) * lr0 + a * lr_tau
 
 
-def _polynomial(t, lr0, lr_end, total_steps, power):
+def _polynomial(t: _T, lr0: float, lr_end: float, total_steps: int, power: float) -> _Lr:
     return (lr0 - lr_end) * (1.0 - np.minimum(t, total_steps) / total_steps) ** power + lr_end
 
 
-def _cos_anneal(lr0, lr_min, t_cur, period):
+def _cos_anneal(lr0: float, lr_min: float, t_cur: _T, period: Union[int, _T]) -> _Lr:
     """torch's cosine annealing, in its order of operations."""
     return lr_min + (lr0 - lr_min) * (1.0 + np.cos(math.pi * t_cur / period)) / 2.0
 
 
-def _cosine(t, lr0, total_steps, lr_min):
+def _cosine(t: _T, lr0: float, total_steps: int, lr_min: float) -> _Lr:
     # like torch, not clamped: past total_steps the cosine rises again
     return _cos_anneal(lr0, lr_min, t, total_steps)
 
 
-def _cosine_restarts(t, lr0, T_0, T_mult, lr_min):
+def _cosine_restarts(t: _T, lr0: float, T_0: int, T_mult: int, lr_min: float) -> _Lr:
     if T_mult == 1:
         return _cos_anneal(lr0, lr_min, t % T_0, T_0)
     start, period = np.zeros_like(t), np.full_like(t, T_0)
@@ -145,14 +152,15 @@ def _cosine_restarts(t, lr0, T_0, T_mult, lr_min):
         period[done] *= T_mult
 
 
-_CYCLIC_SCALE = {
+_CYCLIC_SCALE: Dict[str, Callable[[_Lr, npt.NDArray[np.float64], float], Any]] = {
     "triangular": lambda cycle, t, gamma: 1.0,
     "triangular2": lambda cycle, t, gamma: 1.0 / 2.0 ** (cycle - 1),
     "exp_range": lambda cycle, t, gamma: gamma ** t,
 }
 
 
-def _cyclic(t, base_lr, max_lr, step_size_up, step_size_down, mode, gamma):
+def _cyclic(t: _T, base_lr: float, max_lr: float, step_size_up: int, step_size_down: int,
+            mode: str, gamma: float) -> _Lr:
     total = step_size_up + step_size_down
     ratio = step_size_up / total
     cycle = np.floor(1.0 + t / total)
@@ -160,14 +168,17 @@ def _cyclic(t, base_lr, max_lr, step_size_up, step_size_down, mode, gamma):
     up = x <= ratio
     scale = np.where(up, x / ratio, (x - 1.0) / (ratio - 1.0))
     height = (max_lr - base_lr) * scale
-    return base_lr + height * _CYCLIC_SCALE[mode](cycle, t.astype(np.float64), gamma)
+    lr: _Lr = base_lr + height * _CYCLIC_SCALE[mode](cycle, t.astype(np.float64), gamma)
+    return lr
 
 
-def _anneal_cos(start, end, pct):
-    return end + (start - end) / 2.0 * (np.cos(math.pi * pct) + 1.0)
+def _anneal_cos(start: float, end: float, pct: _Lr) -> _Lr:
+    lr: _Lr = end + (start - end) / 2.0 * (np.cos(math.pi * pct) + 1.0)
+    return lr
 
 
-def _one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor):
+def _one_cycle(t: _T, max_lr: float, total_steps: int, pct_start: float, div_factor: float,
+               final_div_factor: float) -> _Lr:
     if t.size and t.max() > total_steps:
         raise ValueError(f"one_cycle is defined for t <= total_steps={total_steps} "
                          f"(torch raises there too), got t={int(t.max())}")
@@ -180,7 +191,8 @@ def _one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor):
                                 (t - end1) / (end2 - end1)))
 
 
-def _warmup(t, schedule, warmup_steps, start_factor):
+def _warmup(t: _T, schedule: Callable[[int], Any], warmup_steps: int,
+            start_factor: float) -> _Lr:
     base = float(schedule(0))
     ramp = base * (start_factor + (1.0 - start_factor) * t / max(warmup_steps, 1))
     rest = np.maximum(t - warmup_steps, 0)
@@ -201,7 +213,7 @@ _FORMULAS: Dict[str, Callable[..., Any]] = {
 
 # ---- the schedules ---------------------------------------------------------------
 
-def _lr(name, value):
+def _lr(name: str, value: object) -> float:
     return check_real(name, value, 0.0)
 
 
@@ -630,14 +642,21 @@ def warmup(schedule: Callable[[int], float], warmup_steps: int,
 
 # ---- driving an optimizer -----------------------------------------------------------
 
+class _Driven(Protocol):
+    """What attach() drives: an lr set from the step counter t."""
+
+    lr: float
+    t: int
+
+
 class _ScheduledStep:
     """What attach() puts in place of an optimizer's step method."""
 
-    def __init__(self, step, schedule):
+    def __init__(self, step: types.MethodType, schedule: Callable[[int], float]) -> None:
         self.step, self.schedule = step, schedule
 
-    def __call__(self, *args, **kwargs):
-        opt = self.step.__self__
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        opt = cast(_Driven, self.step.__self__)   # checked by attach()
         opt.lr = self.schedule(opt.t)
         return self.step(*args, **kwargs)
 

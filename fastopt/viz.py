@@ -72,7 +72,7 @@ def require_matplotlib() -> Any:
     return matplotlib
 
 
-def _axes(ax):
+def _axes(ax: Any) -> Any:   # a matplotlib Axes (matplotlib is optional)
     if ax is not None:
         return ax
     require_matplotlib()
@@ -172,7 +172,7 @@ class Trace(NamedTuple):
     result: Any
 
 
-def record_minimize(fun: Any, x0: Any, method: str = "bfgs", *, args: tuple = (),
+def record_minimize(fun: Any, x0: Any, method: str = "bfgs", *, args: Tuple[Any, ...] = (),
                     jac: Any = None, hess: Any = None,
                     options: Optional[Dict[str, Any]] = None) -> Trace:
     """Run ``fastopt.minimize(fun, x0, ...)``, recording every iterate.
@@ -220,7 +220,7 @@ def record_minimize(fun: Any, x0: Any, method: str = "bfgs", *, args: tuple = ()
     from fastopt.minimize import minimize
     xs, fs = [], []
 
-    def callback(intermediate_result):
+    def callback(intermediate_result: Any) -> None:
         xs.append(np.array(intermediate_result.x, dtype=np.float64))
         fs.append(float(intermediate_result.fun))
 
@@ -238,7 +238,7 @@ def record_minimize(fun: Any, x0: Any, method: str = "bfgs", *, args: tuple = ()
 
 
 # -- drawing ---------------------------------------------------------------------
-def _contour_levels(z, n, log, f_min):
+def _contour_levels(z: np.ndarray, n: int, log: bool, f_min: Optional[float]) -> np.ndarray:
     finite = z[np.isfinite(z)]
     lo, hi = float(finite.min()), float(finite.max())
     if log and f_min is not None:
@@ -514,7 +514,8 @@ def animate_trajectories(problem: Any, runs: Labelled, filename: Union[str, IO[b
     from matplotlib.figure import Figure
     from PIL import Image
     fig = Figure(figsize=figsize, dpi=dpi)
-    canvas = FigureCanvasAgg(fig)
+    # Any: matplotlib's Agg canvas methods carry no annotations
+    canvas: Any = FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     runs = _items(runs)
     plot_trajectories(problem, runs, ax, title=title, colors=colors,

@@ -179,7 +179,7 @@ __all__ = ["minimize", "minimize_bfgs", "minimize_lbfgs", "minimize_cg",
 class _CallableModule(types.ModuleType):
     """Lets `fastopt.minimize(fun, x0, ...)` call the function of that name."""
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> OptimizeResult:
         return minimize(*args, **kwargs)
 
 

@@ -33,8 +33,17 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Union, cast, overload
+
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult, OptimizeWarning
+
+FloatArray = npt.NDArray[np.float64]
+#: a map-like callable: ``map`` or a pool's ``map``
+MapLike = Callable[..., Iterable[Any]]
+#: the wrapped callback: called with (x, f)
+Callback = Callable[[FloatArray, float], object]
 
 EPSILON = float(np.sqrt(np.finfo(float).eps))  # scipy's finite-difference step
 
@@ -107,14 +116,14 @@ def check_x0(x0: ArrayLike, name: str = "x0", finite: bool = True) -> np.ndarray
     return arr
 
 
-def _what(value):
+def _what(value: object) -> str:
     """A short description of a returned value for messages."""
     if isinstance(value, np.ndarray):
         return f"an array of dtype {value.dtype} and shape {value.shape}"
     return f"{reprlib.repr(value)} ({type(value).__name__})"
 
 
-def _real_array_or_none(value):
+def _real_array_or_none(value: object) -> Optional[npt.NDArray[Any]]:
     """np.asarray(value) when it holds real numbers (bool, int, float), else
     None: numpy would turn None into NaN, parse strings and drop imaginary
     parts with only a warning."""
@@ -125,7 +134,7 @@ def _real_array_or_none(value):
     return arr if arr.dtype.kind in "biuf" else None
 
 
-def check_real_array(value, name, expected):
+def check_real_array(value: object, name: str, expected: str) -> npt.NDArray[Any]:
     """value (what `name` returned) as an array of real numbers, else a
     TypeError; `expected` describes the result wanted, for the message.  Not
     necessarily a copy."""
@@ -135,7 +144,7 @@ def check_real_array(value, name, expected):
     return arr
 
 
-def sparse_to_dense(M, name):
+def sparse_to_dense(M: Any, name: str) -> npt.NDArray[Any]:
     """A scipy.sparse matrix as a dense array.  A CSR/CSC structure is
     checked first (scipy's toarray trusts it and writes out of bounds on a
     bad index); other formats are scipy's to convert."""
@@ -144,10 +153,10 @@ def sparse_to_dense(M, name):
     if M.format in ("csr", "csc"):
         indptr, indices, data = check_compressed(M, name)
         M = type(M)((data, indices, indptr), shape=M.shape)
-    return M.toarray()
+    return np.asarray(M.toarray())
 
 
-def check_scalar_value(value, name="fun"):
+def check_scalar_value(value: object, name: str = "fun") -> float:
     """What an objective returned, as a float: a real number, or an array of
     one real element (scipy accepts size-1 arrays).  None, strings, complex
     values and objects raise TypeError, larger arrays ValueError, like
@@ -165,7 +174,7 @@ def check_scalar_value(value, name="fun"):
     return float(arr.reshape(()))
 
 
-def dense_matrix(n, name, hint):
+def dense_matrix(n: int, name: str, hint: str) -> FloatArray:
     """A new n x n float64 identity, or a MemoryError naming `name` (whose
     size n is) with `hint` when n x n doubles cannot fit in memory; never
     numpy's 'array is too big' nor an allocation that fails later."""
@@ -184,7 +193,7 @@ def dense_matrix(n, name, hint):
         raise MemoryError(msg) from None
 
 
-def warn_unknown_options(unknown_options, stacklevel=4):
+def warn_unknown_options(unknown_options: Iterable[object], stacklevel: int = 4) -> None:
     """Warn about options a method does not know, as scipy does."""
     if unknown_options:
         msg = ", ".join(map(str, unknown_options))
@@ -192,35 +201,48 @@ def warn_unknown_options(unknown_options, stacklevel=4):
                       stacklevel=stacklevel)
 
 
-def check_option(name, value, low=None, high=None, *, integer=False,
-                 closed=(True, True), finite=False):
+@overload
+def check_option(name: str, value: object, low: Optional[float] = None,
+                 high: Optional[float] = None, *, integer: Literal[False] = False,
+                 closed: tuple[bool, bool] = (True, True), finite: bool = False) -> float: ...
+@overload
+def check_option(name: str, value: object, low: Optional[float] = None,
+                 high: Optional[float] = None, *, integer: Literal[True],
+                 closed: tuple[bool, bool] = (True, True), finite: bool = False) -> int: ...
+def check_option(name: str, value: object, low: Optional[float] = None,
+                 high: Optional[float] = None, *, integer: bool = False,
+                 closed: tuple[bool, bool] = (True, True),
+                 finite: bool = False) -> Union[int, float]:
     """Validate one numeric option; returns it as float (or int).  finite:
     refuse +-inf too (penalty weights, steps)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"option {name} must be a real number, got {value!r}")
+    # math.trunc is int() for a numbers.Real (which must define __trunc__)
+    out: Union[int, float]
     if integer:
-        if not (math.isfinite(value) and value == int(value)):
+        if not (math.isfinite(value) and value == math.trunc(value)):
             raise ValueError(f"option {name} must be an integer, got {value!r}")
-        value = int(value)
+        out = int(math.trunc(value))
     else:
-        value = float(value)
-    ok = value == value
+        out = float(value)
+    ok = out == out
     if ok and low is not None:
-        ok = value >= low if closed[0] else value > low
+        ok = out >= low if closed[0] else out > low
     if ok and high is not None:
-        ok = value <= high if closed[1] else value < high
+        ok = out <= high if closed[1] else out < high
     if not ok:
         lo = "-inf" if low is None else repr(low)
         hi = "inf" if high is None else repr(high)
         left = "[" if closed[0] and low is not None else "("
         right = "]" if closed[1] and high is not None else ")"
-        raise ValueError(f"option {name} must lie in {left}{lo}, {hi}{right}, got {value!r}")
-    if finite and not math.isfinite(value):
-        raise ValueError(f"option {name} must be finite, got {value!r}")
-    return value
+        raise ValueError(f"option {name} must lie in {left}{lo}, {hi}{right}, got {out!r}")
+    if finite and not math.isfinite(out):
+        raise ValueError(f"option {name} must be finite, got {out!r}")
+    return out
 
 
-def check_real_input(name, value, shape=None):
+def check_real_input(name: str, value: object,
+                     shape: Optional[tuple[int, ...]] = None) -> FloatArray:
     """An input array of real numbers (with `shape` unless None) as float64,
     not necessarily a copy (callers only read it); `name` as messages say
     it ("option A", "xk")."""
@@ -232,26 +254,28 @@ def check_real_input(name, value, shape=None):
     return arr.astype(np.float64, copy=False)
 
 
-def vecnorm(x, ord=np.inf):
+def vecnorm(x: npt.NDArray[Any], ord: float = np.inf) -> float:
     """scipy's vecnorm: max |x| for inf, min |x| for -inf, else the p-norm."""
     if ord == np.inf:
-        return np.amax(np.abs(x))
+        return cast(float, np.amax(np.abs(x)))  # a numpy float64
     if ord == -np.inf:
-        return np.amin(np.abs(x))
-    return np.sum(np.abs(x) ** ord, axis=0) ** (1.0 / ord)
+        return cast(float, np.amin(np.abs(x)))
+    return cast(float, np.sum(np.abs(x) ** ord, axis=0) ** (1.0 / ord))
 
 
 FD_METHODS = ("2-point", "3-point", "cs")
 _EPS64 = float(np.finfo(np.float64).eps)
 
 
-def _fd_rstep(method):
+def _fd_rstep(method: Optional[str]) -> float:
     """scipy's default relative step: sqrt(eps) for 2-point and cs, eps^(1/3)
     for 3-point."""
-    return _EPS64 ** (1 / 3) if method == "3-point" else _EPS64 ** 0.5
+    return float(_EPS64 ** (1 / 3) if method == "3-point" else _EPS64 ** 0.5)
 
 
-def _fd_steps(x, method, abs_step, rel_step, lb, ub):
+def _fd_steps(x: FloatArray, method: str, abs_step: Optional[ArrayLike],
+              rel_step: Optional[ArrayLike], lb: Optional[FloatArray],
+              ub: Optional[FloatArray]) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """The per-variable steps h and which variables take a one-sided scheme,
     as scipy's approx_derivative chooses them: abs_step (jac=None: eps) where
     it moves x, else rel_step * sign(x) |x| (default: the method's step times
@@ -267,7 +291,7 @@ def _fd_steps(x, method, abs_step, rel_step, lb, ub):
         h = np.asarray(rel_step, dtype=float) * sign * np.abs(x)
         h = np.where((x + h) - x == 0, default, h)
     one_sided = np.full(x.shape, method == "2-point")
-    if method == "cs" or lb is None:
+    if method == "cs" or lb is None or ub is None:   # lb and ub come together
         return h, one_sided
     lower, upper = x - lb, ub - x
     if method == "2-point":
@@ -291,7 +315,7 @@ def _fd_steps(x, method, abs_step, rel_step, lb, ub):
     return h, one_sided
 
 
-def check_workers(workers):
+def check_workers(workers: object) -> MapLike:
     """scipy's `workers`: None (serial) or a map-like callable such as
     multiprocessing.Pool.map, used for the finite-difference evaluations."""
     if workers is None or workers == 1:
@@ -318,15 +342,18 @@ class Objective:
     bounds (lb, ub) keep difference steps inside the box.
     """
 
-    def __init__(self, fun, x0, args=(), jac=None, hess=None, hessp=None,
-                 epsilon=EPSILON, rel_step=None, workers=None, bounds=None):
+    def __init__(self, fun: Callable[..., Any], x0: FloatArray, args: Any = (),
+                 jac: Any = None, hess: Any = None, hessp: Optional[Callable[..., Any]] = None,
+                 epsilon: ArrayLike = EPSILON, rel_step: Optional[ArrayLike] = None,
+                 workers: object = None,
+                 bounds: Optional[tuple[FloatArray, FloatArray]] = None) -> None:
         from scipy.optimize import HessianUpdateStrategy
 
         if not callable(fun):
             raise TypeError(f"fun must be callable, got {fun!r}")
         if not isinstance(args, tuple):
             args = (args,)
-        self.fd_method = None
+        self.fd_method: Optional[str] = None
         if isinstance(jac, str):
             if jac not in FD_METHODS:
                 raise TypeError(f"jac must be None, True (fun returns (f, g)), a callable "
@@ -338,7 +365,8 @@ class Objective:
             else:
                 raise TypeError("jac must be None, True (fun returns (f, g)), a callable "
                                 f"or one of {FD_METHODS}, got {jac!r}")
-        self.strategy = self.hess_fd = None
+        self.strategy: Optional[Any] = None     # a scipy HessianUpdateStrategy
+        self.hess_fd: Optional[str] = None
         if isinstance(hess, HessianUpdateStrategy):
             self.strategy, hess = hess, None
         elif isinstance(hess, str):
@@ -365,22 +393,26 @@ class Objective:
             if eps.ndim > 1 or eps.size not in (1, self.n):
                 raise ValueError(f"option eps must be a scalar or have shape ({self.n},), "
                                  f"got shape {eps.shape}")
-            self.abs_step, self.rel_step = eps, None
+            self.abs_step: Optional[FloatArray] = eps
+            self.rel_step: Optional[FloatArray] = None
         else:
             self.abs_step = None
             self.rel_step = None if rel_step is None else check_real_input(
                 "option finite_diff_rel_step", rel_step)
         self.epsilon = epsilon
         self.workers = check_workers(workers)
-        self.lb = self.ub = None
+        self.lb: Optional[FloatArray] = None
+        self.ub: Optional[FloatArray] = None
         if bounds is not None and not (np.all(np.isneginf(bounds[0]))
                                        and np.all(np.isposinf(bounds[1]))):
             self.lb, self.ub = bounds
         self.nfev = self.njev = self.nhev = 0
         # the points of the cached f and g, as bytes: comparing two short
         # byte strings costs far less than np.array_equal, per evaluation
-        self._fx = self._gx = None
-        self._f = self._g = None
+        self._fx: Optional[bytes] = None
+        self._gx: Optional[bytes] = None
+        self._f: Optional[float] = None
+        self._g: Optional[FloatArray] = None
         self.has_hess = hess is not None or self.hess_fd is not None \
             or self.strategy is not None
         self.has_hessp = hessp is not None
@@ -390,7 +422,7 @@ class Objective:
             self._hx, self._hxarr = x0.tobytes(), np.copy(x0)
 
     # -- checking what the user's functions return
-    def _vector(self, value, what):
+    def _vector(self, value: object, what: str) -> FloatArray:
         arr = check_real_array(value, what, "a 1-D array of real numbers")
         if arr.shape != (self.n,):
             if arr.size == self.n and arr.ndim <= 2:
@@ -401,7 +433,7 @@ class Objective:
                                  f"got shape {arr.shape}")
         return np.array(arr, dtype=np.float64)  # a copy: never the caller's buffer
 
-    def _call_fun(self, x):
+    def _call_fun(self, x: FloatArray) -> float:
         self.nfev += 1
         out = self._fun(np.copy(x), *self.args)
         if self._jac is True:
@@ -413,7 +445,7 @@ class Objective:
         return check_scalar_value(out)
 
     # -- a HessianUpdateStrategy moves with every new point (scipy's _update_x)
-    def _track(self, x):
+    def _track(self, x: FloatArray) -> None:
         xb = x.tobytes()
         if xb == self._hx:
             return
@@ -421,24 +453,27 @@ class Objective:
         g_old = self._grad(old)
         self._hx, self._hxarr = xb, np.copy(x)
         g_new = self._grad(x)
+        assert self.strategy is not None  # _track runs only with a strategy
         self.strategy.update(x - old, g_new - g_old)
 
     # -- public evaluations
-    def fun(self, x):
+    def fun(self, x: FloatArray) -> float:
         if self.strategy is not None:
             self._track(x)
         if self._fx != x.tobytes():
             self._f = self._call_fun(x)
             self._fx = x.tobytes()
+        assert self._f is not None  # set with _fx
         return self._f
 
-    def grad(self, x):
+    def grad(self, x: FloatArray) -> FloatArray:
         if self.strategy is not None:
             self._track(x)
         return self._grad(x)
 
-    def _grad(self, x):
+    def _grad(self, x: FloatArray) -> FloatArray:
         if self._gx == x.tobytes():
+            assert self._g is not None  # set with _gx
             return self._g
         if self._jac is True:
             self._f = self._call_fun(x)
@@ -450,29 +485,32 @@ class Objective:
         else:
             self._g = self._difference_gradient(x)
             self._gx = x.tobytes()
+        assert self._g is not None  # set above (jac=True: by _call_fun)
         return self._g
 
-    def fun_and_grad(self, x):
+    def fun_and_grad(self, x: FloatArray) -> tuple[float, FloatArray]:
         f = self.fun(x)
         return f, self.grad(x)
 
-    def _difference_gradient(self, x):
+    def _difference_gradient(self, x: FloatArray) -> FloatArray:
         """scipy's approx_derivative of fun at x (f(x) reused): 2-point,
         3-point (central, one-sided at a bound) or complex step; each f call
         counted in nfev, the gradient in njev."""
         method = self.fd_method or "2-point"
         self.njev += 1
+        f0: Optional[float]
         if self._fx == x.tobytes():
             f0 = self._f
         else:
             f0 = self._f = self._call_fun(x)
             self._fx = x.tobytes()
+        assert f0 is not None  # set with _fx
         h, one_sided = _fd_steps(x, method, self.abs_step, self.rel_step, self.lb, self.ub)
         n = self.n
         fun, args = self._fun, self.args
 
         if method == "cs":
-            def points():
+            def points() -> Iterator[npt.NDArray[np.complex128]]:
                 for i in range(n):
                     xc = x.astype(complex)
                     xc[i] += h[i] * 1j
@@ -487,20 +525,20 @@ class Objective:
                 out[i] = float(im.reshape(())) / h[i]
             return out
 
-        def call(z):
+        def call(z: FloatArray) -> float:
             return check_scalar_value(fun(z, *args))
 
         if method == "2-point":
-            def points():
+            def points2() -> Iterator[FloatArray]:
                 for i in range(n):
                     z = np.copy(x)
                     z[i] = x[i] + h[i]
                     yield z
-            fv = np.fromiter(self.workers(call, points()), float, n)
+            fv = np.fromiter(self.workers(call, points2()), float, n)
             self.nfev += n
             return (fv - f0) / ((x + h) - x)
 
-        def points3():
+        def points3() -> Iterator[FloatArray]:
             for i in range(n):
                 a, b = np.copy(x), np.copy(x)
                 if one_sided[i]:
@@ -514,9 +552,10 @@ class Objective:
         f1, f2 = fv[0::2], fv[1::2]
         df = np.where(one_sided, -3.0 * f0 + 4 * f1 - f2, f2 - f1)
         dx = np.where(one_sided, (x + h) - x, (x + h) - (x - h))
-        return df / dx
+        out3: FloatArray = df / dx
+        return out3
 
-    def hess(self, x):
+    def hess(self, x: FloatArray) -> FloatArray:
         if self._hess is None:
             raise ValueError("this method needs hess= (a callable returning the "
                              "(n, n) Hessian)")
@@ -530,13 +569,13 @@ class Objective:
                              f"got shape {H.shape}")
         return np.array(H, dtype=np.float64)
 
-    def hessp(self, x, p):
+    def hessp(self, x: FloatArray, p: FloatArray) -> FloatArray:
         if self._hessp is None:
             return self.hess(x) @ p
         self.nhev += 1
         return self._vector(self._hessp(np.copy(x), np.copy(p), *self.args), "hessp")
 
-    def _raw_grad(self, z):
+    def _raw_grad(self, z: npt.NDArray[Any]) -> Any:
         """The gradient at z, not cached (difference Hessians); njev counts it."""
         self.njev += 1
         if self._jac is True:
@@ -545,7 +584,7 @@ class Objective:
             return self._vector(out[1], "jac (fun's second value)")
         return self._jac(np.copy(z), *self.args)
 
-    def hessp_difference(self, x, g0, p):
+    def hessp_difference(self, x: FloatArray, g0: FloatArray, p: FloatArray) -> FloatArray:
         """H(x) p by differences of the gradient along p, as scipy's
         approx_derivative(as_linear_operator=True) for hess="2-point" |
         "3-point" | "cs": the step is the method's relative step / ||p||."""
@@ -563,10 +602,11 @@ class Objective:
             return (g2 - g1) / dx
         dx = h / np.linalg.norm(p)
         gc = np.asarray(self._raw_grad(x + dx * p * 1j))
-        return np.imag(gc).reshape(self.n) / dx
+        out: FloatArray = np.imag(gc).reshape(self.n) / dx
+        return out
 
 
-def wrap_callback(callback):
+def wrap_callback(callback: Optional[Callable[..., Any]]) -> Optional[Callback]:
     """callback(xk) or callback(intermediate_result=res); None stays None."""
     if callback is None:
         return None
@@ -581,7 +621,7 @@ def wrap_callback(callback):
     return lambda x, f: callback(np.copy(x))
 
 
-def callback_says_stop(callback, x, f):
+def callback_says_stop(callback: Optional[Callback], x: FloatArray, f: float) -> bool:
     """Call a wrapped callback; True when it raised StopIteration."""
     if callback is None:
         return False
@@ -592,7 +632,9 @@ def callback_says_stop(callback, x, f):
     return False
 
 
-def make_result(x, fun, jac, nit, status, objective, message=None, **extra):
+def make_result(x: FloatArray, fun: float, jac: Optional[FloatArray], nit: int, status: int,
+                objective: Objective, message: Optional[str] = None,
+                **extra: Any) -> OptimizeResult:
     """An OptimizeResult with scipy's fields; nhev only where it was used."""
     res = OptimizeResult(
         x=x, fun=fun, jac=jac, nit=nit, nfev=objective.nfev, njev=objective.njev,
@@ -604,7 +646,8 @@ def make_result(x, fun, jac, nit, status, objective, message=None, **extra):
     return res
 
 
-def final_status(stopped, nit, maxiter, gnorm, fval, x):
+def final_status(stopped: Optional[int], nit: int, maxiter: float, gnorm: float,
+                 fval: float, x: FloatArray) -> int:
     """scipy's end-of-run status: `stopped` (a status already decided, e.g.
     PR_LOSS or CALLBACK, or None), else MAXITER, NAN or SUCCESS."""
     if stopped is not None:
@@ -616,8 +659,10 @@ def final_status(stopped, nit, maxiter, gnorm, fval, x):
     return SUCCESS
 
 
-def finish(x, fun, jac, nit, stopped, maxiter, gnorm, objective, disp=False,
-           allvecs=None, **extra):
+def finish(x: FloatArray, fun: float, jac: Optional[FloatArray], nit: int,
+           stopped: Optional[int], maxiter: float, gnorm: float, objective: Objective,
+           disp: bool = False, allvecs: Optional[list[FloatArray]] = None,
+           **extra: Any) -> OptimizeResult:
     """How every method ends: the status, the optional printed summary, and
     the result (with allvecs when they were kept)."""
     status = final_status(stopped, nit, maxiter, gnorm, fun, x)
@@ -629,7 +674,8 @@ def finish(x, fun, jac, nit, stopped, maxiter, gnorm, objective, disp=False,
     return res
 
 
-def print_summary(status, res_fun, nit, objective, message=None):
+def print_summary(status: int, res_fun: float, nit: int, objective: Objective,
+                  message: Optional[str] = None) -> None:
     """The disp=True report of scipy's methods."""
     if status == SUCCESS:
         print(STATUS_MESSAGES[status])
@@ -641,7 +687,7 @@ def print_summary(status, res_fun, nit, objective, message=None):
     print(f"         Gradient evaluations: {objective.njev:d}")
 
 
-def check_maxiter(maxiter, default):
+def check_maxiter(maxiter: object, default: int) -> Union[int, float]:
     """scipy's maxiter: any real number compared with the iteration count
     (negative or 0: no iteration, status 1; 2.5: three iterations; inf: no
     limit); None means `default`.  NaN, bools and non-numbers are refused."""
@@ -651,12 +697,14 @@ def check_maxiter(maxiter, default):
         raise TypeError(f"option maxiter must be a real number, got {maxiter!r}")
     if maxiter != maxiter:
         raise ValueError("option maxiter must be an integer or a real number, got nan")
-    if math.isfinite(maxiter) and maxiter == int(maxiter):
-        return int(maxiter)
+    if math.isfinite(maxiter) and maxiter == math.trunc(maxiter):
+        return int(math.trunc(maxiter))
     return float(maxiter)
 
 
-def check_common_options(gtol, norm, maxiter, n, default_maxiter_per_n=200):
+def check_common_options(gtol: object, norm: object, maxiter: object, n: int,
+                         default_maxiter_per_n: int = 200,
+                         ) -> tuple[float, float, Union[int, float]]:
     """gtol >= 0, norm a real or +-inf, maxiter as scipy takes it (default 200 n)."""
     gtol = check_option("gtol", gtol, 0.0)
     if isinstance(norm, (bool, np.bool_)) or not isinstance(norm, numbers.Real):
@@ -665,7 +713,7 @@ def check_common_options(gtol, norm, maxiter, n, default_maxiter_per_n=200):
     return gtol, float(norm), maxiter
 
 
-def check_positive_definite(H):
+def check_positive_definite(H: FloatArray) -> None:
     """scipy's check of hess_inv0: exactly symmetric and Cholesky-factorisable."""
     from scipy.linalg import LinAlgError, cholesky, issymmetric
 

@@ -10,7 +10,7 @@ O(n^3), so iterates agree with scipy's to round-off.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -120,7 +120,8 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     xrtol = C.check_option("xrtol", xrtol, 0.0)
     nt = effective_n_threads(n_threads)
     obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
@@ -134,7 +135,7 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
         C.check_positive_definite(H0)
         np.copyto(H, H0)   # into BFGS's own matrix: the caller's is never updated
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + np.linalg.norm(g) / 2   # first trial step moves x by ~1
+    old_old_fval = cast(float, f + np.linalg.norm(g) / 2)   # ~1 first step (a numpy float)
     xk = x0
     pk = np.empty(n)
     work = np.empty(2 * n)
@@ -142,7 +143,7 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while gnorm > gtol and k < maxiter:
+    while gnorm > gtol and k < iter_limit:
         _kernels.bfgs_direction(pk, H, g, nt)
         try:
             alpha, _, _, f, old_old_fval, g1 = wolfe12(
@@ -174,5 +175,5 @@ def minimize_bfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] 
         rho = 1000.0 if sy == 0.0 else 1.0 / sy   # scipy's guard, kept for parity
         _kernels.bfgs_update(H, sk, yk, rho, work, nt)
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None, hess_inv=H)

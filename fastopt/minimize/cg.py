@@ -14,9 +14,10 @@ O(n) vector operations, done by numpy.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
@@ -121,7 +122,8 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
         raise ValueError(f"option variant must be one of {VARIANTS}, got {variant!r}")
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     if restart is not None:
         restart = C.check_option("restart", restart, 1, integer=True)
     obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
@@ -129,19 +131,23 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
     cb = C.wrap_callback(callback)
 
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + np.linalg.norm(g) / 2
+    old_old_fval = cast(float, f + np.linalg.norm(g) / 2)   # a numpy float
     xk = x0
     pk = -g
     allvecs = [x0] if return_all else None
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while gnorm > gtol and k < maxiter:
+    while gnorm > gtol and k < iter_limit:
         deltak = np.dot(g, g)
         reset = restart is not None and (k + 1) % restart == 0
-        cached: list = [None]
+        cached: list[Any] = [None]
 
-        def step(alpha, g1=None, xk=xk, pk=pk, g=g, deltak=deltak, reset=reset):
+        def step(alpha: float, g1: Optional[npt.NDArray[np.float64]] = None,
+                 xk: npt.NDArray[np.float64] = xk, pk: npt.NDArray[np.float64] = pk,
+                 g: npt.NDArray[np.float64] = g, deltak: float = deltak, reset: bool = reset,
+                 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64],
+                            npt.NDArray[np.float64], float]:
             x1 = xk + alpha * pk
             if g1 is None:
                 g1 = obj.grad(x1)
@@ -156,10 +162,11 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
             p1 = -g1 + beta * pk
             return alpha, x1, p1, g1, C.vecnorm(g1, norm)
 
-        def descent(alpha, x1, f1, g1):
+        def descent(alpha: float, x1: npt.NDArray[np.float64], f1: float,
+                    g1: npt.NDArray[np.float64]) -> bool:
             cached[:] = step(alpha, g1)
             _, _, p1, g1, gn1 = cached
-            return gn1 <= gtol or np.dot(p1, g1) <= -_SIGMA3 * np.dot(g1, g1)
+            return bool(gn1 <= gtol or np.dot(p1, g1) <= -_SIGMA3 * np.dot(g1, g1))
 
         try:
             alpha, _, _, f, old_old_fval, g1 = wolfe12(
@@ -181,5 +188,5 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = 
             stopped = C.CALLBACK
             break
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None)

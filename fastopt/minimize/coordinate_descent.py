@@ -31,11 +31,12 @@ dropped to tol times its value at x0.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, Optional, Tuple, Union, cast
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 
 from fastopt import _kernels
@@ -44,12 +45,15 @@ from fastopt._validation import check_compressed
 from fastopt.minimize._common import (CALLBACK, MAXITER, SUCCESS, STATUS_MESSAGES,
                                       callback_says_stop, check_option, check_x0,
                                       sparse_to_dense, warn_unknown_options,
-                                      wrap_callback)
+                                      wrap_callback, Callback)
 from scipy.optimize import OptimizeResult
 
 __all__ = ["minimize_coordinate_descent"]
 
 _ORDERS = ("cyclic", "random")
+
+
+_F64 = npt.NDArray[np.float64]
 
 
 def minimize_coordinate_descent(fun: Optional[Callable[..., Any]] = None,
@@ -215,7 +219,7 @@ def minimize_coordinate_descent(fun: Optional[Callable[..., Any]] = None,
 
 # ---- problems -------------------------------------------------------------------
 
-def _array(name, value, ndim):
+def _array(name: str, value: object, ndim: int) -> npt.NDArray[Any]:
     if sp.issparse(value):
         raise TypeError(f"{name} must be a dense numpy array here, got a sparse matrix")
     arr = np.asarray(value)
@@ -229,7 +233,7 @@ def _array(name, value, ndim):
     return arr
 
 
-def _canonical_csc(X):
+def _canonical_csc(X: Any) -> Any:   # scipy sparse in and out (untyped)
     """A new float64 CSC matrix in canonical form (sorted row indices, no
     duplicates, finite) equal to the scipy.sparse X.
 
@@ -261,7 +265,8 @@ def _canonical_csc(X):
 class _LeastSquares:
     lsq = True
 
-    def __init__(self, X, y, alpha, l1_ratio, fit_intercept):
+    def __init__(self, X: Any, y: Optional[ArrayLike], alpha: float, l1_ratio: float,
+                 fit_intercept: bool) -> None:
         self.alpha = check_option("alpha", alpha, 0.0, finite=True)
         self.l1_ratio = check_option("l1_ratio", l1_ratio, 0.0, 1.0)
         if not isinstance(fit_intercept, (bool, np.bool_)):
@@ -308,26 +313,29 @@ class _LeastSquares:
         self.c_alpha, self.c_beta = self.l1 * n, self.l2 * n
         self.y_norm2 = float(self.y @ self.y)
 
-    def matvec(self, w):
+    def matvec(self, w: _F64) -> _F64:
         """X_c w (the centred design)."""
+        out: _F64
         if self.sparse:
             out = self.X @ w
             if self.mu is not None:
                 out = out - self.mu @ w
             return out
         nz = np.flatnonzero(w)  # a lasso solution is sparse: use its columns only
-        return self.X[:, nz] @ w[nz] if nz.size < self.p // 2 else self.X @ w
+        out = self.X[:, nz] @ w[nz] if nz.size < self.p // 2 else self.X @ w
+        return out
 
-    def rmatvec(self, r):
+    def rmatvec(self, r: _F64) -> _F64:
         """X_c' r."""
         if self.sparse:
             out = self.X.T @ r
             if self.mu is not None:
                 out = out - self.mu * r.sum()
             return np.asarray(out).reshape(self.p)
-        return self.X.T @ r
+        dense: _F64 = self.X.T @ r
+        return dense
 
-    def gram(self):
+    def gram(self) -> tuple[_F64, _F64]:
         """Q = X_c'X_c, q = X_c'y_c (dense, C order)."""
         if self.sparse:
             Q = (self.X.T @ self.X).toarray()
@@ -337,12 +345,13 @@ class _LeastSquares:
             Q = self.X.T @ self.X
         return np.ascontiguousarray(Q), np.ascontiguousarray(self.rmatvec(self.y))
 
-    def objective(self, w):
+    def objective(self, w: _F64) -> tuple[float, _F64]:
         r = self.y - self.matvec(w)
         return (float(r @ r) / (2 * self.n) + self.l1 * float(np.abs(w).sum())
                 + 0.5 * self.l2 * float(w @ w)), r
 
-    def result(self, w, nit, status, gap, group_l2, blocks):
+    def result(self, w: _F64, nit: int, status: int, gap: Optional[float], group_l2: float,
+               blocks: Optional[list[npt.NDArray[np.int64]]]) -> OptimizeResult:
         f, r = self.objective(w)
         f += group_l2 * _group_norms(w, blocks)
         g = -self.rmatvec(r) / self.n + self.l2 * w
@@ -355,7 +364,7 @@ class _LeastSquares:
 class _Quadratic:
     lsq = False
 
-    def __init__(self, A, b, l1, l2):
+    def __init__(self, A: Any, b: Optional[ArrayLike], l1: float, l2: float) -> None:
         if A is None or b is None:
             raise ValueError("a quadratic needs both A and b")
         if sp.issparse(A):
@@ -386,7 +395,7 @@ class _Quadratic:
         self.p = p
         self.c_alpha, self.c_beta = self.l1, self.l2
 
-    def kkt(self, w):
+    def kkt(self, w: _F64) -> float:
         """The largest minimum-norm subgradient of F at w."""
         g = self.A @ w - self.b + self.l2 * w
         r = np.where(w > 0, np.abs(g + self.l1),
@@ -394,28 +403,29 @@ class _Quadratic:
                               np.maximum(np.abs(g) - self.l1, 0.0)))
         return float(r.max())
 
-    def gram(self):
+    def gram(self) -> tuple[_F64, _F64]:
         return self.A, self.b
 
-    def result(self, w, nit, status, gap, group_l2, blocks):
+    def result(self, w: _F64, nit: int, status: int, gap: Optional[float], group_l2: float,
+               blocks: Optional[list[npt.NDArray[np.int64]]]) -> OptimizeResult:
         Aw = self.A @ w
         f = (0.5 * float(w @ Aw) - float(self.b @ w) + self.l1 * float(np.abs(w).sum())
              + 0.5 * self.l2 * float(w @ w) + group_l2 * _group_norms(w, blocks))
         return _result(w, f, Aw - self.b + self.l2 * w, nit, status)
 
 
-def _group_norms(w, blocks):
+def _group_norms(w: _F64, blocks: Optional[list[npt.NDArray[np.int64]]]) -> float:
     if blocks is None:
         return 0.0
     return float(sum(np.linalg.norm(w[B]) for B in blocks))
 
 
-def _result(w, f, g, nit, status):
+def _result(w: _F64, f: float, g: _F64, nit: int, status: int) -> OptimizeResult:
     return OptimizeResult(x=w, fun=f, jac=g, nit=nit, nfev=0, njev=0, status=status,
                           success=status == SUCCESS, message=STATUS_MESSAGES[status])
 
 
-def _seed(random_state):
+def _seed(random_state: object) -> int:
     if random_state is None:
         return int(np.random.default_rng().integers(0, 2**63))
     if isinstance(random_state, np.random.Generator):
@@ -430,12 +440,15 @@ def _seed(random_state):
 
 # ---- the C coordinate loop ---------------------------------------------------------
 
-def _run_c(prob, w, order, seed, precompute, screening, tol, maxiter, nt, cb):
-    kw = dict(alpha=prob.c_alpha, beta=prob.c_beta, tol=tol, random=order == "random",
-              screening=bool(screening), n_threads=nt)
-    if not prob.lsq:
+def _run_c(prob: Union[_LeastSquares, _Quadratic], w: _F64, order: str, seed: int,
+           precompute: Union[bool, str], screening: bool, tol: float, maxiter: int, nt: int,
+           cb: Optional[Callback]) -> tuple[int, int, Optional[float]]:
+    kw: dict[str, Any] = dict(alpha=prob.c_alpha, beta=prob.c_beta, tol=tol,
+                              random=order == "random", screening=bool(screening),
+                              n_threads=nt)
+    if isinstance(prob, _Quadratic):    # prob.lsq False
         Q, q = prob.gram()
-        data = dict(kind="gram", y=q, X=Q.reshape(-1), y_norm2=None)
+        data: dict[str, Any] = dict(kind="gram", y=q, X=Q.reshape(-1), y_norm2=None)
         gap_tol = tol * prob.kkt(w)
     else:
         gap_tol = tol * prob.y_norm2
@@ -456,7 +469,7 @@ def _run_c(prob, w, order, seed, precompute, screening, tol, maxiter, nt, cb):
         nit, gap, conv, rng = _kernels.cd_enet(w=w, max_iter=maxiter, gap_tol=gap_tol,
                                                rng=rng, **data, **kw)
         return nit, SUCCESS if conv else MAXITER, gap
-    nit, gap, status = 0, None, MAXITER
+    nit = 0
     while True:
         it, gap, conv, rng = _kernels.cd_enet(w=w, max_iter=1 if nit < maxiter else 0,
                                               gap_tol=gap_tol, rng=rng, **data, **kw)
@@ -471,7 +484,7 @@ def _run_c(prob, w, order, seed, precompute, screening, tol, maxiter, nt, cb):
 
 # ---- block coordinate descent ------------------------------------------------------
 
-def _check_blocks(blocks, p):
+def _check_blocks(blocks: object, p: int) -> list[npt.NDArray[np.int64]]:
     if isinstance(blocks, (bool, np.bool_)):
         raise TypeError(f"option blocks must be an int or a sequence of index arrays, got {blocks!r}")
     if isinstance(blocks, numbers.Integral):
@@ -479,7 +492,7 @@ def _check_blocks(blocks, p):
             raise ValueError(f"option blocks must be >= 1 (the block size), got {blocks!r}")
         return [np.arange(s, min(s + int(blocks), p)) for s in range(0, p, int(blocks))]
     try:
-        out = [np.asarray(B) for B in blocks]
+        out = [np.asarray(B) for B in cast(Iterable[ArrayLike], blocks)]  # else TypeError
     except TypeError:
         raise TypeError("option blocks must be an int or a sequence of index arrays, "
                         f"got {type(blocks).__name__}") from None
@@ -497,7 +510,9 @@ def _check_blocks(blocks, p):
     return [B.astype(np.int64) for B in out]
 
 
-def _block_cd(prob, w, blocks, group_l2, order, seed, tol, maxiter, cb):
+def _block_cd(prob: Union[_LeastSquares, _Quadratic], w: _F64, blocks: list[npt.NDArray[np.int64]],
+              group_l2: float, order: str, seed: int, tol: float, maxiter: int,
+              cb: Optional[Callback]) -> tuple[int, int, Optional[float]]:
     """Block coordinate descent on the Gram form 1/2 w'Qw - q'w + penalties
     (least squares: Q = X_c'X_c / n, q = X_c'y_c / n, its l1 and l2).
 
@@ -505,11 +520,11 @@ def _block_cd(prob, w, blocks, group_l2, order, seed, tol, maxiter, cb):
     grad_B / L_B)) (exact blocks: the block gradient), is <= tol times its
     value at x0."""
     Q, q = prob.gram()
-    if prob.lsq:
+    if isinstance(prob, _LeastSquares):   # prob.lsq
         Q, q = Q / prob.n, q / prob.n
     l1, l2 = prob.l1, prob.l2
     exact = l1 == 0.0 and group_l2 == 0.0
-    facts = []
+    facts: list[Any] = []   # cho_factor results (exact) or step scales (float)
     for B in blocks:
         H = Q[np.ix_(B, B)] + l2 * np.eye(B.size)
         if exact:
@@ -523,17 +538,19 @@ def _block_cd(prob, w, blocks, group_l2, order, seed, tol, maxiter, cb):
     Qw = Q @ w
     rng = np.random.default_rng(seed)
 
-    def step(B, fact, g):
+    def step(B: npt.NDArray[np.int64], fact: Any, g: _F64) -> _F64:
         """The block's new value from its gradient g."""
         if exact:
-            return w[B] - scipy.linalg.cho_solve(fact, g)
+            solved: _F64 = w[B] - scipy.linalg.cho_solve(fact, g)
+            return solved
         v = w[B] - g / fact
         v = np.sign(v) * np.maximum(np.abs(v) - l1 / fact, 0.0)
         nv = np.linalg.norm(v)
         lam = group_l2 / fact
-        return v * (max(0.0, 1.0 - lam / nv) if nv > 0 else 0.0)
+        shrunk: _F64 = v * (max(0.0, 1.0 - lam / nv) if nv > 0 else 0.0)
+        return shrunk
 
-    def mapping():
+    def mapping() -> float:
         m = 0.0
         for B, fact in zip(blocks, facts):
             g = Qw[B] - q[B] + l2 * w[B]

@@ -29,9 +29,10 @@ reaches maxiter or passes maxfun evaluations (status 1), as scipy.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 
@@ -47,8 +48,12 @@ _MSG_CALLBACK = "STOP: CALLBACK REQUESTED HALT"
 _MSG_ABNORMAL = "ABNORMAL: "
 _EPSMCH = np.finfo(float).eps
 
+FloatArray = npt.NDArray[np.float64]
+#: what _unbounded and _bounded return: x, f, g, nit, status, message, S, Y
+_Run = Tuple[FloatArray, float, FloatArray, int, int, str, FloatArray, FloatArray]
 
-def check_bounds(bounds, n):
+
+def check_bounds(bounds: Any, n: int) -> tuple[FloatArray, FloatArray]:
     """bounds as (lb, ub) float arrays of length n, scipy's ways: a
     scipy.optimize.Bounds or (lo, hi) pairs with None for no bound, either
     broadcast to n as scipy's front end does (one pair serves every
@@ -84,7 +89,7 @@ def check_bounds(bounds, n):
     return lb, ub
 
 
-def inv_hess(S, Y):
+def inv_hess(S: FloatArray, Y: FloatArray) -> LbfgsInvHessProduct:
     """scipy's LbfgsInvHessProduct of the kept pairs, oldest first (none: an
     empty one)."""
     if len(S) == 0:
@@ -179,40 +184,43 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...]
     (True, array([0.5 , 0.25]))
     """
     C.warn_unknown_options(unknown_options)
-    x0 = C.check_x0(x0, finite=False)
-    n = x0.shape[0]
+    xs = C.check_x0(x0, finite=False)
+    n = xs.shape[0]
     maxcor = C.check_option("maxcor", maxcor, 1, integer=True)
     ftol = C.check_option("ftol", ftol, 0.0)
     gtol = C.check_option("gtol", gtol, 0.0)
-    maxfun = C.check_option("maxfun", maxfun)
-    maxiter = C.check_maxiter(maxiter, 15000)
+    fun_limit = C.check_option("maxfun", maxfun)       # real numbers, as scipy's
+    iter_limit = C.check_maxiter(maxiter, 15000)
     if not (isinstance(maxls, (int, float, np.integer, np.floating)) and maxls > 0):
         raise ValueError("maxls must be positive.")
     maxls = C.check_option("maxls", maxls, 1, integer=True)
-    lb = ub = None
+    box: Optional[tuple[FloatArray, FloatArray]] = None    # None: unbounded
     if bounds is not None:
         lb, ub = check_bounds(bounds, n)
-        if np.all(np.isneginf(lb)) and np.all(np.isposinf(ub)):
-            lb = ub = None
-        else:
-            x0 = np.clip(x0, lb, ub)      # scipy clips x0 into the box
-    obj = C.Objective(fun, x0, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
-                      workers=workers, bounds=None if lb is None else (lb, ub))
+        if not (np.all(np.isneginf(lb)) and np.all(np.isposinf(ub))):
+            box = (lb, ub)
+            xs = np.clip(xs, lb, ub)      # scipy clips x0 into the box
+    obj = C.Objective(fun, xs, args, jac, epsilon=eps, rel_step=finite_diff_rel_step,
+                      workers=workers, bounds=box)
     cb = C.wrap_callback(callback)
-    if lb is not None and np.all(lb == ub):   # scipy: nothing left to minimise
-        return OptimizeResult(x=x0, fun=obj.fun(x0), success=True, status=0, nit=0,
+    if box is not None and np.all(box[0] == box[1]):   # scipy: nothing left to minimise
+        return OptimizeResult(x=xs, fun=obj.fun(xs), success=True, status=0, nit=0,
                               message="All independent variables were fixed by bounds.",
                               nfev=obj.nfev, njev=obj.njev, nhev=0)
-    run = _unbounded if lb is None else _bounded
-    x, f, g, k, status, message, S, Y = run(obj, cb, x0, lb, ub, maxcor, ftol, gtol,
-                                            maxfun, maxiter, maxls)
+    if box is None:
+        out = _unbounded(obj, cb, xs, maxcor, ftol, gtol, fun_limit, iter_limit, maxls)
+    else:
+        out = _bounded(obj, cb, xs, box[0], box[1], maxcor, ftol, gtol, fun_limit,
+                       iter_limit, maxls)
+    x, f, g, k, status, message, S, Y = out
     if disp:
         C.print_summary(status, f, k, obj, message)
     return C.make_result(x, f, g, k, status, obj, message=message,
                          hess_inv=inv_hess(S, Y))
 
 
-def _after_iteration(obj, cb, x, f, k, maxiter, maxfun):
+def _after_iteration(obj: C.Objective, cb: Optional[C.Callback], x: FloatArray, f: float,
+                     k: int, maxiter: float, maxfun: float) -> Optional[tuple[int, str]]:
     """scipy's checks on each new x, before the convergence tests."""
     if C.callback_says_stop(cb, x, f):
         return C.CALLBACK, C.STATUS_MESSAGES[C.CALLBACK]
@@ -227,25 +235,25 @@ class TwoLoopMemory:
     """The m newest pairs (s, y) in a ring, for the two-loop recursion in C
     (unbounded L-BFGS and OWL-QN): H0 = gamma I from the newest pair."""
 
-    def __init__(self, maxcor, n):
+    def __init__(self, maxcor: int, n: int) -> None:
         self.S = np.zeros((maxcor, n))
         self.Y = np.zeros((maxcor, n))
         self.rho = np.zeros(maxcor)
         self.scratch = np.zeros(maxcor)
         self.m_used, self.newest, self.gamma = 0, maxcor - 1, 1.0
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.m_used
 
-    def clear(self):
+    def clear(self) -> None:
         self.m_used = 0
 
-    def direction(self, d, g):
+    def direction(self, d: FloatArray, g: FloatArray) -> None:
         """d = -H g (m_used > 0)."""
         _kernels.lbfgs_direction(d, g, self.S, self.Y, self.rho, self.scratch, self.m_used,
                                  self.newest, self.gamma)
 
-    def add(self, s, y, sy):
+    def add(self, s: FloatArray, y: FloatArray, sy: float) -> None:
         """Keep (s, y), sy = s . y > 0, as the newest pair."""
         maxcor = self.S.shape[0]
         self.newest = (self.newest + 1) % maxcor
@@ -255,14 +263,15 @@ class TwoLoopMemory:
         self.m_used = min(self.m_used + 1, maxcor)
         self.gamma = sy / float(np.dot(y, y))
 
-    def kept(self):
+    def kept(self) -> tuple[FloatArray, FloatArray]:
         """The kept pairs (S, Y), oldest first."""
         maxcor = self.S.shape[0]
         order = [(self.newest - t) % maxcor for t in range(self.m_used - 1, -1, -1)]
         return self.S[order], self.Y[order]
 
 
-def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
+def _unbounded(obj: C.Objective, cb: Optional[C.Callback], x0: FloatArray, maxcor: int,
+               ftol: float, gtol: float, maxfun: float, maxiter: float, maxls: int) -> _Run:
     n = x0.shape[0]
     mem = TwoLoopMemory(maxcor, n)
     d = np.empty(n)
@@ -276,7 +285,7 @@ def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
     while True:
         if len(mem) == 0:
             np.negative(g, out=d)
-            stp0 = min(1.0 / np.linalg.norm(d), 1e10)
+            stp0 = cast(float, min(1.0 / np.linalg.norm(d), 1e10))   # a numpy float
         else:
             mem.direction(d, g)
             stp0 = 1.0
@@ -289,10 +298,10 @@ def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
             continue
         x_start, f_start, g_start = x, f, g
 
-        def phi(a, x_start=x_start):
+        def phi(a: float, x_start: FloatArray = x_start) -> float:
             return obj.fun(x_start + a * d)
 
-        def derphi(a, x_start=x_start):
+        def derphi(a: float, x_start: FloatArray = x_start) -> float:
             return float(np.dot(obj.grad(x_start + a * d), d))
 
         stp, f_new, task = more_thuente(phi, derphi, stp0, f_start, gd, 1e-3, 0.9, 0.1,
@@ -330,7 +339,8 @@ def _unbounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
 
 # ---- L-BFGS-B -----------------------------------------------------------------------
 
-def _projected_gradient_norm(x, g, lb, ub):
+def _projected_gradient_norm(x: FloatArray, g: FloatArray, lb: FloatArray,
+                             ub: FloatArray) -> float:
     """max |P(x - g) - x|: L-BFGS-B's stopping measure."""
     pg = np.where(g < 0, np.maximum(x - ub, g), np.minimum(x - lb, g))
     return float(np.max(np.abs(pg)))
@@ -341,21 +351,21 @@ class _Memory:
     date in O(m n) per pair, and the compact representation's middle matrix
     M = [[-D, L^T], [L, theta S^T S]]^{-1}."""
 
-    def __init__(self, m, n):
+    def __init__(self, m: int, n: int) -> None:
         self.m, self.n = m, n
-        self.S = np.zeros((0, n))
-        self.Y = np.zeros((0, n))
+        self.clear()
+
+    def clear(self) -> None:
+        self.S = np.zeros((0, self.n))
+        self.Y = np.zeros((0, self.n))
         self.SY = np.zeros((0, 0))
         self.SS = np.zeros((0, 0))
         self.theta = 1.0
 
-    def __len__(self):
-        return self.S.shape[0]
+    def __len__(self) -> int:
+        return int(self.S.shape[0])
 
-    def clear(self):
-        self.__init__(self.m, self.n)
-
-    def add(self, s, y):
+    def add(self, s: FloatArray, y: FloatArray) -> None:
         if len(self) == self.m:
             self.S, self.Y = self.S[1:], self.Y[1:]
             self.SY, self.SS = self.SY[1:, 1:], self.SS[1:, 1:]
@@ -374,7 +384,7 @@ class _Memory:
         self.SY, self.SS = SY, SS
         self.theta = float(y @ y) / float(s @ y)
 
-    def compact(self):
+    def compact(self) -> tuple[FloatArray, FloatArray]:
         """(W^T, M): W^T = [Y; theta S] (2k x n) and the middle matrix."""
         k = len(self)
         th = self.theta
@@ -385,7 +395,9 @@ class _Memory:
         return WT, np.linalg.inv(K) if k else np.zeros((0, 0))
 
 
-def _cauchy_point(x, g, lb, ub, mem, WT, M):
+def _cauchy_point(x: FloatArray, g: FloatArray, lb: FloatArray, ub: FloatArray,
+                  mem: _Memory, WT: FloatArray, M: FloatArray,
+                  ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """The generalized Cauchy point: the first local minimiser of the model
     along the projected path x(t) = P(x - t g), found by walking the
     breakpoints in order (Byrd et al. 1995, section 4).  Returns (xcp, c,
@@ -443,7 +455,9 @@ def _cauchy_point(x, g, lb, ub, mem, WT, M):
     return np.clip(xcp, lb, ub), c, free & (lb != ub)
 
 
-def _subspace_min(x, g, lb, ub, xcp, c, free, mem, WT, M):
+def _subspace_min(x: FloatArray, g: FloatArray, lb: FloatArray, ub: FloatArray,
+                  xcp: FloatArray, c: FloatArray, free: npt.NDArray[np.bool_], mem: _Memory,
+                  WT: FloatArray, M: FloatArray) -> FloatArray:
     """Minimise the model over the free variables from xcp (direct primal
     method), then project into the box; if that projection is not a descent
     direction, back off along the unconstrained step to the box instead."""
@@ -456,8 +470,8 @@ def _subspace_min(x, g, lb, ub, xcp, c, free, mem, WT, M):
         r = g[Z] + theta * (xcp[Z] - x[Z]) - WZ.T @ (M @ c)
         v = M @ (WZ @ r)
         N = np.eye(WT.shape[0]) - (M @ (WZ @ WZ.T)) / theta
-        v = np.linalg.solve(N, v)
-        du = -(r / theta + (WZ.T @ v) / theta ** 2)
+        u = np.linalg.solve(N, v)
+        du = -(r / theta + (WZ.T @ u) / theta ** 2)
     else:
         r = g[Z] + theta * (xcp[Z] - x[Z])
         du = -r / theta
@@ -475,7 +489,7 @@ def _subspace_min(x, g, lb, ub, xcp, c, free, mem, WT, M):
     return xbar
 
 
-def _max_step(x, d, lb, ub):
+def _max_step(x: FloatArray, d: FloatArray, lb: FloatArray, ub: FloatArray) -> float:
     """The largest step along d that stays in the box (L-BFGS-B's stpmx)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(d < 0, (lb - x) / d, np.where(d > 0, (ub - x) / d, np.inf))
@@ -483,7 +497,9 @@ def _max_step(x, d, lb, ub):
     return float(min(1e10, max(0.0, np.min(room))))
 
 
-def _bounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
+def _bounded(obj: C.Objective, cb: Optional[C.Callback], x0: FloatArray,
+             lb: FloatArray, ub: FloatArray, maxcor: int, ftol: float, gtol: float,
+             maxfun: float, maxiter: float, maxls: int) -> _Run:
     n = x0.shape[0]
     mem = _Memory(maxcor, n)
     boxed = bool(np.all(np.isfinite(lb)) and np.all(np.isfinite(ub)))
@@ -494,7 +510,8 @@ def _bounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
         return x, f, g, 0, C.PR_LOSS, _MSG_ABNORMAL, mem.S, mem.Y
     if _projected_gradient_norm(x, g, lb, ub) <= gtol:
         return x, f, g, 0, C.SUCCESS, _MSG_PGTOL, mem.S, mem.Y
-    status = message = None
+    status: int                      # set by every break below
+    message: str
     while True:
         WT, M = mem.compact()
         xcp, c, free = _cauchy_point(x, g, lb, ub, mem, WT, M)
@@ -504,16 +521,18 @@ def _bounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
         ok = gd < 0
         if ok:
             stpmx = 1.0 if k == 0 else _max_step(x, d, lb, ub)
-            stp0 = min(1.0 / np.linalg.norm(d), stpmx) if (k == 0 and not boxed) else 1.0
+            stp0 = (cast(float, min(1.0 / np.linalg.norm(d), stpmx))
+                    if (k == 0 and not boxed) else 1.0)
             stp0 = min(stp0, stpmx)
 
-            def point(a, x=x, d=d, xbar=xbar):
+            def point(a: float, x: FloatArray = x, d: FloatArray = d,
+                      xbar: FloatArray = xbar) -> FloatArray:
                 return xbar if a == 1.0 else np.clip(x + a * d, lb, ub)
 
-            def phi(a):
+            def phi(a: float) -> float:
                 return obj.fun(point(a))
 
-            def derphi(a):
+            def derphi(a: float) -> float:
                 return float(obj.grad(point(a)) @ d)
 
             stp, f_new, task = more_thuente(phi, derphi, stp0, f, gd, 1e-3, 0.9, 0.1,
@@ -525,6 +544,7 @@ def _bounded(obj, cb, x0, lb, ub, maxcor, ftol, gtol, maxfun, maxiter, maxls):
                 break
             mem.clear()              # refresh the memory and restart from x
             continue
+        assert stp is not None       # ok
         x_new = point(stp)
         f_new, g_new = obj.fun_and_grad(x_new)
         s, y = x_new - x, g_new - g

@@ -20,12 +20,20 @@ import warnings
 from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.optimize._linesearch import LineSearchWarning  # not re-exported publicly
 
 from fastopt.minimize._common import check_real_array, check_real_input, check_scalar_value
 
 __all__ = ["line_search", "LineSearchError"]
+
+FloatArray = npt.NDArray[np.float64]
+#: phi(alpha) or its derivative along the ray
+ScalarFun = Callable[[float], float]
+#: scipy's line_search result: alpha, fc, gc, new f, old f, new gradient
+LineSearchResult = Tuple[Optional[float], int, int, Optional[float], Optional[float],
+                         Optional[FloatArray]]
 
 
 class LineSearchError(RuntimeError):
@@ -37,12 +45,12 @@ class LineSearchError(RuntimeError):
     """
 
 
-def _check_c1_c2(c1, c2):
+def _check_c1_c2(c1: float, c2: float) -> None:
     if not 0 < c1 < c2 < 1:
         raise ValueError(f"c1 and c2 must satisfy 0 < c1 < c2 < 1, got c1={c1!r}, c2={c2!r}")
 
 
-def _initial_step(phi0, old_phi0, derphi0):
+def _initial_step(phi0: float, old_phi0: Optional[float], derphi0: float) -> float:
     """Step that would reach the previous decrease again, capped at 1."""
     if old_phi0 is not None and derphi0 != 0:
         alpha1 = min(1.0, 1.01 * 2 * (phi0 - old_phi0) / derphi0)
@@ -51,7 +59,9 @@ def _initial_step(phi0, old_phi0, derphi0):
 
 
 # ---------------------------------------------------------------- More-Thuente
-def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
+def _dcstep(stx: float, fx: float, dx: float, sty: float, fy: float, dy: float, stp: float,
+            fp: float, dp: float, brackt: bool, stpmin: float, stpmax: float,
+            ) -> tuple[float, float, float, float, float, float, float, bool]:
     """One safeguarded step of More-Thuente: the new trial step and interval."""
     sgnd = np.sign(dp) * np.sign(dx)
     if fp > fx:                       # higher value: the minimum is bracketed
@@ -123,8 +133,9 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     return stx, fx, dx, sty, fy, dy, stpf, brackt
 
 
-def more_thuente(phi, derphi, stp, phi0, derphi0, ftol, gtol, xtol, stpmin,
-                 stpmax, maxiter=100):
+def more_thuente(phi: ScalarFun, derphi: ScalarFun, stp: float, phi0: float, derphi0: float,
+                 ftol: float, gtol: float, xtol: float, stpmin: float, stpmax: float,
+                 maxiter: int = 100) -> tuple[Optional[float], float, str]:
     """Find stp with phi(stp) <= phi0 + ftol stp phi'(0), |phi'(stp)| <= gtol |phi'(0)|.
 
     Returns (stp, phi(stp), task): task "conv" on success; "warn" when
@@ -190,25 +201,30 @@ def more_thuente(phi, derphi, stp, phi0, derphi0, ftol, gtol, xtol, stpmin,
 class _Ray:
     """phi(a) = f(xk + a pk) and phi'(a), counting calls, keeping the last g."""
 
-    def __init__(self, f, fprime, xk, pk):
+    def __init__(self, f: Callable[[FloatArray], float],
+                 fprime: Callable[[FloatArray], FloatArray], xk: FloatArray,
+                 pk: FloatArray) -> None:
         self.f, self.fprime, self.xk, self.pk = f, fprime, xk, pk
         self.fc = self.gc = 0
-        self.gval = None
-        self.galpha = None
+        self.gval: Optional[FloatArray] = None
+        self.galpha: Optional[float] = None
 
-    def phi(self, a):
+    def phi(self, a: float) -> float:
         self.fc += 1
         return self.f(self.xk + a * self.pk)
 
-    def derphi(self, a):
+    def derphi(self, a: float) -> float:
         self.gc += 1
         self.gval = self.fprime(self.xk + a * self.pk)
         self.galpha = a
-        return np.dot(self.gval, self.pk)
+        slope: float = np.dot(self.gval, self.pk)   # a numpy float: inf/nan, not raise
+        return slope
 
 
-def wolfe1(f, fprime, xk, pk, gfk, old_fval, old_old_fval, c1=1e-4, c2=0.9,
-           amax=50, amin=1e-8, xtol=1e-14):
+def wolfe1(f: Callable[[FloatArray], float], fprime: Callable[[FloatArray], FloatArray],
+           xk: FloatArray, pk: FloatArray, gfk: FloatArray, old_fval: float,
+           old_old_fval: Optional[float], c1: float = 1e-4, c2: float = 0.9,
+           amax: float = 50, amin: float = 1e-8, xtol: float = 1e-14) -> LineSearchResult:
     """More-Thuente strong-Wolfe search: (alpha, fc, gc, new_f, old_f, new_g)."""
     _check_c1_c2(c1, c2)
     ray = _Ray(f, fprime, xk, pk)
@@ -222,7 +238,8 @@ def wolfe1(f, fprime, xk, pk, gfk, old_fval, old_old_fval, c1=1e-4, c2=0.9,
     return stp, ray.fc, ray.gc, fval, old_fval, ray.gval
 
 
-def _cubicmin(a, fa, fpa, b, fb, c, fc):
+def _cubicmin(a: float, fa: float, fpa: float, b: float, fb: float, c: float,
+              fc: float) -> Optional[float]:
     """Minimiser of the cubic through (a, fa; slope fpa), (b, fb), (c, fc), or None."""
     with np.errstate(divide="raise", over="raise", invalid="raise"):
         try:
@@ -239,7 +256,7 @@ def _cubicmin(a, fa, fpa, b, fb, c, fc):
     return xmin if np.isfinite(xmin) else None
 
 
-def _quadmin(a, fa, fpa, b, fb):
+def _quadmin(a: float, fa: float, fpa: float, b: float, fb: float) -> Optional[float]:
     """Minimiser of the quadratic through (a, fa; slope fpa), (b, fb), or None."""
     with np.errstate(divide="raise", over="raise", invalid="raise"):
         try:
@@ -251,10 +268,12 @@ def _quadmin(a, fa, fpa, b, fb):
     return xmin if np.isfinite(xmin) else None
 
 
-def _zoom(a_lo, a_hi, phi_lo, phi_hi, derphi_lo, phi, derphi, phi0, derphi0,
-          c1, c2, extra_condition):
+def _zoom(a_lo: float, a_hi: float, phi_lo: float, phi_hi: float, derphi_lo: float,
+          phi: ScalarFun, derphi: ScalarFun, phi0: float, derphi0: float, c1: float,
+          c2: float, extra_condition: Callable[[float, float], bool],
+          ) -> tuple[Optional[float], Optional[float], Optional[float]]:
     """Shrink [a_lo, a_hi] (cubic, else quadratic, else bisection) to a Wolfe step."""
-    phi_rec, a_rec = phi0, 0
+    phi_rec, a_rec = phi0, 0.0
     for i in range(11):
         dalpha = a_hi - a_lo
         a, b = (a_hi, a_lo) if dalpha < 0 else (a_lo, a_hi)
@@ -284,10 +303,13 @@ def _zoom(a_lo, a_hi, phi_lo, phi_hi, derphi_lo, phi, derphi, phi0, derphi0,
     return None, None, None
 
 
-def _scalar_wolfe2(phi, derphi, phi0, old_phi0, derphi0, c1, c2, amax,
-                   extra_condition, maxiter):
+def _scalar_wolfe2(phi: ScalarFun, derphi: ScalarFun, phi0: float, old_phi0: Optional[float],
+                   derphi0: float, c1: float, c2: float, amax: Optional[float],
+                   extra_condition: Callable[[float, float], bool], maxiter: int,
+                   ) -> tuple[Optional[float], Optional[float], Optional[float],
+                          Optional[float]]:
     """Bracketing phase: (alpha, phi(alpha), phi0, phi'(alpha)) or alpha None."""
-    alpha0 = 0
+    alpha0: float = 0
     alpha1 = _initial_step(phi0, old_phi0, derphi0)
     if amax is not None:
         alpha1 = min(alpha1, amax)
@@ -320,8 +342,12 @@ def _scalar_wolfe2(phi, derphi, phi0, old_phi0, derphi0, c1, c2, amax,
     return alpha1, phi_a1, phi0, None
 
 
-def wolfe2(f, fprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
-           c1=1e-4, c2=0.9, amax=None, extra_condition=None, maxiter=10):
+def wolfe2(f: Callable[[FloatArray], float], fprime: Callable[[FloatArray], FloatArray],
+           xk: FloatArray, pk: FloatArray, gfk: Optional[FloatArray] = None,
+           old_fval: Optional[float] = None, old_old_fval: Optional[float] = None,
+           c1: float = 1e-4, c2: float = 0.9, amax: Optional[float] = None,
+           extra_condition: Optional[Callable[..., bool]] = None,
+           maxiter: int = 10) -> LineSearchResult:
     """Bracket-and-zoom strong-Wolfe search: (alpha, fc, gc, new_f, old_f, new_g)."""
     _check_c1_c2(c1, c2)
     ray = _Ray(f, fprime, xk, pk)
@@ -331,9 +357,9 @@ def wolfe2(f, fprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
         old_fval = ray.phi(0.0)
     derphi0 = np.dot(gfk, pk)
     if extra_condition is None:
-        cond = lambda alpha, phi: True  # noqa: E731
+        cond: Callable[[float, float], bool] = lambda alpha, phi: True  # noqa: E731
     else:
-        def cond(alpha, phi):
+        def cond(alpha: float, phi: float) -> bool:
             if ray.galpha != alpha:
                 ray.derphi(alpha)
             return extra_condition(alpha, xk + alpha * pk, phi, ray.gval)
@@ -346,8 +372,12 @@ def wolfe2(f, fprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     return alpha, ray.fc, ray.gc, fval, old_fval, ray.gval
 
 
-def wolfe12(f, fprime, xk, pk, gfk, old_fval, old_old_fval, c1=1e-4, c2=0.9,
-            amin=1e-100, amax=1e100, extra_condition=None):
+def wolfe12(f: Callable[[FloatArray], float], fprime: Callable[[FloatArray], FloatArray],
+            xk: FloatArray, pk: FloatArray, gfk: FloatArray, old_fval: float,
+            old_old_fval: Optional[float], c1: float = 1e-4, c2: float = 0.9,
+            amin: float = 1e-100, amax: float = 1e100,
+            extra_condition: Optional[Callable[..., bool]] = None,
+            ) -> tuple[float, int, int, float, float, Optional[FloatArray]]:
     """wolfe1, falling back on wolfe2; raises LineSearchError if both fail.
 
     Returns (alpha, fc, gc, new_f, old_f, new_g); new_f becomes the caller's
@@ -357,19 +387,22 @@ def wolfe12(f, fprime, xk, pk, gfk, old_fval, old_old_fval, c1=1e-4, c2=0.9,
                  amax=amax, amin=amin)
     if ret[0] is not None and extra_condition is not None:
         if not extra_condition(ret[0], xk + ret[0] * pk, ret[3], ret[5]):
-            ret = (None,)
+            ret = (None,) + ret[1:]    # refused: wolfe2 replaces it all
     if ret[0] is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LineSearchWarning)
             ret = wolfe2(f, fprime, xk, pk, gfk, old_fval, old_old_fval, c1=c1, c2=c2,
                          amax=amax, extra_condition=extra_condition)
-    if ret[0] is None:
+    alpha, fc, gc, fval, old, gval = ret
+    if alpha is None:
         raise LineSearchError("no step satisfying the strong Wolfe conditions was found")
-    return ret
+    assert fval is not None and old is not None  # found with the step
+    return alpha, fc, gc, fval, old, gval
 
 
-def backtracking(f, xk, pk, gfk, old_fval, c1=1e-4, alpha0=1.0, shrink=0.5,
-                 amin=1e-16):
+def backtracking(f: Callable[[FloatArray], float], xk: FloatArray, pk: FloatArray,
+                 gfk: FloatArray, old_fval: float, c1: float = 1e-4, alpha0: float = 1.0,
+                 shrink: float = 0.5, amin: float = 1e-16) -> tuple[float, int, float]:
     """Armijo backtracking: alpha0 shrink^k, the first with sufficient decrease.
 
     Returns (alpha, fc, new_f); raises LineSearchError below amin.
@@ -474,7 +507,7 @@ def line_search(f: Callable[..., Any], myfprime: Callable[..., Any], xk: ArrayLi
                   amax=amax, extra_condition=extra_condition, maxiter=maxiter)
 
 
-def _gradient(value, shape):
+def _gradient(value: object, shape: tuple[int, ...]) -> FloatArray:
     """What myfprime returned, as a float64 gradient of x's shape."""
     arr = check_real_array(value, "myfprime", "a 1-D array of real numbers")
     if arr.shape != shape:

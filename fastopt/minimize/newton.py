@@ -23,6 +23,7 @@ import math
 from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
 from scipy.optimize import OptimizeResult
@@ -33,7 +34,9 @@ from fastopt.minimize.line_search import LineSearchError, wolfe12
 _EPS64 = np.finfo(np.float64).eps
 
 
-def regularised_cholesky(H, alpha0=None, grow=10.0, max_tries=60):
+def regularised_cholesky(H: npt.NDArray[np.float64], alpha0: Optional[float] = None,
+                         grow: float = 10.0, max_tries: int = 60,
+                         ) -> tuple[tuple[npt.NDArray[np.float64], bool], float]:
     """cho_factor(H + alpha I) with the smallest alpha in {0, alpha0 grow^k}.
 
     Returns (factor, alpha)."""
@@ -55,7 +58,9 @@ def regularised_cholesky(H, alpha0=None, grow=10.0, max_tries=60):
                       "the Hessian has non-finite or huge entries")
 
 
-def _truncated_cg(hessp, g, maxiter):
+def _truncated_cg(hessp: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]],
+                  g: npt.NDArray[np.float64], maxiter: int,
+                  ) -> Optional[npt.NDArray[np.float64]]:
     """Approximate solution of H p = -g (scipy Newton-CG's inner loop)."""
     b = -g
     maggrad = np.sum(np.abs(b))
@@ -181,7 +186,8 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
     C.warn_unknown_options(unknown_options)
     x0 = C.check_x0(x0, finite=False)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     xtol = C.check_option("xtol", xtol, 0.0)
     obj = C.Objective(fun, x0, args, jac, hess=hess, hessp=hessp, epsilon=eps,
                       rel_step=finite_diff_rel_step, workers=workers)
@@ -195,7 +201,7 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while k < maxiter:
+    while k < iter_limit:
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             stopped = C.NAN                   # NaN in x0 or on the way: scipy's status 3
             break
@@ -223,11 +229,16 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
             if gnorm <= gtol:
                 break
             if hessp is not None:
-                def hv(p, x=xk, g0=g):
+                def hv(p: npt.NDArray[np.float64], x: npt.NDArray[np.float64] = xk,
+                       g0: npt.NDArray[np.float64] = g) -> npt.NDArray[np.float64]:
                     return obj.hessp(x, p)
             else:
-                def hv(p, x=xk, g0=g):
-                    return (obj.grad(x + eps * p) - g0) / eps
+                step = np.asarray(eps, dtype=np.float64)   # the difference step
+
+                def hv(p: npt.NDArray[np.float64], x: npt.NDArray[np.float64] = xk,
+                       g0: npt.NDArray[np.float64] = g) -> npt.NDArray[np.float64]:
+                    out: npt.NDArray[np.float64] = (obj.grad(x + step * p) - g0) / step
+                    return out
             pk = _truncated_cg(hv, g, 20 * n)
         if pk is None:
             stopped = C.NAN
@@ -254,5 +265,5 @@ def minimize_newton(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...
         if np.sum(np.abs(update)) <= xtol * n and gnorm <= max(gtol, 1e3 * gtol):
             break
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None)

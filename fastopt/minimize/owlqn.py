@@ -24,12 +24,21 @@ max |p_i| <= gtol (success), when (F_old - F) / max(|F_old|, |F|, 1) <= ftol
 (success), or at maxiter iterations / maxfun evaluations (status 1).  With
 l1 = 0 it is L-BFGS with a backtracking search.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple, Union, cast
+
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
+
 from fastopt.minimize import _common as C
 from fastopt.minimize.lbfgs import TwoLoopMemory, inv_hess
 
 __all__ = ["minimize_owlqn", "pseudo_gradient"]
 
+FloatArray = npt.NDArray[np.float64]
 _EPSMCH = np.finfo(float).eps
 _MSG_PGTOL = "CONVERGENCE: NORM OF PSEUDO-GRADIENT <= GTOL"
 _MSG_FTOL = "CONVERGENCE: RELATIVE REDUCTION OF F <= FTOL"
@@ -38,7 +47,8 @@ _MSG_MAXFUN = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
 _MSG_LS = "ABNORMAL: THE LINE SEARCH FOUND NO DECREASE"
 
 
-def pseudo_gradient(x, g, l1):
+def pseudo_gradient(x: FloatArray, g: FloatArray, l1: Union[float, FloatArray]
+                    ) -> FloatArray:
     """The pseudo-gradient of f + sum l1_i |x_i| at x, g = grad f(x)."""
     right = g + l1          # derivative to the right of x_i = 0
     left = g - l1
@@ -46,7 +56,7 @@ def pseudo_gradient(x, g, l1):
     return np.where(x > 0, right, np.where(x < 0, left, at_zero))
 
 
-def _check_l1(l1, n):
+def _check_l1(l1: Any, n: int) -> FloatArray:
     arr = np.asarray(l1, dtype=float) if not isinstance(l1, (str, bytes)) else None
     if arr is None or arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
         raise ValueError(f"option l1 must be a number >= 0 or an array of {n} of them, "
@@ -56,10 +66,14 @@ def _check_l1(l1, n):
     return np.broadcast_to(arr, (n,)).copy()
 
 
-def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=10,
-                   ftol=2.2204460492503131e-09, gtol=1e-5, c1=1e-4, maxfun=15000,
-                   maxiter=15000, maxls=30, eps=C.EPSILON, disp=False,
-                   **unknown_options):
+def minimize_owlqn(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, ...] = (),
+                   jac: Union[Callable[..., Any], str, bool, None] = None,
+                   callback: Optional[Callable[..., Any]] = None, *,
+                   l1: Union[float, ArrayLike] = 0.0, maxcor: int = 10,
+                   ftol: float = 2.2204460492503131e-09, gtol: float = 1e-5,
+                   c1: float = 1e-4, maxfun: float = 15000, maxiter: float = 15000,
+                   maxls: int = 30, eps: Union[float, ArrayLike] = C.EPSILON,
+                   disp: bool = False, **unknown_options: Any) -> OptimizeResult:
     """Minimise fun(x) + sum_i l1_i |x_i| by OWL-QN (module docstring).
 
     Parameters
@@ -100,7 +114,7 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
     C.warn_unknown_options(unknown_options)
     x = C.check_x0(x0)
     n = x.shape[0]
-    l1 = _check_l1(l1, n)
+    w1 = _check_l1(l1, n)
     maxcor = C.check_option("maxcor", maxcor, 1, integer=True)
     ftol = C.check_option("ftol", ftol, 0.0)
     gtol = C.check_option("gtol", gtol, 0.0)
@@ -111,15 +125,15 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
     obj = C.Objective(fun, x, args, jac, epsilon=eps)
     cb = C.wrap_callback(callback)
 
-    def penalty(z):
-        return float(np.dot(l1, np.abs(z)))
+    def penalty(z: FloatArray) -> float:
+        return float(np.dot(w1, np.abs(z)))
 
     mem = TwoLoopMemory(maxcor, n)
     d = np.empty(n)
 
     f, g = obj.fun_and_grad(x)
     F = f + penalty(x)
-    p = pseudo_gradient(x, g, l1)
+    p = pseudo_gradient(x, g, w1)
     k = 0
     status, message = C.SUCCESS, _MSG_PGTOL
     if not (np.isfinite(F) and np.all(np.isfinite(g))):
@@ -127,7 +141,7 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
     while status == C.SUCCESS and np.max(np.abs(p), initial=0.0) > gtol:
         if len(mem) == 0:
             np.negative(p, out=d)
-            a = min(1.0 / np.linalg.norm(p), 1.0)
+            a = min(1.0 / float(np.linalg.norm(p)), 1.0)
         else:
             mem.direction(d, p)
             a = 1.0
@@ -158,7 +172,7 @@ def minimize_owlqn(fun, x0, args=(), jac=None, callback=None, *, l1=0.0, maxcor=
         y = g_new - g
         F_old = F
         x, f, g, F = x_new, f_new, g_new, F_new
-        p = pseudo_gradient(x, g, l1)
+        p = pseudo_gradient(x, g, w1)
         k += 1
         if C.callback_says_stop(cb, x, F):
             status, message = C.CALLBACK, C.STATUS_MESSAGES[C.CALLBACK]

@@ -27,6 +27,7 @@ import numbers
 from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
@@ -37,6 +38,12 @@ from fastopt.minimize._common import (CALLBACK, MAXITER, NAN, PR_LOSS, SUCCESS,
                                       make_result, warn_unknown_options, wrap_callback)
 
 __all__ = ["minimize_proximal_gradient", "make_prox"]
+
+_F64 = npt.NDArray[np.float64]
+#: prox(v, step) -> the proximal point
+ProxFn = Callable[[_F64, float], _F64]
+#: phi(x) -> the regulariser's value
+PhiFn = Callable[[_F64], float]
 
 # The relative slack that lets the sufficient-decrease test survive round-off
 # near the optimum, where both sides agree to the last bits of f.
@@ -234,7 +241,8 @@ _BUILTIN = {
 }
 
 
-def make_prox(prox, n, *, phi=None, **params):
+def make_prox(prox: object, n: int, *, phi: Optional[Callable[..., Any]] = None,
+              **params: Any) -> tuple[ProxFn, PhiFn]:
     """(prox(v, step), phi(x)) for a prox spec (see minimize_proximal_gradient).
 
     params: the built-ins' parameters (None where not given)."""
@@ -251,7 +259,7 @@ def make_prox(prox, n, *, phi=None, **params):
         if phi is not None and not callable(phi):
             raise TypeError(f"option phi must be a callable phi(x) -> float, got {phi!r}")
 
-        def call(v, s):
+        def call(v: _F64, s: float) -> _F64:
             out = check_real_array(prox(np.copy(v), s), "prox",
                                    f"an array of shape ({n},) of real numbers")
             if out.shape != (n,):
@@ -314,7 +322,7 @@ def make_prox(prox, n, *, phi=None, **params):
     return (lambda v, s: _prox.project_nonneg(v)), (lambda x: 0.0)
 
 
-def _labels(groups, n):
+def _labels(groups: ArrayLike, n: int) -> npt.NDArray[np.int64]:
     if not isinstance(groups, np.ndarray):
         groups = np.asarray(groups)
     if groups.dtype.kind not in "iu":
@@ -328,7 +336,7 @@ def _labels(groups, n):
     return np.ascontiguousarray(groups, dtype=np.int64)
 
 
-def _bound(name, value, n):
+def _bound(name: str, value: object, n: int) -> Union[float, _F64]:
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         if math.isnan(value):
             raise ValueError(f"option {name} must not be NaN")

@@ -8,7 +8,7 @@ directions are orthogonal (the zig-zag of steepest descent).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -108,7 +108,8 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
                          f"got {line_search!r}")
     x0 = C.check_x0(x0)
     n = x0.shape[0]
-    gtol, norm, maxiter = C.check_common_options(gtol, norm, maxiter, n)
+    # a real number (scipy compares the iteration count with it)
+    gtol, norm, iter_limit = C.check_common_options(gtol, norm, maxiter, n)
     alpha0 = C.check_option("alpha0", alpha0, 0.0, closed=(False, True))
     shrink = C.check_option("shrink", shrink, 0.0, 1.0, closed=(False, False))
     if A is not None:
@@ -117,13 +118,13 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
     cb = C.wrap_callback(callback)
 
     f, g = obj.fun_and_grad(x0)
-    old_old_fval = f + np.linalg.norm(g) / 2
+    old_old_fval = cast(float, f + np.linalg.norm(g) / 2)   # a numpy float
     xk = x0
     allvecs = [x0] if return_all else None
     k = 0
     stopped = None
     gnorm = C.vecnorm(g, norm)
-    while gnorm > gtol and k < maxiter:
+    while gnorm > gtol and k < iter_limit:
         pk = -g
         try:
             if A is not None:
@@ -158,5 +159,5 @@ def minimize_steepest(fun: Callable[..., Any], x0: ArrayLike, args: Tuple[Any, .
             stopped = C.PR_LOSS
             break
 
-    return C.finish(xk, f, g, k, stopped, maxiter, gnorm, obj, disp,
+    return C.finish(xk, f, g, k, stopped, iter_limit, gnorm, obj, disp,
                     allvecs if return_all else None)
