@@ -253,13 +253,16 @@ typedef struct {
  * (one-vs-rest) y[r] is row r's class k in [0, n_models), model k's target
  * is 1 for it and 0 for the others, and *loss_sum adds every model's loss.
  * pred (NULL: not kept): nrows x n_models, row r's margins before its
- * update (the progressive predictions). */
+ * update (the progressive predictions).  base (NULL: none): nrows x
+ * n_models offsets added to the margins (VW's initial prediction, XGBoost's
+ * base_margin) -- in the prediction, so in the gradient and the loss. */
 #define FO_DECLARE_ONLINE(XT, IT, SFX)                                        \
     int fo_online_fit_##SFX(const fo_online_cfg *cfg, fo_online_model *m,     \
                             int64_t n_models,                                 \
                             int64_t nrows, const IT *indptr, const IT *indices, \
                             const XT *data, const unsigned char *ns,          \
                             const double *y, const double *sw,                \
+                            const double *base,                               \
                             const int64_t *order, int64_t norder,             \
                             int n_threads, double *loss_sum, double *pred,    \
                             int64_t *bad_row);                                \

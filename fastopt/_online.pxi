@@ -26,22 +26,22 @@ cdef extern from "fastopt.h" nogil:
     int fo_online_fit_f32_i32(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int32_t *, const int32_t *, const float *,
                               const unsigned char *, const double *, const double *,
-                              const int64_t *, int64_t, int,
+                              const double *, const int64_t *, int64_t, int,
                               double *, double *, int64_t *)
     int fo_online_fit_f32_i64(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int64_t *, const int64_t *, const float *,
                               const unsigned char *, const double *, const double *,
-                              const int64_t *, int64_t, int,
+                              const double *, const int64_t *, int64_t, int,
                               double *, double *, int64_t *)
     int fo_online_fit_f64_i32(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int32_t *, const int32_t *, const double *,
                               const unsigned char *, const double *, const double *,
-                              const int64_t *, int64_t, int,
+                              const double *, const int64_t *, int64_t, int,
                               double *, double *, int64_t *)
     int fo_online_fit_f64_i64(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int64_t *, const int64_t *, const double *,
                               const unsigned char *, const double *, const double *,
-                              const int64_t *, int64_t, int,
+                              const double *, const int64_t *, int64_t, int,
                               double *, double *, int64_t *)
     int fo_online_margin_f32_i32(const fo_online_cfg *, const fo_online_model *,
                                  int64_t, const int32_t *, const int32_t *,
@@ -172,13 +172,16 @@ cdef class OnlineModel:
     def fit(self, const xindex[::1] indptr, const xindex[::1] indices,
             const xvalue[::1] data, const double[::1] y, const int64_t[::1] order,
             int n_threads, double loss_sum, const unsigned char[::1] ns=None,
-            const double[::1] sw=None, double[:, ::1] pred=None):
+            const double[::1] sw=None, double[:, ::1] pred=None,
+            const double[::1] base=None):
         """Train on the rows (in `order`, or all in turn when it is None),
         adding each prediction's loss (times its weight in sw) to
         loss_sum.  y: the targets, or with K models each row's class index
         in [0, K).  ns: each entry's namespace index (needed with
         interactions).  pred: (rows, K), receives each row's margins made
-        before its update.  Returns (status, loss_sum, bad_row)."""
+        before its update.  base: (rows * K,) finite offsets added to the
+        margins, row r's for model k at r * K + k (VW's initial prediction;
+        checked by the caller).  Returns (status, loss_sum, bad_row)."""
         cdef int64_t nrows = indptr.shape[0] - 1, bad = -1
         cdef int64_t norder = order.shape[0] if order is not None else nrows
         cdef const int64_t *op = &order[0] if order is not None and norder else NULL
@@ -191,6 +194,7 @@ cdef class OnlineModel:
         cdef const double *yp = &y[0] if y.shape[0] else NULL
         cdef const unsigned char *nsp = _ns_pointer(ns, data.shape[0], self.crossed)
         cdef const double *swp = NULL
+        cdef const double *bp = NULL
         cdef double *pp = NULL
         cdef int64_t i
         if y.shape[0] != nrows:
@@ -203,6 +207,10 @@ cdef class OnlineModel:
             if sw.shape[0] != nrows:
                 raise ValueError("sample_weight must have one weight per row")
             swp = &sw[0] if nrows else NULL
+        if base is not None:
+            if base.shape[0] != nrows * K:
+                raise ValueError(f"base must have {nrows * K} entries (rows x models)")
+            bp = &base[0] if nrows else NULL
         if pred is not None:
             if pred.shape[0] != nrows or pred.shape[1] != K:
                 raise ValueError(f"pred must have shape ({nrows}, {K})")
@@ -214,16 +222,16 @@ cdef class OnlineModel:
         with nogil:
             if xvalue is float and xindex is int32_t:
                 rc = fo_online_fit_f32_i32(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
             elif xvalue is float:
                 rc = fo_online_fit_f32_i64(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
             elif xindex is int32_t:
                 rc = fo_online_fit_f64_i32(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
             else:
                 rc = fo_online_fit_f64_i64(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
         return rc, loss, bad
 
     def margin(self, const xindex[::1] indptr, const xindex[::1] indices,

@@ -9,17 +9,23 @@ Pass 1 parses the text and writes every block it yields to the cache;
 passes 2..N (and the holdout evaluation) read the blocks back instead of
 parsing again, as Vowpal Wabbit's ``--cache_file`` does.  The file is::
 
-    b"FOCACHE1"  u32 n  header (n bytes of JSON: the source and the reader
+    b"FOCACHE2"  u32 n  header (n bytes of JSON: the source and the reader
                         settings the rows depend on)
     block*       i64 nrows, i64 nnz, u8 index code, u8 value code,
-                 u8 has weights, u8 has namespaces, then the arrays (y f64,
-                 [w f64], indptr, indices, [values], [ns u8]), then u32
-                 CRC-32 of the block's bytes
+                 u8 has weights, u8 has namespaces, u8 has initial
+                 predictions, then the arrays (y f64, [w f64], [initial
+                 f64], indptr, indices, [values], [ns u8]), then u32 CRC-32
+                 of the block's bytes
     i64 -1       u32 n  trailer (JSON: format, rows, bad lines), u32 CRC-32
 
 Values are stored as float64, as float32 when every value is exactly one
 (no precision lost), or not at all when every value is 1.0 -- the rows
-read back are bit for bit the rows parsed.  The cache is written under a
+read back are bit for bit the rows parsed.  A block's VW initial
+predictions (the per-row margin offsets, base_margin) are stored as float64
+when any is non-zero, so passes over the cache train exactly as passes over
+the text; VW's tags are not stored (training does not use them; `fastopt
+predict` and ``train -t`` read the text).  Version 1 caches (b"FOCACHE1",
+without initial predictions) are not read: ``--cache-file`` rebuilds them.  The cache is written under a
 temporary name and renamed into place once complete, so a cache file
 either is whole or is not there.  Reading checks everything: the magic,
 the header (a cache of another file, of another version of the file --
@@ -44,23 +50,24 @@ import numpy as np
 import numpy.typing as npt
 
 from fastopt._files import PathLike
+from fastopt.vw import Extras
 
 __all__ = ["CacheError", "CacheWriter", "CacheReader", "source_fingerprint",
            "prefetch", "keep_freed_blocks", "binary_auc"]
 
-MAGIC = b"FOCACHE1"
-_BLOCK = struct.Struct("<qqBBBB")
+MAGIC = b"FOCACHE2"
+_BLOCK = struct.Struct("<qqBBBBB")
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
 _INDEX_CODES: dict[np.dtype[Any], int] = {np.dtype(np.int32): 1, np.dtype(np.int64): 2}
 _INDEX_DTYPES = {v: k for k, v in _INDEX_CODES.items()}
 _V_ONES, _V_F32, _V_F64 = 0, 1, 2     # value encodings
 
-#: a CSR matrix (scipy publishes no types), labels, weights, namespaces and
-#: line numbers (always None here), as fastopt.vw.VWReader yields them
-#: (y and w float64, ns uint8)
+#: a CSR matrix (scipy publishes no types), labels, weights, namespaces,
+#: line numbers (always None here) and extras (the initial predictions), as
+#: fastopt.vw.VWReader(extras=True) yields them (y and w float64, ns uint8)
 CachedBlock = tuple[Any, npt.NDArray[Any], Optional[npt.NDArray[Any]],
-                    Optional[npt.NDArray[Any]], None]
+                    Optional[npt.NDArray[Any]], None, Extras]
 _T = TypeVar("_T")
 
 
@@ -84,8 +91,10 @@ def _normalise(fp: dict[str, Any]) -> Any:
 
 
 class CacheWriter:
-    """Write blocks (X, y, w, ns) to a cache file: to a temporary name
-    beside `path`, renamed into place by `finish` (`abort` removes it)."""
+    """Write blocks (X, y, w, ns[, initial]) to a cache file: to a
+    temporary name beside `path`, renamed into place by `finish` (`abort`
+    removes it).  initial: None or each row's initial prediction (VW's
+    margin offset)."""
 
     def __init__(self, path: PathLike, fingerprint: dict[str, Any]) -> None:
         self.path = path
@@ -97,7 +106,7 @@ class CacheWriter:
         self.rows = 0
 
     def write(self, X: Any, y: npt.ArrayLike, w: Optional[npt.ArrayLike],
-              ns: Optional[npt.ArrayLike]) -> None:
+              ns: Optional[npt.ArrayLike], initial: Optional[npt.ArrayLike] = None) -> None:
         data = np.asarray(X.data)
         if data.size and np.all(data == 1.0):
             vcode, values = _V_ONES, None
@@ -110,10 +119,12 @@ class CacheWriter:
         code = _INDEX_CODES[indices.dtype]
         indptr = X.indptr.astype(indices.dtype, copy=False)
         parts: list[Any] = [_BLOCK.pack(X.shape[0], indices.shape[0], code, vcode,
-                             w is not None, ns is not None),
+                             w is not None, ns is not None, initial is not None),
                  np.ascontiguousarray(y, dtype=np.float64)]
         if w is not None:
             parts.append(np.ascontiguousarray(w, dtype=np.float64))
+        if initial is not None:
+            parts.append(np.ascontiguousarray(initial, dtype=np.float64))
         parts += [indptr, indices]
         if values is not None:
             parts.append(values)
@@ -149,8 +160,10 @@ class CacheReader:
     """The blocks of a cache file, checked as they are read (module
     docstring).  `check(fingerprint)` reads the header (and with `full`,
     every block) and returns the trailer, or raises CacheError.
-    Iterating yields (X, y, w, ns, None) as fastopt.vw.VWReader does
-    (without line numbers)."""
+    Iterating yields (X, y, w, ns, None, extras) as fastopt.vw.VWReader
+    with extras=True does (without line numbers; extras.initial the rows'
+    initial predictions, zeros when the block had none; extras.tags all
+    None: tags are not cached)."""
 
     def __init__(self, path: PathLike, n_features: int) -> None:
         self.path = path
@@ -160,8 +173,13 @@ class CacheReader:
     def _open(self) -> tuple[io.BufferedReader, int, Any]:
         f = open(self.path, "rb")
         size = os.fstat(f.fileno()).st_size
-        if f.read(len(MAGIC)) != MAGIC:
+        magic = f.read(len(MAGIC))
+        if magic != MAGIC:
             f.close()
+            if magic[:7] == MAGIC[:7]:
+                raise CacheError(f"{self.path}: a cache of another fastopt version "
+                                 f"({magic[7:].decode('ascii', 'replace')}, this one "
+                                 f"reads {MAGIC[7:].decode()})")
             raise CacheError(f"{self.path}: not a fastopt cache file")
         n = self._unpack(f, _U32, size)[0]
         if n > size:
@@ -224,10 +242,11 @@ class CacheReader:
                 return
             if len(raw) != _BLOCK.size:
                 raise CacheError(f"{self.path}: damaged cache (truncated, no trailer)")
-            nrows, nnz, code, vcode, has_w, has_ns = _BLOCK.unpack(raw)
+            nrows, nnz, code, vcode, has_w, has_ns, has_init = _BLOCK.unpack(raw)
             left = size - f.tell()
             if (nrows < 1 or nnz < 0 or code not in _INDEX_DTYPES
-                    or vcode not in (_V_ONES, _V_F32, _V_F64) or has_w > 1 or has_ns > 1):
+                    or vcode not in (_V_ONES, _V_F32, _V_F64) or has_w > 1 or has_ns > 1
+                    or has_init > 1):
                 raise CacheError(f"{self.path}: damaged cache (block header)")
             crc = zlib.crc32(raw)
             idt = _INDEX_DTYPES[code]
@@ -235,6 +254,7 @@ class CacheReader:
             vdt = np.float32 if vcode == _V_F32 else np.float64
             specs: tuple[tuple[npt.DTypeLike, int], ...] = (
                 (np.float64, nrows), (np.float64, nrows if has_w else -1),
+                (np.float64, nrows if has_init else -1),
                 (idt, nrows + 1), (idt, nnz), (vdt, nnz if vcode != _V_ONES else -1),
                 (np.uint8, nnz if has_ns else -1))
             for dtype, n in specs:
@@ -247,14 +267,15 @@ class CacheReader:
                 arrays.append(a)
             if self._unpack(f, _U32, size)[0] != crc:
                 raise CacheError(f"{self.path}: damaged cache (checksum)")
-            y, w, indptr, indices, values, ns = arrays
+            y, w, initial, indptr, indices, values, ns = arrays
             assert y is not None and indptr is not None and indices is not None  # n >= 0
             if indptr[0] != 0 or indptr[-1] != nnz or np.any(np.diff(indptr) < 0):
                 raise CacheError(f"{self.path}: damaged cache (row pointers)")
             values = (np.ones(nnz) if values is None
                       else values.astype(np.float64, copy=False))
             X = _make_csr(values, indices, indptr, (nrows, self.n_features))
-            yield X, y, w, ns, None
+            yield X, y, w, ns, None, Extras(
+                np.zeros(nrows) if initial is None else initial, [None] * nrows)
 
 
 _MALLOC_TUNED = False

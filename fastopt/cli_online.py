@@ -351,9 +351,10 @@ def add_parsers(sub):
                     "text file, one per line: P(y = 1) for the logistic loss, "
                     "w . x for hinge, squared and quantile, exp(w . x) for "
                     "poisson (a VW row's tag follows its prediction, and VW's "
-                    "initial prediction adds to w . x).  Labels must parse; -t "
-                    "reports the loss and AUC of the labeled rows (VW lines may "
-                    "have none).")
+                    "initial prediction adds to w . x); for a multi-class "
+                    "(one-vs-rest) model saved from Python, the predicted "
+                    "class.  Labels must parse; -t reports the loss and AUC of "
+                    "the labeled rows (VW lines may have none).")
     pr.add_argument("model", metavar="MODEL", nargs="?",
                     help="a model saved by `fastopt train` (or give it as -i MODEL)")
     pr.add_argument("file", metavar="FILE", nargs="?", default="-",
@@ -367,6 +368,10 @@ def add_parsers(sub):
     pr.add_argument("--hash", action=argparse.BooleanOptionalAction, default=None,
                     help="fold feature ids into range (default: as training did, "
                          "which the model file records)")
+    pr.add_argument("--probabilities", action="store_true",
+                    help="classifiers with the logistic loss: every class's "
+                         "probability on each line, space-separated, in the "
+                         "order of the model's classes_")
     pr.add_argument("--quiet", action="store_true",
                     help="no progress line on stderr (not -q: VW's -q is an "
                          "interaction, which the model fixes)")
@@ -685,11 +690,19 @@ def _interactions(args):
 
 
 def _mask_block(block, keep):
-    """The rows `keep` (a boolean mask) of a block (X, y, w, ns)."""
-    X, y, w, ns = block
+    """The rows `keep` (a boolean mask) of a block (X, y, w, ns, *per-row
+    arrays such as base margins, each None or one value per row)."""
+    X, y, w, ns, *more = block
     if ns is not None:
         ns = ns[np.repeat(keep, np.diff(X.indptr))]
-    return X[keep], y[keep], None if w is None else w[keep], ns
+    return (X[keep], y[keep], None if w is None else w[keep], ns) + tuple(
+        None if a is None else a[keep] for a in more)
+
+
+def _base_margin(extras):
+    """A block's VW initial predictions as base_margin (None when all are
+    0: the rows without one, and libsvm input)."""
+    return extras.initial if np.any(extras.initial) else None
 
 
 def _check_output(output, inputs, name="--output"):
@@ -782,6 +795,9 @@ def _initial(args, interactions, fields):
     from fastopt.online._base import _check_fields, _check_interactions
     est, info = _load_model(args.initial_model)
     name = f"-i {args.initial_model}"
+    if len(getattr(est, "classes_", ())) > 2:
+        raise _Fail(f"{name} is a multi-class (one-vs-rest) model; fastopt train "
+                    "continues binary classifiers and regressors only")
     model = "rda" if est._algorithm == _rda_algorithm() else "ftrl"
     fmt = info.get("format", "libsvm")
     bits = info.get("bits")
@@ -860,12 +876,14 @@ def _rda_algorithm():
 
 
 def _tee_to_cache(blocks, writer, reader):
-    """The blocks, each written to the cache as it goes by; the cache is
-    finished (trailer, renamed into place) once the last one is."""
+    """The blocks, each written to the cache as it goes by (with the rows'
+    VW initial predictions when any is non-zero; not the tags, which
+    training does not use); the cache is finished (trailer, renamed into
+    place) once the last one is."""
     rows = 0
     for block in blocks:
         try:
-            writer.write(*block[:4])
+            writer.write(*block[:4], initial=_base_margin(block[5]))
         except OSError as e:
             raise _Fail(f"cannot write the cache {writer.path}: {e.strerror or e}") \
                 from None
@@ -974,14 +992,14 @@ class _Data:
 def _holdout_loss(est, data, row0, args):
     """The held-out rows' mean (weighted) loss under `est` now."""
     loss_sum, w_held, row = 0.0, 0.0, row0
-    for X, y, w, ns, _line in data.blocks():
+    for X, y, w, ns, _line, extras in data.blocks():
         n = X.shape[0]
         mask = _held_out(row, n, args.holdout)
         row += n
         if mask.any():
-            Xh, yh, wh, nsh = _mask_block((X, y, w, ns), mask)
-            loss_sum += _loss_sum(args.loss, args.quantile_tau, est._margin(Xh, nsh),
-                                  yh, wh)
+            Xh, yh, wh, nsh, bh = _mask_block((X, y, w, ns, _base_margin(extras)), mask)
+            loss_sum += _loss_sum(args.loss, args.quantile_tau,
+                                  est._margin(Xh, nsh, bh), yh, wh)
             w_held += Xh.shape[0] if wh is None else float(wh.sum())
     return loss_sum / w_held if w_held else float("nan")
 
@@ -1055,6 +1073,7 @@ def _train(args):
     reader = _text_reader(path, args, fmt, bits, libsvm_features, args.hash,
                           args.skip_bad_lines, binary=binary, constant=constant,
                           hash_all=args.hash_all, hash_seed=args.hash_seed,
+                          extras=True,     # VW's initial predictions (and tags)
                           names=_feature_names(args, bits, libsvm_features,
                                                interactions, fields, args.hash_all))
     if args.class_weight == "balanced" and binary:
@@ -1063,7 +1082,7 @@ def _train(args):
                         "of FILE; standard input can be read only once")
         counts = [0, 0]     # the training rows' classes (not the held-out ones)
         row = 0
-        for X, y, w, ns, _line in _chunks(path, reader, _TRAIN_HINT):
+        for X, y, w, ns, _line, _extras in _chunks(path, reader, _TRAIN_HINT):
             mask = _held_out(row, X.shape[0], args.holdout)
             row += X.shape[0]
             yk = y if mask is None else y[~mask]
@@ -1099,7 +1118,8 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
     try:
         for p in range(1, args.passes + 1):
             row = row0
-            for X, y, w, ns, _line in data.blocks():
+            for X, y, w, ns, _line, extras in data.blocks():
+                base = _base_margin(extras)   # VW's initial predictions
                 if est is None:       # the format is known from the first block
                     fmt = data.fmt_known
                     if fmt == "vw" and fields is not None:
@@ -1119,11 +1139,11 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                     if mask.all():
                         continue
                     if mask.any():
-                        X, y, w, ns = _mask_block((X, y, w, ns), ~mask)
+                        X, y, w, ns, base = _mask_block((X, y, w, ns, base), ~mask)
                 kw = {} if args.loss in _REGRESSION else {"classes": [0, 1]}
                 try:
                     est.partial_fit(X, y, namespaces=ns, **kw, sample_weight=(
-                        _vw_gradient_weights(args.loss, w, X.shape[0])))
+                        _vw_gradient_weights(args.loss, w, X.shape[0])), base_margin=base)
                 except FloatingPointError as e:
                     raise _Fail(f"{path}: training diverged: {e}", code=1) from None
                 except ValueError as e:
@@ -1302,12 +1322,36 @@ def _with_tags(text, tags):
     """The prediction lines (bytes, one per row) as str, each followed by
     its row's tag as VW's -p writes them ('0.25 tag'); tags None or all
     None: the lines as they are."""
-    s = text.decode("ascii")
+    s = text.decode("utf-8")   # numbers, or a multi-class model's labels
     if tags is None or not any(t is not None for t in tags):
         return s
     lines = s.split("\n")
     return "\n".join(v if t is None else f"{v} {t.decode('utf-8', 'surrogateescape')}"
                      for v, t in zip(lines, tags + [None]))
+
+
+def _prediction_text(est, m, probabilities, raw, threads):
+    """The output lines (bytes) of margins m: '%.9g' values formatted in C
+    (fastopt/_format.pxi) -- P(y = 1), exp(m) or m; with `raw` the margins
+    (a multi-class model's K per line); with `probabilities` every class's
+    probability, space-separated -- or a multi-class model's predicted
+    labels."""
+    from fastopt._kernels import format_g9
+    if probabilities or (raw and m.ndim == 2):
+        p = est._proba(m) if probabilities else m
+        k = p.shape[1]
+        text = np.frombuffer(format_g9(np.ascontiguousarray(p.reshape(-1)), threads),
+                             dtype=np.uint8).copy()
+        ends = np.flatnonzero(text == ord("\n"))
+        text[ends[np.arange(ends.shape[0]) % k != k - 1]] = ord(" ")
+        return text.tobytes()
+    if m.ndim == 2:    # one-vs-rest: the class of the largest margin
+        names = np.array([str(c) for c in est.classes_.tolist()], dtype=object)
+        labels = names[np.argmax(m, axis=1)]
+        return ("\n".join(labels.tolist()) + "\n").encode("utf-8") if len(labels) else b""
+    p = (m if raw else 1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
+         else np.exp(m) if est.loss == "poisson" else m)
+    return format_g9(np.ascontiguousarray(p, dtype=np.float64), threads)
 
 
 def _predict(args):
@@ -1344,11 +1388,25 @@ def _predict(args):
     if fmt == "vw":   # as training hashed; initial predictions and tags, as VW
         vw = dict(hash_all=info.get("hash_all", False), hash_seed=info.get("hash_seed", 0),
                   extras=True)
+    classes = getattr(est, "classes_", None)
+    multi = classes is not None and len(classes) > 2
+    probabilities = getattr(args, "probabilities", False)    # not on train -t
+    if probabilities and (classes is None or est.loss != "logistic"):
+        raise _Fail(f"--probabilities: {args.model} is not a classifier with the "
+                    f"logistic loss (loss {est.loss!r})")
+    if probabilities and args.raw:
+        raise _Fail("--probabilities and --raw exclude each other (probabilities "
+                    "or margins)")
+    if test_only and multi:
+        raise _Fail(f"-t: {args.model} is a multi-class (one-vs-rest) model; -t "
+                    "reports binary metrics (loss, AUC) only -- score its "
+                    "--probabilities instead")
+    # a multi-class model's files carry class labels, not 0/1 (ignored here)
     reader = _text_reader(path, args, fmt, bits, est.n_features_in_, args.hash,
-                          binary=est.loss not in _REGRESSION, allow_unlabeled=True,
+                          binary=est.loss not in _REGRESSION and not multi,
+                          allow_unlabeled=True,
                           constant=bool(info.get("constant", False)), **vw)
     to_stdout = output == "-"
-    from fastopt._kernels import format_g9
     from fastopt._threads import effective_n_threads
     threads = effective_n_threads(getattr(args, "n_threads", None))
     if est.n_threads != threads:
@@ -1370,14 +1428,14 @@ def _predict(args):
                     m = est._margin(X, ns)
                 except ValueError as e:
                     raise _Fail(f"{path}: {e}") from None
-                if extras:       # VW text: initial predictions add to w . x
-                    m = m + extras[0].initial
+                if extras and np.any(extras[0].initial):
+                    if multi:
+                        r = rows + 1 + int(np.flatnonzero(extras[0].initial)[0])
+                        raise _Fail(f"{path}: row {r}: a multi-class model takes no "
+                                    "VW initial prediction")
+                    m = m + extras[0].initial   # VW text: initial predictions add to w . x
                 if out is not None:
-                    p = (m if args.raw else 1.0 / (1.0 + np.exp(-m))
-                         if est.loss == "logistic" else np.exp(m)
-                         if est.loss == "poisson" else m)
-                    # '%.9g' per value, formatted in C (fastopt/_format.pxi)
-                    text = format_g9(np.ascontiguousarray(p, dtype=np.float64), threads)
+                    text = _prediction_text(est, m, probabilities, args.raw, threads)
                     out.write(_with_tags(text, extras[0].tags if extras else None))
                 if test_only:
                     scored.append((m, y, w))

@@ -59,7 +59,7 @@ _REASONS = {
     22: "bad importance weight {tok!r}: expected a finite number >= 0",
     23: "no label (unlabeled examples are accepted only for prediction)",
     24: "bad label section at {tok!r}: expected label [importance] ['tag] "
-        "(VW's initial prediction is read by predict only)",
+        "(VW's initial prediction is read with extras=True)",
     25: "bad feature {tok!r}: expected name or name:value with a number value",
     26: "bad feature {tok!r}: value is not finite",
     27: "bad initial prediction {tok!r}: expected a finite number",

@@ -17,7 +17,11 @@ Writes
   VW's test-set margins (-t -p) with their logloss;
 * hash_all.json, hash_seed.json (HASH_RUNS, on the same train.vw / test.vw:
   `python tests/record_golden_vw.py hash` records only these): the same
-  with VW's --hash all / --hash_seed, and VW's -p lines ("margin tag").
+  with VW's --hash all / --hash_seed, and VW's -p lines ("margin tag");
+* base_train.vw.gz, base_test.vw.gz and base_linear.json, base_q_ab.json
+  (`python tests/record_golden_vw.py base` records only these): rows with
+  VW's initial prediction (``label importance initial |a ...``, a prior
+  model's margin that VW adds to w . x in training and prediction).
 """
 import gzip
 import json
@@ -80,6 +84,30 @@ def make_string_rows(n, seed):
                      f":{countries[(c + 1) % 5]} f:")
     return lines
 
+
+def make_base_rows(n, seed):
+    """make_rows' data, each row with an initial prediction: a prior
+    model's margin (its one feature, the device, plus noise), written as
+    VW's third label field (so every row has an importance weight)."""
+    rng = np.random.default_rng(seed + 100)
+    out = []
+    for line in make_rows(n, seed):
+        head, rest = line.split(" |", 1)
+        parts = head.split(" ")
+        label, weight = parts[0], "1"
+        tag = ""
+        for p in parts[1:]:
+            if p.startswith("'"):
+                tag = " " + p
+            else:
+                weight = p
+        dev = int(rest.rsplit("| ", 1)[1]) - 100
+        initial = round(-0.4 + 0.3 * dev + 0.5 * float(rng.standard_normal()), 3)
+        out.append(f"{label} {weight} {initial:g}{tag} |{rest}")
+    return out
+
+
+BASE_RUNS = {"base_linear": [], "base_q_ab": ["-q", "ab"]}
 
 # VW's hashing options, on train.vw / test.vw (tests/test_model_format.py)
 HASH_RUNS = {"hash_all": ["-q", "ab", "--hash", "all"],
@@ -150,9 +178,14 @@ def record(prefix, train, test, runs, write_data=True, pred_lines=False):
     return rec
 
 
-def main(only_hash=False):
+def main(only_hash=False, only_base=False):
     os.makedirs(HERE, exist_ok=True)
     maker, n_train, n_test, _runs = DATASETS[""]
+    if only_base:
+        rec = record("base_", make_base_rows(n_train, 1), make_base_rows(n_test, 2),
+                     BASE_RUNS)
+        assert not math.isnan(rec["test_logloss"])
+        return
     if not only_hash:
         for prefix, (maker_, n_train_, n_test_, runs) in DATASETS.items():
             rec = record(prefix, maker_(n_train_, 1), maker_(n_test_, 2), runs)
@@ -167,4 +200,4 @@ if __name__ == "__main__":
         import vowpalwabbit  # noqa: F401
     except ImportError:
         sys.exit("record_golden_vw.py needs Vowpal Wabbit (pip install vowpalwabbit)")
-    main(only_hash=sys.argv[1:] == ["hash"])
+    main(only_hash=sys.argv[1:] == ["hash"], only_base=sys.argv[1:] == ["base"])

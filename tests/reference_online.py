@@ -67,13 +67,16 @@ class FTRLTwin:
     def feats(self, idx, val):
         return list(zip(idx, val)) + ([(self.d, 1.0)] if self.fit_intercept else [])
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, base_margin=None):
         """Example by example; sample_weight multiplies each row's loss and
-        gradient (an importance weight, as VW's)."""
+        gradient (an importance weight, as VW's); base_margin adds to each
+        row's margin before the loss and its gradient (VW's initial
+        prediction)."""
         w = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-        for (idx, val), yr, wr in zip(_rows(X), y, w):
+        b = np.zeros(X.shape[0]) if base_margin is None else base_margin
+        for (idx, val), yr, wr, br in zip(_rows(X), y, w, b):
             feats = self.feats(idx, val)
-            m = self.margin(feats)
+            m = br + self.margin(feats)
             self.loss_sum += wr * _loss(self.loss, m, yr, self.tau)
             self.seen += 1
             err = wr * _dloss(self.loss, m, yr, self.tau)
@@ -113,11 +116,12 @@ class RDATwin:
     def feats(self, idx, val):
         return list(zip(idx, val)) + ([(self.d, 1.0)] if self.fit_intercept else [])
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, base_margin=None):
         w = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-        for (idx, val), yr, wr in zip(_rows(X), y, w):
+        b = np.zeros(X.shape[0]) if base_margin is None else base_margin
+        for (idx, val), yr, wr, br in zip(_rows(X), y, w, b):
             feats = self.feats(idx, val)
-            m = sum(self.weight(i) * x for i, x in feats)
+            m = br + sum(self.weight(i) * x for i, x in feats)
             self.loss_sum += wr * _loss(self.loss, m, yr)
             self.seen += 1
             err = wr * _dloss(self.loss, m, yr)

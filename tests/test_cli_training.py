@@ -230,25 +230,70 @@ def test_binary_auc_equals_sklearn(seed):
     assert np.isnan(binary_auc(score, np.ones(n)))
 
 
+def test_test_only_and_raw_include_initial_predictions(tmp_path, capsys):
+    """-t's loss and AUC and --raw's margins are of w . x plus each row's VW
+    initial prediction (as VW's), against scikit-learn."""
+    train = write(tmp_path / "train.vw", with_initial(vw_lines(900, seed=11), seed=11))
+    test = write(tmp_path / "test.vw", with_initial(vw_lines(400, seed=12), seed=12))
+    m = str(tmp_path / "m")
+    assert run(["train", train, "-q", "ab", "-f", m, "--quiet"], capsys)[0] == 0
+    est = online.load(m)
+    (X, y, w, ns, _, ex), = VWReader(test, 18, constant=True, extras=True)
+    assert np.count_nonzero(ex.initial) > 200
+    margins = est.decision_function(X, ns, base_margin=ex.initial)
+    p_ref = 1 / (1 + np.exp(-margins))
+    want_loss = log_loss(y, p_ref, sample_weight=w)
+    want_auc = roc_auc_score(y, margins, sample_weight=w)
+    assert want_loss != pytest.approx(log_loss(
+        y, 1 / (1 + np.exp(-est.decision_function(X, ns))), sample_weight=w), abs=1e-3)
+    p = str(tmp_path / "p")
+    for argv in (["predict", "-t", m, test, "-p", p], ["train", "-t", "-i", m, test]):
+        code, out, err = run(argv + ["--quiet"], capsys)
+        assert code == 0, err
+        s = summary(out)
+        assert float(s["test logloss"]) == pytest.approx(want_loss, abs=1e-6)
+        assert float(s["test AUC"]) == pytest.approx(want_auc, abs=1e-6)
+    code, out, err = run(["predict", m, test, "-p", p, "--raw", "--quiet"], capsys)
+    assert code == 0 and [line.split(" ")[0] for line in open(p).read().splitlines()] \
+        == ["%.9g" % v for v in margins]
+
+
 # -- --passes, the cache, holdout, early stopping -------------------------------
 
 def _python_passes(path, passes, holdout=None, flags=None):
     """The reference: each pass re-parses the text (VWReader) and calls
-    partial_fit; held-out rows follow the documented rule."""
+    partial_fit, each row's VW initial prediction as its base_margin;
+    held-out rows follow the documented rule."""
     est = online.FTRLClassifier(interactions=["ab"], fit_intercept=False, **(flags or {}))
     losses = []
     for _ in range(passes):
         row = 0
-        for X, y, w, ns, _ in VWReader(path, 18, constant=True, chunk_bytes=1500):
+        for X, y, w, ns, _, ex in VWReader(path, 18, constant=True, chunk_bytes=1500,
+                                           extras=True):
             mask = _held(row, X.shape[0], holdout)
             row += X.shape[0]
             keep = ~mask
             nsk = ns[np.repeat(keep, np.diff(X.indptr))]
             est.partial_fit(X[keep], y[keep], classes=[0, 1], sample_weight=w[keep],
-                            namespaces=nsk)
+                            namespaces=nsk, base_margin=ex.initial[keep])
         if holdout:
             losses.append(_held_loss(est, path, holdout))
     return est, losses
+
+
+def with_initial(lines, seed=0):
+    """VW lines given an initial prediction (VW's third label field) on
+    two rows of three; the others have none (0)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for r, line in enumerate(lines):
+        head, rest = line.split(" '", 1)
+        fields = head.split()
+        if r % 3 != 2:
+            fields = fields[:1] + [fields[1] if len(fields) > 1 else "1",
+                                   f"{rng.uniform(-2, 2):.6g}"]
+        out.append(" ".join(fields) + " '" + rest)
+    return out
 
 
 def _held(start, n, fraction):
@@ -259,16 +304,24 @@ def _held(start, n, fraction):
 
 
 def _held_loss(est, path, fraction):
-    X, y, w, ns = _read_all(path)
+    (X, y, w, ns, _, ex), = VWReader(path, 18, constant=True, extras=True)
     mask = _held(0, X.shape[0], fraction)
-    m = est.decision_function(X[mask], ns[np.repeat(mask, np.diff(X.indptr))])
+    m = est.decision_function(X[mask], ns[np.repeat(mask, np.diff(X.indptr))],
+                              base_margin=ex.initial[mask])
     per = np.logaddexp(0, -(2 * y[mask] - 1) * m)
     return float(np.sum(w[mask] * per) / np.sum(w[mask]))
 
 
+@pytest.mark.parametrize("initial", [False, True])
 @pytest.mark.parametrize("cache_file", [False, True])
-def test_passes_over_cache_equal_reparsed_text(tmp_path, capsys, cache_file):
-    path = write(tmp_path / "d.vw", vw_lines(1200, seed=3))
+def test_passes_over_cache_equal_reparsed_text(tmp_path, capsys, cache_file, initial):
+    """Passes 2 and 3 read the cache -- with VW's initial predictions (the
+    rows' margin offsets) stored in it -- and train bit for bit as passes
+    over re-parsed text."""
+    lines = vw_lines(1200, seed=3)
+    if initial:
+        lines = with_initial(lines, seed=3)
+    path = write(tmp_path / "d.vw", lines)
     m = str(tmp_path / "m")
     extra = ["--cache-file", str(tmp_path / "c.cache")] if cache_file else []
     code, out, err = run(["train", path, "-q", "ab", "--passes", "3", "-f", m,
@@ -279,6 +332,12 @@ def test_passes_over_cache_equal_reparsed_text(tmp_path, capsys, cache_file):
     np.testing.assert_array_equal(got._state["state"], ref._state["state"])
     assert got.progressive_loss_ == ref.progressive_loss_
     assert summary(out)["rows"] == "1200 trained per pass x 3 passes = 3600"
+    if initial:     # the offsets matter: without them the model differs
+        plain = online.FTRLClassifier(interactions=["ab"], fit_intercept=False)
+        for X, y, w, ns, _, _ex in VWReader(path, 18, constant=True, chunk_bytes=1500,
+                                            extras=True):
+            plain.partial_fit(X, y, classes=[0, 1], sample_weight=w, namespaces=ns)
+        assert not np.array_equal(plain._state["state"], ref._state["state"])
     assert os.path.exists(tmp_path / "c.cache") == cache_file
     leftovers = [f for f in os.listdir(tmp_path) if f.startswith(".fastopt-cache")]
     assert leftovers == []
@@ -331,8 +390,9 @@ def test_cache_reader_rejects_damage(tmp_path):
     w.write(X, y, None, None)
     w.finish({"fmt": "libsvm"})
     good = open(path, "rb").read()
-    (X2, y2, w2, ns2, _), = list(CacheReader(path, 30))
+    (X2, y2, w2, ns2, _, ex), = list(CacheReader(path, 30))
     assert (X2 != X).nnz == 0 and np.array_equal(y2, y) and w2 is None and ns2 is None
+    assert np.array_equal(ex.initial, np.zeros(50)) and ex.tags == [None] * 50
     assert np.array_equal(X2.data, X.data)       # bit for bit, float64 values
     assert CacheReader(path, 30).check(fp) == {"fmt": "libsvm"}
     with pytest.raises(CacheError, match="stale"):
@@ -342,6 +402,59 @@ def test_cache_reader_rejects_damage(tmp_path):
             f.write(good[:k] + bytes([good[k] ^ 0x40]) + good[k + 1:])
         with pytest.raises(CacheError):
             CacheReader(path, 30).check(fp)
+
+
+def test_cache_keeps_initial_predictions(tmp_path):
+    """A block's initial predictions come back bit for bit (float64),
+    beside its weights; tags are not cached."""
+    X, y = libsvm_files(tmp_path, 40)
+    rng = np.random.default_rng(1)
+    init = rng.standard_normal(40) / 3.0
+    sw = rng.uniform(0.5, 2, 40)
+    path = str(tmp_path / "c")
+    w = CacheWriter(path, source_fingerprint("-", {}))
+    w.write(X, y, sw, None, initial=init)
+    w.write(X[:7], y[:7], None, None)
+    w.finish({"fmt": "libsvm"})
+    (a, b) = list(CacheReader(path, 30))
+    assert np.array_equal(a[0].toarray(), X.toarray()) and np.array_equal(a[2], sw)
+    assert a[5].initial.tobytes() == init.tobytes() and a[5].tags == [None] * 40
+    assert np.array_equal(b[5].initial, np.zeros(7)) and b[2] is None
+
+
+def test_old_cache_version_is_rebuilt(tmp_path, capsys):
+    """A version 1 cache (no initial predictions) named by --cache-file is
+    rebuilt, not misread."""
+    from fastopt._training import MAGIC
+    assert MAGIC == b"FOCACHE2"
+    path = write(tmp_path / "d.vw", with_initial(vw_lines(300, seed=8), seed=8))
+    cache, m = str(tmp_path / "c"), str(tmp_path / "m")
+    argv = ["train", path, "-q", "ab", "--passes", "2", "-f", m, "--cache-file", cache,
+            "--chunk-bytes", "1500"]
+    assert run(argv + ["--quiet"], capsys)[0] == 0
+    good = open(cache, "rb").read()
+    with open(cache, "wb") as f:
+        f.write(b"FOCACHE1" + good[8:])
+    code, out, err = run(argv, capsys)
+    assert code == 0 and "rebuilding the cache" in err and "another fastopt version" in err
+    assert open(cache, "rb").read() == good
+    ref, _ = _python_passes(path, 2)
+    np.testing.assert_array_equal(online.load(m)._state["state"], ref._state["state"])
+
+
+def test_holdout_passes_with_initial_predictions(tmp_path, capsys):
+    """--holdout with --passes: the held-out rows' initial predictions are
+    masked with them -- trained rows keep theirs, and the per-pass holdout
+    loss includes them (as the reference computes it)."""
+    path = write(tmp_path / "d.vw", with_initial(vw_lines(600, seed=9), seed=9))
+    ref, losses = _python_passes(path, 3, holdout=0.3)
+    m = str(tmp_path / "m")
+    code, out, err = run(["train", path, "-q", "ab", "--passes", "3", "--holdout", "0.3",
+                          "-f", m, "--chunk-bytes", "1500", "--quiet"], capsys)
+    assert code == 0, err
+    np.testing.assert_array_equal(online.load(m)._state["state"], ref._state["state"])
+    printed = [float(v) for v in summary(out)["holdout per pass"].split()]
+    np.testing.assert_allclose(printed, losses, rtol=0, atol=1e-6)
 
 
 def MAGIC_HEAD():

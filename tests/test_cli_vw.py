@@ -123,7 +123,9 @@ BAD = {
     "bad namespace scale": ("1 |a:z f", "bad namespace 'a:z'"),
     "bad feature value": ("1 |a f:1x", "bad feature 'f:1x'"),
     "nan feature value": ("1 |a f:nan", "bad feature 'f:nan': value is not finite"),
-    "initial prediction": ("1 2 3 |a f", "bad label section at '3'"),
+    # VW's initial prediction (third field) is read; a bad one is refused
+    "bad initial prediction": ("1 2 nope |a f", "bad initial prediction 'nope'"),
+    "infinite initial prediction": ("1 2 inf |a f", "bad initial prediction 'inf'"),
 }
 
 

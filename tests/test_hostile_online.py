@@ -301,12 +301,15 @@ assert code == 0
 
 # -- item 10: model files are untrusted -------------------------------------------------
 
-def _good_fields(cls=FTRLClassifier, version=3):
+def _good_fields(cls=FTRLClassifier, version=3, multi=False):
     """A saved model's fields: as `save` writes them (format 3: the touched
     rows of the state, `rows` and `values`), or as the release before
-    wrote them (format 2: the dense `state`), which is still read."""
+    wrote them (format 2: the dense `state`), which is still read.  multi:
+    a 3-class one-vs-rest model (labels "a" < "b" < "c"; values (k, 3, 3))."""
     import io
     X, y = make_data()
+    if multi:
+        y = np.array(["a", "b", "c"])[(X @ np.arange(12.0) > 0).astype(int) + y.astype(int)]
     est = cls().fit(X, y) if cls is not FTRLRegressor else cls().fit(X, X @ np.ones(12))
     buf = io.BytesIO()
     est.save(buf, info={"hash": False})
@@ -314,7 +317,7 @@ def _good_fields(cls=FTRLClassifier, version=3):
     with np.load(buf) as f:
         fields = {k: f[k] for k in f.files}
     if version == 2:
-        state = np.zeros((est.n_features_in_ + 1, fields["values"].shape[1]))
+        state = np.zeros((est.n_features_in_ + 1,) + fields["values"].shape[1:])
         state[fields.pop("rows").astype(np.int64)] = fields.pop("values")
         fields.update(state=state, format_version=np.asarray(2))
     return fields
@@ -362,9 +365,42 @@ MODEL_FAULTS = {
     "huge n_features v3": (dict(n_features_in_=2**40), "more than this machine's"),
     # either format
     "one class": (dict(classes_=np.array([0.0])), "classes_"),
-    "three classes": (dict(classes_=np.array([0.0, 1.0, 2.0])), "classes_"),
-    "equal classes": (dict(classes_=np.array([1.0, 1.0])), "two distinct labels"),
-    "NaN class": (dict(classes_=np.array([0.0, np.nan])), "two distinct labels"),
+    "three classes": (dict(classes_=np.array([0.0, 1.0, 2.0])),
+                      r"field 'values' has shape \(\d+, 3\); expected \(\d+, 3, 3\)"),
+    "equal classes": (dict(classes_=np.array([1.0, 1.0])), "2 distinct labels"),
+    "NaN class": (dict(classes_=np.array([0.0, np.nan])), "2 distinct labels"),
+    # one-vs-rest (format 3, classes_ of K > 2 labels, values (k, K, stride))
+    "mc NaN values": (dict(_mc=True, values="nan"), "NaN or infinity"),
+    "mc negative accumulator": (dict(_mc=True, values="negn"), "negative FTRL accumulator"),
+    "mc values 2-d": (dict(_mc=True, values="flat2"),
+                      r"field 'values' has shape \(\d+, 9\); expected \(\d+, 3, 3\)"),
+    "mc values of 2 classes": (dict(_mc=True, values="two"),
+                               r"field 'values' has shape \(\d+, 2, 3\)"),
+    "mc four labels": (dict(_mc=True, classes_=np.array(["a", "b", "c", "d"])),
+                       r"expected \(\d+, 4, 3\)"),
+    "mc two labels": (dict(_mc=True, classes_=np.array(["a", "b"])),
+                      r"expected \(\d+, 3\)"),
+    "mc no classes": (dict(_mc=True, classes_=None), r"field 'values' has shape"),
+    "mc classes unsorted": (dict(_mc=True, classes_=np.array(["c", "b", "a"])),
+                            "3 distinct labels in increasing order"),
+    "mc classes repeated": (dict(_mc=True, classes_=np.array(["a", "a", "c"])),
+                            "3 distinct labels"),
+    "mc NaN class": (dict(_mc=True, classes_=np.array([0.0, np.nan, 2.0])),
+                     "3 distinct labels"),
+    "mc complex classes": (dict(_mc=True, classes_=np.array([0, 1j, 2])),
+                           "3 distinct labels"),
+    "mc classes 2-d": (dict(_mc=True, classes_=np.array([["a", "b", "c"]])),
+                       "field 'classes_' has shape"),
+    "mc classes 0-d": (dict(_mc=True, classes_=np.asarray("abc")),
+                       "field 'classes_' has shape"),
+    "mc object classes": (dict(_mc=True, classes_=np.array(["a", "b", "c"], dtype=object)),
+                          "Python objects"),
+    "mc in format 2": (dict(_mc=True, _v=2),
+                       r"state has shape \(13, 3, 3\); expected \(13, 3\)"),
+    "mc huge n_features": (dict(_mc=True, n_features_in_=2**40), "more than this machine's"),
+    "mc regressor classes": (dict(_mc=True, estimator="FTRLRegressor",
+                                  params=json.dumps(FTRLRegressor().get_params())),
+                             "has no classes_"),
     "no classes": (dict(classes_=None), "missing field 'classes_'"),
     "params a list": (dict(params="[1]"), "'params' must be a JSON object"),
     "params not JSON": (dict(params="{alpha"), "'params' is not JSON"),
@@ -403,7 +439,7 @@ FILE_FAULTS = {
 
 def _write_model(path, change):
     change = dict(change)
-    fields = _good_fields(version=change.pop("_v", 3))
+    fields = _good_fields(version=change.pop("_v", 3), multi=change.pop("_mc", False))
     for k, v in change.items():
         if v is None:
             fields.pop(k)
@@ -423,6 +459,8 @@ def _write_model(path, change):
                                 "int": lambda: s.astype(np.int64),
                                 "short": lambda: s[:-1],
                                 "flat": lambda: s.ravel(),
+                                "flat2": lambda: s.reshape(s.shape[0], -1),
+                                "two": lambda: s[:, :2],
                                 "negn": lambda: s * np.array([1, -1, 1])}[v]()
         elif k == "rows" and isinstance(v, str):
             r = fields["rows"]
@@ -501,14 +539,16 @@ def test_damaged_model_file_is_a_clear_error(model_results, fault):
         assert not os.path.exists(path + ".pred")
 
 
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", [2, 3, "3 multi-class"])
 def test_fuzzed_model_files_load_or_raise_valueerror(tmp_path, version):
     """Random byte flips, truncations and JSON field mutations of a saved
     model (format 3's fields as `save` writes them, stored uncompressed so
-    that flips reach the arrays; format 2, still read): load works and predicts finite
+    that flips reach the arrays, for a binary and a 3-class model; format
+    2, still read): load works and predicts finite
     values, or raises ValueError; the CLI exits 0 or 2 with one line."""
     good = tmp_path / "good.npz"
-    _write_model(good, {"_v": version})
+    _write_model(good, {"_v": 3, "_mc": True} if version == "3 multi-class"
+                 else {"_v": version})
     data = tmp_path / "d.svm"
     data.write_text("1 0:1 3:2\n0 5:1\n")
     keys = ["alpha", "beta", "l1", "l2", "n_epochs", "random_state", "fit_intercept",

@@ -349,7 +349,8 @@ def test_tags_are_written_as_vw_writes_them(tmp_path, capsys):
 def test_initial_prediction_adds_to_the_margin(tmp_path, capsys):
     """VW's label section `label importance initial`: predict adds the
     initial prediction to w . x (numpy: sigmoid(margin + initial)); train
-    refuses it with FILE:LINE (the learners take no offsets)."""
+    takes it as each row's base_margin (the model equals the estimator's
+    fit with base_margin=initial; VW's own answers: tests/test_base_margin.py)."""
     data = tmp_path / "d.vw"
     data.write_text("1 |a x y\n-1 |a y\n1 |a x\n")
     assert run(["train", str(data), "-f", str(tmp_path / "m"), "--quiet"], capsys)[0] == 0
@@ -363,8 +364,17 @@ def test_initial_prediction_adds_to_the_margin(tmp_path, capsys):
     np.testing.assert_allclose(m[0] - m[1], 0.75, atol=1e-7)
     np.testing.assert_allclose(m[2] - m[3], -2.0, atol=1e-7)
     assert lines[2].endswith(" tag")
-    code, out, err = run(["train", str(test), "-f", str(tmp_path / "m2")], capsys)
-    assert code == 2 and f"{test}:1: bad label section at '0.75'" in err
+    code, out, err = run(["train", str(test), "-f", str(tmp_path / "m2"), "--quiet"],
+                         capsys)
+    assert code == 0, err
+    plain = tmp_path / "plain.vw"    # the same rows without their initial predictions
+    plain.write_text("1 |a x\n1 |a x\n-1 'tag|a y\n-1 |a y\n")
+    X, y, w, _ns = load_vw(str(plain), constant=True)
+    trained = load(tmp_path / "m2")
+    ref = FTRLClassifier(**trained.get_params()).partial_fit(
+        X, y, classes=[0, 1], sample_weight=w, base_margin=np.array([0.75, 0.0, -2.0, 0.0]))
+    np.testing.assert_array_equal(bits_of(trained._state["state"]),
+                                  bits_of(ref._state["state"]))
     bad = tmp_path / "b.vw"
     bad.write_text("1 1 nope |a x\n")
     code, out, err = run(["predict", str(tmp_path / "m"), str(bad)], capsys)
@@ -503,3 +513,205 @@ def test_cli_predictions_from_compact_and_dense_files_are_identical(tmp_path, ca
         assert code == 0, err
         outs.append(p.read_bytes())
     assert outs[0] == outs[1] and len(outs[0].splitlines()) == 5000
+
+
+# -- multi-class (one-vs-rest) models in format 3 ---------------------------------
+
+def make_multiclass(n=400, d=300, k=4, seed=3):
+    """Rows of sparse normal features; the class of the largest of k random
+    linear scores (every class present)."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.05, format="csr", random_state=seed,
+                  data_rvs=lambda m: rng.standard_normal(m))
+    cls = np.argmax(X @ rng.standard_normal((d, k)) + 0.2 * rng.standard_normal((n, k)),
+                    axis=1)
+    return X, cls
+
+
+# label kind -> the labels of classes 0..k-1, as a user would pass them
+LABELS = {
+    "int": lambda k: np.array([7, -2, 40, 3, 11][:k]),
+    "float": lambda k: np.array([0.0, -1.0, 3.0, 1e9, 2.0][:k]),
+    "str": lambda k: np.array(["cat", "dog", "émeu", "ant", "yak"][:k]),
+    "object str": lambda k: np.array(["cat", "dog", "émeu", "ant", "yak"][:k], dtype=object),
+    "object int": lambda k: np.array([7, -2, 40, 3, 11][:k], dtype=object),
+}
+
+
+@pytest.mark.parametrize("kind", list(LABELS))
+@pytest.mark.parametrize("cls", [FTRLClassifier, RDAClassifier])
+def test_multiclass_round_trip_is_bit_for_bit(tmp_path, kind, cls):
+    """A K-class model (and a binary one with the same kind of labels):
+    save -> load gives the same (d + 1, K, stride) state bit for bit, the
+    same classes (object arrays come back as str / int64 arrays, equal
+    label by label) and the same predictions; no pickle in the file."""
+    X, c = make_multiclass()
+    for k in (4, 2):
+        keep = c < k
+        y = LABELS[kind](k)[c[keep]]
+        est = cls(**({"l1": 0.01} if cls is FTRLClassifier else {})).fit(X[keep], y)
+        path = tmp_path / f"m{k}.npz"
+        est.save(path)
+        back = load(path)
+        assert back._state["state"].shape == est._state["state"].shape
+        np.testing.assert_array_equal(bits_of(back._state["state"]),
+                                      bits_of(est._state["state"]))
+        assert back.classes_.dtype.kind != "O"
+        assert back.classes_.tolist() == est.classes_.tolist()
+        assert back._state["t"] == est._state["t"]
+        np.testing.assert_array_equal(bits_of(back.decision_function(X)),
+                                      bits_of(est.decision_function(X)))
+        assert back.predict(X).tolist() == est.predict(X).tolist()
+        with zipfile.ZipFile(path) as zf:
+            for member in zf.namelist():
+                with zf.open(member) as f:
+                    np.lib.format.read_magic(f)
+                    assert not np.lib.format.read_array_header_1_0(f)[2].hasobject
+
+
+@pytest.mark.parametrize("cls", [FTRLClassifier, RDAClassifier])
+def test_multiclass_continuing_after_load_equals_one_run(tmp_path, cls):
+    """Half the rows, save, load, the other half == one run, bit for bit
+    (state, t, progressive loss)."""
+    X, c = make_multiclass()
+    y = LABELS["str"](4)[c]
+    one = cls().partial_fit(X[:200], y[:200], classes=np.unique(y))
+    one.partial_fit(X[200:], y[200:])
+    half = cls().partial_fit(X[:200], y[:200], classes=np.unique(y))
+    half.save(tmp_path / "half.npz")
+    cont = load(tmp_path / "half.npz").partial_fit(X[200:], y[200:])
+    np.testing.assert_array_equal(bits_of(cont._state["state"]), bits_of(one._state["state"]))
+    assert cont._state["t"] == one._state["t"]
+    assert cont.progressive_loss_ == one.progressive_loss_
+    np.testing.assert_array_equal(bits_of(cont.predict_proba(X)), bits_of(one.predict_proba(X)))
+
+
+def test_multiclass_file_holds_the_touched_rows_of_every_class(tmp_path):
+    """values: (touched rows, K, stride) -- a row is kept when any class's
+    record has a bit set -- and the format stays 3."""
+    X, c = make_multiclass()
+    est = FTRLClassifier().fit(X[:, :150], c)
+    est.save(tmp_path / "m.npz")
+    state = est._state["state"]
+    touched = np.flatnonzero(np.any(state.reshape(state.shape[0], -1) != 0, axis=1))
+    with np.load(tmp_path / "m.npz") as f:
+        assert int(f["format_version"]) == 3
+        np.testing.assert_array_equal(f["rows"], touched)
+        assert f["values"].shape == (len(touched), 4, 3)
+        np.testing.assert_array_equal(f["values"], state[touched])
+        np.testing.assert_array_equal(f["classes_"], [0, 1, 2, 3])
+
+
+@pytest.mark.parametrize("labels, what", [
+    ([__import__("fractions").Fraction(1, 3), __import__("fractions").Fraction(1, 2),
+      __import__("fractions").Fraction(2, 1)], "Fraction"),
+    ([__import__("datetime").date(2020, 1, d) for d in (1, 2, 3)], "date"),
+    ([2**70, 2**71, 2**72], "int"),
+    ([(1, 2), (1, 3), (2, 0)], "tuple")])
+def test_unstorable_class_labels_are_refused_at_save(tmp_path, labels, what):
+    """Sortable labels that a model file cannot hold without pickle:
+    ValueError naming their type at save time, no file written; the
+    estimator itself (and pickle) keep working."""
+    X, c = make_multiclass(k=3)
+    y = np.empty(len(c), dtype=object)
+    for i, ci in enumerate(c):
+        y[i] = labels[ci]
+    est = FTRLClassifier().fit(X, y)
+    with pytest.raises(ValueError, match=f"class labels of type {what} cannot be stored"):
+        est.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+    assert len(est.predict(X)) == X.shape[0]
+
+
+def _write_svm(X, path):
+    dump_libsvm(X, np.zeros(X.shape[0]), str(path))
+
+
+def test_cli_predict_with_a_multiclass_model(tmp_path, capsys):
+    """`fastopt predict` with a K-class model saved from Python writes each
+    row's predicted class (= est.predict), and with --probabilities every
+    class's probability (= est.predict_proba, '%.9g', columns in classes_
+    order)."""
+    X, c = make_multiclass()
+    y = LABELS["str"](4)[c]
+    est = FTRLClassifier().fit(X, y)
+    est.save(tmp_path / "m.npz", info={"hash": False})
+    _write_svm(X, tmp_path / "d.svm")
+    code, out, err = run(["predict", str(tmp_path / "m.npz"), str(tmp_path / "d.svm"),
+                          "--quiet"], capsys)
+    assert code == 0, err
+    assert out.splitlines() == est.predict(X).tolist()
+    code, out, err = run(["predict", str(tmp_path / "m.npz"), str(tmp_path / "d.svm"),
+                          "--probabilities", "--quiet"], capsys)
+    assert code == 0, err
+    got = np.array([[float(v) for v in line.split(" ")] for line in out.splitlines()])
+    np.testing.assert_allclose(got, est.predict_proba(X), rtol=1e-8, atol=1e-12)
+
+
+def test_cli_multiclass_raw_test_only_and_continuation(tmp_path, capsys):
+    """A K-class model: --raw writes each row's K margins (=
+    decision_function); -t (binary loss and AUC) and train -i (continues
+    binary models) are refused with one line; --raw with --probabilities
+    is refused."""
+    X, c = make_multiclass()
+    est = FTRLClassifier().fit(X, c)
+    m, d = str(tmp_path / "m.npz"), str(tmp_path / "d.svm")
+    est.save(m, info={"hash": False})
+    dump_libsvm(X, c.astype(float), d, labels="raw")
+    code, out, err = run(["predict", m, d, "--raw", "--quiet"], capsys)
+    assert code == 0, err
+    got = np.array([[float(v) for v in line.split(" ")] for line in out.splitlines()])
+    assert got.shape == (X.shape[0], len(est.classes_))
+    np.testing.assert_allclose(got, est.decision_function(X), rtol=1e-8, atol=1e-12)
+    for argv, msg in ((["predict", "-t", m, d], "-t: " + m + " is a multi-class"),
+                      (["train", "-t", "-i", m, d], "-t: " + m + " is a multi-class"),
+                      (["predict", m, d, "--raw", "--probabilities"], "exclude each other"),
+                      (["train", "-i", m, d, "-f", str(tmp_path / "m2")],
+                       "is a multi-class (one-vs-rest) model; fastopt train")):
+        code, out, err = run(argv, capsys)
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_probabilities_of_binary_and_other_models(tmp_path, capsys):
+    """--probabilities: two columns for a binary logistic model; refused
+    (exit 2, one line) for a hinge classifier and a regressor."""
+    X, y = make_data()
+    _write_svm(X, tmp_path / "d.svm")
+    est = FTRLClassifier().fit(X, y)
+    est.save(tmp_path / "b.npz", info={"hash": False})
+    code, out, err = run(["predict", str(tmp_path / "b.npz"), str(tmp_path / "d.svm"),
+                          "--probabilities", "--quiet"], capsys)
+    assert code == 0, err
+    got = np.array([[float(v) for v in line.split(" ")] for line in out.splitlines()])
+    np.testing.assert_allclose(got, est.predict_proba(X), rtol=1e-8, atol=1e-12)
+    for name, model in (("h", FTRLClassifier(loss="hinge").fit(X, y)),
+                        ("r", FTRLRegressor().fit(X, y))):
+        model.save(tmp_path / f"{name}.npz", info={"hash": False})
+        code, out, err = run(["predict", str(tmp_path / f"{name}.npz"),
+                              str(tmp_path / "d.svm"), "--probabilities"], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "--probabilities" in err and "logistic" in err
+
+
+def test_cli_multiclass_model_refuses_initial_predictions(tmp_path, capsys):
+    """A VW row's initial prediction has no meaning for K one-vs-rest
+    models: exit 2, one line naming FILE and the row."""
+    X, c = make_multiclass(d=64)
+    rows = [f"{ci} |a " + " ".join(f"f{j}:{v:.3f}" for j, v in
+                                   zip(X[i].indices, X[i].data)) for i, ci in enumerate(c)]
+    (tmp_path / "train.vw").write_text("\n".join(rows) + "\n")
+    Xv, _, _, _ = load_vw(str(tmp_path / "train.vw"), bits=8, binary=False)
+    est = FTRLClassifier().fit(Xv, c)
+    est.save(tmp_path / "m.npz", info={"hash": True, "format": "vw", "bits": 8})
+    test = tmp_path / "t.vw"
+    test.write_text(rows[0] + "\n" + rows[1].replace(" |a", " 1 0.5 |a", 1) + "\n")
+    code, out, err = run(["predict", str(tmp_path / "m.npz"), str(test), "-o",
+                          str(tmp_path / "p")], capsys)
+    assert code == 2 and f"{test}: row 2: a multi-class model takes no VW initial" in err
+    assert len(err.strip().splitlines()) == 1
+    test.write_text(rows[0] + "\n" + rows[1] + "\n")
+    code, out, err = run(["predict", str(tmp_path / "m.npz"), str(test), "-o",
+                          str(tmp_path / "p")], capsys)
+    assert code == 0, err
+    assert (tmp_path / "p").read_text().splitlines() == [str(v) for v in
+                                                         est.predict(Xv[:2]).tolist()]

@@ -12,7 +12,8 @@ import pytest
 import scipy.sparse as sp
 
 from fastopt import vw
-from fastopt.online import FTRLClassifier, FTRLRegressor, NotFittedError, RDAClassifier
+from fastopt.online import (FTRLClassifier, FTRLRegressor, NotFittedError, RDAClassifier,
+                            load)
 
 CLASSIFIERS = [(FTRLClassifier, dict(alpha=0.3, beta=1.0, l1=0.05, l2=0.1)),
                (RDAClassifier, dict(l1=0.01, gamma=3.0, rho=0.02))]
@@ -186,7 +187,7 @@ def test_balanced_class_weight_multiclass_is_sklearns_formula():
     np.testing.assert_array_equal(bal.coef_, ref.coef_)
 
 
-def test_multiclass_pickles_and_save_refuses_clearly(tmp_path):
+def test_multiclass_pickles_and_saves(tmp_path):
     X, y = make_multiclass(k=3)
     est = FTRLClassifier().fit(X, y)
     back = pickle.loads(pickle.dumps(est))
@@ -195,9 +196,8 @@ def test_multiclass_pickles_and_save_refuses_clearly(tmp_path):
     est.partial_fit(X, y)
     np.testing.assert_array_equal(back.coef_, est.coef_)
     assert back.progressive_auc_ == est.progressive_auc_
-    with pytest.raises(NotImplementedError, match="one-vs-rest"):
-        est.save(str(tmp_path / "m.npz"))
-    assert not (tmp_path / "m.npz").exists()
+    est.save(str(tmp_path / "m.npz"))   # model format 3 (tests/test_model_format.py)
+    np.testing.assert_array_equal(load(str(tmp_path / "m.npz")).coef_, est.coef_)
 
 
 def test_multiclass_hogwild_trains_every_model():

@@ -28,8 +28,13 @@ from fastopt.online._progressive import Progressive
 
 # Model files (.npz): version 3 (written) keeps only the touched rows of
 # the state -- `rows`, the row numbers of every row with a bit set, and
-# `values`, those rows (len(rows), stride) -- version 2 (still read) the
-# whole (d + 1, stride) `state`.  README "Model files" states the rule.
+# `values`, those rows: (len(rows), stride), or (len(rows), K, stride) for
+# a one-vs-rest model of K > 2 classes (its K records of a coordinate side
+# by side, as in memory) -- version 2 (still read) the whole (d + 1,
+# stride) `state` of a single model.  A multi-class file is a format 3 file
+# whose classes_ has K > 2 labels: fastopt versions before it refuse it
+# (classes_ / values shape), never misread it.  README "Model files"
+# states the rule.
 FORMAT_VERSION = 3
 READ_VERSIONS = (2, 3)
 
@@ -188,6 +193,24 @@ def _check_sample_weight(sample_weight, n):
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("sample_weight must be finite and >= 0")
     return w
+
+
+def _check_base_margin(base_margin, n, k):
+    """base_margin as the C loop reads it: None, or (n * k,) finite float64
+    (row r's offset for model j at r k + j) from a (n,) array for one model
+    or (n, k) for k one-vs-rest models."""
+    if base_margin is None:
+        return None
+    b = np.asarray(base_margin)
+    want = (n,) if k == 1 else (n, k)
+    if b.dtype.kind not in "biuf" or b.shape != want:
+        raise ValueError(f"base_margin must be an array of shape {want} (one margin "
+                         f"offset per row{'' if k == 1 else ' and class'}), got shape "
+                         f"{b.shape} and dtype {b.dtype}")
+    b = np.ascontiguousarray(b, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(b)):
+        raise ValueError("base_margin must be finite")
+    return b
 
 
 def _coo_to_csr(X):
@@ -586,7 +609,8 @@ class OnlineLinearModel:
         if y01.shape[0] != shape[0]:
             raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
 
-    def _train(self, new, indptr, indices, data, y01, order, ns=None, sw=None):
+    def _train(self, new, indptr, indices, data, y01, order, ns=None, sw=None,
+               base=None):
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed
@@ -596,7 +620,7 @@ class OnlineLinearModel:
         # the margins before each update: the progressive metrics' input
         pred = np.empty((len(indptr) - 1, model.n_models)) if self._is_classifier else None
         rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
-                                      self._n_threads(), loss0, ns, sw, pred)
+                                      self._n_threads(), loss0, ns, sw, pred, base)
         if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
             self._raise_status(rc, bad)
         self.__dict__.update(new)
@@ -631,7 +655,7 @@ class OnlineLinearModel:
 
     # -- fitting -------------------------------------------------------------
     def partial_fit(self, X, y, classes=None, sample_weight=None,
-                    namespaces=None) -> "OnlineLinearModel":
+                    namespaces=None, base_margin=None) -> "OnlineLinearModel":
         """One pass over (X, y) in order, continuing from the current model.
 
         Everything is checked before the model changes: a bad call leaves
@@ -653,6 +677,12 @@ class OnlineLinearModel:
         namespaces : array-like of uint8, optional
             One namespace byte per entry of a CSR X, for a model with
             interactions on VW-format data (fastopt.vw yields them).
+        base_margin : array-like, optional
+            A fixed offset added to each row's margin w . x + b before the
+            loss and its gradient are computed (XGBoost's ``base_margin``,
+            VW's initial prediction): shape (n_samples,), or (n_samples,
+            n_classes) for more than two classes.  The model learns the
+            residual on top of it; pass the same offsets to predict.
 
         Returns
         -------
@@ -662,7 +692,8 @@ class OnlineLinearModel:
         Raises
         ------
         ValueError
-            Bad X, y, classes, sample_weight or namespaces (nothing trained).
+            Bad X, y, classes, sample_weight, namespaces or base_margin
+            (nothing trained).
         FloatingPointError
             The model diverged (it stays unusable until fit).
         """
@@ -681,10 +712,12 @@ class OnlineLinearModel:
             cur = new or self.__dict__
             ns = self._namespaces(cur["_model"], cur["_cfg"], cur["n_features_in_"],
                                   indices, X, namespaces)
-            self._train(new, indptr, indices, data, y01, None, ns, sw)
+            base = _check_base_margin(base_margin, shape[0], cur["_model"].n_models)
+            self._train(new, indptr, indices, data, y01, None, ns, sw, base)
         return self
 
-    def fit(self, X, y, sample_weight=None, namespaces=None) -> "OnlineLinearModel":
+    def fit(self, X, y, sample_weight=None, namespaces=None,
+            base_margin=None) -> "OnlineLinearModel":
         """n_epochs passes over (X, y) from a fresh model (shuffled each
         epoch with shuffle=True, seeded by random_state).
 
@@ -699,6 +732,8 @@ class OnlineLinearModel:
             Importance weights, as in partial_fit.
         namespaces : array-like of uint8, optional
             As in partial_fit.
+        base_margin : array-like, optional
+            Each row's margin offset, as in partial_fit.
 
         Returns
         -------
@@ -708,7 +743,7 @@ class OnlineLinearModel:
         Raises
         ------
         ValueError
-            Bad X, y, sample_weight or parameters.
+            Bad X, y, sample_weight, namespaces, base_margin or parameters.
         FloatingPointError
             The model diverged.
         """
@@ -722,24 +757,28 @@ class OnlineLinearModel:
                 raise ValueError("sample_weight is zero for every row: nothing to fit")
             ns = self._namespaces(new["_model"], new["_cfg"], shape[1], indices, X,
                                   namespaces)
+            base = _check_base_margin(base_margin, shape[0], new["_model"].n_models)
             rng = np.random.default_rng(self.random_state)
             for epoch in range(new["_cfg"]["n_epochs"]):
                 order = rng.permutation(shape[0]).astype(np.int64) if self.shuffle else None
                 self._train(new if epoch == 0 else {}, indptr, indices, data, y01, order,
-                            ns, sw)
+                            ns, sw, base)
         return self
 
     # -- prediction ----------------------------------------------------------
-    def _margin(self, X, namespaces=None):
-        """w . x (crossed features included) + intercept for each row of X."""
+    def _margin(self, X, namespaces=None, base_margin=None):
+        """w . x (crossed features included) + intercept for each row of X
+        (plus base_margin's offsets when given)."""
         with self._lock():
             self._check_usable()
-            indptr, indices, data, _ = csr_arrays(X, self.n_features_in_, type(self).__name__)
+            indptr, indices, data, shape = csr_arrays(X, self.n_features_in_,
+                                                      type(self).__name__)
             ns = self._namespaces(self._model, self._cfg, self.n_features_in_, indices, X,
                                   namespaces)
+            base = _check_base_margin(base_margin, shape[0], self._model.n_models)
             rc, out, bad = self._model.margin(indptr, indices, data, self._n_threads(), ns)
         self._raise_status(rc, bad)
-        return out
+        return out if base is None else out + base.reshape(out.shape)
 
     def _weights(self):
         with self._lock():
@@ -822,18 +861,15 @@ class OnlineLinearModel:
         the previous file as it was.  A symlink stays a symlink."""
         with self._lock():
             self._check_usable()
-            if self._model.n_models > 1:   # one-vs-rest: not in this file format
-                raise NotImplementedError(
-                    f"save: a {self._model.n_models}-class (one-vs-rest) model cannot be "
-                    f"written in model format {FORMAT_VERSION}; pickle it instead")
+            classes = _storable_classes(self.classes_) if self._is_classifier else None
             rows, values = compact_state(self._state["state"])
             fields = dict(format_version=FORMAT_VERSION, estimator=type(self).__name__,
                           params=self._json_params(), rows=rows, values=values,
                           t=self._state["t"], n_features_in_=self.n_features_in_,
                           loss_sum=self._loss_sum, n_seen=self._n_seen,
                           weight_sum=getattr(self, "_weight_sum", float(self._n_seen)))
-            if self._is_classifier:
-                fields["classes_"] = self.classes_
+            if classes is not None:
+                fields["classes_"] = classes
             if info is not None:
                 if not isinstance(info, dict):
                     raise TypeError(f"info must be a dict, got {type(info).__name__}")
@@ -861,20 +897,72 @@ _LAYOUTS = {2: ("state",), 3: ("rows", "values")}
 _STATE_FIELDS = ("state", "rows", "values")
 
 
+def _storable_classes(classes):
+    """classes_ as a model file can hold them without pickle: numbers,
+    bools, or strings (an object array of str becomes a str array, one of
+    Python ints an int64 one); anything else is refused (ValueError)."""
+    c = np.asarray(classes)
+    if c.dtype.kind == "O":
+        items = c.tolist()
+        if all(isinstance(v, str) for v in items):
+            c = np.array(items, dtype=str)
+        elif all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                 for v in items):
+            try:
+                c = np.array(items, dtype=np.int64)
+            except OverflowError:
+                c = None
+        else:
+            c = None
+    if c is None or c.dtype.kind not in "biufUS":
+        kinds = sorted({type(v).__name__ for v in np.asarray(classes).tolist()})
+        raise ValueError(f"save: class labels of type {', '.join(kinds)} cannot be stored "
+                         "in a model file (numbers, bools and strings can); map them to "
+                         "such labels or pickle the estimator")
+    return c
+
+
 def compact_state(state: np.ndarray) -> "tuple[np.ndarray, np.ndarray]":
-    """(rows, values) of a (d + 1, stride) float64 state: the numbers of the
-    rows with any bit set (uint32 when they fit, else uint64; increasing)
-    and those rows.  The rows left out are +0.0 throughout, so
-    expand_state gives back `state` bit for bit (a -0.0 is kept)."""
-    touched = np.flatnonzero(np.any(state.view(np.uint64) != 0, axis=1))
+    """Only the touched rows of a model state.
+
+    Parameters
+    ----------
+    state : ndarray of float64, shape (d + 1, stride) or (d + 1, K, stride)
+        A model's state: one row per coordinate (K one-vs-rest models'
+        records side by side).
+
+    Returns
+    -------
+    rows : ndarray of uint32 (uint64 beyond 2**32 rows)
+        The increasing numbers of the rows with any bit set.
+    values : ndarray of float64, shape (len(rows),) + state.shape[1:]
+        Those rows.  The rows left out are +0.0 throughout, so expand_state
+        gives back `state` bit for bit (a -0.0 is kept).
+    """
+    bits = state.reshape(state.shape[0], -1).view(np.uint64)
+    touched = np.flatnonzero(np.any(bits != 0, axis=1))
     rows = touched.astype(np.uint32 if state.shape[0] <= 2**32 else np.uint64)
     return rows, np.ascontiguousarray(state[touched])
 
 
 def expand_state(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """The (n_rows, stride) float64 state that compact_state made (rows and
-    values checked by the caller)."""
-    state = np.zeros((n_rows, values.shape[1]), dtype=np.float64)
+    """The state compact_state made (rows and values checked by the caller).
+
+    Parameters
+    ----------
+    rows : ndarray of int
+        Increasing row numbers in [0, n_rows).
+    values : ndarray of float64, shape (len(rows), ...)
+        Those rows.
+    n_rows : int
+        d + 1.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_rows,) + values.shape[1:]
+        Zero but for the given rows.
+    """
+    state = np.zeros((n_rows,) + values.shape[1:], dtype=np.float64)
     state[rows] = values
     return state
 
@@ -915,8 +1003,11 @@ def _read_arrays(path):
                 raise _BadModel(f"field {field!r} holds Python objects")
             if dtype.itemsize > 64 << 20:   # a JSON text of more than 16M characters
                 raise _BadModel(f"field {field!r} is too large ({dtype})")
-            limit = 2 if field == "classes_" else 1
-            if field not in _STATE_FIELDS and int(np.prod(shape, dtype=np.float64)) > limit:
+            size = int(np.prod(shape, dtype=np.float64))
+            if field == "classes_":   # K labels: bounded by the model size below
+                if len(shape) != 1 or size * dtype.itemsize > 64 << 20:
+                    raise _BadModel(f"field {field!r} has shape {shape}")
+            elif field not in _STATE_FIELDS and size > 1:
                 raise _BadModel(f"field {field!r} has shape {shape}")
             arrays[field] = (member, shape, dtype)
         missing = [k for k in _REQUIRED if k not in arrays]
@@ -945,6 +1036,9 @@ def _read_arrays(path):
         if cls is None:
             raise _BadModel(f"unknown estimator {name!r}")
         stride = _kernels.online_stride(cls._algorithm)
+        # one-vs-rest models (format 3 only): one per class of K > 2
+        n_classes = arrays["classes_"][1][0] if "classes_" in arrays else 2
+        n_models = n_classes if version == 3 and n_classes > 2 else 1
         if version == 2:
             expected = {"state": (d + 1, stride)}
         else:
@@ -952,14 +1046,15 @@ def _read_arrays(path):
             if len(k) != 1 or not 0 <= k[0] <= d + 1:
                 raise _BadModel(f"field 'rows' has shape {tuple(k)}; expected (k,) "
                                 f"with k <= {d + 1}")
-            expected = {"rows": (k[0],), "values": (k[0], stride)}
+            expected = {"rows": (k[0],), "values": (k[0], stride) if n_models == 1
+                        else (k[0], n_models, stride)}
         for field, want in expected.items():
             if tuple(arrays[field][1]) != want:
                 what = "model state" if field == "state" else f"field {field!r}"
                 raise _BadModel(f"{what} has shape {tuple(arrays[field][1])}; "
                                 f"expected {want}")
         try:
-            check_model_size(cls, d)
+            check_model_size(cls, d * n_models)
         except ValueError as e:
             raise _BadModel(str(e)) from None
         for field in layout:
@@ -969,7 +1064,7 @@ def _read_arrays(path):
 
 
 def _checked_state(fields, cls, d):
-    """The (d + 1, stride) float64 state of a model file's checked fields:
+    """The (d + 1, [K,] stride) float64 state of a model file's checked fields:
     real, finite, FTRL accumulators >= 0; version 3's rows increasing
     integers in [0, d]."""
     if "state" in fields:
@@ -991,7 +1086,7 @@ def _checked_state(fields, cls, d):
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise _BadModel("model state contains NaN or infinity")
-    if cls._algorithm == _kernels.ONLINE_FTRL and np.any(values[:, 1] < 0):
+    if cls._algorithm == _kernels.ONLINE_FTRL and np.any(values[..., 1] < 0):
         raise _BadModel("model state has a negative FTRL accumulator")
     if "state" in fields:
         return np.array(values, dtype=np.float64, order="C", copy=True)
@@ -1051,11 +1146,15 @@ def _build(fields):
         if not cls._is_classifier:
             raise _BadModel(f"a {name} has no classes_")
         classes = fields["classes_"]
-        if (classes.shape != (2,) or classes.dtype.kind not in "biufUS"
+        # K > 2 labels go with a (d + 1, K, stride) state (checked above)
+        n_classes = state.shape[1] if state.ndim == 3 else 2
+        if (classes.shape != (n_classes,) or classes.dtype.kind not in "biufUS"
                 or (classes.dtype.kind == "f" and not np.all(np.isfinite(classes)))
-                or not classes[0] < classes[1]):
-            raise _BadModel("classes_ must be two distinct labels in increasing "
-                            f"order, got {classes.tolist()!r}")
+                or not np.all(classes[:-1] < classes[1:])):
+            shown = classes.tolist() if classes.size <= 10 else \
+                f"{classes.size} labels of {classes.dtype}"
+            raise _BadModel(f"classes_ must be {n_classes} distinct labels in "
+                            f"increasing order, got {shown!r}")
         est.classes_ = classes
     elif cls._is_classifier:
         raise _BadModel("missing field 'classes_'")

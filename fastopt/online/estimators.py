@@ -342,7 +342,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
     _losses = ("logistic", "hinge")
     _is_classifier = True
 
-    def decision_function(self, X, namespaces=None) -> np.ndarray:
+    def decision_function(self, X, namespaces=None, base_margin=None) -> np.ndarray:
         """Confidence scores: w_k . x + b_k for each row and class model.
 
         Parameters
@@ -351,6 +351,10 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         namespaces : array-like of uint8, optional
             One namespace byte per entry of a CSR X (models with
             interactions on VW data).
+        base_margin : array-like, optional
+            The offsets the model was trained with (see fit): shape
+            (n_samples,), or (n_samples, n_classes) for more than two
+            classes; added to the margins.
 
         Returns
         -------
@@ -365,7 +369,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         ValueError
             Bad X (NaN, wrong number of features).
         """
-        return self._margin(X, namespaces)
+        return self._margin(X, namespaces, base_margin)
 
     @property
     def predict_proba(self):
@@ -383,6 +387,10 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         namespaces : array-like of uint8, optional
             One namespace byte per entry of a CSR X (models with
             interactions on VW data).
+        base_margin : array-like, optional
+            The offsets the model was trained with (see fit): shape
+            (n_samples,), or (n_samples, n_classes) for more than two
+            classes; added to the margins.
 
         Returns
         -------
@@ -393,8 +401,8 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
             raise AttributeError(f"predict_proba is not available for loss={self.loss!r}")
         return self._predict_proba
 
-    def _predict_proba(self, X, namespaces=None):
-        return self._proba(self._margin(X, namespaces))
+    def _predict_proba(self, X, namespaces=None, base_margin=None):
+        return self._proba(self._margin(X, namespaces, base_margin))
 
     @staticmethod
     def _proba(m):
@@ -403,7 +411,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
             return np.column_stack([1.0 - p, p])
         return ovr_proba(m)
 
-    def predict(self, X, namespaces=None) -> np.ndarray:
+    def predict(self, X, namespaces=None, base_margin=None) -> np.ndarray:
         """The class of each row: ``classes_[1]`` where the margin is > 0
         (two classes), else the class of the largest margin.
 
@@ -413,13 +421,17 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         namespaces : array-like of uint8, optional
             One namespace byte per entry of a CSR X (models with
             interactions on VW data).
+        base_margin : array-like, optional
+            The offsets the model was trained with (see fit): shape
+            (n_samples,), or (n_samples, n_classes) for more than two
+            classes; added to the margins.
 
         Returns
         -------
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        m = self._margin(X, namespaces)
+        m = self._margin(X, namespaces, base_margin)
         index = (m > 0).astype(np.intp) if m.ndim == 1 else np.argmax(m, axis=1)
         return self.classes_[index]
 
@@ -563,7 +575,7 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
     _losses = ("squared", "quantile", "poisson")
     _is_classifier = False
 
-    def predict(self, X, namespaces=None) -> np.ndarray:
+    def predict(self, X, namespaces=None, base_margin=None) -> np.ndarray:
         """w . x + intercept for each row of X (its exp for loss="poisson").
 
         Parameters
@@ -572,13 +584,17 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
         namespaces : array-like of uint8, optional
             One namespace byte per entry of a CSR X (models with
             interactions on VW data).
+        base_margin : array-like, optional
+            The offsets the model was trained with (see fit): shape
+            (n_samples,), or (n_samples, n_classes) for more than two
+            classes; added to the margins.
 
         Returns
         -------
         ndarray of shape (n_samples,)
             The predictions.
         """
-        m = self._margin(X, namespaces)
+        m = self._margin(X, namespaces, base_margin)
         return np.exp(m) if self.loss == "poisson" else m
 
     def predict_one(self, x: dict) -> float:
