@@ -71,7 +71,6 @@ numpydoc_validation_checks = {"PR01", "PR02", "RT01", "GL08"}
 numpydoc_validation_overrides = {"PR01": [r"^torch\.optim\.\w+ run by fastopt\."]}
 numpydoc_validation_exclude = {
     # not yet documented to the numpydoc standard by their owners
-    r"^fastopt\.online\b",
     # properties and dunder methods document themselves in the class
     r"\.__\w+__$",
     # the problems' value and grad inherit Problem's docstrings (autodoc shows
@@ -90,7 +89,7 @@ import fastopt
 # substitution); a valid one renders normally.  Remove a module from this
 # list once its docstrings are converted: then any reST error in it fails the
 # -W build like everywhere else.
-PREFORMATTED_DOCSTRINGS = ("fastopt.online",)
+PREFORMATTED_DOCSTRINGS = ()
 
 
 def _is_valid_rst(text):

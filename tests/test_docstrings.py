@@ -23,12 +23,12 @@ MODULES = ["fastopt.prox", "fastopt.schedules", "fastopt.clip", "fastopt.averagi
            "fastopt.noise", "fastopt.init", "fastopt.data", "fastopt.early_stopping",
            "fastopt.viz", "fastopt.problems", "fastopt.datasets", "fastopt.minimize",
            "fastopt.minimize.line_search", "fastopt.optim", "fastopt.sparse",
-           "fastopt.norm", "fastopt.glm", "fastopt.kernels", "fastopt.libsvm", "fastopt.vw"]
+           "fastopt.norm", "fastopt.glm", "fastopt.kernels", "fastopt.libsvm", "fastopt.vw",
+           "fastopt.online"]
 if importlib.util.find_spec("distributed") is not None:   # the `dask` extra
     MODULES += ["fastopt.distributed", "fastopt.distributed.minimize",
                 "fastopt.distributed.glm"]
-# Not here: fastopt.online (being converted by its owner; docs/conf.py
-# excludes it from validation too), and fastopt.torch, whose drop-ins take
+# Not here: fastopt.torch, whose drop-ins take
 # the installed torch.optim class's signature (foreach, fused, ... change with
 # torch's version) and document the fastopt rule's parameters only (docs/conf.py
 # waives numpydoc's PR01 for them, and for them only).
@@ -136,8 +136,9 @@ DOCTEST_MODULES = [m for m in MODULES + ["fastopt.datasets._clicklike", "fastopt
                                          "fastopt.minimize.coordinate_descent",
                                          "fastopt.minimize.owlqn", "fastopt.optim.adaptive",
                                          "fastopt.optim.base", "fastopt.optim.proximal",
-                                         "fastopt.optim.sgd", "fastopt._threads"]
-                   if m not in ("fastopt.optim", "fastopt.distributed")   # packages: their
+                                         "fastopt.optim.sgd", "fastopt._threads",
+                                         "fastopt.online.estimators"]
+                   if m not in ("fastopt.optim", "fastopt.distributed", "fastopt.online")   # packages: their
                    # classes and functions (and examples) live in their modules
                    and (m != "fastopt.viz" or _has_matplotlib())]
 

@@ -1189,15 +1189,53 @@ def read_model(path):
                          f"one{detail}") from None
 
 
-def load_info(path):
-    """The `info` dict a model file was saved with ({} if none)."""
+def load_info(path: "str | os.PathLike[str]") -> dict:
+    """The `info` dict a model file was saved with.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A model file written by `save` or by ``fastopt train``.
+
+    Returns
+    -------
+    dict
+        The JSON object saved with the model ({} if none); ``fastopt
+        train`` records its input format, hashing and rows read there.
+
+    Raises
+    ------
+    ValueError
+        For anything that is not a valid model file, naming the file.
+    OSError
+        If the file cannot be opened.
+    """
     return read_model(path)[1]
 
 
-def load(path):
-    """Load a model written by `save` (or by `fastopt train`).  The file is
-    checked field by field -- format version, estimator (from an
-    allow-list), parameters (as the constructor checks them), state (shape,
-    real, finite), classes_ (two distinct labels), info (a JSON object) --
-    and any fault raises ValueError naming the file."""
+def load(path: "str | os.PathLike[str]") -> "OnlineLinearModel":
+    """Load a model written by `save` (or by ``fastopt train``).
+
+    The file is checked field by field -- format version, estimator (from
+    an allow-list), parameters (as the constructor checks them), state
+    (shape, real, finite), ``classes_`` (sorted distinct labels), info (a
+    JSON object) -- before anything is built.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file (formats 2 and 3; README "Model files").
+
+    Returns
+    -------
+    FTRLClassifier, FTRLRegressor or RDAClassifier
+        The fitted estimator, bit for bit as it was saved.
+
+    Raises
+    ------
+    ValueError
+        For any fault in the file, naming the file.
+    OSError
+        If the file cannot be opened.
+    """
     return read_model(path)[0]

@@ -19,7 +19,7 @@ _FTRL_PARAMS = """
     beta : float, default=1.0
         FTRL's smoothing of the adaptive step (>= 0).
     l1 : float, default=0.0
-        L1 penalty (>= 0); weights with |z_i| <= l1 are exactly 0.
+        L1 penalty (>= 0); weights with ``|z_i| <= l1`` are exactly 0.
     l2 : float, default=0.0
         L2 penalty (>= 0; the paper's lambda2, twice TF's l2)."""
 
@@ -58,7 +58,7 @@ _COMMON_PARAMS = """
     bits : int, default=18
         Feature dicts (learn_one, predict_one) are hashed into 2**bits
         columns, as VW's -b, when learn_one creates the model; a model
-        fitted on arrays hashes into its n_features_in_ columns, which must
+        fitted on arrays hashes into its ``n_features_in_`` columns, which must
         then be a power of two."""
 
 _CLASSIFIER_LOSS = ('"logistic" (logistic regression) or "hinge" (a linear SVM; no '
@@ -134,7 +134,7 @@ _CLASSIFIER_EXAMPLE = """
 
 _FTRL_ALGO = """
     Per coordinate i, from the running sums z_i and n_i:
-    w_i = 0 if |z_i| <= l1 else -(z_i - sign(z_i) l1) / ((beta + sqrt(n_i)) / alpha + l2);
+    w_i = 0 if abs(z_i) <= l1 else -(z_i - sign(z_i) l1) / ((beta + sqrt(n_i)) / alpha + l2);
     on each example with margin m = w . x, g_i = dloss(m, y) x_i,
     z_i += g_i - (sqrt(n_i + g_i^2) - sqrt(n_i)) / alpha * w_i, n_i += g_i^2.
     The whole loop (predict, gradient, update) runs in C with the GIL
@@ -159,7 +159,7 @@ class _DictProtocol:
     unless another name shares it)."""
 
     def _dict_columns(self) -> int:
-        """The columns dicts are hashed into: n_features_in_ once fitted
+        """The columns dicts are hashed into: ``n_features_in_`` once fitted
         (a power of two), else 2**bits."""
         if self._is_fitted():
             d = self.n_features_in_
@@ -722,7 +722,7 @@ class RDAClassifier(_Classifier):
 
     With G_i the sum of the gradients of coordinate i over the t examples
     seen, gbar = G_i / t and lambda_t = l1 + gamma rho / sqrt(t):
-    w_i = 0 if |gbar| <= lambda_t else -(sqrt(t) / gamma) (gbar - lambda_t sign(gbar)).
+    w_i = 0 if abs(gbar) <= lambda_t else -(sqrt(t) / gamma) (gbar - lambda_t sign(gbar)).
     A coordinate's weight moves with t even when examples do not have it; it
     is computed from (G_i, t) whenever it is needed, so the lazy computation
     on sparse data is exact.  The intercept has l1 = rho = 0.  Shares its
