@@ -3,7 +3,6 @@ VW's initial prediction in `fastopt train`): the C loop adds the offset to
 each row's margin before the loss and its gradient.  Checked against the
 plain-Python twins of tests/reference_online.py and against Vowpal Wabbit
 itself (golden files recorded by `tests/record_golden_vw.py base`)."""
-import json
 import re
 import os
 
@@ -15,6 +14,7 @@ from fastopt import cli
 from fastopt.online import FTRLClassifier, FTRLRegressor, RDAClassifier
 from fastopt.vw import load_vw
 from reference_online import FTRLTwin, RDATwin
+from cli_helpers import golden, logloss
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "vw")
 
@@ -121,16 +121,6 @@ def test_bad_base_margin_changes_nothing(bad, match):
         est.predict_proba(X, base_margin=bad)
     np.testing.assert_array_equal(est._state["state"], before[0])
     assert (est._state["t"], est.progressive_loss_) == before[1:]
-
-
-def golden(run):
-    with open(os.path.join(GOLDEN, f"{run}.json")) as f:
-        return json.load(f)
-
-
-def logloss(y01, p):
-    p = np.clip(p, 1e-15, 1 - 1e-15)
-    return float(-np.mean(y01 * np.log(p) + (1 - y01) * np.log1p(-p)))
 
 
 @pytest.mark.parametrize("flags, run_name", [([], "base_linear"), (["-q", "ab"], "base_q_ab")])

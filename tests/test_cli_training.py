@@ -5,7 +5,6 @@ re-parsed text; stale / damaged caches rebuilt), per-pass holdout and
 early stopping, --raw, --n-threads, stdin pipelines, VW's -q, and the
 reader thread."""
 import gzip
-import io
 import os
 import re
 import subprocess
@@ -22,14 +21,7 @@ from fastopt._training import (CacheError, CacheReader, CacheWriter, binary_auc,
                                prefetch, source_fingerprint)
 from fastopt.libsvm import dump_libsvm, load_libsvm
 from fastopt.vw import VWReader
-
-
-def run(argv, capsys, stdin=None, monkeypatch=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_helpers import run
 
 
 def summary(out):

@@ -2,8 +2,6 @@
 stdin and gzip, interactions (VW's and a libsvm field map), losses,
 weights, and bad input (one FILE:LINE line, exit 2)."""
 import gzip
-import io
-import json
 import os
 import re
 import subprocess
@@ -16,27 +14,10 @@ import pytest
 from fastopt import cli, online
 from fastopt.libsvm import dump_libsvm, load_libsvm
 from fastopt.vw import load_vw
+from cli_helpers import golden, logloss, run
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "vw")
 TRAIN, TEST = os.path.join(GOLDEN, "train.vw.gz"), os.path.join(GOLDEN, "test.vw.gz")
-
-
-def run(argv, capsys, stdin=None, monkeypatch=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def golden(run_name):
-    with open(os.path.join(GOLDEN, f"{run_name}.json")) as f:
-        return json.load(f)
-
-
-def logloss(y01, p):
-    p = np.clip(p, 1e-15, 1 - 1e-15)
-    return float(-np.mean(y01 * np.log(p) + (1 - y01) * np.log1p(-p)))
 
 
 @pytest.fixture(scope="module")
