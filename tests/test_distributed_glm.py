@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from tests.subproc import run_python
+from subproc import run_python
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")

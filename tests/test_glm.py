@@ -8,7 +8,7 @@ import scipy.sparse as sp
 import fastopt
 import fastopt.glm as G
 from fastopt.minimize.owlqn import pseudo_gradient
-from tests import reference_glm as R
+import reference_glm as R
 
 LOSSES = ["logistic", "squared", "poisson"]
 
