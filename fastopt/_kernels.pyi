@@ -7,7 +7,7 @@ them here.  The rule kernels all share one signature: the table, the grads
 (one entry per param: array, SparseGrad or None), the per-param step counts
 and scalars, then the rule's hyperparameters and n_threads as keywords.
 """
-from typing import Any, Optional, Protocol, Sequence
+from typing import Any, Optional, Protocol, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +51,29 @@ def libsvm_parse(
     nnz_cap: int = ..., max_line: int = ...,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], _Array, _Array, int, int,
            Optional[tuple[int, int, int, int]]]: ...
+
+# fastopt/_libsvm.pxi (VW text): labels, importance weights, indptr, indices,
+# values, namespace bytes, lines, bad lines, error; with extra=True also each
+# row's initial prediction and its tag's (start, end) offsets (-1: no tag)
+_VWBlock = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64],
+                 _Array, _Array, npt.NDArray[np.uint8], int, int,
+                 Optional[tuple[int, int, int, int]]]
+_VWBlockExtra = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                      npt.NDArray[np.int64], _Array, _Array, npt.NDArray[np.uint8], int,
+                      int, Optional[tuple[int, int, int, int]], npt.NDArray[np.float64],
+                      npt.NDArray[np.int64]]
+
+def vw_parse(
+    buf: Any, bits: int, skip_bad_lines: bool, binary: bool, allow_unlabeled: bool,
+    index_dtype: npt.DTypeLike, dtype: npt.DTypeLike, row_cap: int = ...,
+    nnz_cap: int = ..., max_line: int = ..., constant: bool = ..., hash_all: bool = ...,
+    hash_seed: int = ..., extra: bool = ...,
+) -> Union[_VWBlock, _VWBlockExtra]: ...
+def vw_hash(name: bytes, seed: int = ...) -> int: ...
+def murmur3_32(key: bytes, seed: int = ...) -> int: ...
+
+# fastopt/_format.pxi
+def format_g9(x: npt.NDArray[np.float64], n_threads: int = ...) -> bytes: ...
 
 def norm_stats_forward(x: _Array, view: tuple[int, ...], eps: float, weight: _Array,
                        use_weight: bool, bias: _Array, use_bias: bool,

@@ -41,9 +41,14 @@ one namespace byte per entry of X (aligned with ``X.data``).
 :func:`load_vw` reads a whole file; :func:`feature_index` hashes a name.
 """
 
+from typing import Any, Callable, Iterator, Optional
+
 import numpy as np
+import numpy.typing as npt
 
 from fastopt import _kernels
+from fastopt._files import PathLike
+from fastopt.libsvm import _Source
 from fastopt.libsvm import MAX_LINE_BYTES, LibsvmReader, _long_line, _make_csr, _token
 
 __all__ = ["iter_vw_chunks", "load_vw", "feature_index", "VWReader", "sniff_format",
@@ -67,7 +72,7 @@ _REASONS = {
 _E_LONG_LINE = 11
 
 
-def _hasher(hash_all, hash_seed):
+def _hasher(hash_all: bool, hash_seed: int) -> "tuple[Callable[[bytes, int], int], int]":
     """h(bytes, seed) as VW's --hash strings (default) or --hash all, and
     the default namespace's hash for --hash_seed."""
     h = _kernels.murmur3_32 if hash_all else _kernels.vw_hash
@@ -111,7 +116,8 @@ def feature_index(name: "str | bytes", namespace: "str | bytes" = " ", bits: int
     >>> feature_index("7", bits=4)            # an all-digit name is its value
     7
     """
-    enc = (lambda s: s.encode("utf-8") if isinstance(s, str) else bytes(s))
+    def enc(s: "str | bytes") -> bytes:
+        return s.encode("utf-8") if isinstance(s, str) else bytes(s)
     h, default = _hasher(hash_all, _check_seed(hash_seed))
     seed = default if namespace == " " else h(enc(namespace), hash_seed)
     k = h(enc(name), seed)
@@ -120,7 +126,7 @@ def feature_index(name: "str | bytes", namespace: "str | bytes" = " ", bits: int
     return int(k & ((1 << bits) - 1))
 
 
-def _check_seed(seed):
+def _check_seed(seed: object) -> int:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
             or not 0 <= seed < 2**32:
         raise ValueError(f"hash_seed must be an int in [0, 2**32), got {seed!r}")
@@ -163,7 +169,7 @@ class Extras:
         return cls(np.zeros(n), [None] * n)
 
 
-def _check_bits(bits):
+def _check_bits(bits: object) -> int:
     if isinstance(bits, (bool, np.bool_)) or not isinstance(bits, (int, np.integer)) \
             or not 1 <= bits <= 32:
         raise ValueError(f"bits must be an int in [1, 32], got {bits!r}")
@@ -231,10 +237,13 @@ class VWReader(LibsvmReader):
         line (``PATH:LINE: reason``) while iterating, unless skipped.
     """
 
-    def __init__(self, path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
-                 dtype=np.float64, binary=True, allow_unlabeled=False,
-                 max_line_bytes=MAX_LINE_BYTES, fmt="vw", n_features=None, hash=False,
-                 constant=False, hash_all=False, hash_seed=0, extras=False, names=None):
+    def __init__(self, path: PathLike, bits: int = 18, *, chunk_bytes: int = 8 << 20,
+                 skip_bad_lines: bool = False, dtype: npt.DTypeLike = np.float64,
+                 binary: bool = True, allow_unlabeled: bool = False,
+                 max_line_bytes: int = MAX_LINE_BYTES, fmt: str = "vw",
+                 n_features: Optional[int] = None, hash: bool = False,
+                 constant: bool = False, hash_all: bool = False, hash_seed: int = 0,
+                 extras: bool = False, names: "Optional[FeatureNames]" = None) -> None:
         if fmt not in ("vw", "libsvm", "auto"):
             raise ValueError(f"fmt must be 'vw', 'libsvm' or 'auto', got {fmt!r}")
         self.bits = _check_bits(bits)
@@ -254,7 +263,7 @@ class VWReader(LibsvmReader):
         self.given_fmt = fmt
         self._set_format(fmt)
 
-    def _set_format(self, fmt):
+    def _set_format(self, fmt: str) -> None:
         self.fmt = fmt
         if fmt == "libsvm":
             self.n_features = self.libsvm_features
@@ -267,11 +276,12 @@ class VWReader(LibsvmReader):
                 self.names.d = self.n_features
             self.index_dtype = np.dtype(np.int32 if self.bits <= 31 else np.int64)
 
-    def __iter__(self):
+    def __iter__(self) -> "Iterator[tuple[Any, ...]]":
         self._set_format(self.given_fmt)
         return super().__iter__()
 
-    def _parse(self, data, line0, row_ratio, nnz_ratio):
+    def _parse(self, data: memoryview, line0: int, row_ratio: float, nnz_ratio: float
+               ) -> "tuple[Any, Any, int, int, float, float]":
         if self.fmt == "auto":
             fmt = sniff_format(bytes(data[:1 << 16]))
             if fmt is not None:
@@ -279,7 +289,7 @@ class VWReader(LibsvmReader):
         if self.fmt != "vw":      # libsvm, or blank / comment lines only so far
             X, y, first, lines, row_ratio, nnz_ratio = super()._parse(
                 data, line0, row_ratio, nnz_ratio)
-            block = None if X is None else (X, y, None, None)
+            block: "Optional[tuple[Any, ...]]" = None if X is None else (X, y, None, None)
             if block is not None and self.extras:
                 block += (Extras.none(X.shape[0]),)
             if block is not None and self.names is not None:
@@ -316,23 +326,26 @@ class VWReader(LibsvmReader):
                 self.names.add_text(data)
         return block, None, line0, lines, row_ratio, nnz_ratio
 
-    def _blocks(self, f):
+    def _blocks(self, f: _Source) -> "Iterator[tuple[Any, ...]]":
         for block, _none, first in super()._blocks(f):
             yield block[:4] + (first,) + block[4:]
 
 
-def _extras(data, initial, spans):
+def _extras(data: memoryview, initial: npt.NDArray[np.float64],
+            spans: npt.NDArray[Any]) -> Extras:
     """Extras from the parser's initial predictions and tag offsets."""
-    tags = [None] * spans.shape[0]
+    tags: "list[bytes | None]" = [None] * spans.shape[0]
     for r in np.flatnonzero(spans[:, 0] >= 0):   # only the rows with a tag
         tags[r] = bytes(data[spans[r, 0]:spans[r, 1]])
     return Extras(initial, tags)
 
 
-def iter_vw_chunks(path, bits=18, *, chunk_bytes=8 << 20, skip_bad_lines=False,
-                   dtype=np.float64, binary=True, allow_unlabeled=False,
-                   max_line_bytes=MAX_LINE_BYTES, constant=False, hash_all=False,
-                   hash_seed=0, extras=False, names=None):
+def iter_vw_chunks(path: PathLike, bits: int = 18, *, chunk_bytes: int = 8 << 20,
+                   skip_bad_lines: bool = False, dtype: npt.DTypeLike = np.float64,
+                   binary: bool = True, allow_unlabeled: bool = False,
+                   max_line_bytes: int = MAX_LINE_BYTES, constant: bool = False,
+                   hash_all: bool = False, hash_seed: int = 0, extras: bool = False,
+                   names: "Optional[FeatureNames]" = None) -> VWReader:
     return VWReader(path, bits, chunk_bytes=chunk_bytes, skip_bad_lines=skip_bad_lines,
                     dtype=dtype, binary=binary, allow_unlabeled=allow_unlabeled,
                     max_line_bytes=max_line_bytes, constant=constant,
@@ -361,7 +374,7 @@ iter_vw_chunks.__doc__ = f"""Stream a VW text file as CSR blocks ``(X, y, sample
     """
 
 
-def load_vw(path, bits=18, **kw):
+def load_vw(path: PathLike, bits: int = 18, **kw: Any) -> "tuple[Any, ...]":
     """A whole VW file: ``(X, y, sample_weight, namespaces)``.
 
     Parameters
@@ -397,7 +410,7 @@ def load_vw(path, bits=18, **kw):
             np.concatenate([b[2] for b in blocks]), np.concatenate([b[3] for b in blocks]))
 
 
-def sniff_format(head):
+def sniff_format(head: bytes) -> Optional[str]:
     """The format of a file from its first bytes.
 
     The first line that is neither blank nor a '#' comment is VW's when it
@@ -434,7 +447,7 @@ VW_CONSTANT = 11650396      # VW's constant feature (hash), namespace byte 128
 VW_CONSTANT_NS = 128
 
 
-def interaction_index(indices, bits=18):
+def interaction_index(indices: "list[int] | tuple[int, ...]", bits: int = 18) -> int:
     """The column of a crossed feature from its parts' columns, as VW and
     the learners' C loop combine them: (FNV * i1) ^ i2 for a pair, (FNV *
     ((FNV * i1) ^ i2)) ^ i3 for a triple, masked to `bits` bits."""
@@ -493,7 +506,7 @@ class FeatureNames:
 
     def __init__(self, bits: int = 18, interactions: "list[str] | None" = None,
                  hash_all: bool = False, hash_seed: int = 0,
-                 fields: "dict | None" = None, n_features: "int | None" = None,
+                 fields: "dict[bytes, Any] | None" = None, n_features: "int | None" = None,
                  constant: bool = True) -> None:
         from fastopt.online._base import _check_fields, _check_interactions
         self.bits = _check_bits(bits)
@@ -510,8 +523,8 @@ class FeatureNames:
                 for lo, hi in ranges:
                     table[lo:min(hi, self.d)] = b[0]
             self._table = table
-        self.names = {}          # column -> set of names
-        self._seen = set()       # crossed (column tuple) already named
+        self.names: "dict[int, set[str]]" = {}          # column -> set of names
+        self._seen: "set[tuple[int, ...]]" = set()       # crossed (column tuple) already named
 
     def add(self, index: int, name: str) -> None:
         """Record `name` as one of column `index`'s names.
@@ -525,10 +538,10 @@ class FeatureNames:
         """
         self.names.setdefault(index, set()).add(name)
 
-    def _fold(self, h):
+    def _fold(self, h: int) -> int:
         return h & (self.d - 1) if self.d & (self.d - 1) == 0 else h % self.d
 
-    def _cross(self, groups):
+    def _cross(self, groups: "dict[int, list[tuple[int, str]]]") -> None:
         """Name the crossed features of one row: groups maps a namespace
         byte to its [(column, name), ...] in the row's order."""
         terms = [bytes(t) for t in self.terms]
@@ -541,7 +554,7 @@ class FeatureNames:
             parts = [groups[b] for b in t]
             self._cross_term(t, parts)
 
-    def _cross_term(self, t, parts):
+    def _cross_term(self, t: bytes, parts: "list[list[tuple[int, str]]]") -> None:
         a = parts[0]
         for i, (i1, n1) in enumerate(a):
             h1 = (FNV_PRIME * i1) & _MASK64
@@ -549,7 +562,7 @@ class FeatureNames:
             for j in range(i if t[0] == t[1] else 0, len(b)):
                 i2, n2 = b[j]
                 if len(t) == 2:
-                    key = (i1, i2)
+                    key: "tuple[int, ...]" = (i1, i2)
                     if key not in self._seen:
                         self._seen.add(key)
                         self.add(self._fold(h1 ^ i2), f"{n1}*{n2}")
@@ -563,12 +576,12 @@ class FeatureNames:
                         self._seen.add(key)
                         self.add(self._fold(h2 ^ i3), f"{n1}*{n2}*{n3}")
 
-    def add_text(self, data: bytes) -> None:
+    def add_text(self, data: "bytes | memoryview") -> None:
         """Collect the names of VW text lines.
 
         Parameters
         ----------
-        data : bytes
+        data : bytes or memoryview
             Whole lines of VW text.
         """
         h, mask = self._hash, (1 << self.bits) - 1
@@ -577,16 +590,16 @@ class FeatureNames:
             bar = line.find(b"|")
             if bar < 0:
                 continue
-            groups = {}
+            groups: "dict[int, list[tuple[int, str]]]" = {}
             for chunk in line[bar + 1:].split(b"|"):
                 if chunk[:1].strip() and chunk[:1] != b":":
                     head, *rest = chunk.split(None, 1)
                     chunk = rest[0] if rest else b""
-                    nsname, _, scale = head.partition(b":")
+                    nsname, _, scale_text = head.partition(b":")
                     nh, index = h(nsname, self.hash_seed), nsname[0]
                     prefix = nsname.decode("utf-8", "replace") + "^"
                     try:
-                        scale = float(scale) if scale else 1.0
+                        scale = float(scale_text) if scale_text else 1.0
                     except ValueError:
                         continue
                 else:
@@ -617,7 +630,7 @@ class FeatureNames:
         if self.constant:
             self.add(VW_CONSTANT & mask, "Constant")
 
-    def add_columns(self, X) -> None:
+    def add_columns(self, X: Any) -> None:
         """Collect the names of libsvm rows: the column ids, and the crossed
         id pairs of the interactions (namespaces from `fields`).
 
@@ -632,7 +645,7 @@ class FeatureNames:
             return
         indptr, indices = X.indptr, X.indices
         for r in range(X.shape[0]):
-            groups = {}
+            groups: "dict[int, list[tuple[int, str]]]" = {}
             for col in indices[indptr[r]:indptr[r + 1]].tolist():
                 groups.setdefault(int(self._table[col]), []).append((col, str(col)))
             self._cross(groups)

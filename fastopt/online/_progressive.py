@@ -24,9 +24,13 @@ one-vs-rest model); this module turns them into running sums:
 
 Memory: 2 x _BINS float64 (256 KiB) per one-vs-rest problem, fixed.
 """
+from __future__ import annotations
+
 import math
+from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import expit
 
 _BINS = 1 << 14
@@ -35,18 +39,18 @@ _SCALE = _BINS / (2 * _SPAN)
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def _bin(score):
+def _bin(score: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
     """The histogram bin of each score (array)."""
     b = np.floor((np.clip(score, -_SPAN, _SPAN) + _SPAN) * _SCALE).astype(np.intp)
     return np.minimum(b, _BINS - 1)
 
 
-def ovr_proba(margins):
+def ovr_proba(margins: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """scikit-learn's one-vs-rest probabilities of the (n, K) margins:
     sigmoid of each, normalised over the classes (uniform where every
     sigmoid underflows to 0)."""
-    p = expit(margins)
-    s = p.sum(axis=1)
+    p: npt.NDArray[np.float64] = expit(margins)
+    s: npt.NDArray[np.float64] = p.sum(axis=1)
     zero = s == 0
     if zero.any():
         p[zero] = 1.0
@@ -54,7 +58,7 @@ def ovr_proba(margins):
     return p / s[:, None]
 
 
-def _bin_one(score):
+def _bin_one(score: float) -> int:
     """_bin of one float, in plain Python."""
     b = int((min(max(score, -_SPAN), _SPAN) + _SPAN) * _SCALE)
     return b if b < _BINS else _BINS - 1
@@ -66,7 +70,7 @@ class Progressive:
     whether the loss gives probabilities (the logloss and the probability
     scores need them)."""
 
-    def __init__(self, n_classes, logistic):
+    def __init__(self, n_classes: int, logistic: bool) -> None:
         self.n_classes = int(n_classes)
         self.logistic = bool(logistic)
         problems = 1 if self.n_classes == 2 else self.n_classes
@@ -74,7 +78,7 @@ class Progressive:
         self.logloss_sum = 0.0
         self.weight_sum = 0.0
 
-    def _scores(self, margins):
+    def _scores(self, margins: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], Optional[npt.NDArray[np.float64]]]:
         """(n, problems) scores and, multi-class, the probabilities."""
         if margins.shape[1] == 1:
             return margins, None
@@ -84,7 +88,8 @@ class Progressive:
         with np.errstate(divide="ignore"):
             return np.log(p) - np.log1p(-p), p
 
-    def update(self, margins, cls, weights):
+    def update(self, margins: npt.NDArray[np.float64], cls: npt.NDArray[Any],
+               weights: Optional[npt.ArrayLike]) -> None:
         """Add rows: margins (n, n_models) before their updates, cls (n,)
         their class indices, weights (n,) or None."""
         n = margins.shape[0]
@@ -96,6 +101,7 @@ class Progressive:
                 m = margins[:, 0]
                 ll = np.logaddexp(0.0, m) - cls * m
             else:
+                assert p is not None      # multi-class logistic: probabilities
                 ll = -np.log(np.maximum(p[np.arange(n), cls], _EPS))
             self.logloss_sum += float(np.dot(w, ll))
         self.weight_sum += float(w.sum())
@@ -106,7 +112,7 @@ class Progressive:
             for k in range(scores.shape[1]):
                 np.add.at(self.hist[k], ((cls == k).astype(np.intp), bins[:, k]), w)
 
-    def update_one(self, margins, cls, w):
+    def update_one(self, margins: list[float], cls: int, w: float) -> None:
         """update() for one row in plain Python (learn_one's cost): margins
         a list of n_models floats, cls the class index, w the weight."""
         self.weight_sum += w
@@ -131,10 +137,10 @@ class Progressive:
             self.hist[k, int(k == cls), _bin_one(score)] += w
 
     @property
-    def logloss(self):
+    def logloss(self) -> float:
         return self.logloss_sum / self.weight_sum if self.weight_sum > 0 else math.nan
 
-    def _aucs(self):
+    def _aucs(self) -> list[tuple[float, float]]:
         """Per problem: (AUC, error bound), NaN where a class is missing."""
         out = []
         for neg, pos in self.hist:
@@ -148,12 +154,12 @@ class Progressive:
         return out
 
     @property
-    def auc(self):
+    def auc(self) -> float:
         aucs = [a for a, _ in self._aucs() if not math.isnan(a)]
         return float(np.mean(aucs)) if aucs else math.nan
 
     @property
-    def auc_bound(self):
+    def auc_bound(self) -> float:
         """The largest |histogram AUC - exact AUC| the bins allow."""
         b = [e for a, e in self._aucs() if not math.isnan(a)]
         return float(np.mean(b)) if b else math.nan
