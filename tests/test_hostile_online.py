@@ -437,31 +437,27 @@ FILE_FAULTS = {
 }
 
 
+# Faults of a model file's float arrays (the dense `state` of format 2, the
+# touched rows' `values` of format 3), by name.
+_ARRAY_FAULTS = {"nan": lambda s: np.where(s == s.max(), np.nan, s),
+                 "inf": lambda s: np.full_like(s, np.inf),
+                 "complex": lambda s: s + 1j,
+                 "int": lambda s: s.astype(np.int64),
+                 "short": lambda s: s[:-1],
+                 "flat": lambda s: s.ravel(),
+                 "flat2": lambda s: s.reshape(s.shape[0], -1),
+                 "two": lambda s: s[:, :2],
+                 "negn": lambda s: s * np.array([1, -1, 1])}
+
+
 def _write_model(path, change):
     change = dict(change)
     fields = _good_fields(version=change.pop("_v", 3), multi=change.pop("_mc", False))
     for k, v in change.items():
         if v is None:
             fields.pop(k)
-        elif k == "state" and isinstance(v, str):
-            s = fields["state"]
-            fields["state"] = {"nan": lambda: np.where(s == s.max(), np.nan, s),
-                               "inf": lambda: np.full_like(s, np.inf),
-                               "complex": lambda: s + 1j,
-                               "int": lambda: s.astype(np.int64),
-                               "short": lambda: s[:-1],
-                               "negn": lambda: s * np.array([1, -1, 1])}[v]()
-        elif k == "values" and isinstance(v, str):
-            s = fields["values"]
-            fields["values"] = {"nan": lambda: np.where(s == s.max(), np.nan, s),
-                                "inf": lambda: np.full_like(s, np.inf),
-                                "complex": lambda: s + 1j,
-                                "int": lambda: s.astype(np.int64),
-                                "short": lambda: s[:-1],
-                                "flat": lambda: s.ravel(),
-                                "flat2": lambda: s.reshape(s.shape[0], -1),
-                                "two": lambda: s[:, :2],
-                                "negn": lambda: s * np.array([1, -1, 1])}[v]()
+        elif k in ("state", "values") and isinstance(v, str):
+            fields[k] = _ARRAY_FAULTS[v](fields[k])
         elif k == "rows" and isinstance(v, str):
             r = fields["rows"]
             if v == "many":
