@@ -137,8 +137,42 @@ def glm_csr(loss: int, fit_intercept: bool, d: int, indptr: npt.NDArray[np.integ
 
 # fastopt/_online.pxi
 STATUS_OK: int
+STATUS_BAD_INDEX: int
+STATUS_NONFINITE: int
 STATUS_DIVERGED: int
+STATUS_NOMEM: int
+STATUS_BAD_ARG: int
 ONLINE_FTRL: int
+ONLINE_RDA: int
+LOSS_LOGISTIC: int
+LOSS_SQUARED: int
+LOSS_HINGE: int
+LOSS_QUANTILE: int
+LOSS_POISSON: int
+ONLINE_MAX_INTER: int
 def online_stride(model: int) -> int: ...
+
+_Index = npt.NDArray[np.integer[Any]]
+
+class OnlineModel:
+    """The C model of an online learner (fastopt/_online.pxi)."""
+    n_models: int
+    state: _F64
+    def __init__(self, model: int, loss: int, fit_intercept: bool, alpha: float,
+                 beta: float, l1: float, l2: float, gamma: float, rho: float,
+                 state: _F64, t: int, tau: float = ...,
+                 interactions: Sequence[bytes] = ..., all_pairs: bool = ...) -> None: ...
+    @property
+    def t(self) -> int: ...
+    @property
+    def crossed(self) -> bool: ...
+    def fit(self, indptr: _Index, indices: _Index, data: _Floating, y: _F64,
+            order: Optional[npt.NDArray[np.int64]], n_threads: int, loss_sum: float,
+            ns: Optional[npt.NDArray[np.uint8]] = ..., sw: Optional[_F64] = ...,
+            pred: Optional[_F64] = ..., base: Optional[_F64] = ...
+            ) -> tuple[int, float, int]: ...
+    def margin(self, indptr: _Index, indices: _Index, data: _Floating, n_threads: int,
+               ns: Optional[npt.NDArray[np.uint8]] = ...) -> tuple[int, _F64, int]: ...
+    def weights(self) -> _F64: ...
 
 def __getattr__(name: str) -> Any: ...

@@ -54,13 +54,35 @@ STRICT_PUBLIC = ["fastopt.minimize", "fastopt.prox", "fastopt.schedules", "fasto
                  "fastopt.early_stopping", "fastopt.viz", "fastopt.problems",
                  "fastopt.datasets", "fastopt._training", "fastopt.glm",
                  "fastopt.distributed", "fastopt.distributed.minimize",
-                 "fastopt.distributed.online", "fastopt.vw"]
+                 "fastopt.distributed.online", "fastopt.vw", "fastopt.online"]
 
 
 @pytest.mark.parametrize("name", STRICT_PUBLIC)
 def test_strict_module_is_in_the_strict_list(name):
     strict, _ = _overrides()
     assert _covered(name, strict)
+
+
+def _annotated_functions(obj):
+    """(name, function) for what a user calls on obj: a function itself, or
+    a class's __init__ and its public methods and property getters (its
+    own and inherited from fastopt's classes)."""
+    if not inspect.isclass(obj):
+        return [("", obj)] if inspect.isfunction(obj) else []   # constants, aliases
+    out = []
+    for klass in obj.__mro__:
+        if not klass.__module__.startswith("fastopt"):
+            continue              # object's, an exception's, torch's own methods
+        for name, member in vars(klass).items():
+            if name.startswith("_") and name != "__init__":
+                continue
+            if isinstance(member, property):
+                member = member.fget
+            elif isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if inspect.isfunction(member):
+                out.append((f".{name}", member))
+    return out
 
 
 @pytest.mark.parametrize("name", STRICT_PUBLIC)
@@ -70,21 +92,13 @@ def test_public_api_of_strict_module_is_annotated(name):
     mod = importlib.import_module(name)
     checked = 0
     for attr in mod.__all__:
-        obj = getattr(mod, attr)
-        if inspect.isclass(obj):
-            if "__init__" not in vars(obj):
-                continue          # object's or an exception's own __init__
-            fn = obj.__init__
-        elif callable(obj) and inspect.isfunction(obj):
-            fn = obj
-        else:
-            continue              # constants, type aliases
-        checked += 1
-        sig = inspect.signature(fn)
-        assert "return" in fn.__annotations__, f"{name}.{attr}: no return annotation"
-        for p in sig.parameters.values():
-            if p.name in ("self", "cls"):
-                continue
-            assert p.annotation is not inspect.Parameter.empty, \
-                f"{name}.{attr}: parameter {p.name} has no annotation"
+        for method, fn in _annotated_functions(getattr(mod, attr)):
+            checked += 1
+            where = f"{name}.{attr}{method}"
+            assert "return" in fn.__annotations__, f"{where}: no return annotation"
+            for p in inspect.signature(fn).parameters.values():
+                if p.name in ("self", "cls"):
+                    continue
+                assert p.annotation is not inspect.Parameter.empty, \
+                    f"{where}: parameter {p.name} has no annotation"
     assert checked >= 1

@@ -166,7 +166,7 @@ class _GLM:
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, fit_intercept: bool = True,
                  solver: str = "auto", max_iter: int = 100, tol: float = 1e-6,
-                 warm_start: Optional[str] = None, client: Any = None):
+                 warm_start: Optional[str] = None, client: Any = None) -> None:
         self.l1 = l1
         self.l2 = l2
         self.fit_intercept = fit_intercept

@@ -5,6 +5,8 @@ The estimators follow scikit-learn's conventions without depending on it:
 constructor arguments are stored as given and checked at fit time;
 get_params / set_params; fitted attributes end in an underscore.
 """
+from __future__ import annotations
+
 import inspect
 import json
 import math
@@ -16,8 +18,10 @@ import threading
 import warnings
 import zipfile
 import zlib
+from typing import IO, TYPE_CHECKING, Any, Optional, TypeVar, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from fastopt import _kernels
@@ -25,6 +29,19 @@ from fastopt._files import atomic_output
 from fastopt._threads import effective_n_threads
 from fastopt._validation import check_compressed, check_n_threads
 from fastopt.online._progressive import Progressive
+
+if TYPE_CHECKING:
+    from fastopt.online.estimators import FTRLClassifier, FTRLRegressor, RDAClassifier
+
+F64 = npt.NDArray[np.float64]
+AnyArray = npt.NDArray[Any]
+# the CSR arrays the C loop reads: indptr, indices, data, shape
+CSR = tuple[AnyArray, AnyArray, AnyArray, tuple[int, int]]
+# the checked configuration of the C model (_check_params)
+Config = dict[str, Any]
+# a model file: a path or a binary file object
+PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
+_T = TypeVar("_T")
 
 # Model files (.npz): version 3 (written) keeps only the touched rows of
 # the state -- `rows`, the row numbers of every row with a bit set, and
@@ -43,19 +60,19 @@ class NotFittedError(ValueError, AttributeError):
     """The estimator has not been fitted yet."""
 
 
-def _warning_class(name, default):
+def _warning_class(name: str, default: _T) -> _T:
     """scikit-learn's warning or exception class `name` when sklearn is
     already loaded (so that its tools recognise ours), else `default`;
     fastopt never imports sklearn itself."""
     mod = sys.modules.get("sklearn.exceptions")
-    return getattr(mod, name, default) if mod is not None else default
+    return cast(_T, getattr(mod, name, default)) if mod is not None else default
 
 
-_combined_not_fitted = {}
+_combined_not_fitted: dict[type, type[NotFittedError]] = {}
 
 
-def _not_fitted(message):
-    sk = _warning_class("NotFittedError", None)
+def _not_fitted(message: str) -> NotFittedError:
+    sk: Optional[type] = _warning_class("NotFittedError", None)
     if sk is None:
         return NotFittedError(message)
     if sk not in _combined_not_fitted:
@@ -64,9 +81,10 @@ def _not_fitted(message):
     return _combined_not_fitted[sk](message)
 
 
-def _check_real(name, value, low=None, low_open=False):
+def _check_real(name: str, value: Any, low: Optional[float] = None,
+                low_open: bool = False) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value):
+            or not np.isfinite(cast(float, value)):
         raise ValueError(f"{name} must be a finite real number, got {value!r}")
     if low is not None and (value <= low if low_open else value < low):
         bound = f"> {low}" if low_open else f">= {low}"
@@ -74,40 +92,40 @@ def _check_real(name, value, low=None, low_open=False):
     return float(value)
 
 
-def _check_int(name, value, low):
+def _check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
-            or value < low:
+            or int(value) < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return int(value)
 
 
-def _check_bits(value):
+def _check_bits(value: Any) -> int:
     """bits (the 2**bits columns feature dicts are hashed into): an int in
     [1, 32], as VW's -b."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
-            or not 1 <= value <= 32:
+            or not 1 <= int(value) <= 32:
         raise ValueError(f"bits must be an int in [1, 32], got {value!r}")
     return int(value)
 
 
-def _check_bool(name, value):
+def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be a bool, got {value!r}")
     return bool(value)
 
 
-_LOSS_CODES = {"logistic": _kernels.LOSS_LOGISTIC, "squared": _kernels.LOSS_SQUARED,
+_LOSS_CODES: dict[str, int] = {"logistic": _kernels.LOSS_LOGISTIC, "squared": _kernels.LOSS_SQUARED,
                "hinge": _kernels.LOSS_HINGE, "quantile": _kernels.LOSS_QUANTILE,
                "poisson": _kernels.LOSS_POISSON}
 
 
-def _check_loss(value, allowed):
+def _check_loss(value: Any, allowed: tuple[str, ...]) -> int:
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"loss must be one of {list(allowed)}, got {value!r}")
     return _LOSS_CODES[value]
 
 
-def _namespace_byte(ch, what):
+def _namespace_byte(ch: Any, what: str) -> bytes:
     """A namespace given as a one-character str (or a byte): VW's index is
     the first byte of the namespace's name."""
     if isinstance(ch, str) and len(ch) == 1 and len(ch.encode("utf-8")) == 1:
@@ -115,7 +133,7 @@ def _namespace_byte(ch, what):
     raise ValueError(f"{what}: namespaces are single ASCII characters, got {ch!r}")
 
 
-def _check_interactions(value):
+def _check_interactions(value: Any) -> tuple[list[bytes], bool]:
     """(terms as bytes, all_pairs) from None or a list of strings like
     "ab", "abc" (VW's -q / --interactions) or "::" (every pair).  As VW
     (9.x) does by default: terms of the same namespaces in any order are
@@ -128,7 +146,9 @@ def _check_interactions(value):
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise ValueError("interactions must be None or a list of strings such as "
                          f"['ab', 'abc'] or ['::'], got {value!r}")
-    terms, where, all_pairs = [], {}, False
+    terms: list[bytes] = []
+    where: dict[bytes, int] = {}
+    all_pairs = False
     for term in value:
         if term == "::":
             all_pairs = True
@@ -152,7 +172,7 @@ def _check_interactions(value):
     return terms, all_pairs
 
 
-def _check_fields(value):
+def _check_fields(value: Any) -> Optional[dict[bytes, list[tuple[int, int]]]]:
     """{namespace byte: [(start, stop), ...]} from None or a dict mapping a
     namespace character to feature-id ranges: [start, stop) pairs (or one
     pair); columns in no field are in VW's default namespace ' '."""
@@ -161,7 +181,7 @@ def _check_fields(value):
     if not isinstance(value, dict):
         raise ValueError("fields must be None or a dict {namespace: [[start, stop], "
                          f"...]}}, got {value!r}")
-    out = {}
+    out: dict[bytes, list[tuple[int, int]]] = {}
     for ch, ranges in value.items():
         b = _namespace_byte(ch, "fields")
         if (isinstance(ranges, (list, tuple)) and len(ranges) == 2
@@ -182,7 +202,7 @@ def _check_fields(value):
     return out
 
 
-def _check_sample_weight(sample_weight, n):
+def _check_sample_weight(sample_weight: Any, n: int) -> Optional[F64]:
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
@@ -195,7 +215,7 @@ def _check_sample_weight(sample_weight, n):
     return w
 
 
-def _check_base_margin(base_margin, n, k):
+def _check_base_margin(base_margin: Any, n: int, k: int) -> Optional[F64]:
     """base_margin as the C loop reads it: None, or (n * k,) finite float64
     (row r's offset for model j at r k + j) from a (n,) array for one model
     or (n, k) for k one-vs-rest models."""
@@ -213,7 +233,7 @@ def _check_base_margin(base_margin, n, k):
     return b
 
 
-def _coo_to_csr(X):
+def _coo_to_csr(X: Any) -> sp.csr_matrix:
     """A CSR matrix from any other scipy.sparse format, through COO arrays
     checked here: scipy's own conversions trust the structure, and its
     attributes can be reassigned after construction."""
@@ -239,7 +259,8 @@ def _coo_to_csr(X):
     return sp.csr_matrix((data, (row, col)), shape=shape)
 
 
-def csr_arrays(X, n_features=None, owner="this estimator"):
+def csr_arrays(X: Any, n_features: Optional[int] = None,
+               owner: str = "this estimator") -> CSR:
     """X as the CSR arrays the C loop reads: (indptr, indices, data, shape),
     float32/float64 values, int32/int64 indices of one dtype.
 
@@ -294,14 +315,15 @@ def csr_arrays(X, n_features=None, owner="this estimator"):
     return indptr, indices, data, shape
 
 
-def _bytes(n):
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1024
+    return f"{n:.1f} PiB"
 
 
-def check_model_size(cls, n_features):
+def check_model_size(cls: type[OnlineLinearModel], n_features: int) -> None:
     """Refuse, before allocating it, a model that cannot fit in this
     machine's memory: the state is (n_features + 1) x stride float64."""
     stride = _kernels.online_stride(cls._algorithm)
@@ -325,17 +347,41 @@ class OnlineLinearModel:
     lock (not pickled or copied), so that threads sharing an estimator get
     the result of some serial order of their calls."""
 
-    _algorithm = None     # _kernels.ONLINE_FTRL or ONLINE_RDA
-    _losses = ()          # the loss names the estimator takes
+    _algorithm: int       # _kernels.ONLINE_FTRL or ONLINE_RDA (each estimator's)
+    _losses: tuple[str, ...] = ()   # the loss names the estimator takes
     _is_classifier = False
+
+    # The constructor parameters every estimator has, stored as given and
+    # checked at fit time (scikit-learn's convention): hence Any.
+    fit_intercept: Any
+    n_epochs: Any
+    shuffle: Any
+    n_threads: Any
+    random_state: Any
+    loss: Any
+    interactions: Any
+    fields: Any
+    bits: Any
+    # The fitted state (_fresh, _bind, read_model's _build).  _model is None
+    # only while a pickled estimator is being restored without a state.
+    n_features_in_: int
+    _model: Optional[_kernels.OnlineModel]
+    _state: dict[str, Any]        # {"state": (d + 1, [K,] stride) float64, "t": int}
+    _cfg: Config
+    _loss_sum: float
+    _n_seen: int
+    _weight_sum: float
+    _diverged: bool
+    classes_: AnyArray            # classifiers only: their labels
+    _progressive: Progressive     # classifiers only: progressive logloss and AUC
 
     # -- parameters ----------------------------------------------------------
     @classmethod
-    def _param_names(cls):
+    def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
         return [p for p in sig.parameters if p != "self"]
 
-    def get_params(self, deep: bool = True) -> dict:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor's parameters, as scikit-learn's get_params.
 
         Parameters
@@ -350,7 +396,7 @@ class OnlineLinearModel:
         """
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params) -> "OnlineLinearModel":
+    def set_params(self, **params: Any) -> OnlineLinearModel:
         """Set constructor parameters (checked at the next fit or call).
 
         Parameters
@@ -376,11 +422,11 @@ class OnlineLinearModel:
             setattr(self, name, value)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         """scikit-learn's description of the estimator (only sklearn calls
         this, so sklearn is importable when it runs): classifier (binary and
         multi-class, one-vs-rest) or regressor, sparse input accepted, no NaN."""
@@ -399,9 +445,9 @@ class OnlineLinearModel:
             non_deterministic=self.n_threads not in (None, 1),
             input_tags=InputTags(sparse=True))
 
-    def _check_params(self):
+    def _check_params(self) -> Config:
         """The C configuration, from checked parameters."""
-        cfg = dict(alpha=0.0, beta=0.0, l1=0.0, l2=0.0, gamma=1.0, rho=0.0)
+        cfg: Config = dict(alpha=0.0, beta=0.0, l1=0.0, l2=0.0, gamma=1.0, rho=0.0)
         cfg.update(self._algorithm_params())
         cfg["n_epochs"] = _check_int("n_epochs", self.n_epochs, 1)
         cfg["fit_intercept"] = _check_bool("fit_intercept", self.fit_intercept)
@@ -413,26 +459,30 @@ class OnlineLinearModel:
         cfg["inter"], cfg["all_pairs"] = _check_interactions(self.interactions)
         cfg["fields"] = _check_fields(self.fields)
         if self._is_classifier:
-            self._check_class_weight(self.class_weight)
+            self._check_class_weight(getattr(self, "class_weight", None))
         _check_bool("shuffle", self.shuffle)
         _check_bits(getattr(self, "bits", 18))
         check_n_threads(self.n_threads)
         return cfg
 
-    def _n_threads(self):
+    def _algorithm_params(self) -> dict[str, float]:
+        """The algorithm's hyperparameters, checked (each estimator's)."""
+        raise NotImplementedError
+
+    def _n_threads(self) -> int:
         """Threads for one C call: always through effective_n_threads, which
         caps a request at the usable CPUs (never a user's int straight to C)."""
         return effective_n_threads(self.n_threads)
 
     # -- concurrency ---------------------------------------------------------
-    def _lock(self):
-        lock = self.__dict__.get("_call_lock")
+    def _lock(self) -> threading.Lock:
+        lock: Optional[threading.Lock] = self.__dict__.get("_call_lock")
         if lock is None:   # setdefault: two threads get the same lock
             lock = self.__dict__.setdefault("_call_lock", threading.Lock())
         return lock
 
     # -- model ---------------------------------------------------------------
-    def _bind(self, cfg, state):
+    def _bind(self, cfg: Config, state: dict[str, Any]) -> dict[str, Any]:
         """The attributes of a C model over `state`, not yet the estimator's."""
         model = _kernels.OnlineModel(
             self._algorithm, cfg["loss"], cfg["fit_intercept"], cfg["alpha"], cfg["beta"],
@@ -440,7 +490,7 @@ class OnlineLinearModel:
             cfg["tau"], cfg["inter"], cfg["all_pairs"])
         return dict(_model=model, _state=state, _cfg=cfg)
 
-    def _fresh(self, d, labels):
+    def _fresh(self, d: int, labels: Optional[AnyArray]) -> dict[str, Any]:
         """A new, untrained model of d features (committed by _train)."""
         cfg = self._check_params()
         stride = _kernels.online_stride(self._algorithm)
@@ -451,30 +501,35 @@ class OnlineLinearModel:
         new = self._bind(cfg, dict(state=np.zeros(shape), t=0))
         new.update(n_features_in_=d, _loss_sum=0.0, _n_seen=0, _weight_sum=0.0,
                    _diverged=False)
-        if self._is_classifier:
+        if labels is not None:     # a classifier (a regressor has no labels)
             new["classes_"] = labels
             new["_progressive"] = Progressive(len(labels), cfg["loss"] == _kernels.LOSS_LOGISTIC)
         return new
 
-    def _is_fitted(self):
+    def _is_fitted(self) -> bool:
         return getattr(self, "_model", None) is not None
 
-    def _check_fitted(self):
-        if not self._is_fitted():
+    def _check_fitted(self) -> _kernels.OnlineModel:
+        """The C model; NotFittedError before fit or partial_fit."""
+        model: Optional[_kernels.OnlineModel] = getattr(self, "_model", None)
+        if model is None:
             raise _not_fitted(f"this {type(self).__name__} is not fitted yet; "
                               "call fit or partial_fit first")
+        return model
 
-    def _check_usable(self):
-        """Fitted and not diverged: a diverged model's weights are not
-        finite, and it stays unusable until fit starts it again."""
-        self._check_fitted()
+    def _check_usable(self) -> _kernels.OnlineModel:
+        """The C model, fitted and not diverged: a diverged model's weights
+        are not finite, and it stays unusable until fit starts it again."""
+        model = self._check_fitted()
         if getattr(self, "_diverged", False):
             raise FloatingPointError(
                 f"this {type(self).__name__} diverged during training (its state is "
                 "not finite) and cannot predict, continue or be saved; call fit "
                 "to train it again")
+        return model
 
-    def _encode_y(self, y, classes, known):
+    def _encode_y(self, y: Any, classes: Any,
+                  known: Optional[AnyArray]) -> tuple[F64, Optional[AnyArray]]:
         """y as float64 (0/1 for a classifier) and the classes: the labels
         of y (or `classes`) on a first call, else `known`, checked."""
         if y is None:
@@ -526,7 +581,7 @@ class OnlineLinearModel:
         return np.searchsorted(labels, y).astype(np.float64), labels
 
     @staticmethod
-    def _check_class_weight(cw):
+    def _check_class_weight(cw: Any) -> None:
         """None, "balanced", a dict {label: weight} or a list of (label,
         weight) pairs (as a model file keeps a dict); weights finite >= 0."""
         if cw is None or (isinstance(cw, str) and cw == "balanced"):
@@ -539,12 +594,13 @@ class OnlineLinearModel:
         for label, w in items:
             _check_real(f"class_weight[{label!r}]", w, 0.0)
 
-    def _row_weights(self, y01, labels, sample_weight, partial):
+    def _row_weights(self, y01: F64, labels: Optional[AnyArray], sample_weight: Any,
+                     partial: bool) -> Optional[F64]:
         """Each row's importance weight (sample_weight times its class's
         weight), or None when all are 1."""
         sw = _check_sample_weight(sample_weight, y01.shape[0])
         cw = getattr(self, "class_weight", None) if self._is_classifier else None
-        if cw is None:
+        if cw is None or labels is None:    # labels: a classifier's classes
             return sw
         if isinstance(cw, str):             # "balanced": scikit-learn's formula
             if partial:
@@ -570,7 +626,9 @@ class OnlineLinearModel:
         cwr = per_class[y01.astype(np.intp)]
         return cwr if sw is None else sw * cwr
 
-    def _namespaces(self, model, cfg, d, indices, X, namespaces):
+    def _namespaces(self, model: _kernels.OnlineModel, cfg: Config, d: int,
+                    indices: AnyArray, X: Any,
+                    namespaces: Any) -> Optional[npt.NDArray[np.uint8]]:
         """Each entry's namespace index (uint8, aligned with the CSR arrays)
         for a model with interactions, else None: `namespaces` as given
         (VW-format data: fastopt.vw yields them), or looked up from the
@@ -605,18 +663,20 @@ class OnlineLinearModel:
         return cached[1][indices]
 
     @staticmethod
-    def _check_rows(shape, y01):
+    def _check_rows(shape: tuple[int, int], y01: F64) -> None:
         if y01.shape[0] != shape[0]:
             raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
 
-    def _train(self, new, indptr, indices, data, y01, order, ns=None, sw=None,
-               base=None):
+    def _train(self, new: dict[str, Any], indptr: AnyArray, indices: AnyArray,
+               data: AnyArray, y01: F64, order: Optional[npt.NDArray[np.int64]],
+               ns: Optional[npt.NDArray[np.uint8]] = None, sw: Optional[F64] = None,
+               base: Optional[F64] = None) -> None:
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed
         and marks the model unusable until fit."""
-        model = new["_model"] if new else self._model
-        loss0 = new["_loss_sum"] if new else self._loss_sum
+        model: _kernels.OnlineModel = new["_model"] if new else self._check_fitted()
+        loss0: float = new["_loss_sum"] if new else self._loss_sum
         # the margins before each update: the progressive metrics' input
         pred = np.empty((len(indptr) - 1, model.n_models)) if self._is_classifier else None
         rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
@@ -634,12 +694,12 @@ class OnlineLinearModel:
             self._weight_sum = getattr(self, "_weight_sum", 0.0) + (
                 float(n) if sw is None else float(np.sum(sw if order is None else sw[order])))
             prog = self.__dict__.get("_progressive")
-            if prog is not None:
+            if prog is not None and pred is not None:
                 rows = slice(None) if order is None else order
                 prog.update(pred[rows], y01[rows], None if sw is None else sw[rows])
         self._raise_status(rc, bad)
 
-    def _raise_status(self, rc, bad):
+    def _raise_status(self, rc: int, bad: int) -> None:
         if rc == _kernels.STATUS_BAD_INDEX:
             raise ValueError(f"X row {bad} has a feature index outside [0, {self.n_features_in_})")
         if rc == _kernels.STATUS_NONFINITE:
@@ -654,8 +714,8 @@ class OnlineLinearModel:
             raise RuntimeError(f"online kernel failed with status {rc}")
 
     # -- fitting -------------------------------------------------------------
-    def partial_fit(self, X, y, classes=None, sample_weight=None,
-                    namespaces=None, base_margin=None) -> "OnlineLinearModel":
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None,
+                    namespaces: Any = None, base_margin: Any = None) -> OnlineLinearModel:
         """One pass over (X, y) in order, continuing from the current model.
 
         Everything is checked before the model changes: a bad call leaves
@@ -716,8 +776,8 @@ class OnlineLinearModel:
             self._train(new, indptr, indices, data, y01, None, ns, sw, base)
         return self
 
-    def fit(self, X, y, sample_weight=None, namespaces=None,
-            base_margin=None) -> "OnlineLinearModel":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, namespaces: Any = None,
+            base_margin: Any = None) -> OnlineLinearModel:
         """n_epochs passes over (X, y) from a fresh model (shuffled each
         epoch with shuffle=True, seeded by random_state).
 
@@ -753,7 +813,7 @@ class OnlineLinearModel:
             self._check_rows(shape, y01)
             new = self._fresh(shape[1], labels)
             sw = self._row_weights(y01, labels, sample_weight, partial=False)
-            if sample_weight is not None and not np.any(sw > 0):
+            if sample_weight is not None and sw is not None and not np.any(sw > 0):
                 raise ValueError("sample_weight is zero for every row: nothing to fit")
             ns = self._namespaces(new["_model"], new["_cfg"], shape[1], indices, X,
                                   namespaces)
@@ -766,24 +826,23 @@ class OnlineLinearModel:
         return self
 
     # -- prediction ----------------------------------------------------------
-    def _margin(self, X, namespaces=None, base_margin=None):
+    def _margin(self, X: Any, namespaces: Any = None, base_margin: Any = None) -> F64:
         """w . x (crossed features included) + intercept for each row of X
         (plus base_margin's offsets when given)."""
         with self._lock():
-            self._check_usable()
+            model = self._check_usable()
             indptr, indices, data, shape = csr_arrays(X, self.n_features_in_,
                                                       type(self).__name__)
-            ns = self._namespaces(self._model, self._cfg, self.n_features_in_, indices, X,
+            ns = self._namespaces(model, self._cfg, self.n_features_in_, indices, X,
                                   namespaces)
-            base = _check_base_margin(base_margin, shape[0], self._model.n_models)
-            rc, out, bad = self._model.margin(indptr, indices, data, self._n_threads(), ns)
+            base = _check_base_margin(base_margin, shape[0], model.n_models)
+            rc, out, bad = model.margin(indptr, indices, data, self._n_threads(), ns)
         self._raise_status(rc, bad)
         return out if base is None else out + base.reshape(out.shape)
 
-    def _weights(self):
+    def _weights(self) -> F64:
         with self._lock():
-            self._check_fitted()
-            return self._model.weights()
+            return self._check_fitted().weights()
 
     @property
     def progressive_loss_(self) -> float:
@@ -803,7 +862,7 @@ class OnlineLinearModel:
         return self._n_seen
 
     # -- persistence ---------------------------------------------------------
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         """A snapshot: neither the lock nor the C model, the state copied
         under the lock (another thread may be training)."""
         with self._lock():
@@ -813,7 +872,7 @@ class OnlineLinearModel:
                 state["_state"] = dict(state["_state"], state=state["_state"]["state"].copy())
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._model = None
         if "_state" in state:
@@ -821,7 +880,7 @@ class OnlineLinearModel:
             st["state"] = np.array(st["state"], dtype=np.float64, order="C", copy=True)
             self.__dict__.update(self._bind(self._check_params(), st))
 
-    def _json_params(self):
+    def _json_params(self) -> str:
         """The parameters as JSON, checked as fit checks them (random_state:
         an int or None survives; a Generator or RandomState is not saved)."""
         self._check_params()
@@ -839,14 +898,14 @@ class OnlineLinearModel:
                 params[key] = list(params[key])
         if params.get("fields") is not None:
             # the checked form: one [start, stop) pair is a list of one
-            params["fields"] = {k.decode(): [list(r) for r in v]
-                                for k, v in _check_fields(params["fields"]).items()}
+            checked = _check_fields(params["fields"]) or {}
+            params["fields"] = {k.decode(): [list(r) for r in v] for k, v in checked.items()}
         try:
             return json.dumps(params, allow_nan=False)
         except (TypeError, ValueError) as e:
             raise ValueError(f"the parameters cannot be saved as JSON: {e}") from None
 
-    def save(self, path, info=None):
+    def save(self, path: PathOrFile, info: Optional[dict[str, Any]] = None) -> None:
         """Write the fitted model to `path` (a file name or a binary file
         object), in .npz format (version FORMAT_VERSION: only the touched
         coordinates' state -- weights and accumulators --, deflated); load
@@ -897,12 +956,12 @@ _LAYOUTS = {2: ("state",), 3: ("rows", "values")}
 _STATE_FIELDS = ("state", "rows", "values")
 
 
-def _storable_classes(classes):
+def _storable_classes(classes: Any) -> AnyArray:
     """classes_ as a model file can hold them without pickle: numbers,
     bools, or strings (an object array of str becomes a str array, one of
     Python ints an int64 one); anything else is refused (ValueError)."""
-    c = np.asarray(classes)
-    if c.dtype.kind == "O":
+    c: Optional[AnyArray] = np.asarray(classes)
+    if c is not None and c.dtype.kind == "O":
         items = c.tolist()
         if all(isinstance(v, str) for v in items):
             c = np.array(items, dtype=str)
@@ -922,7 +981,7 @@ def _storable_classes(classes):
     return c
 
 
-def compact_state(state: np.ndarray) -> "tuple[np.ndarray, np.ndarray]":
+def compact_state(state: F64) -> tuple[AnyArray, F64]:
     """Only the touched rows of a model state.
 
     Parameters
@@ -945,7 +1004,7 @@ def compact_state(state: np.ndarray) -> "tuple[np.ndarray, np.ndarray]":
     return rows, np.ascontiguousarray(state[touched])
 
 
-def expand_state(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+def expand_state(rows: AnyArray, values: AnyArray, n_rows: int) -> F64:
     """The state compact_state made (rows and values checked by the caller).
 
     Parameters
@@ -967,7 +1026,7 @@ def expand_state(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarra
     return state
 
 
-def _estimator_classes():
+def _estimator_classes() -> dict[str, type[FTRLClassifier | FTRLRegressor | RDAClassifier]]:
     """The allow-list of estimators a model file may name."""
     from fastopt.online.estimators import FTRLClassifier, FTRLRegressor, RDAClassifier
     return {c.__name__: c for c in (FTRLClassifier, FTRLRegressor, RDAClassifier)}
@@ -977,7 +1036,7 @@ class _BadModel(ValueError):
     pass
 
 
-def _read_arrays(path):
+def _read_arrays(path: PathOrFile) -> dict[str, AnyArray]:
     """The .npy members of the .npz archive at `path` as {field: array};
     each header is checked before its data are read (an absurd shape is
     refused, not allocated).  The state -- `state` (version 2) or `rows`
@@ -1039,6 +1098,7 @@ def _read_arrays(path):
         # one-vs-rest models (format 3 only): one per class of K > 2
         n_classes = arrays["classes_"][1][0] if "classes_" in arrays else 2
         n_models = n_classes if version == 3 and n_classes > 2 else 1
+        expected: dict[str, tuple[int, ...]]
         if version == 2:
             expected = {"state": (d + 1, stride)}
         else:
@@ -1063,7 +1123,7 @@ def _read_arrays(path):
     return out
 
 
-def _checked_state(fields, cls, d):
+def _checked_state(fields: dict[str, AnyArray], cls: type[OnlineLinearModel], d: int) -> F64:
     """The (d + 1, [K,] stride) float64 state of a model file's checked fields:
     real, finite, FTRL accumulators >= 0; version 3's rows increasing
     integers in [0, d]."""
@@ -1093,7 +1153,8 @@ def _checked_state(fields, cls, d):
     return expand_state(fields["rows"].astype(np.int64), values, d + 1)
 
 
-def _scalar(fields, field, kinds, low=None, high=None):
+def _scalar(fields: dict[str, AnyArray], field: str, kinds: str,
+            low: Optional[float] = None, high: Optional[float] = None) -> Any:
     """The 0-d field as a Python value of one of the dtype kinds."""
     a = fields[field]
     if a.shape != () or a.dtype.kind not in kinds:
@@ -1107,7 +1168,7 @@ def _scalar(fields, field, kinds, low=None, high=None):
     return v
 
 
-def _json_field(fields, field):
+def _json_field(fields: dict[str, AnyArray], field: str) -> dict[str, Any]:
     text = _scalar(fields, field, "U")
     try:
         value = json.loads(text)
@@ -1119,10 +1180,10 @@ def _json_field(fields, field):
     return value
 
 
-def _build(fields):
+def _build(fields: dict[str, AnyArray]) -> tuple[OnlineLinearModel, dict[str, Any]]:
     """The estimator and info a model file's checked fields describe."""
     name = _scalar(fields, "estimator", "U")
-    cls = _estimator_classes().get(name)
+    cls = _estimator_classes()[name]      # an allowed name (_read_arrays)
     params = _json_field(fields, "params")
     unknown = sorted(set(params) - set(cls._param_names()))
     if unknown:
@@ -1166,7 +1227,7 @@ def _build(fields):
     return est, info
 
 
-def read_model(path):
+def read_model(path: PathOrFile) -> tuple[OnlineLinearModel, dict[str, Any]]:
     """(estimator, info) from a model file written by `save`, every field
     checked; ValueError "FILE: reason" for anything that is not such a
     file (OSError for a file that cannot be opened)."""
@@ -1189,7 +1250,7 @@ def read_model(path):
                          f"one{detail}") from None
 
 
-def load_info(path: "str | os.PathLike[str]") -> dict:
+def load_info(path: PathOrFile) -> dict[str, Any]:
     """The `info` dict a model file was saved with.
 
     Parameters
@@ -1213,7 +1274,7 @@ def load_info(path: "str | os.PathLike[str]") -> dict:
     return read_model(path)[1]
 
 
-def load(path: "str | os.PathLike[str]") -> "OnlineLinearModel":
+def load(path: PathOrFile) -> OnlineLinearModel:
     """Load a model written by `save` (or by ``fastopt train``).
 
     The file is checked field by field -- format version, estimator (from

@@ -1,13 +1,21 @@
 """FTRLClassifier, FTRLRegressor, RDAClassifier."""
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Any, Callable, Optional
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import expit
 
 from fastopt import _kernels
-from fastopt.online._base import OnlineLinearModel, _check_bits, _check_real
-from fastopt.online._progressive import ovr_proba
+from fastopt.online._base import (F64, AnyArray, OnlineLinearModel, _check_bits,
+                                  _check_real)
+from fastopt.online._progressive import Progressive, ovr_proba
+
+# one row of a feature dict: indptr, indices (int64), values (float64)
+_Row = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F64]
 
 
 # The docstrings of the three estimators are put together from these parts
@@ -147,7 +155,7 @@ _DEFAULT_NAMESPACE = ord(" ")   # VW's default namespace, whose hash seed is 0
 _NAME_CACHE_MAX = 1 << 20       # hashed names kept per estimator (then forgotten)
 
 
-class _DictProtocol:
+class _DictProtocol(OnlineLinearModel):
     """river's protocol on feature dicts {name: value}: learn_one,
     predict_one (and predict_proba_one for the classifiers).  A name is
     hashed as Vowpal Wabbit hashes a feature of its default namespace
@@ -170,7 +178,7 @@ class _DictProtocol:
             return d
         return 1 << _check_bits(self.bits)
 
-    def _dict_row(self, x, d):
+    def _dict_row(self, x: Any, d: int) -> _Row:
         """Feature dict x as one CSR row of d columns (d a power of two):
         (indptr, indices int64, data float64), entries in x's order."""
         if not isinstance(x, dict):
@@ -179,7 +187,7 @@ class _DictProtocol:
         cache = self.__dict__.get("_dict_cache")
         if cache is None or cache[0] != d:
             cache = self.__dict__["_dict_cache"] = (d, {})
-        names = cache[1]
+        names: dict[Any, int] = cache[1]
         try:
             idx = [names[name] for name in x]
         except KeyError:
@@ -197,7 +205,7 @@ class _DictProtocol:
         return np.array([0, len(idx)], dtype=np.int64), np.array(idx, dtype=np.int64), vals
 
     @staticmethod
-    def _hash_name(names, name, mask):
+    def _hash_name(names: dict[Any, int], name: Any, mask: int) -> int:
         """The column of a feature name (cached in names)."""
         j = names.get(name)
         if j is None:
@@ -209,7 +217,7 @@ class _DictProtocol:
             names[name] = j
         return j
 
-    def _label_index(self, y):
+    def _label_index(self, y: Any) -> float:
         """The class index of label y of a fitted classifier (a float), or
         the float target of a regressor; ValueError for anything else."""
         if not self._is_classifier:
@@ -229,7 +237,8 @@ class _DictProtocol:
             raise ValueError(f"y = {y!r} is not one of the classes "
                              f"{self.classes_.tolist()}") from None
 
-    def learn_one(self, x: dict, y, w: float = 1.0, *, classes=None) -> None:
+    def learn_one(self, x: dict[str, float], y: Any, w: float = 1.0, *,
+                  classes: Any = None) -> None:
         """Learn from one example, as river's ``learn_one`` (one step of the
         same C loop as partial_fit, the model's state then exactly that of
         partial_fit on the equivalent row).
@@ -280,15 +289,14 @@ class _DictProtocol:
         with self._lock():
             if not self._is_fitted():
                 return self._learn_first(x, y, w, classes)
-            self._check_usable()
+            model = self._check_usable()
             if classes is not None and self._is_classifier:   # as partial_fit checks
                 self._encode_y(np.asarray([y]), classes, self.classes_)
             indptr, indices, data = self._dict_row(x, self._dict_columns())
             target = self._label_index(y)
-            if self._is_classifier and self.class_weight is not None:
-                w *= float(self._row_weights(np.array([target]), self.classes_, None,
-                                             partial=True)[0])
-            model = self._model
+            if self._is_classifier and getattr(self, "class_weight", None) is not None:
+                cw = self._row_weights(np.array([target]), self.classes_, None, partial=True)
+                w *= 1.0 if cw is None else float(cw[0])
             ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
                 else None
             pred = np.empty((1, model.n_models))
@@ -306,7 +314,7 @@ class _DictProtocol:
                 self._diverged = True
             self._raise_status(rc, bad)
 
-    def _learn_first(self, x, y, w, classes):
+    def _learn_first(self, x: Any, y: Any, w: float, classes: Any) -> None:
         """learn_one on an untrained estimator: the general partial_fit path
         (checks, a fresh model of 2**bits columns)."""
         d = self._dict_columns()
@@ -320,20 +328,20 @@ class _DictProtocol:
         y01, labels = self._encode_y([y], classes, None)
         new = self._fresh(d, labels)
         sw = None if w == 1.0 else np.array([w])
-        if self._is_classifier and self.class_weight is not None:
+        if self._is_classifier and getattr(self, "class_weight", None) is not None:
             sw = self._row_weights(y01, labels, sw, partial=True)
         ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if new["_model"].crossed \
             else None
         self._train(new, indptr, indices, data, y01, None, ns, sw)
 
-    def _dict_margins(self, x):
+    def _dict_margins(self, x: Any) -> Any:
         """The margin(s) of feature dict x: a float, or K floats (K > 2
         classes)."""
-        self._check_usable()
+        model = self._check_usable()
         indptr, indices, data = self._dict_row(x, self._dict_columns())
-        ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if self._model.crossed \
+        ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
             else None
-        rc, out, bad = self._model.margin(indptr, indices, data, 1, ns)
+        rc, out, bad = model.margin(indptr, indices, data, 1, ns)
         self._raise_status(rc, bad)
         return out[0]
 
@@ -342,7 +350,8 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
     _losses = ("logistic", "hinge")
     _is_classifier = True
 
-    def decision_function(self, X, namespaces=None, base_margin=None) -> np.ndarray:
+    def decision_function(self, X: Any, namespaces: Any = None,
+                          base_margin: Any = None) -> F64:
         """Confidence scores: w_k . x + b_k for each row and class model.
 
         Parameters
@@ -372,7 +381,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         return self._margin(X, namespaces, base_margin)
 
     @property
-    def predict_proba(self):
+    def predict_proba(self) -> Callable[..., F64]:
         """Probability estimates (loss="logistic" only: the hinge loss gives
         none, and this attribute then raises AttributeError).
 
@@ -401,17 +410,17 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
             raise AttributeError(f"predict_proba is not available for loss={self.loss!r}")
         return self._predict_proba
 
-    def _predict_proba(self, X, namespaces=None, base_margin=None):
+    def _predict_proba(self, X: Any, namespaces: Any = None, base_margin: Any = None) -> F64:
         return self._proba(self._margin(X, namespaces, base_margin))
 
     @staticmethod
-    def _proba(m):
+    def _proba(m: F64) -> F64:
         if m.ndim == 1:
             p = expit(m)
             return np.column_stack([1.0 - p, p])
         return ovr_proba(m)
 
-    def predict(self, X, namespaces=None, base_margin=None) -> np.ndarray:
+    def predict(self, X: Any, namespaces: Any = None, base_margin: Any = None) -> AnyArray:
         """The class of each row: ``classes_[1]`` where the margin is > 0
         (two classes), else the class of the largest margin.
 
@@ -433,9 +442,10 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         """
         m = self._margin(X, namespaces, base_margin)
         index = (m > 0).astype(np.intp) if m.ndim == 1 else np.argmax(m, axis=1)
-        return self.classes_[index]
+        labels: AnyArray = self.classes_[index]
+        return labels
 
-    def score(self, X, y) -> float:
+    def score(self, X: Any, y: Any) -> float:
         """Mean accuracy of predict(X) against y.
 
         Parameters
@@ -453,21 +463,21 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
 
     # -- scikit-learn's linear-classifier attributes ------------------------
     @property
-    def coef_(self) -> np.ndarray:
+    def coef_(self) -> F64:
         """Weights, shape (1, n_features) for two classes, else (n_classes,
         n_features) (one-vs-rest: row k separates classes_[k] from the
         rest); a copy (RDA's follow from its sums)."""
         return np.atleast_2d(self._weights())[:, :-1]
 
     @property
-    def intercept_(self) -> np.ndarray:
+    def intercept_(self) -> F64:
         """Intercepts, shape (1,) for two classes, else (n_classes,); zeros
         with fit_intercept=False."""
         w = np.atleast_2d(self._weights())
         return w[:, -1].copy() if self.fit_intercept else np.zeros(w.shape[0])
 
     # -- progressive validation ----------------------------------------------
-    def _progress(self):
+    def _progress(self) -> Optional[Progressive]:
         self._check_fitted()
         return self.__dict__.get("_progressive")
 
@@ -512,7 +522,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
 
     # -- river's protocol -----------------------------------------------------
     @property
-    def predict_proba_one(self):
+    def predict_proba_one(self) -> Callable[[dict[str, float]], dict[Any, float]]:
         """The class probabilities of one feature dict, as river's
         ``predict_proba_one``: {label: probability} over ``classes_``
         (Python scalars), as predict_proba computes them; {} before any
@@ -532,7 +542,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
                                  f"loss={self.loss!r}")
         return self._predict_proba_one
 
-    def _predict_proba_one(self, x: dict) -> dict:
+    def _predict_proba_one(self, x: dict[str, float]) -> dict[Any, float]:
         with self._lock():
             if not self._is_fitted():
                 return {}
@@ -543,7 +553,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
             return {labels[0]: 1.0 - p, labels[1]: p}
         return dict(zip(labels, ovr_proba(m[None, :])[0].tolist()))
 
-    def predict_one(self, x: dict):
+    def predict_one(self, x: dict[str, float]) -> Any:
         """The predicted class of one feature dict, as river's
         ``predict_one`` (a Python scalar from ``classes_``); None before any
         learning.
@@ -575,7 +585,7 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
     _losses = ("squared", "quantile", "poisson")
     _is_classifier = False
 
-    def predict(self, X, namespaces=None, base_margin=None) -> np.ndarray:
+    def predict(self, X: Any, namespaces: Any = None, base_margin: Any = None) -> F64:
         """w . x + intercept for each row of X (its exp for loss="poisson").
 
         Parameters
@@ -597,7 +607,7 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
         m = self._margin(X, namespaces, base_margin)
         return np.exp(m) if self.loss == "poisson" else m
 
-    def predict_one(self, x: dict) -> float:
+    def predict_one(self, x: dict[str, float]) -> float:
         """The prediction for one feature dict, as river's ``predict_one``;
         before any learning, that of the all-zero model (0.0, or 1.0 for
         loss="poisson").
@@ -615,13 +625,14 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
             m = float(self._dict_margins(x)) if self._is_fitted() else 0.0
         return math.exp(m) if self.loss == "poisson" else m
 
-    def _encode_y(self, y, classes, known):
+    def _encode_y(self, y: Any, classes: Any,
+                  known: Optional[AnyArray]) -> tuple[F64, Optional[AnyArray]]:
         y, labels = super()._encode_y(y, classes, known)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("loss='poisson' needs counts: y must be >= 0")
         return y, labels
 
-    def score(self, X, y) -> float:
+    def score(self, X: Any, y: Any) -> float:
         """R^2, the coefficient of determination of predict(X) against y.
 
         Parameters
@@ -641,7 +652,7 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
         return float(1.0 - resid / total) if total > 0 else 0.0
 
     @property
-    def coef_(self) -> np.ndarray:
+    def coef_(self) -> F64:
         """Weights, shape (n_features,) (as scikit-learn's SGDRegressor)."""
         return self._weights()[:-1]
 
@@ -656,8 +667,12 @@ class _FTRL:
     """FTRL-Proximal's parameters (shared by the classifier and regressor)."""
 
     _algorithm = _kernels.ONLINE_FTRL
+    alpha: Any     # the constructor's parameters, as given
+    beta: Any
+    l1: Any
+    l2: Any
 
-    def _algorithm_params(self):
+    def _algorithm_params(self) -> dict[str, float]:
         return dict(alpha=_check_real("alpha", self.alpha, 0.0, low_open=True),
                     beta=_check_real("beta", self.beta, 0.0),
                     l1=_check_real("l1", self.l1, 0.0),
@@ -670,9 +685,12 @@ class FTRLClassifier(_FTRL, _Classifier):
     coordinate-wise adaptive step per example, for huge sparse data.
     """
 
-    def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
-                 n_epochs=1, shuffle=False, n_threads=1, random_state=None,
-                 loss="logistic", class_weight=None, interactions=None, fields=None, bits=18):
+    def __init__(self, alpha: float = 0.1, beta: float = 1.0, l1: float = 0.0,
+                 l2: float = 0.0, fit_intercept: bool = True, n_epochs: int = 1,
+                 shuffle: bool = False, n_threads: Optional[int] = 1,
+                 random_state: Any = None, loss: str = "logistic",
+                 class_weight: Any = None, interactions: Optional[list[str]] = None,
+                 fields: Optional[dict[str, Any]] = None, bits: int = 18) -> None:
         self.alpha = alpha
         self.beta = beta
         self.l1 = l1
@@ -696,9 +714,12 @@ class FTRLRegressor(_FTRL, _Regressor):
     (loss="poisson": p = exp(w . x), g_i = (p - y) x_i).
     """
 
-    def __init__(self, alpha=0.1, beta=1.0, l1=0.0, l2=0.0, fit_intercept=True,
-                 n_epochs=1, shuffle=False, n_threads=1, random_state=None,
-                 loss="squared", quantile_tau=0.5, interactions=None, fields=None, bits=18):
+    def __init__(self, alpha: float = 0.1, beta: float = 1.0, l1: float = 0.0,
+                 l2: float = 0.0, fit_intercept: bool = True, n_epochs: int = 1,
+                 shuffle: bool = False, n_threads: Optional[int] = 1,
+                 random_state: Any = None, loss: str = "squared",
+                 quantile_tau: float = 0.5, interactions: Optional[list[str]] = None,
+                 fields: Optional[dict[str, Any]] = None, bits: int = 18) -> None:
         self.alpha = alpha
         self.beta = beta
         self.l1 = l1
@@ -731,9 +752,12 @@ class RDAClassifier(_Classifier):
 
     _algorithm = _kernels.ONLINE_RDA
 
-    def __init__(self, l1=0.0, gamma=1.0, rho=0.0, fit_intercept=True, n_epochs=1,
-                 shuffle=False, n_threads=1, random_state=None, loss="logistic",
-                 class_weight=None, interactions=None, fields=None, bits=18):
+    def __init__(self, l1: float = 0.0, gamma: float = 1.0, rho: float = 0.0,
+                 fit_intercept: bool = True, n_epochs: int = 1, shuffle: bool = False,
+                 n_threads: Optional[int] = 1, random_state: Any = None,
+                 loss: str = "logistic", class_weight: Any = None,
+                 interactions: Optional[list[str]] = None,
+                 fields: Optional[dict[str, Any]] = None, bits: int = 18) -> None:
         self.l1 = l1
         self.gamma = gamma
         self.rho = rho
@@ -748,28 +772,29 @@ class RDAClassifier(_Classifier):
         self.fields = fields
         self.bits = bits
 
-    def _algorithm_params(self):
+    def _algorithm_params(self) -> dict[str, float]:
         return dict(l1=_check_real("l1", self.l1, 0.0),
                     gamma=_check_real("gamma", self.gamma, 0.0, low_open=True),
                     rho=_check_real("rho", self.rho, 0.0))
 
 
-def _docstring(intro, algo_params, loss_default, loss_doc, extra, tail):
+def _docstring(intro: Optional[str], algo_params: str, loss_default: str, loss_doc: str,
+               extra: str, tail: str) -> str:
     """A numpydoc class docstring: intro, Parameters (the algorithm's, then
     the shared ones), then tail (Attributes, Notes, Examples)."""
-    return (intro.rstrip() + "\n\n    Parameters\n    ----------" + algo_params
+    return ((intro or "").rstrip() + "\n\n    Parameters\n    ----------" + algo_params
             + _COMMON_PARAMS.format(loss_default=loss_default, loss_doc=loss_doc,
                                     extra=extra) + "\n" + tail)
 
 
 FTRLClassifier.__doc__ = _docstring(
-    FTRLClassifier.__doc__ + _FTRL_ALGO, _FTRL_PARAMS, "logistic", _CLASSIFIER_LOSS,
+    (FTRLClassifier.__doc__ or "") + _FTRL_ALGO, _FTRL_PARAMS, "logistic", _CLASSIFIER_LOSS,
     _CLASS_WEIGHT, _CLASSIFIER_ATTRS + _CLASSIFIER_EXAMPLE.format(name="FTRLClassifier"))
 RDAClassifier.__doc__ = _docstring(
     RDAClassifier.__doc__, _RDA_PARAMS, "logistic", _CLASSIFIER_LOSS, _CLASS_WEIGHT,
     _CLASSIFIER_ATTRS + _CLASSIFIER_EXAMPLE.format(name="RDAClassifier"))
 FTRLRegressor.__doc__ = _docstring(
-    FTRLRegressor.__doc__ + _FTRL_ALGO, _FTRL_PARAMS, "squared",
+    (FTRLRegressor.__doc__ or "") + _FTRL_ALGO, _FTRL_PARAMS, "squared",
     '"squared", "quantile" (pinball loss of quantile_tau) or "poisson" (predicts '
     "exp(w . x)).",
     """quantile_tau : float, default=0.5
