@@ -11,9 +11,10 @@ the arguments and dispatches.
 import argparse
 import os
 import sys
+from typing import Callable, Optional, Sequence
 
-import fastopt
 from fastopt import problems as _problems
+from fastopt._version import __version__
 
 __all__ = ["main", "build_parser"]
 
@@ -23,38 +24,38 @@ __all__ = ["main", "build_parser"]
 DEMO_SECTIONS = ("rules", "proximal", "fullbatch", "online", "norm", "plots")
 
 
-def _demo(args):
+def _demo(args: argparse.Namespace) -> int:
     from fastopt.demo import run_demo      # the demo's sections and tables
     return run_demo(args)
 
 
-def _nonnegative_int(s):
+def _nonnegative_int(s: str) -> int:
     v = int(s)
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
     return v
 
 
-def _rows(s):
+def _rows(s: str) -> int:
     v = int(s)
     if v < 100:
         raise argparse.ArgumentTypeError(f"must be >= 100, got {s}")
     return v
 
 
-def _positive_float(s):
+def _positive_float(s: str) -> float:
     v = float(s)
     if not v > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {s}")
     return v
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fastopt",
         description="fastopt: first-order optimizers in C with OpenMP.")
     parser.add_argument("--version", action="version",
-                        version=f"fastopt {fastopt.__version__}")
+                        version=f"fastopt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser(
         "demo", help="the whole library at work: tables and pictures",
@@ -91,7 +92,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``fastopt`` command; returns the exit status."""
     parser = build_parser()
     try:
@@ -101,8 +102,9 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    func: Callable[[argparse.Namespace], int] = args.func   # set_defaults(func=...)
     try:
-        return args.func(args)
+        return func(args)
     except BrokenPipeError:  # e.g. `fastopt demo | head`: not an error
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -48,23 +48,40 @@ many tiny weights; the proximal rules zero the off-support weights exactly.
 Every function here is deterministic (seeded data, n_threads=1 learners)
 but for the times.
 """
+from __future__ import annotations
+
+import argparse
 import contextlib
 import math
 import os
 import sys
 import time
+from dataclasses import dataclass
+from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Mapping,
+                    Optional, Sequence, Tuple, TypeVar, Union, cast)
 
 import numpy as np
+import numpy.typing as npt
 import scipy.optimize
 
 import fastopt
 from fastopt import problems as _problems
 from fastopt import viz
 from fastopt._files import atomic_output
+from fastopt._validation import FloatArray
+from fastopt._version import __version__
 from fastopt.datasets import load_breast_cancer, make_clicklike
 from fastopt.minimize import minimize as _fo_minimize
 from fastopt.online import FTRLClassifier, RDAClassifier
+from fastopt.optim import Optimizer
+from fastopt.problems import Problem, SparseRegression
 from fastopt.prox import soft_threshold
+
+if TYPE_CHECKING:   # imported where used: matplotlib is optional (the pictures),
+    # fastopt.norm is loaded on first use (the norm section)
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from fastopt.norm import NormSaved
 
 __all__ = ["single_blas_thread", "BreastCancer", "FULLBATCH", "FullBatchRow", "fullbatch_rows",
            "format_fullbatch", "ONLINE_LEARNERS", "OnlineRow", "online_rows",
@@ -76,13 +93,25 @@ __all__ = ["single_blas_thread", "BreastCancer", "FULLBATCH", "FullBatchRow", "f
            "run_demo"]
 
 
+_F64 = npt.NDArray[np.float64]
+#: An optimizer class, called as ``cls(params, n_threads=1, **hyperparameters)``.
+_OptimizerClass = Callable[..., Optimizer]
+#: Keyword hyperparameters (floats; bools for the switches).
+_Hyper = Dict[str, float]
+#: demo_configs' rows: (rule, optimizer class, keyword arguments, label).
+_RuleConfig = Tuple[str, _OptimizerClass, _Hyper, str]
+#: why_proximal_configs' rows: (rule, optimizer class, keyword arguments,
+#: subgradient?, label).
+_SparseConfig = Tuple[str, _OptimizerClass, _Hyper, bool, str]
+_T = TypeVar("_T")
+
 # The dense rules, in table order.
 DEMO_RULES = ("SGD", "Momentum", "Nesterov", "Adagrad", "Adadelta", "RMSProp",
               "RMSProp centered", "Adam", "AMSGrad", "AdamW", "Adamax", "Nadam",
               "DeltaBarDelta")
 
 # rule -> (optimizer class, fixed keyword arguments that make the rule)
-_RULE_CLASSES = {
+_RULE_CLASSES: Dict[str, Tuple[_OptimizerClass, _Hyper]] = {
     "SGD": (fastopt.SGD, {}),
     "Momentum": (fastopt.SGD, {"momentum": 0.9}),
     "Nesterov": (fastopt.SGD, {"momentum": 0.9, "nesterov": True}),
@@ -102,7 +131,7 @@ _RULE_CLASSES = {
 # top of _RULE_CLASSES' fixed ones; library defaults for everything else).
 # Chosen so that each rule does reasonably well within the default 5000
 # steps, not as the best possible setting for each.
-_TUNED = {
+_TUNED: Dict[str, Dict[str, _Hyper]] = {
     "quadratic": {
         "SGD": {"lr": 0.035},
         "Momentum": {"lr": 0.02},
@@ -171,7 +200,7 @@ _TUNED = {
 _SHORT = {"weight_decay": "wd"}
 
 
-def _g(v):
+def _g(v: float) -> str:
     """A short number for tables: 0.001, 1e-4, 0.9, 50."""
     if v != 0 and abs(v) < 1e-3:
         mant, exp = f"{v:e}".split("e")
@@ -179,7 +208,7 @@ def _g(v):
     return f"{v:g}"
 
 
-def demo_configs(problem_key):
+def demo_configs(problem_key: str) -> List[_RuleConfig]:
     """[(rule, optimizer class, keyword arguments, label)] for a problem."""
     tuned = _TUNED[problem_key]
     out = []
@@ -194,23 +223,22 @@ def demo_configs(problem_key):
     return out
 
 
+@dataclass(eq=False)
 class RunResult:
     """Outcome of one rule on one problem."""
 
     __slots__ = ("steps_to_tol", "steps_run", "final_f", "final_x",
                  "distance", "diverged")
-
-    def __init__(self, steps_to_tol, steps_run, final_f, final_x, distance,
-                 diverged):
-        self.steps_to_tol = steps_to_tol
-        self.steps_run = steps_run
-        self.final_f = final_f
-        self.final_x = final_x
-        self.distance = distance
-        self.diverged = diverged
+    steps_to_tol: Optional[int]
+    steps_run: int
+    final_f: float
+    final_x: _F64
+    distance: float
+    diverged: bool
 
 
-def run_rule(problem, cls, kwargs, steps, tol):
+def run_rule(problem: Problem, cls: _OptimizerClass, kwargs: _Hyper, steps: int,
+             tol: float) -> RunResult:
     """Run the optimizer `cls(**kwargs)` on `problem` for `steps` steps.
 
     Returns a RunResult; steps_to_tol is the first step k (0 = the start)
@@ -257,7 +285,7 @@ SPARSE_STEPS = 1000
 #                  (it zeroes the same coordinates, but, unlike the others,
 #                  does not shrink the surviving weights: a higher F).
 # Learning rates hand-tuned for SPARSE_STEPS steps.
-WHY_PROXIMAL = (
+WHY_PROXIMAL: Tuple[Tuple[str, _OptimizerClass, _Hyper, str], ...] = (
     ("SGD (subgradient)", fastopt.SGD, {"lr": 0.01}, "subgradient"),
     ("ProximalSGD", fastopt.ProximalSGD, {"lr": 0.01}, "l1"),
     ("ProximalAdagrad", fastopt.ProximalAdagrad, {"lr": 0.1}, "l1"),
@@ -267,7 +295,8 @@ WHY_PROXIMAL = (
 )
 
 
-def why_proximal_configs(problem, steps=SPARSE_STEPS):
+def why_proximal_configs(problem: SparseRegression,
+                         steps: int = SPARSE_STEPS) -> List[_SparseConfig]:
     """[(rule, optimizer class, keyword arguments, subgradient?, label)]
     for the SparseRegression `problem` run for `steps` steps."""
     out = []
@@ -287,8 +316,8 @@ def why_proximal_configs(problem, steps=SPARSE_STEPS):
     return out
 
 
-def run_sparse_rule(problem, cls, kwargs, steps=SPARSE_STEPS,
-                    subgradient=False):
+def run_sparse_rule(problem: SparseRegression, cls: _OptimizerClass, kwargs: _Hyper,
+                    steps: int = SPARSE_STEPS, subgradient: bool = False) -> _F64:
     """Run `cls(w, **kwargs)` from w = 0 on the SparseRegression `problem`
     with its mini-batch gradients ``problem.batches(steps)`` (the same for
     every rule); with `subgradient`, l1 * sign(w) is added to each gradient
@@ -305,7 +334,8 @@ def run_sparse_rule(problem, cls, kwargs, steps=SPARSE_STEPS,
     return w
 
 
-def sparsity_counts(problem, w, small=1e-3):
+def sparsity_counts(problem: SparseRegression, w: _F64,
+                    small: float = 1e-3) -> Tuple[int, int, int]:
     """(exact zeros, 0 < |w| < small, true non-zeros kept non-zero)."""
     a = np.abs(w)
     return (int(np.count_nonzero(w == 0)),
@@ -313,7 +343,8 @@ def sparsity_counts(problem, w, small=1e-3):
             int(np.count_nonzero(w[problem.support])))
 
 
-def format_why_proximal(problem, configs, results, steps=SPARSE_STEPS):
+def format_why_proximal(problem: SparseRegression, configs: Sequence[_SparseConfig],
+                        results: Sequence[_F64], steps: int = SPARSE_STEPS) -> str:
     """The "Why proximal" table as a string; `results` are final w's."""
     lines = [f"Why proximal: {problem.name}, d={problem.d}, k={problem.k} "
              f"true non-zeros",
@@ -342,7 +373,7 @@ def format_why_proximal(problem, configs, results, steps=SPARSE_STEPS):
     return "\n".join(lines)
 
 
-def _why_proximal():
+def _why_proximal() -> str:
     problem = _problems.SparseRegression()
     configs = why_proximal_configs(problem)
     results = [run_sparse_rule(problem, cls, kw, SPARSE_STEPS, sub)
@@ -350,7 +381,7 @@ def _why_proximal():
     return format_why_proximal(problem, configs, results)
 
 
-def _dash():
+def _dash() -> str:
     """An em dash if stdout can encode it, else '-'."""
     enc = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
@@ -360,25 +391,30 @@ def _dash():
         return "-"
 
 
-def _fmt_num(v):
+def _fmt_num(v: float) -> str:
     if not math.isfinite(v):
         return str(v)
     return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
 
 
-def _pt(x):
+def _pt(x: _F64) -> str:
     return f"({_g(x[0])}, {_g(x[1])})"
 
 
-def format_table(problem, configs, results, tol, dash="-", label_width=0):
+def format_table(problem: Problem, configs: Sequence[_RuleConfig],
+                 results: Sequence[RunResult], tol: float, dash: str = "-",
+                 label_width: int = 0) -> str:
     """One problem's table as a string (see the module docstring)."""
     unbounded = problem.min_value is None
     x0 = problem.start
-    if unbounded:
+    if problem.min_value is None:     # unbounded: the saddle
+        # A cast, not an isinstance test, to change nothing at run time: the
+        # saddle is fastopt.problems' one problem without a minimum.
+        escape = cast(_problems.Saddle, problem).escape_value
         goal = (f"saddle point x* = {_pt(problem.stationary_point)}, no "
-                f"minimum; escaped: f < {_g(problem.escape_value)}")
-    else:
-        goal = (f"min {_g(problem.min_value)} at x* = {_pt(problem.minimiser)}"
+                f"minimum; escaped: f < {_g(escape)}")
+    else:       # stationary_point: the minimiser, which exists here
+        goal = (f"min {_g(problem.min_value)} at x* = {_pt(problem.stationary_point)}"
                 f"; tol {_g(tol)} on f - f*")
     lines = [f"{problem.name}: {problem.formula}",
              f"  start {_pt(x0)}, {goal}"]
@@ -425,12 +461,12 @@ SECTIONS = (
 )
 
 
-def _header(number, title):
+def _header(number: int, title: str) -> str:
     line = f"{number}. {title}"
     return f"\n{line}\n{'=' * len(line)}"
 
 
-def _demo_sections(args):
+def _demo_sections(args: argparse.Namespace) -> List[str]:
     """The section keys to run: --section's, else those --problem names
     (a 2-D problem: the rules tables; sparse: why proximal), else all."""
     if args.section:
@@ -442,7 +478,7 @@ def _demo_sections(args):
     return [k for k, _ in SECTIONS]
 
 
-def _rules_section(args, dash):
+def _rules_section(args: argparse.Namespace, dash: str) -> int:
     keys = [k for k in (args.problem or [c.key for c in _problems.PROBLEMS])
             if k != "sparse"]
     all_configs = {key: demo_configs(key) for key in keys}
@@ -460,7 +496,7 @@ def _rules_section(args, dash):
     return len(DEMO_RULES) * len(keys)
 
 
-def _fullbatch_section(args, dash):
+def _fullbatch_section(args: argparse.Namespace, dash: str) -> int:
     data = BreastCancer()
     blas, pinned = single_blas_thread()
     with blas:
@@ -471,18 +507,18 @@ def _fullbatch_section(args, dash):
     return 2 * len(rows)
 
 
-def _online_section(args, dash):
+def _online_section(args: argparse.Namespace, dash: str) -> int:
     rows, info = online_rows(args.rows)
     print(format_online(rows, info))
     return len(rows)
 
 
-def _norm_section(args, dash):
+def _norm_section(args: argparse.Namespace, dash: str) -> int:
     print(format_norm(norm_sweep()))
     return len(NORM_VARIANTS) * len(NORM_LRS)
 
 
-def _plots_section(args, dash):
+def _plots_section(args: argparse.Namespace, dash: str) -> int:
     if args.no_plots:
         print("Skipped (--no-plots).")
         return 0
@@ -502,17 +538,18 @@ def _plots_section(args, dash):
     return 0
 
 
-def run_demo(args):
+def run_demo(args: argparse.Namespace) -> int:
     """`fastopt demo` with parsed arguments (fastopt/cli.py); the exit status."""
     dash = _dash()
     sections = _demo_sections(args)
     omp = "on" if fastopt.openmp_enabled() else "off"
-    print(f"fastopt {fastopt.__version__} (OpenMP {omp}) demo: "
+    print(f"fastopt {__version__} (OpenMP {omp}) demo: "
           + ", ".join(k for k in sections))
-    run = {"rules": _rules_section,
-           "proximal": lambda a, d: (print(_why_proximal()), len(WHY_PROXIMAL))[1],
-           "fullbatch": _fullbatch_section, "online": _online_section,
-           "norm": _norm_section, "plots": _plots_section}
+    run: Dict[str, Callable[[argparse.Namespace, str], int]] = {
+        "rules": _rules_section,
+        "proximal": lambda a, d: (print(_why_proximal()), len(WHY_PROXIMAL))[1],
+        "fullbatch": _fullbatch_section, "online": _online_section,
+        "norm": _norm_section, "plots": _plots_section}
     t0 = time.perf_counter()
     runs = 0
     for number, (key, title) in enumerate(SECTIONS, 1):
@@ -525,7 +562,7 @@ def run_demo(args):
     return 0
 
 
-def single_blas_thread():
+def single_blas_thread() -> Tuple[ContextManager[object], bool]:
     """A context that runs numpy's BLAS on one thread (threadpoolctl, when it
     is installed; else a no-op) and whether it does: on a small or busy
     machine a threaded BLAS can make scipy's L-BFGS-B, which calls it on
@@ -538,7 +575,8 @@ def single_blas_thread():
     return threadpool_limits(limits=1, user_api="blas"), True
 
 
-def _best_time(fn, min_total=0.05, max_reps=5):
+def _best_time(fn: Callable[[], _T], min_total: float = 0.05,
+               max_reps: int = 5) -> Tuple[_T, float]:
     """(fn()'s value, the least wall time of up to max_reps calls; calls stop
     once min_total seconds have been spent)."""
     best, spent, reps = math.inf, 0.0, 0
@@ -570,61 +608,64 @@ class BreastCancer:
     gradient) of the smooth parts; ``hess`` is the Hessian of "l2".
     """
 
-    def __init__(self, l2=1e-2, l1=1e-2, alpha=1e-2):
+    def __init__(self, l2: float = 1e-2, l1: float = 1e-2, alpha: float = 1e-2) -> None:
         X, y = load_breast_cancer()
-        self.X = (X - X.mean(axis=0)) / X.std(axis=0)
-        self.y = y.astype(np.float64)
+        self.X: _F64 = (X - X.mean(axis=0)) / X.std(axis=0)
+        self.y: _F64 = y.astype(np.float64)
+        self.n: int
+        self.d: int
         self.n, self.d = self.X.shape
-        self.A = np.hstack([np.ones((self.n, 1)), self.X])    # (n, d + 1)
-        self.s = 2.0 * self.y - 1.0
+        self.A: _F64 = np.hstack([np.ones((self.n, 1)), self.X])    # (n, d + 1)
+        self.s: _F64 = 2.0 * self.y - 1.0
         self.l2, self.l1, self.alpha = float(l2), float(l1), float(alpha)
-        self.mask = np.ones(self.d + 1)
+        self.mask: _F64 = np.ones(self.d + 1)
         self.mask[0] = 0.0                                    # the intercept
 
     @property
-    def start(self):
+    def start(self) -> _F64:
         return np.zeros(self.d + 1)
 
-    def logloss(self, w):
+    def logloss(self, w: _F64) -> Tuple[float, _F64]:
         m = self.s * (self.A @ w)
         f = float(np.mean(np.logaddexp(0.0, -m)))
         return f, self.A.T @ (-self.s * _sigmoid(-m)) / self.n
 
-    def logistic(self, w):
+    def logistic(self, w: _F64) -> Tuple[float, _F64]:
         f, g = self.logloss(w)
         c = self.mask * w
         return f + 0.5 * self.l2 * float(c @ c), g + self.l2 * c
 
-    def hess(self, w):
+    def hess(self, w: _F64) -> _F64:
         p = _sigmoid(self.A @ w)
         H = (self.A.T * (p * (1.0 - p))) @ self.A / self.n
         H[np.diag_indices_from(H)] += self.l2 * self.mask
         return H
 
-    def lasso_smooth(self, w):
+    def lasso_smooth(self, w: _F64) -> Tuple[float, _F64]:
         r = self.A @ w - self.y
         return float(r @ r) / (2 * self.n), self.A.T @ r / self.n
 
-    def l1_penalty(self, w):
+    def l1_penalty(self, w: _F64) -> float:
         return self.l1 * float(np.abs(w[1:]).sum())
 
-    def prox_l1(self, v, step):
+    def prox_l1(self, v: _F64, step: float) -> _F64:
         """Soft-thresholding of the coefficients by step l1; b is kept."""
         out = soft_threshold(v, step * self.l1)
         out[0] = v[0]
         return out
 
-    def _smooth_and_lam(self, key):
+    def _smooth_and_lam(self, key: str
+                        ) -> Tuple[Callable[[_F64], Tuple[float, _F64]], float]:
         return ((self.logloss, self.l1) if key == "l1"
                 else (self.lasso_smooth, self.alpha))
 
-    def objective(self, key, w):
+    def objective(self, key: str, w: _F64) -> float:
         if key == "l2":
             return self.logistic(w)[0]
         smooth, lam = self._smooth_and_lam(key)
         return smooth(w)[0] + lam * float(np.abs(w[1:]).sum())
 
-    def fit(self, key, method):
+    def fit(self, key: str, method: str) -> scipy.optimize.OptimizeResult:
         if key == "l2":
             return _fo_minimize(self.logistic, self.start, method=method, jac=True,
                                 hess=self.hess if method == "newton" else None)
@@ -640,7 +681,7 @@ class BreastCancer:
         res.x = np.concatenate([[res.intercept], res.x])
         return res
 
-    def fit_scipy(self, key, method):
+    def fit_scipy(self, key: str, method: str) -> scipy.optimize.OptimizeResult:
         if key == "l2":
             return scipy.optimize.minimize(
                 self.logistic, self.start, jac=True, method=method,
@@ -648,7 +689,7 @@ class BreastCancer:
         smooth, lam = self._smooth_and_lam(key)
         d = self.d
 
-        def fun(z):
+        def fun(z: _F64) -> Tuple[float, _F64]:
             f, g = smooth(_unsplit(z, d))
             return (f + lam * float(z[1:].sum()),
                     np.concatenate([g[:1], g[1:] + lam, lam - g[1:]]))
@@ -659,12 +700,12 @@ class BreastCancer:
         return res
 
 
-def _unsplit(z, d):
+def _unsplit(z: _F64, d: int) -> _F64:
     """(b, u, v) -> (b, u - v)."""
     return np.concatenate([z[:1], z[1:d + 1] - z[d + 1:]])
 
 
-def _sigmoid(t):
+def _sigmoid(t: _F64) -> _F64:
     return 0.5 * (1.0 + np.tanh(0.5 * t))
 
 
@@ -680,33 +721,36 @@ FULLBATCH = (
 )
 
 
-class _Record:
-    """A row of results: its fields are its __slots__, given by keyword."""
-
-    __slots__ = ()
-
-    def __init__(self, **fields):
-        for k, v in fields.items():
-            setattr(self, k, v)
-
-
-class FullBatchRow(_Record):
+@dataclass(eq=False)
+class FullBatchRow:
     """One method against scipy: the OptimizeResults (res, sres), their
     objective values (f, f_scipy) and wall times in seconds."""
 
     __slots__ = ("method", "scipy_method", "objective", "res", "sres",
                  "f", "f_scipy", "time", "time_scipy")
+    method: str
+    scipy_method: str
+    objective: str
+    res: scipy.optimize.OptimizeResult
+    sres: scipy.optimize.OptimizeResult
+    f: float
+    f_scipy: float
+    time: float
+    time_scipy: float
 
 
-def fullbatch_rows(data=None, timing=True):
+def fullbatch_rows(data: Optional[BreastCancer] = None,
+                   timing: bool = True) -> List[FullBatchRow]:
     """Every FULLBATCH method run by fastopt and by scipy (BreastCancer.fit,
     fit_scipy); a list of FullBatchRow.  Without timing each runs once and
     the times are NaN."""
     data = data or BreastCancer()
     rows = []
     for method, smethod, key in FULLBATCH:
-        fo = lambda: data.fit(key, method)                # noqa: E731
-        sp = lambda: data.fit_scipy(key, smethod)         # noqa: E731
+        fo: Callable[[], scipy.optimize.OptimizeResult] = \
+            lambda: data.fit(key, method)                 # noqa: E731
+        sp: Callable[[], scipy.optimize.OptimizeResult] = \
+            lambda: data.fit_scipy(key, smethod)          # noqa: E731
         if timing:
             (res, t), (sres, st) = _best_time(fo), _best_time(sp)
         else:
@@ -719,12 +763,12 @@ def fullbatch_rows(data=None, timing=True):
     return rows
 
 
-def _ms(t):
+def _ms(t: float) -> str:
     return "-" if not math.isfinite(t) else (f"{t * 1e3:.1f}" if t < 0.1
                                              else f"{t * 1e3:.0f}")
 
 
-def format_fullbatch(rows, data):
+def format_fullbatch(rows: Sequence[FullBatchRow], data: BreastCancer) -> str:
     """The full-batch table as a string."""
     titles = {
         "l2": [f"L2-regularised logistic regression: mean log-loss + "
@@ -746,7 +790,7 @@ def format_fullbatch(rows, data):
              "  plus an intercept b.  From w = 0, default tolerances, the same "
              "(f, gradient) function", "  for both libraries.", head,
              "  " + "-" * (len(head) - 2)]
-    last = None
+    last: Optional[str] = None
     for r in rows:
         if r.objective != last:
             lines += ["  " + t for t in titles[r.objective]]
@@ -767,28 +811,41 @@ def format_fullbatch(rows, data):
 
 
 # -- online learners ---------------------------------------------------------------
+#: An estimator class, called as ``cls(**hyperparameters, n_threads=1)``.
+_OnlineClass = Callable[..., Union[FTRLClassifier, RDAClassifier]]
+
 # (label, estimator class, hyperparameters)
-ONLINE_LEARNERS = (
+ONLINE_LEARNERS: Tuple[Tuple[str, _OnlineClass, _Hyper], ...] = (
     ("FTRL", FTRLClassifier, dict(alpha=0.1, beta=1.0, l1=0.0, l2=1.0)),
     ("FTRL", FTRLClassifier, dict(alpha=0.1, beta=1.0, l1=1.0, l2=1.0)),
     ("RDA", RDAClassifier, dict(l1=1e-5, gamma=0.3)),
 )
 
 
-class OnlineRow(_Record):
+@dataclass(eq=False)
+class OnlineRow:
     """One learner: the fitted model, its training time and rows/s, its
     progressive and holdout logloss and its number of non-zero weights."""
 
     __slots__ = ("label", "hyper", "model", "seconds", "rows_per_s",
                  "progressive", "holdout", "nonzero")
+    label: str
+    hyper: _Hyper
+    model: Union[FTRLClassifier, RDAClassifier]
+    seconds: float
+    rows_per_s: float
+    progressive: float
+    holdout: float
+    nonzero: int
 
 
-def _logloss(y, p):
+def _logloss(y: _F64, p: _F64) -> float:
     p = np.clip(p, 1e-15, 1 - 1e-15)
     return float(np.mean(-(y * np.log(p) + (1 - y) * np.log1p(-p))))
 
 
-def online_rows(n_rows=200_000, holdout=0.1, seed=0):
+def online_rows(n_rows: int = 200_000, holdout: float = 0.1,
+                seed: int = 0) -> Tuple[List[OnlineRow], Dict[str, Any]]:
     """(rows, info): each ONLINE_LEARNERS learner fitted in one pass over
     the first (1 - holdout) of make_clicklike(n_rows, seed), and scored on
     the rest; info is make_clicklike's dict plus n_train, n_test, the
@@ -815,7 +872,7 @@ def online_rows(n_rows=200_000, holdout=0.1, seed=0):
     return out, info
 
 
-def format_online(rows, info):
+def format_online(rows: Sequence[OnlineRow], info: Mapping[str, Any]) -> str:
     """The online-learner table as a string."""
     labels = [f"{r.label} " + " ".join(f"{k}={_g(v)}" for k, v in r.hyper.items())
               for r in rows]
@@ -849,13 +906,14 @@ GALLERY_STEPS = {"quadratic": 200, "rosenbrock": 3000, "beale": 1000,
 # The tables' hyperparameters (demo_configs) but where these
 # replace them: on the quadratic, SGD near its stability limit lr < 2/50
 # zig-zags across the valley, (Nesterov) momentum with a smaller lr does not.
-GALLERY_HYPER = {"quadratic": {"SGD": {"lr": 0.038}, "Momentum": {"lr": 0.01},
-                               "Nesterov": {"lr": 0.01}}}
+GALLERY_HYPER: Dict[str, Dict[str, _Hyper]] = {
+    "quadratic": {"SGD": {"lr": 0.038}, "Momentum": {"lr": 0.01},
+                  "Nesterov": {"lr": 0.01}}}
 _COLORS = {rule: f"C{i}" for i, rule in enumerate(GALLERY_RULES)}
 _FIRST_PANEL = ("SGD", "Momentum", "Nesterov")
 
 
-def gallery_configs(key):
+def gallery_configs(key: str) -> List[Tuple[str, _OptimizerClass, _Hyper]]:
     """[(rule, optimizer class, keyword arguments)] drawn on problem `key`."""
     out = []
     for rule, cls, kw, _label in demo_configs(key):
@@ -864,7 +922,7 @@ def gallery_configs(key):
     return out
 
 
-def gallery_paths(key, steps=None):
+def gallery_paths(key: str, steps: Optional[int] = None) -> Dict[str, _F64]:
     """{rule: path} of the GALLERY_RULES on problem `key` (gallery_configs),
     GALLERY_STEPS[key] steps."""
     problem = _problems.get_problem(key)
@@ -873,13 +931,16 @@ def gallery_paths(key, steps=None):
             for rule, cls, kw in gallery_configs(key)}
 
 
-def _figure(ncols, width=5.2, height=4.0):
+def _figure(ncols: int, width: float = 5.2,
+            height: float = 4.0) -> Tuple[Figure, Sequence[Axes]]:
+    """A figure and its row of ncols Axes (a numpy object array; typed by
+    what the callers do with it: index, unpack, zip)."""
     from matplotlib.figure import Figure
     fig = Figure(figsize=(width * ncols, height))
     return fig, fig.subplots(1, ncols, squeeze=False)[0]
 
 
-def _fig_rules(key):
+def _fig_rules(key: str) -> Figure:
     problem = _problems.get_problem(key)
     paths = gallery_paths(key)
     labels = {rule: f"{rule} lr={_g(kw['lr'])}"
@@ -906,7 +967,7 @@ def _fig_rules(key):
     return fig
 
 
-def _fig_steepest_cg():
+def _fig_steepest_cg() -> Figure:
     problem = _problems.IllConditionedQuadratic(kappa=10.0)
     A = np.diag([1.0, problem.kappa])
     fun, jac, x0 = problem.value, problem.grad, problem.start
@@ -923,14 +984,17 @@ def _fig_steepest_cg():
     return fig
 
 
-def _fig_newton_bfgs():
+def _fig_newton_bfgs() -> Figure:
     rb = _problems.Rosenbrock()
     bc = BreastCancer()
     fig, axes = _figure(2)
-    for ax, (name, fun, jac, hess, x0) in zip(axes, (
-            ("Rosenbrock from (-1.2, 1)", rb.value, rb.grad, rb.hess, rb.start),
-            (f"logistic regression, breast cancer ({bc.n} x {bc.d})",
-             bc.logistic, True, bc.hess, bc.start))):
+    # (title, fun, jac: a function or True (fun returns (f, g)), hess, x0)
+    cases: Tuple[Tuple[str, Callable[[_F64], Any], Union[Callable[[_F64], Any], bool],
+                       Callable[[_F64], Any], _F64], ...] = (
+        ("Rosenbrock from (-1.2, 1)", rb.value, rb.grad, rb.hess, rb.start),
+        (f"logistic regression, breast cancer ({bc.n} x {bc.d})",
+         bc.logistic, True, bc.hess, bc.start))
+    for ax, (name, fun, jac, hess, x0) in zip(axes, cases):
         f_star = _fo_minimize(fun, x0, method="newton", jac=jac, hess=hess,
                               options={"gtol": 1e-12}).fun
         hist = {m: viz.record_minimize(fun, x0, m, jac=jac,
@@ -943,7 +1007,7 @@ def _fig_newton_bfgs():
     return fig
 
 
-def _fig_proximal():
+def _fig_proximal() -> Figure:
     problem = _problems.SparseRegression()
     steps = SPARSE_STEPS
     zeros, final = {}, {}
@@ -963,12 +1027,13 @@ def _fig_proximal():
     return fig
 
 
-def _sparse_grad(problem, steps, subgradient):
+def _sparse_grad(problem: SparseRegression, steps: int,
+                 subgradient: bool) -> Callable[[_F64], _F64]:
     """grad(w) for record_path: the next seeded mini-batch's gradient (as
     run_sparse_rule takes them), plus l1 sign(w) for the subgradient."""
     batches = iter(problem.batches(steps))
 
-    def grad(w):
+    def grad(w: _F64) -> _F64:
         g = problem.grad(w, next(batches))
         if subgradient:
             g += problem.l1 * np.sign(w)
@@ -984,7 +1049,7 @@ NORM_DEPTH, NORM_WIDTH, NORM_BATCH, NORM_CLASSES, NORM_DIM = 10, 32, 256, 4, 16
 NORM_STEPS = 100
 
 
-def _norm_problem(seed=0):
+def _norm_problem(seed: int = 0) -> Tuple[_F64, npt.NDArray[np.intp]]:
     """A fixed classification problem: 4 classes given by a random tanh
     teacher network on Gaussian inputs (N = NORM_BATCH, d = NORM_DIM)."""
     rng = np.random.default_rng(seed)
@@ -995,7 +1060,7 @@ def _norm_problem(seed=0):
     return X, y
 
 
-def _norm_init(variant, seed=1):
+def _norm_init(variant: str, seed: int = 1) -> List[_F64]:
     """Parameters: per hidden layer W (and a bias c without normalization,
     gamma and beta with it), then the output layer; LeCun-normal weights."""
     rng = np.random.default_rng(seed)
@@ -1012,12 +1077,19 @@ def _norm_init(variant, seed=1):
     return params
 
 
-def _norm_loss_grads(variant, params, X, y, stats):
+def _norm_loss_grads(variant: str, params: Sequence[FloatArray], X: _F64,
+                     y: npt.NDArray[np.intp], stats: Sequence[Tuple[_F64, _F64]]
+                     ) -> Tuple[float, List[FloatArray]]:
     """Mean softmax cross-entropy of the MLP and its gradients (numpy for
     the MLP, fastopt.norm for the normalization layers)."""
     from fastopt import norm
     per = 2 if variant == "plain" else 3
+    h: FloatArray
+    tape: List[Tuple[FloatArray, FloatArray, Optional[NormSaved]]]
     h, tape = X, []
+    a: FloatArray
+    z: FloatArray
+    saved: Optional[NormSaved]
     for i in range(NORM_DEPTH):
         W = params[per * i]
         a = h @ W
@@ -1041,9 +1113,10 @@ def _norm_loss_grads(variant, params, X, y, stats):
     d = p
     d[np.arange(n), y] -= 1.0
     d /= n
-    grads = [None] * len(params)
+    grads: List[Optional[FloatArray]] = [None] * len(params)
     grads[-2], grads[-1] = h.T @ d, d.sum(axis=0)
     dh = d @ params[-2].T
+    da: FloatArray
     for i in reversed(range(NORM_DEPTH)):
         h_prev, a, saved = tape[i]
         dz = dh * (1.0 - h * h)
@@ -1053,15 +1126,19 @@ def _norm_loss_grads(variant, params, X, y, stats):
         else:
             backward = (norm.batch_norm_backward if variant == "batch norm"
                         else norm.layer_norm_backward)
+            # casts, not asserts, to change nothing at run time: only the
+            # plain variant saves None
             da, grads[per * i + 1], grads[per * i + 2] = backward(
-                dz, a, saved, params[per * i + 1])
+                dz, a, cast("NormSaved", saved), params[per * i + 1])
         grads[per * i] = h_prev.T @ da
         dh = da @ params[per * i].T
         h = h_prev
-    return loss, grads
+    # every slot is filled by now (backward returns the weight's and the
+    # bias's gradients, as both are given): a cast, to change nothing at run time
+    return loss, cast(List[FloatArray], grads)
 
 
-def norm_run(variant, lr, steps=NORM_STEPS):
+def norm_run(variant: str, lr: float, steps: int = NORM_STEPS) -> _F64:
     """Full-batch fastopt.SGD(lr) on the fixed problem: the loss before each
     step (stops early once the loss is no longer finite)."""
     from fastopt.optim import SGD
@@ -1080,10 +1157,10 @@ def norm_run(variant, lr, steps=NORM_STEPS):
     return np.array(losses)
 
 
-_NORM_CACHE = {}
+_NORM_CACHE: Dict[int, Dict[str, Dict[float, _F64]]] = {}
 
 
-def norm_sweep(steps=NORM_STEPS):
+def norm_sweep(steps: int = NORM_STEPS) -> Dict[str, Dict[float, _F64]]:
     """{variant: {lr: losses}} over NORM_VARIANTS x NORM_LRS (computed once
     per process: the section and the picture share it)."""
     if steps not in _NORM_CACHE:
@@ -1092,12 +1169,13 @@ def norm_sweep(steps=NORM_STEPS):
     return _NORM_CACHE[steps]
 
 
-def _norm_stable(losses, steps):
+def _norm_stable(losses: _F64, steps: int) -> Union[bool, np.bool_]:
     """Stable: ran every step with a finite loss and ended below the start."""
     return len(losses) == steps and np.isfinite(losses[-1]) and losses[-1] < losses[0]
 
 
-def format_norm(sweep, steps=NORM_STEPS):
+def format_norm(sweep: Mapping[str, Mapping[float, _F64]],
+                steps: int = NORM_STEPS) -> str:
     """The table: final loss per (variant, lr), the largest stable lr and the
     best final loss."""
     head = f"  {'':12s}" + "".join(f"{'lr=' + _g(lr):>10s}" for lr in NORM_LRS)
@@ -1123,7 +1201,7 @@ def format_norm(sweep, steps=NORM_STEPS):
     return "\n".join(lines)
 
 
-def _fig_norm():
+def _fig_norm() -> Figure:
     sweep = norm_sweep()
     fig, axes = _figure(3, width=4.4, height=3.6)
     for ax, v in zip(axes, NORM_VARIANTS):
@@ -1139,7 +1217,7 @@ def _fig_norm():
 
 
 # file name -> (figure maker, what it shows)
-_GALLERY = {
+_GALLERY: Dict[str, Tuple[Callable[[], Figure], str]] = {
     "quadratic.png": (lambda: _fig_rules("quadratic"),
                       "momentum's straight path vs SGD's zig-zag"),
     "rosenbrock.png": (lambda: _fig_rules("rosenbrock"), "the banana valley"),
@@ -1157,7 +1235,7 @@ _GALLERY = {
 GIF_NAME = "trajectories.gif"
 
 
-def _save_png(fig, path, dpi):
+def _save_png(fig: Figure, path: str, dpi: int) -> None:
     """Save fig as a 256-colour PNG (a third of the RGBA file's size; the
     colours of lines and text are kept)."""
     import io
@@ -1171,7 +1249,8 @@ def _save_png(fig, path, dpi):
             f, format="PNG", optimize=True)
 
 
-def write_gallery(out_dir, gif=False, dpi=80):
+def write_gallery(out_dir: Union[str, os.PathLike[str]], gif: bool = False,
+                  dpi: int = 80) -> List[Tuple[str, str]]:
     """Draw the gallery into out_dir (created if needed); a list of (path,
     caption).  With gif, also an animated GIF of the rules on Rosenbrock."""
     viz.require_matplotlib()
