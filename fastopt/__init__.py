@@ -45,7 +45,7 @@ from fastopt.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW,
                            DeltaBarDelta, Nadam, Optimizer, RMSProp)
 from fastopt.optim import FTRL, RDA, AdagradDA, ProximalAdagrad, ProximalSGD
 from fastopt.sparse import SparseGrad
-from fastopt._version import __version__
+from fastopt._version import __version__ as __version__  # re-exported (mypy)
 
 if _TYPE_CHECKING:  # imported lazily at run time (see __getattr__)
     from fastopt import (averaging, clip, data, init, kernels, minimize, noise,

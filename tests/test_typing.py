@@ -54,7 +54,8 @@ STRICT_PUBLIC = ["fastopt.minimize", "fastopt.prox", "fastopt.schedules", "fasto
                  "fastopt.early_stopping", "fastopt.viz", "fastopt.problems",
                  "fastopt.datasets", "fastopt._training", "fastopt.glm",
                  "fastopt.distributed", "fastopt.distributed.minimize",
-                 "fastopt.distributed.online", "fastopt.vw", "fastopt.online"]
+                 "fastopt.distributed.online", "fastopt.vw", "fastopt.online",
+                 "fastopt.demo", "fastopt.cli"]
 
 
 @pytest.mark.parametrize("name", STRICT_PUBLIC)
