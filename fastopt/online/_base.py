@@ -183,9 +183,13 @@ def _check_fields(value):
 
 
 def _check_sample_weight(sample_weight, n):
+    """sample_weight as (n,) finite float64 >= 0, or None; a number is
+    every row's weight (as scikit-learn)."""
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
+    if w.ndim == 0 and w.dtype.kind in "biuf":
+        w = np.full(n, w, dtype=np.float64)
     if w.dtype.kind not in "biuf" or w.ndim != 1 or w.shape[0] != n:
         raise ValueError(f"sample_weight must be a 1-d array of {n} numbers (one per "
                          f"row), got shape {w.shape} and dtype {w.dtype}")
@@ -500,7 +504,9 @@ class OnlineLinearModel:
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity")
             return y, None
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity")
+        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError("Unknown label type: continuous. "
                              f"{type(self).__name__} is a classifier; y must hold "
                              "class labels")
@@ -540,12 +546,17 @@ class OnlineLinearModel:
             _check_real(f"class_weight[{label!r}]", w, 0.0)
 
     def _row_weights(self, y01, labels, sample_weight, partial):
-        """Each row's importance weight (sample_weight times its class's
-        weight), or None when all are 1."""
+        """The importance weights the C loop takes, as scikit-learn's
+        SGDClassifier weighs its binary problems: (sw, pos_w).  sw: each
+        row's weight (None: all 1), sample_weight times, for one model (two
+        classes), its class's weight.  pos_w: with class_weight and K > 2
+        classes, the K class weights -- one-vs-rest model k weighs its
+        positives (class k) by pos_w[k], every other row by sample_weight
+        alone -- else None."""
         sw = _check_sample_weight(sample_weight, y01.shape[0])
         cw = getattr(self, "class_weight", None) if self._is_classifier else None
         if cw is None:
-            return sw
+            return sw, None
         if isinstance(cw, str):             # "balanced": scikit-learn's formula
             if partial:
                 raise ValueError("class_weight 'balanced' is not supported for "
@@ -567,8 +578,10 @@ class OnlineLinearModel:
                     raise ValueError(f"class_weight: class label {label!r} is not one of "
                                      f"the classes {known}")
                 per_class[hit[0]] = float(w)
+        if len(labels) > 2:
+            return sw, per_class
         cwr = per_class[y01.astype(np.intp)]
-        return cwr if sw is None else sw * cwr
+        return (cwr if sw is None else sw * cwr), None
 
     def _namespaces(self, model, cfg, d, indices, X, namespaces):
         """Each entry's namespace index (uint8, aligned with the CSR arrays)
@@ -610,17 +623,17 @@ class OnlineLinearModel:
             raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
 
     def _train(self, new, indptr, indices, data, y01, order, ns=None, sw=None,
-               base=None):
+               base=None, pos_w=None):
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed
-        and marks the model unusable until fit."""
+        and marks the model unusable until fit.  sw, pos_w: _row_weights'."""
         model = new["_model"] if new else self._model
         loss0 = new["_loss_sum"] if new else self._loss_sum
         # the margins before each update: the progressive metrics' input
         pred = np.empty((len(indptr) - 1, model.n_models)) if self._is_classifier else None
         rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
-                                      self._n_threads(), loss0, ns, sw, pred, base)
+                                      self._n_threads(), loss0, ns, sw, pred, base, pos_w)
         if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
             self._raise_status(rc, bad)
         self.__dict__.update(new)
@@ -629,6 +642,9 @@ class OnlineLinearModel:
             self._diverged = True
         elif rc == _kernels.STATUS_OK:
             self._loss_sum = loss_sum
+            if pos_w is not None:   # a row's own weight: its class's model's
+                cwr = pos_w[y01.astype(np.intp)]
+                sw = cwr if sw is None else sw * cwr
             n = len(indptr) - 1 if order is None else len(order)
             self._n_seen += n
             self._weight_sum = getattr(self, "_weight_sum", 0.0) + (
@@ -668,9 +684,9 @@ class OnlineLinearModel:
         y : array-like of shape (n_samples,)
             Class labels (classifiers) or targets (regressor).
         classes : array-like, optional
-            Classifiers: every label, on the first call (as scikit-learn's
-            partial_fit; fastopt also takes them from the first call's y
-            when omitted).  Later calls may repeat them, not change them.
+            Classifiers: every label, required on the first call (as
+            scikit-learn's partial_fit: ValueError without it).  Later calls
+            may repeat them, not change them.
         sample_weight : array-like of shape (n_samples,), optional
             Importance weights (>= 0): each row's gradient and loss are
             multiplied by its weight (times class_weight for a classifier).
@@ -692,8 +708,8 @@ class OnlineLinearModel:
         Raises
         ------
         ValueError
-            Bad X, y, classes, sample_weight, namespaces or base_margin
-            (nothing trained).
+            Bad X, y, classes, sample_weight, namespaces or base_margin, or a
+            classifier's first call without classes (nothing trained).
         FloatingPointError
             The model diverged (it stays unusable until fit).
         """
@@ -703,17 +719,21 @@ class OnlineLinearModel:
                 self._check_usable()
             indptr, indices, data, shape = csr_arrays(
                 X, None if first else self.n_features_in_, type(self).__name__)
+            if first and self._is_classifier and classes is None:   # as scikit-learn
+                raise ValueError("classes must be passed on the first call to "
+                                 "partial_fit.")
             y01, labels = self._encode_y(
                 y, classes, None if first else getattr(self, "classes_", None))
             self._check_rows(shape, y01)
             new = self._fresh(shape[1], labels) if first else {}
-            sw = self._row_weights(y01, new.get("classes_", getattr(self, "classes_", None)),
-                                   sample_weight, partial=True)
+            sw, pos_w = self._row_weights(
+                y01, new.get("classes_", getattr(self, "classes_", None)), sample_weight,
+                partial=True)
             cur = new or self.__dict__
             ns = self._namespaces(cur["_model"], cur["_cfg"], cur["n_features_in_"],
                                   indices, X, namespaces)
             base = _check_base_margin(base_margin, shape[0], cur["_model"].n_models)
-            self._train(new, indptr, indices, data, y01, None, ns, sw, base)
+            self._train(new, indptr, indices, data, y01, None, ns, sw, base, pos_w)
         return self
 
     def fit(self, X, y, sample_weight=None, namespaces=None,
@@ -752,7 +772,7 @@ class OnlineLinearModel:
             y01, labels = self._encode_y(y, None, None)
             self._check_rows(shape, y01)
             new = self._fresh(shape[1], labels)
-            sw = self._row_weights(y01, labels, sample_weight, partial=False)
+            sw, pos_w = self._row_weights(y01, labels, sample_weight, partial=False)
             if sample_weight is not None and not np.any(sw > 0):
                 raise ValueError("sample_weight is zero for every row: nothing to fit")
             ns = self._namespaces(new["_model"], new["_cfg"], shape[1], indices, X,
@@ -762,7 +782,7 @@ class OnlineLinearModel:
             for epoch in range(new["_cfg"]["n_epochs"]):
                 order = rng.permutation(shape[0]).astype(np.int64) if self.shuffle else None
                 self._train(new if epoch == 0 else {}, indptr, indices, data, y01, order,
-                            ns, sw, base)
+                            ns, sw, base, pos_w)
         return self
 
     # -- prediction ----------------------------------------------------------

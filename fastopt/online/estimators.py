@@ -1,12 +1,14 @@
 """FTRLClassifier, FTRLRegressor, RDAClassifier."""
 import math
 import numbers
+import warnings
 
 import numpy as np
 from scipy.special import expit
 
 from fastopt import _kernels
-from fastopt.online._base import OnlineLinearModel, _check_bits, _check_real
+from fastopt.online._base import (OnlineLinearModel, _check_bits, _check_real,
+                                  _check_sample_weight, _warning_class)
 from fastopt.online._progressive import ovr_proba
 
 
@@ -66,9 +68,10 @@ _CLASSIFIER_LOSS = ('"logistic" (logistic regression) or "hinge" (a linear SVM; 
 _CLASS_WEIGHT = """class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into each row's importance
         weight (sample_weight): {label: weight}, or "balanced" --
-        n_samples / (n_classes * count(class)), fit only.  One-vs-rest
-        models all use the row's weight (scikit-learn's SGDClassifier
-        instead weighs only the positives of each binary problem).
+        n_samples / (n_classes * count(class)), fit only.  As
+        scikit-learn's SGDClassifier: with two classes each row's weight is
+        times its class's; with more, one-vs-rest model k weighs the rows
+        of classes_[k] by its weight and every other row by 1.
         Negatives downsampled at rate r are recalibrated by
         class_weight={negative: 1 / r}.
     """
@@ -145,6 +148,19 @@ _FTRL_ALGO = """
 
 _DEFAULT_NAMESPACE = ord(" ")   # VW's default namespace, whose hash seed is 0
 _NAME_CACHE_MAX = 1 << 20       # hashed names kept per estimator (then forgotten)
+
+
+def _score_targets(pred, y, sample_weight):
+    """score's y (as an array) and sample_weight (checked as fit checks it,
+    or None), one per prediction."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != pred.shape[0]:
+        raise ValueError(f"y must have one value per row of X ({pred.shape[0]}), got "
+                         f"shape {y.shape}")
+    sw = _check_sample_weight(sample_weight, pred.shape[0])
+    if sw is not None and not np.sum(sw) > 0:
+        raise ValueError("sample_weight is zero for every row")
+    return y, sw
 
 
 class _DictProtocol:
@@ -285,19 +301,25 @@ class _DictProtocol:
                 self._encode_y(np.asarray([y]), classes, self.classes_)
             indptr, indices, data = self._dict_row(x, self._dict_columns())
             target = self._label_index(y)
+            pos_w = None
             if self._is_classifier and self.class_weight is not None:
-                w *= float(self._row_weights(np.array([target]), self.classes_, None,
-                                             partial=True)[0])
+                cwr, pos_w = self._row_weights(np.array([target]), self.classes_, None,
+                                               partial=True)
+                if pos_w is None:
+                    w *= float(cwr[0])
             model = self._model
             ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
                 else None
             pred = np.empty((1, model.n_models))
             rc, loss_sum, bad = model.fit(indptr, indices, data, np.array([target]), None,
                                           1, self._loss_sum, ns,
-                                          None if w == 1.0 else np.array([w]), pred)
+                                          None if w == 1.0 else np.array([w]), pred, None,
+                                          pos_w)
             self._state["t"] = model.t
             if rc == _kernels.STATUS_OK:
                 self._loss_sum = loss_sum
+                if pos_w is not None:   # the row's own weight: its class's model's
+                    w *= float(pos_w[int(target)])
                 self._n_seen += 1
                 self._weight_sum += w
                 if self._is_classifier:
@@ -320,11 +342,12 @@ class _DictProtocol:
         y01, labels = self._encode_y([y], classes, None)
         new = self._fresh(d, labels)
         sw = None if w == 1.0 else np.array([w])
+        pos_w = None
         if self._is_classifier and self.class_weight is not None:
-            sw = self._row_weights(y01, labels, sw, partial=True)
+            sw, pos_w = self._row_weights(y01, labels, sw, partial=True)
         ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if new["_model"].crossed \
             else None
-        self._train(new, indptr, indices, data, y01, None, ns, sw)
+        self._train(new, indptr, indices, data, y01, None, ns, sw, None, pos_w)
 
     def _dict_margins(self, x):
         """The margin(s) of feature dict x: a float, or K floats (K > 2
@@ -435,21 +458,31 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         index = (m > 0).astype(np.intp) if m.ndim == 1 else np.argmax(m, axis=1)
         return self.classes_[index]
 
-    def score(self, X, y) -> float:
-        """Mean accuracy of predict(X) against y.
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy of predict(X) against y (scikit-learn's
+        ``accuracy_score``).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            The true labels or targets.
+            The true labels.
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Each row's weight in the mean (finite, >= 0, not all 0).
 
         Returns
         -------
         float
-            The score.
+            The (weighted) fraction of rows predicted right.
+
+        Raises
+        ------
+        ValueError
+            y or sample_weight not one per row of X, or bad X.
         """
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        pred = self.predict(X)
+        y, sw = _score_targets(pred, y, sample_weight)
+        return float(np.average(pred == y, weights=sw))
 
     # -- scikit-learn's linear-classifier attributes ------------------------
     @property
@@ -621,24 +654,49 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
             raise ValueError("loss='poisson' needs counts: y must be >= 0")
         return y, labels
 
-    def score(self, X, y) -> float:
-        """R^2, the coefficient of determination of predict(X) against y.
+    def score(self, X, y, sample_weight=None) -> float:
+        """R^2, the coefficient of determination of predict(X) against y, as
+        scikit-learn's ``r2_score``: 1.0 for a perfect prediction (even of a
+        constant y), 0.0 for an imperfect one of a constant y, NaN with an
+        UndefinedMetricWarning for fewer than two rows.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            The true labels or targets.
+            The true targets.
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Each row's weight in the sums (finite, >= 0, not all 0).
 
         Returns
         -------
         float
             The score.
+
+        Raises
+        ------
+        ValueError
+            y or sample_weight not one per row of X, a non-finite y, or bad X.
         """
-        y = np.asarray(y, dtype=np.float64)
-        resid = np.sum((y - self.predict(X)) ** 2)
-        total = np.sum((y - y.mean()) ** 2)
-        return float(1.0 - resid / total) if total > 0 else 0.0
+        pred = self.predict(X)
+        y, sw = _score_targets(pred, y, sample_weight)
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"y must be numeric, got dtype {y.dtype}") from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity")
+        if y.shape[0] < 2:
+            warnings.warn("R^2 score is not well-defined with less than two samples.",
+                          _warning_class("UndefinedMetricWarning", UserWarning),
+                          stacklevel=2)
+            return float("nan")
+        weight = 1.0 if sw is None else sw
+        resid = np.sum(weight * (y - pred) ** 2)
+        total = np.sum(weight * (y - np.average(y, weights=sw)) ** 2)
+        if resid == 0:
+            return 1.0
+        return float(1.0 - resid / total) if total != 0 else 0.0
 
     @property
     def coef_(self) -> np.ndarray:
