@@ -16,6 +16,7 @@ import threading
 import warnings
 import zipfile
 import zlib
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -182,7 +183,15 @@ def _check_fields(value):
     return out
 
 
-def _check_sample_weight(sample_weight, n):
+def _str_labels(a: np.ndarray) -> np.ndarray:
+    """An object array of str labels as a str array (as scikit-learn's
+    unique_labels makes classes_ of them); anything else as it is."""
+    if a.dtype == object and a.size and all(isinstance(v, str) for v in a.ravel().tolist()):
+        return a.astype(str)
+    return a
+
+
+def _check_sample_weight(sample_weight: Any, n: int) -> Optional[np.ndarray]:
     """sample_weight as (n,) finite float64 >= 0, or None; a number is
     every row's weight (as scikit-learn)."""
     if sample_weight is None:
@@ -215,6 +224,57 @@ def _check_base_margin(base_margin, n, k):
     if not np.all(np.isfinite(b)):
         raise ValueError("base_margin must be finite")
     return b
+
+
+# dataframe libraries whose frames carry column names in `.columns` (what
+# scikit-learn reads, through narwhals, as feature names); fastopt imports none
+_FRAME_MODULES = ("pandas", "polars", "modin", "cudf")
+
+
+def _feature_names(X: Any) -> Optional[np.ndarray]:
+    """X's column names as scikit-learn reads them: an object array when X
+    is a dataframe whose column names are all str, else None; TypeError
+    for a mix of str and other names."""
+    if type(X).__module__.split(".")[0] not in _FRAME_MODULES:
+        return None
+    names = np.asarray(list(getattr(X, "columns", ())), dtype=object)
+    if len(names) == 0:
+        return None
+    types = sorted({type(v).__qualname__ for v in names})
+    if len(types) > 1 and "str" in types:
+        raise TypeError("Feature names are only supported if all input features have "
+                        f"string names, but your input has {types} as feature name / "
+                        "column name types; convert them all to strings, e.g. "
+                        "X.columns = X.columns.astype(str)")
+    return names if types == ["str"] else None
+
+
+def _check_feature_names(est: "OnlineLinearModel", X: Any) -> None:
+    """X's column names against the feature_names_in_ the fitted `est` got
+    from fit, as scikit-learn: a UserWarning when only one of them has
+    names, ValueError when they differ."""
+    fitted = est.__dict__.get("feature_names_in_")
+    names = _feature_names(X)
+    name = type(est).__name__
+    if fitted is None and names is None:
+        return
+    if fitted is None:
+        warnings.warn(f"X has feature names, but {name} was fitted without feature "
+                      "names", UserWarning, stacklevel=4)
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {name} was fitted "
+                      "with feature names", UserWarning, stacklevel=4)
+        return
+    if len(fitted) != len(names) or np.any(fitted != names):
+        unseen = sorted(set(names) - set(fitted))[:5]
+        missing = sorted(set(fitted) - set(names))[:5]
+        detail = "".join(f" {what}: {shown}." for what, shown in (
+            ("Feature names unseen at fit time", unseen),
+            ("Feature names seen at fit time, yet now missing", missing)) if shown)
+        raise ValueError("The feature names should match those that were passed "
+                         "during fit." + (detail or " Feature names must be in the "
+                                          "same order as they were in fit."))
 
 
 def _coo_to_csr(X):
@@ -444,8 +504,10 @@ class OnlineLinearModel:
             cfg["tau"], cfg["inter"], cfg["all_pairs"])
         return dict(_model=model, _state=state, _cfg=cfg)
 
-    def _fresh(self, d, labels):
-        """A new, untrained model of d features (committed by _train)."""
+    def _fresh(self, d: int, labels: Optional[np.ndarray],
+               names: Optional[np.ndarray] = None) -> Dict[str, Any]:
+        """A new, untrained model of d features (committed by _train);
+        names: X's column names (feature_names_in_), or None."""
         cfg = self._check_params()
         stride = _kernels.online_stride(self._algorithm)
         # one-vs-rest, K > 2 classes: K models interleaved, (d + 1, K, stride)
@@ -455,6 +517,8 @@ class OnlineLinearModel:
         new = self._bind(cfg, dict(state=np.zeros(shape), t=0))
         new.update(n_features_in_=d, _loss_sum=0.0, _n_seen=0, _weight_sum=0.0,
                    _diverged=False)
+        if names is not None:
+            new["feature_names_in_"] = names
         if self._is_classifier:
             new["classes_"] = labels
             new["_progressive"] = Progressive(len(labels), cfg["loss"] == _kernels.LOSS_LOGISTIC)
@@ -504,6 +568,7 @@ class OnlineLinearModel:
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity")
             return y, None
+        y = _str_labels(y)
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity")
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
@@ -512,7 +577,8 @@ class OnlineLinearModel:
                              "class labels")
         if known is None:
             try:
-                labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+                labels = np.unique(y) if classes is None else \
+                    np.unique(_str_labels(np.asarray(classes)))
             except TypeError as e:   # labels that cannot be sorted together
                 raise TypeError(f"the class labels must be sortable: {e}") from None
             if len(labels) < 2:
@@ -545,7 +611,8 @@ class OnlineLinearModel:
         for label, w in items:
             _check_real(f"class_weight[{label!r}]", w, 0.0)
 
-    def _row_weights(self, y01, labels, sample_weight, partial):
+    def _row_weights(self, y01: np.ndarray, labels: np.ndarray, sample_weight: Any,
+                     partial: bool) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         """The importance weights the C loop takes, as scikit-learn's
         SGDClassifier weighs its binary problems: (sw, pos_w).  sw: each
         row's weight (None: all 1), sample_weight times, for one model (two
@@ -622,8 +689,11 @@ class OnlineLinearModel:
         if y01.shape[0] != shape[0]:
             raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
 
-    def _train(self, new, indptr, indices, data, y01, order, ns=None, sw=None,
-               base=None, pos_w=None):
+    def _train(self, new: Dict[str, Any], indptr: np.ndarray, indices: np.ndarray,
+               data: np.ndarray, y01: np.ndarray, order: Optional[np.ndarray],
+               ns: Optional[np.ndarray] = None, sw: Optional[np.ndarray] = None,
+               base: Optional[np.ndarray] = None,
+               pos_w: Optional[np.ndarray] = None) -> None:
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed
@@ -636,6 +706,8 @@ class OnlineLinearModel:
                                       self._n_threads(), loss0, ns, sw, pred, base, pos_w)
         if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
             self._raise_status(rc, bad)
+        if new:     # a fresh model: the names of the X it is fitted on, if any
+            self.__dict__.pop("feature_names_in_", None)
         self.__dict__.update(new)
         self._state["t"] = model.t
         if rc == _kernels.STATUS_DIVERGED:
@@ -717,6 +789,8 @@ class OnlineLinearModel:
             first = not self._is_fitted()
             if not first:
                 self._check_usable()
+                _check_feature_names(self, X)
+            names = _feature_names(X) if first else None
             indptr, indices, data, shape = csr_arrays(
                 X, None if first else self.n_features_in_, type(self).__name__)
             if first and self._is_classifier and classes is None:   # as scikit-learn
@@ -725,7 +799,7 @@ class OnlineLinearModel:
             y01, labels = self._encode_y(
                 y, classes, None if first else getattr(self, "classes_", None))
             self._check_rows(shape, y01)
-            new = self._fresh(shape[1], labels) if first else {}
+            new = self._fresh(shape[1], labels, names) if first else {}
             sw, pos_w = self._row_weights(
                 y01, new.get("classes_", getattr(self, "classes_", None)), sample_weight,
                 partial=True)
@@ -768,10 +842,11 @@ class OnlineLinearModel:
             The model diverged.
         """
         with self._lock():
+            names = _feature_names(X)
             indptr, indices, data, shape = csr_arrays(X)
             y01, labels = self._encode_y(y, None, None)
             self._check_rows(shape, y01)
-            new = self._fresh(shape[1], labels)
+            new = self._fresh(shape[1], labels, names)
             sw, pos_w = self._row_weights(y01, labels, sample_weight, partial=False)
             if sample_weight is not None and not np.any(sw > 0):
                 raise ValueError("sample_weight is zero for every row: nothing to fit")
@@ -791,6 +866,7 @@ class OnlineLinearModel:
         (plus base_margin's offsets when given)."""
         with self._lock():
             self._check_usable()
+            _check_feature_names(self, X)
             indptr, indices, data, shape = csr_arrays(X, self.n_features_in_,
                                                       type(self).__name__)
             ns = self._namespaces(self._model, self._cfg, self.n_features_in_, indices, X,

@@ -2,6 +2,7 @@
 import math
 import numbers
 import warnings
+from typing import Any, Optional, Tuple
 
 import numpy as np
 from scipy.special import expit
@@ -150,13 +151,17 @@ _DEFAULT_NAMESPACE = ord(" ")   # VW's default namespace, whose hash seed is 0
 _NAME_CACHE_MAX = 1 << 20       # hashed names kept per estimator (then forgotten)
 
 
-def _score_targets(pred, y, sample_weight):
+def _score_targets(pred: np.ndarray, y: Any,
+                   sample_weight: Any) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """score's y (as an array) and sample_weight (checked as fit checks it,
     or None), one per prediction."""
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != pred.shape[0]:
         raise ValueError(f"y must have one value per row of X ({pred.shape[0]}), got "
                          f"shape {y.shape}")
+    if sample_weight is not None and np.ndim(sample_weight) != 1:   # as sklearn's metrics
+        raise ValueError("sample_weight must be an array of one weight per row, got "
+                         f"{sample_weight!r}")
     sw = _check_sample_weight(sample_weight, pred.shape[0])
     if sw is not None and not np.sum(sw) > 0:
         raise ValueError("sample_weight is zero for every row")
@@ -458,7 +463,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         index = (m > 0).astype(np.intp) if m.ndim == 1 else np.argmax(m, axis=1)
         return self.classes_[index]
 
-    def score(self, X, y, sample_weight=None) -> float:
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of predict(X) against y (scikit-learn's
         ``accuracy_score``).
 
@@ -467,7 +472,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             The true labels.
-        sample_weight : array-like of shape (n_samples,) or float, optional
+        sample_weight : array-like of shape (n_samples,), optional
             Each row's weight in the mean (finite, >= 0, not all 0).
 
         Returns
@@ -654,7 +659,7 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
             raise ValueError("loss='poisson' needs counts: y must be >= 0")
         return y, labels
 
-    def score(self, X, y, sample_weight=None) -> float:
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R^2, the coefficient of determination of predict(X) against y, as
         scikit-learn's ``r2_score``: 1.0 for a perfect prediction (even of a
         constant y), 0.0 for an imperfect one of a constant y, NaN with an
@@ -665,7 +670,7 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             The true targets.
-        sample_weight : array-like of shape (n_samples,) or float, optional
+        sample_weight : array-like of shape (n_samples,), optional
             Each row's weight in the sums (finite, >= 0, not all 0).
 
         Returns
