@@ -886,8 +886,10 @@ class OnlineLinearModel:
         """Mean loss of the predictions made before each update, over every
         example trained on so far, weighted by the importance weights (what
         Vowpal Wabbit reports).  For more than two classes, the sum of the
-        one-vs-rest models' losses (progressive_logloss_ is the multi-class
-        logloss)."""
+        one-vs-rest models' losses, each weighted as its model trains on the
+        row (class_weight: by the row's class's weight in that class's
+        model only), over the rows' own weights (progressive_logloss_ is
+        the multi-class logloss)."""
         self._check_fitted()
         wsum = getattr(self, "_weight_sum", self._n_seen)
         return self._loss_sum / wsum if wsum else float("nan")

@@ -263,8 +263,8 @@ class _DictProtocol:
         y : label (a classifier) or float (a regressor)
             The target.
         w : float, default=1.0
-            The example's importance weight (>= 0), times its class's
-            ``class_weight`` for a classifier.
+            The example's importance weight (>= 0), times ``class_weight``
+            for a classifier as partial_fit applies it.
         classes : array-like, optional
             A classifier's labels, needed on the first call (as in
             partial_fit) unless y is a bool (the classes are then [False,
