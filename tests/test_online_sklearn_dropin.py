@@ -248,6 +248,15 @@ def _cases(kind):
         "fit lists": lambda m: m().fit(X0.tolist(), yy.tolist()),
         "fit float32 X": lambda m: m().fit(X0.astype(np.float32), yy),
         "fit sparse int64 indices": lambda m: m().fit(_int64_csr(X0), yy),
+        "fit empty sparse X": lambda m: m().fit(sp.csr_matrix((0, 4)), yy[:0]),
+        "fit sparse int values": lambda m: m().fit(sp.csr_matrix((3 * X0).astype(int)), yy),
+        "predict sparse wrong n_features":
+            lambda m: _fitted(m, kind).predict(sp.csr_matrix(X0[:, :3])),
+        "predict inf in sparse X": lambda m: _fitted(m, kind).predict(sp.csr_matrix(INF_X)),
+        "partial_fit NaN in y": lambda m: _fitted(m, kind).partial_fit(
+            X0, np.where(ONE_BAD, np.nan, yy)),
+        "partial_fit sample_weight NaN": lambda m: _fitted(m, kind).partial_fit(
+            X0, yy, sample_weight=np.r_[np.nan, np.ones(59)]),
         "sample_weight of another length": lambda m: m().fit(X0, yy, sample_weight=np.ones(59)),
         "sample_weight NaN": lambda m: m().fit(X0, yy, sample_weight=np.r_[np.nan, np.ones(59)]),
         "sample_weight inf": lambda m: m().fit(X0, yy, sample_weight=np.r_[np.inf, np.ones(59)]),
