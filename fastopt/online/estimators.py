@@ -89,6 +89,9 @@ _CLASSIFIER_ATTRS = """
         The intercepts.
     n_features_in_ : int
         Columns of X seen by fit.
+    feature_names_in_ : ndarray of str objects, shape (n_features_in_,)
+        The column names of a DataFrame X seen by fit (only when they are
+        all strings); predicting on other names raises ValueError.
     n_examples_seen_ : int
         Examples trained on (every pass counted).
     progressive_loss_ : float
@@ -846,6 +849,9 @@ FTRLRegressor.__doc__ = _docstring(
         The intercept.
     n_features_in_ : int
         Columns of X seen by fit.
+    feature_names_in_ : ndarray of str objects, shape (n_features_in_,)
+        The column names of a DataFrame X seen by fit (only when they are
+        all strings); predicting on other names raises ValueError.
     n_examples_seen_ : int
         Examples trained on (every pass counted).
     progressive_loss_ : float
