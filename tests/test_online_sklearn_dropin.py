@@ -246,6 +246,11 @@ def _cases(kind):
         "fit bool X": lambda m: m().fit(X0 > 0, yy),
         "fit int X": lambda m: m().fit((3 * X0).astype(int), yy),
         "fit lists": lambda m: m().fit(X0.tolist(), yy.tolist()),
+        "fit np.matrix X": lambda m: m().fit(np.asmatrix(X0), yy),
+        "fit Fortran-ordered X": lambda m: m().fit(np.asfortranarray(X0), yy),
+        "fit read-only X": lambda m: m().fit(_read_only(X0), yy),
+        "fit float16 X": lambda m: m().fit(X0.astype(np.float16), yy),
+        "fit X with None": lambda m: m().fit(np.where(X0 > 1, None, X0), yy),
         "fit float32 X": lambda m: m().fit(X0.astype(np.float32), yy),
         "fit sparse int64 indices": lambda m: m().fit(_int64_csr(X0), yy),
         "fit empty sparse X": lambda m: m().fit(sp.csr_matrix((0, 4)), yy[:0]),
@@ -319,6 +324,9 @@ def _cases(kind):
             "partial_fit new label later":
                 lambda m: m().partial_fit(X0, Y0, classes=[0, 1]).partial_fit(X0, y3),
             "partial_fit classes a superset": lambda m: m().partial_fit(X0, Y0, classes=[0, 1, 2]),
+            "partial_fit classes a set": lambda m: m().partial_fit(X0, Y0, classes={0, 1}),
+            "partial_fit classes of another type":
+                lambda m: m().partial_fit(X0, Y0, classes=["0", "1"]),
             "partial_fit balanced": lambda m: m(class_weight="balanced").partial_fit(
                 X0, Y0, classes=[0, 1]),
             "class_weight unknown label": lambda m: m(class_weight={5: 2.0}).fit(X0, Y0),
@@ -334,6 +342,12 @@ def _cases(kind):
             "score NaN y": lambda m: _fitted(m, kind).score(X0, np.where(ONE_BAD, np.nan, T0)),
         })
     return c
+
+
+def _read_only(X):
+    X = X.copy()
+    X.flags.writeable = False
+    return X
 
 
 def _int64_csr(X):
@@ -520,6 +534,13 @@ def test_documented_differences():
     FTRLClassifier().fit(X, y).partial_fit(X, y, sample_weight=zero)
     with pytest.raises(ValueError, match="zero for every row"):
         FTRLClassifier().fit(X, y, sample_weight=zero)
+    # a model that diverges raises FloatingPointError (the CLI's exit 1),
+    # SGD a ValueError
+    huge = X * 1e300
+    with pytest.raises(FloatingPointError, match="diverged"):
+        FTRLClassifier().fit(huge, y)
+    with pytest.raises(ValueError, match="overflow"):
+        sk_classifier().fit(huge, y)
     # the model is kept in double whatever X's dtype
     X32 = X.astype(np.float32)
     assert sk_classifier().fit(X32, y).coef_.dtype == np.float32

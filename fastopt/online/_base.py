@@ -325,6 +325,9 @@ def csr_arrays(X, n_features=None, owner="this estimator"):
             X = sp.csc_matrix((data, indices, indptr), shape=shape).tocsr()
             indptr, indices, data = X.indptr, X.indices, X.data
     else:
+        if isinstance(X, np.matrix):   # as scikit-learn (numpy deprecates np.matrix)
+            raise TypeError("np.matrix is not supported. Please convert to a numpy "
+                            "array with np.asarray.")
         arr = np.asarray(X)
         if np.iscomplexobj(arr):
             raise ValueError("Complex data not supported")
@@ -557,6 +560,8 @@ class OnlineLinearModel:
             y = y.ravel()
         if y.ndim != 1:
             raise ValueError(f"y should be a 1d array, got shape {y.shape}")
+        if classes is not None and np.ndim(classes) == 0:   # a set, a scalar
+            raise ValueError(f"classes must be an array-like of labels, got {classes!r}")
         if np.iscomplexobj(y):
             raise ValueError("Complex data not supported")
         if not self._is_classifier:
