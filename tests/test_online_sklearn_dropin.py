@@ -183,6 +183,25 @@ def test_ovr_class_weight_learn_one_equals_partial_fit():
     assert one.progressive_logloss_ == ref.progressive_logloss_
 
 
+@pytest.mark.parametrize("pos_w,match", [
+    (np.ones(2), "one weight per model"), (np.array([1.0, -1.0, 1.0]), "finite weight"),
+    (np.array([1.0, np.nan, 1.0]), "finite weight"), (np.array([1.0, np.inf, 1.0]), "finite")])
+def test_c_loop_checks_its_per_model_weights(pos_w, match):
+    """OnlineModel.fit checks pos_w before C reads it; nothing is trained."""
+    X, y = make_sparse_multiclass(n=20, k=3)
+    est = FTRLClassifier().fit(X, y)
+    before = est._model.state.copy()
+    y01 = np.searchsorted(est.classes_, y).astype(np.float64)
+    with pytest.raises(ValueError, match=match):
+        est._model.fit(X.indptr, X.indices, X.data, y01, None, 1, 0.0, None, None, None,
+                       None, pos_w)
+    np.testing.assert_array_equal(est._model.state, before)
+    binary = FTRLClassifier().fit(X, y == "a")
+    with pytest.raises(ValueError, match="one weight per model"):
+        binary._model.fit(X.indptr, X.indices, X.data, (y == "a").astype(float), None, 1,
+                          0.0, None, None, None, None, np.ones(1))
+
+
 def test_binary_class_weight_is_unchanged():
     """Two classes: one model, each row weighted by its class's weight (as
     sklearn's fit_binary: pos_weight cw[1], neg_weight cw[0])."""
