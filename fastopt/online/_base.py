@@ -19,6 +19,7 @@ import zlib
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from fastopt import _kernels
@@ -183,7 +184,7 @@ def _check_fields(value):
     return out
 
 
-def _str_labels(a: np.ndarray) -> np.ndarray:
+def _str_labels(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """An object array of str labels as a str array (as scikit-learn's
     unique_labels makes classes_ of them); anything else as it is."""
     if a.dtype == object and a.size and all(isinstance(v, str) for v in a.ravel().tolist()):
@@ -191,7 +192,7 @@ def _str_labels(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _check_sample_weight(sample_weight: Any, n: int) -> Optional[np.ndarray]:
+def _check_sample_weight(sample_weight: Any, n: int) -> Optional[npt.NDArray[np.float64]]:
     """sample_weight as (n,) finite float64 >= 0, or None; a number is
     every row's weight (as scikit-learn)."""
     if sample_weight is None:
@@ -231,7 +232,7 @@ def _check_base_margin(base_margin, n, k):
 _FRAME_MODULES = ("pandas", "polars", "modin", "cudf")
 
 
-def _feature_names(X: Any) -> Optional[np.ndarray]:
+def _feature_names(X: Any) -> Optional[npt.NDArray[np.object_]]:
     """X's column names as scikit-learn reads them: an object array when X
     is a dataframe whose column names are all str, else None; TypeError
     for a mix of str and other names."""
@@ -507,8 +508,8 @@ class OnlineLinearModel:
             cfg["tau"], cfg["inter"], cfg["all_pairs"])
         return dict(_model=model, _state=state, _cfg=cfg)
 
-    def _fresh(self, d: int, labels: Optional[np.ndarray],
-               names: Optional[np.ndarray] = None) -> Dict[str, Any]:
+    def _fresh(self, d: int, labels: Optional[npt.NDArray[Any]],
+               names: Optional[npt.NDArray[np.object_]] = None) -> Dict[str, Any]:
         """A new, untrained model of d features (committed by _train);
         names: X's column names (feature_names_in_), or None."""
         cfg = self._check_params()
@@ -616,8 +617,10 @@ class OnlineLinearModel:
         for label, w in items:
             _check_real(f"class_weight[{label!r}]", w, 0.0)
 
-    def _row_weights(self, y01: np.ndarray, labels: np.ndarray, sample_weight: Any,
-                     partial: bool) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    def _row_weights(self, y01: npt.NDArray[np.float64], labels: npt.NDArray[Any],
+                     sample_weight: Any, partial: bool
+                     ) -> Tuple[Optional[npt.NDArray[np.float64]],
+                                Optional[npt.NDArray[np.float64]]]:
         """The importance weights the C loop takes, as scikit-learn's
         SGDClassifier weighs its binary problems: (sw, pos_w).  sw: each
         row's weight (None: all 1), sample_weight times, for one model (two
@@ -694,11 +697,13 @@ class OnlineLinearModel:
         if y01.shape[0] != shape[0]:
             raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
 
-    def _train(self, new: Dict[str, Any], indptr: np.ndarray, indices: np.ndarray,
-               data: np.ndarray, y01: np.ndarray, order: Optional[np.ndarray],
-               ns: Optional[np.ndarray] = None, sw: Optional[np.ndarray] = None,
-               base: Optional[np.ndarray] = None,
-               pos_w: Optional[np.ndarray] = None) -> None:
+    def _train(self, new: Dict[str, Any], indptr: npt.NDArray[np.integer[Any]],
+               indices: npt.NDArray[np.integer[Any]], data: npt.NDArray[np.floating[Any]],
+               y01: npt.NDArray[np.float64], order: Optional[npt.NDArray[np.int64]],
+               ns: Optional[npt.NDArray[np.uint8]] = None,
+               sw: Optional[npt.NDArray[np.float64]] = None,
+               base: Optional[npt.NDArray[np.float64]] = None,
+               pos_w: Optional[npt.NDArray[np.float64]] = None) -> None:
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed

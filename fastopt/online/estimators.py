@@ -5,6 +5,7 @@ import warnings
 from typing import Any, Optional, Tuple
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import expit
 
 from fastopt import _kernels
@@ -154,8 +155,8 @@ _DEFAULT_NAMESPACE = ord(" ")   # VW's default namespace, whose hash seed is 0
 _NAME_CACHE_MAX = 1 << 20       # hashed names kept per estimator (then forgotten)
 
 
-def _score_targets(pred: np.ndarray, y: Any,
-                   sample_weight: Any) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+def _score_targets(pred: npt.NDArray[Any], y: Any, sample_weight: Any
+                   ) -> Tuple[npt.NDArray[Any], Optional[npt.NDArray[np.float64]]]:
     """score's y (as an array) and sample_weight (checked as fit checks it,
     or None), one per prediction."""
     y = np.asarray(y)
