@@ -90,7 +90,7 @@ _CLASSIFIER_ATTRS = """
         The intercepts.
     n_features_in_ : int
         Columns of X seen by fit.
-    feature_names_in_ : ndarray of str objects, shape (n_features_in_,)
+    feature_names_in_ : ndarray of str objects, shape (n_features,)
         The column names of a DataFrame X seen by fit (only when they are
         all strings); predicting on other names raises ValueError.
     n_examples_seen_ : int
@@ -850,7 +850,7 @@ FTRLRegressor.__doc__ = _docstring(
         The intercept.
     n_features_in_ : int
         Columns of X seen by fit.
-    feature_names_in_ : ndarray of str objects, shape (n_features_in_,)
+    feature_names_in_ : ndarray of str objects, shape (n_features,)
         The column names of a DataFrame X seen by fit (only when they are
         all strings); predicting on other names raises ValueError.
     n_examples_seen_ : int
