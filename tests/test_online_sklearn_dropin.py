@@ -307,6 +307,23 @@ def _cases(kind):
         "score sample_weight a number": lambda m: _fitted(m, kind).score(X0, yy, 3.0),
         "set_params unknown": lambda m: m().set_params(no_such_parameter=1),
     }
+    # the same bad X through every method that takes one
+    bad_x = {"1-D X": X0[0], "NaN in X": NAN_X, "inf in X": INF_X, "empty X": X0[:0],
+             "wrong n_features": X0[:, :3]}
+    first = {"classes": np.unique(Y0)} if kind == "clf" else {}
+    methods = {
+        "partial_fit (first)": lambda m, Z: m().partial_fit(Z, yy[:len(Z)], **first),
+        "partial_fit": lambda m, Z: _fitted(m, kind).partial_fit(Z, yy[:len(Z)]),
+        "score": lambda m, Z: _fitted(m, kind).score(Z, yy[:len(Z)]),
+    }
+    if kind == "clf":
+        methods["decision_function"] = lambda m, Z: _fitted(m, kind).decision_function(Z)
+        methods["predict_proba"] = lambda m, Z: _fitted(m, kind).predict_proba(Z)
+    for mname, method in methods.items():
+        for xname, Z in bad_x.items():
+            if Z.ndim == 2 and mname == "partial_fit (first)" and xname == "wrong n_features":
+                continue     # any width is right for a first call
+            c[f"{mname} {xname}"] = (lambda f, Z: lambda m: f(m, Z))(method, Z)
     for fmt in SPARSE_FORMATS:
         for maker in (sp.csr_matrix, sp.csr_array):
             name = f"{fmt}_{'matrix' if maker is sp.csr_matrix else 'array'}"
