@@ -252,6 +252,10 @@ typedef struct {
  * row read, and crossed, once; m[k].state = base + k stride, pitch K stride): with one model y is its target; with more
  * (one-vs-rest) y[r] is row r's class k in [0, n_models), model k's target
  * is 1 for it and 0 for the others, and *loss_sum adds every model's loss.
+ * pos_w (NULL: all 1; one-vs-rest only): model k multiplies the weight of
+ * its positive rows (y[r] == k) by pos_w[k] and keeps the others' --
+ * scikit-learn's SGDClassifier's class_weight (pos_weight cw[k], neg_weight
+ * 1); one model's class weights come folded into sw.
  * pred (NULL: not kept): nrows x n_models, row r's margins before its
  * update (the progressive predictions).  base (NULL: none): nrows x
  * n_models offsets added to the margins (VW's initial prediction, XGBoost's
@@ -262,7 +266,7 @@ typedef struct {
                             int64_t nrows, const IT *indptr, const IT *indices, \
                             const XT *data, const unsigned char *ns,          \
                             const double *y, const double *sw,                \
-                            const double *base,                               \
+                            const double *pos_w, const double *base,          \
                             const int64_t *order, int64_t norder,             \
                             int n_threads, double *loss_sum, double *pred,    \
                             int64_t *bad_row);                                \

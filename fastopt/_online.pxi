@@ -2,6 +2,7 @@
 # The model state ((d + 1) x stride float64, or K of them for one-vs-rest)
 # belongs to the Python estimator; X arrives as CSR arrays in any of float32/float64 values x
 # int32/int64 indices, read in place (no copy).
+from libc.math cimport INFINITY
 from libc.stdint cimport int32_t
 
 cdef extern from "fastopt.h" nogil:
@@ -26,22 +27,26 @@ cdef extern from "fastopt.h" nogil:
     int fo_online_fit_f32_i32(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int32_t *, const int32_t *, const float *,
                               const unsigned char *, const double *, const double *,
-                              const double *, const int64_t *, int64_t, int,
+                              const double *, const double *, const int64_t *, int64_t,
+                              int,
                               double *, double *, int64_t *)
     int fo_online_fit_f32_i64(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int64_t *, const int64_t *, const float *,
                               const unsigned char *, const double *, const double *,
-                              const double *, const int64_t *, int64_t, int,
+                              const double *, const double *, const int64_t *, int64_t,
+                              int,
                               double *, double *, int64_t *)
     int fo_online_fit_f64_i32(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int32_t *, const int32_t *, const double *,
                               const unsigned char *, const double *, const double *,
-                              const double *, const int64_t *, int64_t, int,
+                              const double *, const double *, const int64_t *, int64_t,
+                              int,
                               double *, double *, int64_t *)
     int fo_online_fit_f64_i64(const fo_online_cfg *, fo_online_model *, int64_t,
                               int64_t, const int64_t *, const int64_t *, const double *,
                               const unsigned char *, const double *, const double *,
-                              const double *, const int64_t *, int64_t, int,
+                              const double *, const double *, const int64_t *, int64_t,
+                              int,
                               double *, double *, int64_t *)
     int fo_online_margin_f32_i32(const fo_online_cfg *, const fo_online_model *,
                                  int64_t, const int32_t *, const int32_t *,
@@ -173,7 +178,7 @@ cdef class OnlineModel:
             const xvalue[::1] data, const double[::1] y, const int64_t[::1] order,
             int n_threads, double loss_sum, const unsigned char[::1] ns=None,
             const double[::1] sw=None, double[:, ::1] pred=None,
-            const double[::1] base=None):
+            const double[::1] base=None, const double[::1] pos_w=None):
         """Train on the rows (in `order`, or all in turn when it is None),
         adding each prediction's loss (times its weight in sw) to
         loss_sum.  y: the targets, or with K models each row's class index
@@ -181,7 +186,10 @@ cdef class OnlineModel:
         interactions).  pred: (rows, K), receives each row's margins made
         before its update.  base: (rows * K,) finite offsets added to the
         margins, row r's for model k at r * K + k (VW's initial prediction;
-        checked by the caller).  Returns (status, loss_sum, bad_row)."""
+        checked by the caller).  pos_w: (K,) finite weights >= 0, K > 1
+        models only: model k's positive rows (y == k) weigh sw times
+        pos_w[k], its others sw (scikit-learn's one-vs-rest class_weight).
+        Returns (status, loss_sum, bad_row)."""
         cdef int64_t nrows = indptr.shape[0] - 1, bad = -1
         cdef int64_t norder = order.shape[0] if order is not None else nrows
         cdef const int64_t *op = &order[0] if order is not None and norder else NULL
@@ -195,6 +203,7 @@ cdef class OnlineModel:
         cdef const unsigned char *nsp = _ns_pointer(ns, data.shape[0], self.crossed)
         cdef const double *swp = NULL
         cdef const double *bp = NULL
+        cdef const double *pwp = NULL
         cdef double *pp = NULL
         cdef int64_t i
         if y.shape[0] != nrows:
@@ -211,6 +220,14 @@ cdef class OnlineModel:
             if base.shape[0] != nrows * K:
                 raise ValueError(f"base must have {nrows * K} entries (rows x models)")
             bp = &base[0] if nrows else NULL
+        if pos_w is not None:
+            if K < 2 or pos_w.shape[0] != K:
+                raise ValueError(f"pos_w must have one weight per model ({K}) of a "
+                                 "one-vs-rest model")
+            for i in range(K):
+                if not (0.0 <= pos_w[i] < INFINITY):
+                    raise ValueError(f"pos_w[{i}] = {pos_w[i]} is not a finite weight >= 0")
+            pwp = &pos_w[0]
         if pred is not None:
             if pred.shape[0] != nrows or pred.shape[1] != K:
                 raise ValueError(f"pred must have shape ({nrows}, {K})")
@@ -222,16 +239,16 @@ cdef class OnlineModel:
         with nogil:
             if xvalue is float and xindex is int32_t:
                 rc = fo_online_fit_f32_i32(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, pwp, bp, op, norder, n_threads, &loss, pp, &bad)
             elif xvalue is float:
                 rc = fo_online_fit_f32_i64(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, pwp, bp, op, norder, n_threads, &loss, pp, &bad)
             elif xindex is int32_t:
                 rc = fo_online_fit_f64_i32(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, pwp, bp, op, norder, n_threads, &loss, pp, &bad)
             else:
                 rc = fo_online_fit_f64_i64(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,
-                                           yp, swp, bp, op, norder, n_threads, &loss, pp, &bad)
+                                           yp, swp, pwp, bp, op, norder, n_threads, &loss, pp, &bad)
         return rc, loss, bad
 
     def margin(self, const xindex[::1] indptr, const xindex[::1] indices,

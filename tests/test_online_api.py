@@ -37,7 +37,9 @@ def make_multiclass(n=500, d=40, k=4, seed=0, labels=None):
 def test_ovr_equals_k_binary_learners_bit_for_bit(cls, params, variant):
     """Each one-vs-rest model is exactly the binary learner trained alone on
     y == k with the same row weights and order -- an independent reference
-    (the binary path has its own tests against the numpy twins)."""
+    (the binary path has its own tests against the numpy twins); with
+    class_weight, model k's is scikit-learn's one-vs-rest rule: {True:
+    cw[k], False: 1}."""
     X, y = make_multiclass()
     labels = np.unique(y)
     rng = np.random.default_rng(1)
@@ -60,11 +62,10 @@ def test_ovr_equals_k_binary_learners_bit_for_bit(cls, params, variant):
     np.testing.assert_array_equal(est.classes_, labels)
     cw = kw.pop("class_weight", None)
     row_w = fit_kw.get("sample_weight")
-    if cw is not None:
-        row_w = row_w * np.array([cw.get(v, 1.0) for v in y])
     margins = est.decision_function(X)
     for k, label in enumerate(labels):
-        ref = cls(**kw)
+        ref = cls(**kw) if cw is None else \
+            cls(**kw, class_weight={True: cw.get(label, 1.0), False: 1.0})
         if variant == "chunks":
             for i in range(0, len(y), 97):
                 ref.partial_fit(X[i:i + 97], y[i:i + 97] == label, classes=[False, True])
@@ -142,9 +143,10 @@ def test_partial_fit_classes_as_sklearn():
             est.partial_fit(X, y, classes=labels[:3])   # but not changed
         with pytest.raises(ValueError):
             est.partial_fit(X[:3], ["zz", "c0", "c1"])  # nor a new label
-    # fastopt, unlike sklearn, takes the first call's classes from its y
-    est = FTRLClassifier().partial_fit(X, y)
-    np.testing.assert_array_equal(est.classes_, labels)
+    # the first call needs classes= (tests/test_online_sklearn_dropin.py)
+    for est in (FTRLClassifier(), linear_model.SGDClassifier(loss="log_loss")):
+        with pytest.raises(ValueError, match="classes must be passed on the first call"):
+            est.partial_fit(X, y)
 
 
 def test_exceptions_match_sgdclassifier():
@@ -179,11 +181,13 @@ def test_coef_shapes_binary_and_no_intercept():
 
 
 def test_balanced_class_weight_multiclass_is_sklearns_formula():
+    class_weight = pytest.importorskip("sklearn.utils.class_weight")
     X, y = make_multiclass(k=3)
     labels, counts = np.unique(y, return_counts=True)
     bal = FTRLClassifier(class_weight="balanced").fit(X, y)
-    per_class = len(y) / (3 * counts)
-    ref = FTRLClassifier().fit(X, y, sample_weight=per_class[np.searchsorted(labels, y)])
+    per_class = class_weight.compute_class_weight("balanced", classes=labels, y=y)
+    np.testing.assert_allclose(per_class, len(y) / (3 * counts), rtol=1e-15)
+    ref = FTRLClassifier(class_weight=dict(zip(labels, per_class))).fit(X, y)
     np.testing.assert_array_equal(bal.coef_, ref.coef_)
 
 

@@ -202,10 +202,22 @@ def _check_fields(value: Any) -> Optional[dict[bytes, list[tuple[int, int]]]]:
     return out
 
 
-def _check_sample_weight(sample_weight: Any, n: int) -> Optional[F64]:
+def _str_labels(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """An object array of str labels as a str array (as scikit-learn's
+    unique_labels makes classes_ of them); anything else as it is."""
+    if a.dtype == object and a.size and all(isinstance(v, str) for v in a.ravel().tolist()):
+        return a.astype(str)
+    return a
+
+
+def _check_sample_weight(sample_weight: Any, n: int) -> Optional[npt.NDArray[np.float64]]:
+    """sample_weight as (n,) finite float64 >= 0, or None; a number is
+    every row's weight (as scikit-learn)."""
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
+    if w.ndim == 0 and w.dtype.kind in "biuf":
+        w = np.full(n, w, dtype=np.float64)
     if w.dtype.kind not in "biuf" or w.ndim != 1 or w.shape[0] != n:
         raise ValueError(f"sample_weight must be a 1-d array of {n} numbers (one per "
                          f"row), got shape {w.shape} and dtype {w.dtype}")
@@ -231,6 +243,57 @@ def _check_base_margin(base_margin: Any, n: int, k: int) -> Optional[F64]:
     if not np.all(np.isfinite(b)):
         raise ValueError("base_margin must be finite")
     return b
+
+
+# dataframe libraries whose frames carry column names in `.columns` (what
+# scikit-learn reads, through narwhals, as feature names); fastopt imports none
+_FRAME_MODULES = ("pandas", "polars", "modin", "cudf")
+
+
+def _feature_names(X: Any) -> Optional[npt.NDArray[np.object_]]:
+    """X's column names as scikit-learn reads them: an object array when X
+    is a dataframe whose column names are all str, else None; TypeError
+    for a mix of str and other names."""
+    if type(X).__module__.split(".")[0] not in _FRAME_MODULES:
+        return None
+    names = np.asarray(list(getattr(X, "columns", ())), dtype=object)
+    if len(names) == 0:
+        return None
+    types = sorted({type(v).__qualname__ for v in names})
+    if len(types) > 1 and "str" in types:
+        raise TypeError("Feature names are only supported if all input features have "
+                        f"string names, but your input has {types} as feature name / "
+                        "column name types; convert them all to strings, e.g. "
+                        "X.columns = X.columns.astype(str)")
+    return names if types == ["str"] else None
+
+
+def _check_feature_names(est: "OnlineLinearModel", X: Any) -> None:
+    """X's column names against the feature_names_in_ the fitted `est` got
+    from fit, as scikit-learn: a UserWarning when only one of them has
+    names, ValueError when they differ."""
+    fitted = est.__dict__.get("feature_names_in_")
+    names = _feature_names(X)
+    name = type(est).__name__
+    if fitted is None and names is None:
+        return
+    if fitted is None:
+        warnings.warn(f"X has feature names, but {name} was fitted without feature "
+                      "names", UserWarning, stacklevel=4)
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {name} was fitted "
+                      "with feature names", UserWarning, stacklevel=4)
+        return
+    if len(fitted) != len(names) or np.any(fitted != names):
+        unseen = sorted(set(names) - set(fitted))[:5]
+        missing = sorted(set(fitted) - set(names))[:5]
+        detail = "".join(f" {what}: {shown}." for what, shown in (
+            ("Feature names unseen at fit time", unseen),
+            ("Feature names seen at fit time, yet now missing", missing)) if shown)
+        raise ValueError("The feature names should match those that were passed "
+                         "during fit." + (detail or " Feature names must be in the "
+                                          "same order as they were in fit."))
 
 
 def _coo_to_csr(X: Any) -> sp.csr_matrix:
@@ -282,6 +345,9 @@ def csr_arrays(X: Any, n_features: Optional[int] = None,
             X = sp.csc_matrix((data, indices, indptr), shape=shape).tocsr()
             indptr, indices, data = X.indptr, X.indices, X.data
     else:
+        if isinstance(X, np.matrix):   # as scikit-learn (numpy deprecates np.matrix)
+            raise TypeError("np.matrix is not supported. Please convert to a numpy "
+                            "array with np.asarray.")
         arr = np.asarray(X)
         if np.iscomplexobj(arr):
             raise ValueError("Complex data not supported")
@@ -490,8 +556,10 @@ class OnlineLinearModel:
             cfg["tau"], cfg["inter"], cfg["all_pairs"])
         return dict(_model=model, _state=state, _cfg=cfg)
 
-    def _fresh(self, d: int, labels: Optional[AnyArray]) -> dict[str, Any]:
-        """A new, untrained model of d features (committed by _train)."""
+    def _fresh(self, d: int, labels: Optional[npt.NDArray[Any]],
+               names: Optional[npt.NDArray[np.object_]] = None) -> dict[str, Any]:
+        """A new, untrained model of d features (committed by _train);
+        names: X's column names (feature_names_in_), or None."""
         cfg = self._check_params()
         stride = _kernels.online_stride(self._algorithm)
         # one-vs-rest, K > 2 classes: K models interleaved, (d + 1, K, stride)
@@ -501,6 +569,8 @@ class OnlineLinearModel:
         new = self._bind(cfg, dict(state=np.zeros(shape), t=0))
         new.update(n_features_in_=d, _loss_sum=0.0, _n_seen=0, _weight_sum=0.0,
                    _diverged=False)
+        if names is not None:
+            new["feature_names_in_"] = names
         if labels is not None:     # a classifier (a regressor has no labels)
             new["classes_"] = labels
             new["_progressive"] = Progressive(len(labels), cfg["loss"] == _kernels.LOSS_LOGISTIC)
@@ -544,6 +614,8 @@ class OnlineLinearModel:
             y = y.ravel()
         if y.ndim != 1:
             raise ValueError(f"y should be a 1d array, got shape {y.shape}")
+        if classes is not None and np.ndim(classes) == 0:   # a set, a scalar
+            raise ValueError(f"classes must be an array-like of labels, got {classes!r}")
         if np.iscomplexobj(y):
             raise ValueError("Complex data not supported")
         if not self._is_classifier:
@@ -555,13 +627,17 @@ class OnlineLinearModel:
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity")
             return y, None
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+        y = _str_labels(y)
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity")
+        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError("Unknown label type: continuous. "
                              f"{type(self).__name__} is a classifier; y must hold "
                              "class labels")
         if known is None:
             try:
-                labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+                labels = np.unique(y) if classes is None else \
+                    np.unique(_str_labels(np.asarray(classes)))
             except TypeError as e:   # labels that cannot be sorted together
                 raise TypeError(f"the class labels must be sortable: {e}") from None
             if len(labels) < 2:
@@ -594,14 +670,21 @@ class OnlineLinearModel:
         for label, w in items:
             _check_real(f"class_weight[{label!r}]", w, 0.0)
 
-    def _row_weights(self, y01: F64, labels: Optional[AnyArray], sample_weight: Any,
-                     partial: bool) -> Optional[F64]:
-        """Each row's importance weight (sample_weight times its class's
-        weight), or None when all are 1."""
+    def _row_weights(self, y01: npt.NDArray[np.float64], labels: Optional[AnyArray],
+                     sample_weight: Any, partial: bool
+                     ) -> tuple[Optional[npt.NDArray[np.float64]],
+                                Optional[npt.NDArray[np.float64]]]:
+        """The importance weights the C loop takes, as scikit-learn's
+        SGDClassifier weighs its binary problems: (sw, pos_w).  sw: each
+        row's weight (None: all 1), sample_weight times, for one model (two
+        classes), its class's weight.  pos_w: with class_weight and K > 2
+        classes, the K class weights -- one-vs-rest model k weighs its
+        positives (class k) by pos_w[k], every other row by sample_weight
+        alone -- else None."""
         sw = _check_sample_weight(sample_weight, y01.shape[0])
         cw = getattr(self, "class_weight", None) if self._is_classifier else None
         if cw is None or labels is None:    # labels: a classifier's classes
-            return sw
+            return sw, None
         if isinstance(cw, str):             # "balanced": scikit-learn's formula
             if partial:
                 raise ValueError("class_weight 'balanced' is not supported for "
@@ -623,8 +706,10 @@ class OnlineLinearModel:
                     raise ValueError(f"class_weight: class label {label!r} is not one of "
                                      f"the classes {known}")
                 per_class[hit[0]] = float(w)
+        if len(labels) > 2:
+            return sw, per_class
         cwr = per_class[y01.astype(np.intp)]
-        return cwr if sw is None else sw * cwr
+        return (cwr if sw is None else sw * cwr), None
 
     def _namespaces(self, model: _kernels.OnlineModel, cfg: Config, d: int,
                     indices: AnyArray, X: Any,
@@ -667,28 +752,36 @@ class OnlineLinearModel:
         if y01.shape[0] != shape[0]:
             raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
 
-    def _train(self, new: dict[str, Any], indptr: AnyArray, indices: AnyArray,
-               data: AnyArray, y01: F64, order: Optional[npt.NDArray[np.int64]],
-               ns: Optional[npt.NDArray[np.uint8]] = None, sw: Optional[F64] = None,
-               base: Optional[F64] = None) -> None:
+    def _train(self, new: dict[str, Any], indptr: npt.NDArray[np.integer[Any]],
+               indices: npt.NDArray[np.integer[Any]], data: npt.NDArray[np.floating[Any]],
+               y01: npt.NDArray[np.float64], order: Optional[npt.NDArray[np.int64]],
+               ns: Optional[npt.NDArray[np.uint8]] = None,
+               sw: Optional[npt.NDArray[np.float64]] = None,
+               base: Optional[npt.NDArray[np.float64]] = None,
+               pos_w: Optional[npt.NDArray[np.float64]] = None) -> None:
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed
-        and marks the model unusable until fit."""
+        and marks the model unusable until fit.  sw, pos_w: _row_weights'."""
         model: _kernels.OnlineModel = new["_model"] if new else self._check_fitted()
         loss0: float = new["_loss_sum"] if new else self._loss_sum
         # the margins before each update: the progressive metrics' input
         pred = np.empty((len(indptr) - 1, model.n_models)) if self._is_classifier else None
         rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
-                                      self._n_threads(), loss0, ns, sw, pred, base)
+                                      self._n_threads(), loss0, ns, sw, pred, base, pos_w)
         if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
             self._raise_status(rc, bad)
+        if new:     # a fresh model: the names of the X it is fitted on, if any
+            self.__dict__.pop("feature_names_in_", None)
         self.__dict__.update(new)
         self._state["t"] = model.t
         if rc == _kernels.STATUS_DIVERGED:
             self._diverged = True
         elif rc == _kernels.STATUS_OK:
             self._loss_sum = loss_sum
+            if pos_w is not None:   # a row's own weight: its class's model's
+                cwr = pos_w[y01.astype(np.intp)]
+                sw = cwr if sw is None else sw * cwr
             n = len(indptr) - 1 if order is None else len(order)
             self._n_seen += n
             self._weight_sum = getattr(self, "_weight_sum", 0.0) + (
@@ -728,9 +821,9 @@ class OnlineLinearModel:
         y : array-like of shape (n_samples,)
             Class labels (classifiers) or targets (regressor).
         classes : array-like, optional
-            Classifiers: every label, on the first call (as scikit-learn's
-            partial_fit; fastopt also takes them from the first call's y
-            when omitted).  Later calls may repeat them, not change them.
+            Classifiers: every label, required on the first call (as
+            scikit-learn's partial_fit: ValueError without it).  Later calls
+            may repeat them, not change them.
         sample_weight : array-like of shape (n_samples,), optional
             Importance weights (>= 0): each row's gradient and loss are
             multiplied by its weight (times class_weight for a classifier).
@@ -752,8 +845,8 @@ class OnlineLinearModel:
         Raises
         ------
         ValueError
-            Bad X, y, classes, sample_weight, namespaces or base_margin
-            (nothing trained).
+            Bad X, y, classes, sample_weight, namespaces or base_margin, or a
+            classifier's first call without classes (nothing trained).
         FloatingPointError
             The model diverged (it stays unusable until fit).
         """
@@ -761,19 +854,25 @@ class OnlineLinearModel:
             first = not self._is_fitted()
             if not first:
                 self._check_usable()
+                _check_feature_names(self, X)
+            names = _feature_names(X) if first else None
             indptr, indices, data, shape = csr_arrays(
                 X, None if first else self.n_features_in_, type(self).__name__)
+            if first and self._is_classifier and classes is None:   # as scikit-learn
+                raise ValueError("classes must be passed on the first call to "
+                                 "partial_fit.")
             y01, labels = self._encode_y(
                 y, classes, None if first else getattr(self, "classes_", None))
             self._check_rows(shape, y01)
-            new = self._fresh(shape[1], labels) if first else {}
-            sw = self._row_weights(y01, new.get("classes_", getattr(self, "classes_", None)),
-                                   sample_weight, partial=True)
+            new = self._fresh(shape[1], labels, names) if first else {}
+            sw, pos_w = self._row_weights(
+                y01, new.get("classes_", getattr(self, "classes_", None)), sample_weight,
+                partial=True)
             cur = new or self.__dict__
             ns = self._namespaces(cur["_model"], cur["_cfg"], cur["n_features_in_"],
                                   indices, X, namespaces)
             base = _check_base_margin(base_margin, shape[0], cur["_model"].n_models)
-            self._train(new, indptr, indices, data, y01, None, ns, sw, base)
+            self._train(new, indptr, indices, data, y01, None, ns, sw, base, pos_w)
         return self
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, namespaces: Any = None,
@@ -808,11 +907,12 @@ class OnlineLinearModel:
             The model diverged.
         """
         with self._lock():
+            names = _feature_names(X)
             indptr, indices, data, shape = csr_arrays(X)
             y01, labels = self._encode_y(y, None, None)
             self._check_rows(shape, y01)
-            new = self._fresh(shape[1], labels)
-            sw = self._row_weights(y01, labels, sample_weight, partial=False)
+            new = self._fresh(shape[1], labels, names)
+            sw, pos_w = self._row_weights(y01, labels, sample_weight, partial=False)
             if sample_weight is not None and sw is not None and not np.any(sw > 0):
                 raise ValueError("sample_weight is zero for every row: nothing to fit")
             ns = self._namespaces(new["_model"], new["_cfg"], shape[1], indices, X,
@@ -822,7 +922,7 @@ class OnlineLinearModel:
             for epoch in range(new["_cfg"]["n_epochs"]):
                 order = rng.permutation(shape[0]).astype(np.int64) if self.shuffle else None
                 self._train(new if epoch == 0 else {}, indptr, indices, data, y01, order,
-                            ns, sw, base)
+                            ns, sw, base, pos_w)
         return self
 
     # -- prediction ----------------------------------------------------------
@@ -831,6 +931,7 @@ class OnlineLinearModel:
         (plus base_margin's offsets when given)."""
         with self._lock():
             model = self._check_usable()
+            _check_feature_names(self, X)
             indptr, indices, data, shape = csr_arrays(X, self.n_features_in_,
                                                       type(self).__name__)
             ns = self._namespaces(model, self._cfg, self.n_features_in_, indices, X,
@@ -849,8 +950,10 @@ class OnlineLinearModel:
         """Mean loss of the predictions made before each update, over every
         example trained on so far, weighted by the importance weights (what
         Vowpal Wabbit reports).  For more than two classes, the sum of the
-        one-vs-rest models' losses (progressive_logloss_ is the multi-class
-        logloss)."""
+        one-vs-rest models' losses, each weighted as its model trains on the
+        row (class_weight: by the row's class's weight in that class's
+        model only), over the rows' own weights (progressive_logloss_ is
+        the multi-class logloss)."""
         self._check_fitted()
         wsum = getattr(self, "_weight_sum", self._n_seen)
         return self._loss_sum / wsum if wsum else float("nan")

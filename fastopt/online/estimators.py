@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -11,7 +12,7 @@ from scipy.special import expit
 
 from fastopt import _kernels
 from fastopt.online._base import (F64, AnyArray, OnlineLinearModel, _check_bits,
-                                  _check_real)
+                                  _check_real, _check_sample_weight, _warning_class)
 from fastopt.online._progressive import Progressive, ovr_proba
 
 # one row of a feature dict: indptr, indices (int64), values (float64)
@@ -74,9 +75,10 @@ _CLASSIFIER_LOSS = ('"logistic" (logistic regression) or "hinge" (a linear SVM; 
 _CLASS_WEIGHT = """class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into each row's importance
         weight (sample_weight): {label: weight}, or "balanced" --
-        n_samples / (n_classes * count(class)), fit only.  One-vs-rest
-        models all use the row's weight (scikit-learn's SGDClassifier
-        instead weighs only the positives of each binary problem).
+        n_samples / (n_classes * count(class)), fit only.  As
+        scikit-learn's SGDClassifier: with two classes each row's weight is
+        times its class's; with more, one-vs-rest model k weighs the rows
+        of classes_[k] by its weight and every other row by 1.
         Negatives downsampled at rate r are recalibrated by
         class_weight={negative: 1 / r}.
     """
@@ -93,6 +95,9 @@ _CLASSIFIER_ATTRS = """
         The intercepts.
     n_features_in_ : int
         Columns of X seen by fit.
+    feature_names_in_ : ndarray of str objects, shape (n_features,)
+        The column names of a DataFrame X seen by fit (only when they are
+        all strings); predicting on other names raises ValueError.
     n_examples_seen_ : int
         Examples trained on (every pass counted).
     progressive_loss_ : float
@@ -153,6 +158,23 @@ _FTRL_ALGO = """
 
 _DEFAULT_NAMESPACE = ord(" ")   # VW's default namespace, whose hash seed is 0
 _NAME_CACHE_MAX = 1 << 20       # hashed names kept per estimator (then forgotten)
+
+
+def _score_targets(pred: npt.NDArray[Any], y: Any, sample_weight: Any
+                   ) -> tuple[npt.NDArray[Any], Optional[npt.NDArray[np.float64]]]:
+    """score's y (as an array) and sample_weight (checked as fit checks it,
+    or None), one per prediction."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != pred.shape[0]:
+        raise ValueError(f"y must have one value per row of X ({pred.shape[0]}), got "
+                         f"shape {y.shape}")
+    if sample_weight is not None and np.ndim(sample_weight) != 1:   # as sklearn's metrics
+        raise ValueError("sample_weight must be an array of one weight per row, got "
+                         f"{sample_weight!r}")
+    sw = _check_sample_weight(sample_weight, pred.shape[0])
+    if sw is not None and not np.sum(sw) > 0:
+        raise ValueError("sample_weight is zero for every row")
+    return y, sw
 
 
 class _DictProtocol(OnlineLinearModel):
@@ -251,8 +273,8 @@ class _DictProtocol(OnlineLinearModel):
         y : label (a classifier) or float (a regressor)
             The target.
         w : float, default=1.0
-            The example's importance weight (>= 0), times its class's
-            ``class_weight`` for a classifier.
+            The example's importance weight (>= 0), times ``class_weight``
+            for a classifier as partial_fit applies it.
         classes : array-like, optional
             A classifier's labels, needed on the first call (as in
             partial_fit) unless y is a bool (the classes are then [False,
@@ -294,18 +316,24 @@ class _DictProtocol(OnlineLinearModel):
                 self._encode_y(np.asarray([y]), classes, self.classes_)
             indptr, indices, data = self._dict_row(x, self._dict_columns())
             target = self._label_index(y)
+            pos_w = None
             if self._is_classifier and getattr(self, "class_weight", None) is not None:
-                cw = self._row_weights(np.array([target]), self.classes_, None, partial=True)
-                w *= 1.0 if cw is None else float(cw[0])
+                cwr, pos_w = self._row_weights(np.array([target]), self.classes_, None,
+                                               partial=True)
+                if pos_w is None and cwr is not None:
+                    w *= float(cwr[0])
             ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
                 else None
             pred = np.empty((1, model.n_models))
             rc, loss_sum, bad = model.fit(indptr, indices, data, np.array([target]), None,
                                           1, self._loss_sum, ns,
-                                          None if w == 1.0 else np.array([w]), pred)
+                                          None if w == 1.0 else np.array([w]), pred, None,
+                                          pos_w)
             self._state["t"] = model.t
             if rc == _kernels.STATUS_OK:
                 self._loss_sum = loss_sum
+                if pos_w is not None:   # the row's own weight: its class's model's
+                    w *= float(pos_w[int(target)])
                 self._n_seen += 1
                 self._weight_sum += w
                 if self._is_classifier:
@@ -328,11 +356,12 @@ class _DictProtocol(OnlineLinearModel):
         y01, labels = self._encode_y([y], classes, None)
         new = self._fresh(d, labels)
         sw = None if w == 1.0 else np.array([w])
+        pos_w = None
         if self._is_classifier and getattr(self, "class_weight", None) is not None:
-            sw = self._row_weights(y01, labels, sw, partial=True)
+            sw, pos_w = self._row_weights(y01, labels, sw, partial=True)
         ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if new["_model"].crossed \
             else None
-        self._train(new, indptr, indices, data, y01, None, ns, sw)
+        self._train(new, indptr, indices, data, y01, None, ns, sw, None, pos_w)
 
     def _dict_margins(self, x: Any) -> Any:
         """The margin(s) of feature dict x: a float, or K floats (K > 2
@@ -445,21 +474,31 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         labels: AnyArray = self.classes_[index]
         return labels
 
-    def score(self, X: Any, y: Any) -> float:
-        """Mean accuracy of predict(X) against y.
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of predict(X) against y (scikit-learn's
+        ``accuracy_score``).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            The true labels or targets.
+            The true labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Each row's weight in the mean (finite, >= 0, not all 0).
 
         Returns
         -------
         float
-            The score.
+            The (weighted) fraction of rows predicted right.
+
+        Raises
+        ------
+        ValueError
+            y or sample_weight not one per row of X, or bad X.
         """
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        pred = self.predict(X)
+        y, sw = _score_targets(pred, y, sample_weight)
+        return float(np.average(pred == y, weights=sw))
 
     # -- scikit-learn's linear-classifier attributes ------------------------
     @property
@@ -632,24 +671,49 @@ class _Regressor(_DictProtocol, OnlineLinearModel):
             raise ValueError("loss='poisson' needs counts: y must be >= 0")
         return y, labels
 
-    def score(self, X: Any, y: Any) -> float:
-        """R^2, the coefficient of determination of predict(X) against y.
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R^2, the coefficient of determination of predict(X) against y, as
+        scikit-learn's ``r2_score``: 1.0 for a perfect prediction (even of a
+        constant y), 0.0 for an imperfect one of a constant y, NaN with an
+        UndefinedMetricWarning for fewer than two rows.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            The true labels or targets.
+            The true targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Each row's weight in the sums (finite, >= 0, not all 0).
 
         Returns
         -------
         float
             The score.
+
+        Raises
+        ------
+        ValueError
+            y or sample_weight not one per row of X, a non-finite y, or bad X.
         """
-        y = np.asarray(y, dtype=np.float64)
-        resid = np.sum((y - self.predict(X)) ** 2)
-        total = np.sum((y - y.mean()) ** 2)
-        return float(1.0 - resid / total) if total > 0 else 0.0
+        pred = self.predict(X)
+        y, sw = _score_targets(pred, y, sample_weight)
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"y must be numeric, got dtype {y.dtype}") from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity")
+        if y.shape[0] < 2:
+            warnings.warn("R^2 score is not well-defined with less than two samples.",
+                          _warning_class("UndefinedMetricWarning", UserWarning),
+                          stacklevel=2)
+            return float("nan")
+        weight = 1.0 if sw is None else sw
+        resid = np.sum(weight * (y - pred) ** 2)
+        total = np.sum(weight * (y - np.average(y, weights=sw)) ** 2)
+        if resid == 0:
+            return 1.0
+        return float(1.0 - resid / total) if total != 0 else 0.0
 
     @property
     def coef_(self) -> F64:
@@ -808,6 +872,9 @@ FTRLRegressor.__doc__ = _docstring(
         The intercept.
     n_features_in_ : int
         Columns of X seen by fit.
+    feature_names_in_ : ndarray of str objects, shape (n_features,)
+        The column names of a DataFrame X seen by fit (only when they are
+        all strings); predicting on other names raises ValueError.
     n_examples_seen_ : int
         Examples trained on (every pass counted).
     progressive_loss_ : float
