@@ -609,16 +609,22 @@ class OnlineLinearModel:
         if y01.shape[0] != shape[0]:
             raise ValueError(f"X has {shape[0]} rows but y has {y01.shape[0]} labels")
 
-    def _train(self, new, indptr, indices, data, y01, order, ns=None, sw=None,
-               base=None):
+    def _train(self, new: "dict[str, object]", indptr: np.ndarray, indices: np.ndarray,
+               data: np.ndarray, y01: np.ndarray, order: "np.ndarray | None",
+               ns: "np.ndarray | None" = None, sw: "np.ndarray | None" = None,
+               base: "np.ndarray | None" = None,
+               margins: bool = False) -> "np.ndarray | None":
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed
-        and marks the model unusable until fit."""
+        and marks the model unusable until fit.  Returns the (rows, K)
+        margins the C loop made before each update when computed (always
+        for a classifier; with `margins` for a regressor too), else None."""
         model = new["_model"] if new else self._model
         loss0 = new["_loss_sum"] if new else self._loss_sum
         # the margins before each update: the progressive metrics' input
-        pred = np.empty((len(indptr) - 1, model.n_models)) if self._is_classifier else None
+        pred = np.empty((len(indptr) - 1, model.n_models)) \
+            if self._is_classifier or margins else None
         rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
                                       self._n_threads(), loss0, ns, sw, pred, base)
         if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
@@ -638,6 +644,7 @@ class OnlineLinearModel:
                 rows = slice(None) if order is None else order
                 prog.update(pred[rows], y01[rows], None if sw is None else sw[rows])
         self._raise_status(rc, bad)
+        return pred
 
     def _raise_status(self, rc, bad):
         if rc == _kernels.STATUS_BAD_INDEX:
@@ -697,6 +704,16 @@ class OnlineLinearModel:
         FloatingPointError
             The model diverged (it stays unusable until fit).
         """
+        self._partial_fit(X, y, classes, sample_weight, namespaces, base_margin)
+        return self
+
+    def _partial_fit(self, X: object, y: object, classes: object = None,
+                     sample_weight: object = None, namespaces: object = None,
+                     base_margin: object = None,
+                     margins: bool = False) -> "np.ndarray | None":
+        """partial_fit, returning the margins the C loop made before each
+        row's update ((n_samples, K), base_margin's offsets included: VW's
+        progressive predictions) when `margins` (None otherwise)."""
         with self._lock():
             first = not self._is_fitted()
             if not first:
@@ -713,8 +730,9 @@ class OnlineLinearModel:
             ns = self._namespaces(cur["_model"], cur["_cfg"], cur["n_features_in_"],
                                   indices, X, namespaces)
             base = _check_base_margin(base_margin, shape[0], cur["_model"].n_models)
-            self._train(new, indptr, indices, data, y01, None, ns, sw, base)
-        return self
+            pred = self._train(new, indptr, indices, data, y01, None, ns, sw, base,
+                               margins)
+        return pred if margins else None
 
     def fit(self, X, y, sample_weight=None, namespaces=None,
             base_margin=None) -> "OnlineLinearModel":
