@@ -1345,8 +1345,9 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
         f"non-zero weights:     {nnz} of {est.n_features_in_}",
         f"saved:                {'stdout' if args.output == '-' else args.output}",
     ]
-    # the model itself may be on stdout
-    print("\n".join(lines), file=sys.stderr if args.output == "-" else sys.stdout)
+    # the model or the predictions may be on stdout
+    print("\n".join(lines), file=sys.stderr if "-" in (args.output, args.predictions)
+          else sys.stdout)
     return 0
 
 
@@ -1574,6 +1575,8 @@ def _predict(args):
                     text = _prediction_text(est, m, probabilities, link, threads)
                     out.write(_with_tags(text, extras[0].tags if extras else None))
                 if test_only:
+                    if multi:      # before the predictions are kept
+                        _check_classes(est, y, rows, path)
                     scored.append((m, y, w))
                 rows += X.shape[0]
                 progress.update(f"{rows:,} rows  "
@@ -1587,16 +1590,15 @@ def _predict(args):
            + ("" if output is None or to_stdout else f": {output}"))
     lines = [msg]
     if test_only:
-        lines += (_multiclass_metrics(est, scored, path) if multi
+        lines += (_multiclass_metrics(est, scored) if multi
                   else _test_metrics(est, scored))
     print("\n".join(lines), file=sys.stderr if to_stdout else sys.stdout)
     return 0
 
 
 def _labeled(scored):
-    """The margins, labels, weights (None: all 1) and row numbers (from 1)
-    of -t's labeled rows, from the (margins, labels, weights) of each block;
-    None when there are none."""
+    """The margins, labels and weights (None: all 1) of -t's labeled rows,
+    from the (margins, labels, weights) of each block; None when none."""
     if not scored:
         return None
     m = np.concatenate([s[0] for s in scored])
@@ -1607,11 +1609,22 @@ def _labeled(scored):
     labeled = ~np.isnan(y)
     if not labeled.any():
         return None
-    return (m[labeled], y[labeled], None if w is None else w[labeled],
-            np.flatnonzero(labeled) + 1)
+    return m[labeled], y[labeled], None if w is None else w[labeled]
 
 
-def _multiclass_metrics(est, scored, path):
+def _check_classes(est, y, rows, path):
+    """-t on a multi-class model: every labeled row's label (a number) must
+    be one of the model's classes; `rows` rows came before this block."""
+    classes = np.asarray(est.classes_.tolist(), dtype=np.float64)
+    labeled = ~np.isnan(y)
+    unknown = labeled & ~np.isin(y, classes)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        raise _Fail(f"{path}: row {rows + i + 1}: label {y[i]:g} is not one of the "
+                    f"model's classes {', '.join(f'{c:g}' for c in classes)}")
+
+
+def _multiclass_metrics(est, scored):
     """The summary lines of -t for a multi-class (one-vs-rest) model: the
     labeled rows' multi-class log loss -- the mean of -log p(true class)
     under predict_proba's probabilities -- and accuracy (the largest
@@ -1619,15 +1632,9 @@ def _multiclass_metrics(est, scored, path):
     rows = _labeled(scored)
     if rows is None:
         return ["labeled rows:         0 (no loss or accuracy)"]
-    m, y, w, row = rows
+    m, y, w = rows
     classes = np.asarray(est.classes_.tolist(), dtype=np.float64)
-    hit = y[:, None] == classes[None, :]
-    known = hit.any(axis=1)
-    if not known.all():
-        i = int(np.flatnonzero(~known)[0])
-        raise _Fail(f"{path}: row {row[i]}: label {y[i]:g} is not one of the model's classes "
-                    f"{', '.join(f'{c:g}' for c in classes)}")
-    true = np.argmax(hit, axis=1)
+    true = np.argmax(y[:, None] == classes[None, :], axis=1)   # _check_classes: one hits
     p = est._proba(m)[np.arange(true.shape[0]), true]
     eps = np.finfo(np.float64).eps          # scikit-learn's log_loss clips so
     nll = -np.log(np.clip(p, eps, 1.0))
@@ -1648,7 +1655,7 @@ def _test_metrics(est, scored):
     rows = _labeled(scored)
     if rows is None:
         return ["labeled rows:         0 (no loss or AUC)"]
-    m, y, w, _row = rows
+    m, y, w = rows
     n = m.shape[0]
     weight = float(n if w is None else w.sum())
     name = _loss_name(est.loss)
