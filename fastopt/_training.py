@@ -1,7 +1,8 @@
 """Training control for `fastopt train` / `fastopt predict`: the binary
 cache of parsed rows (``--passes``, ``--cache-file``), the reader thread
-that parses the next block while the C loop learns on the current one, and
-the test-time metrics (log loss, AUC).
+that parses the next block while the C loop learns on the current one, the
+writer thread that writes a block's progressive predictions (``train -p``)
+meanwhile, and the test-time metrics (log loss, AUC).
 
 The cache
 ---------
@@ -46,7 +47,7 @@ import struct
 import tempfile
 import threading
 import zlib
-from typing import Any, Iterable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -55,7 +56,7 @@ from fastopt._files import PathLike
 from fastopt.vw import Extras
 
 __all__ = ["CacheError", "CacheWriter", "CacheReader", "source_fingerprint",
-           "prefetch", "keep_freed_blocks", "binary_auc"]
+           "prefetch", "keep_freed_blocks", "WriteBehind", "binary_auc"]
 
 MAGIC = b"FOCACHE3"
 _BLOCK = struct.Struct("<qqBBBBBB")
@@ -371,6 +372,68 @@ def prefetch(iterable: Iterable[_T], depth: int = 2) -> Iterator[_T]:
     finally:
         stop.set()
         thread.join()
+
+
+class WriteBehind(Generic[_T]):
+    """Hand items to `consume` in a thread, in order, at most `depth`
+    waiting: the writer formats and writes the predictions of one block
+    (fastopt/_format.pxi releases the GIL) while the C loop learns on the
+    next.  An exception in `consume` is raised by the next `put` or by
+    `close`; `close` waits for every item, `abort` drops those left.  Both
+    end the thread; call one of them in every case (a finally).
+
+    Parameters
+    ----------
+    consume : callable
+        Called with each item, in the order put.
+    depth : int, optional
+        Items that may wait (default 2): `put` blocks beyond that.
+    """
+
+    def __init__(self, consume: Callable[[_T], None], depth: int = 2) -> None:
+        self._consume = consume
+        self._q: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+        self._error: Optional[BaseException] = None
+        self._dropping = False
+        self._thread = threading.Thread(target=self._work, name="fastopt-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            last, item = self._q.get()
+            if last:
+                return
+            if self._error is None and not self._dropping:
+                try:
+                    self._consume(item)
+                except BaseException as e:   # noqa: B036 -- handed to the caller
+                    self._error = e
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            e, self._error = self._error, None
+            raise e
+
+    def put(self, item: _T) -> None:
+        """Queue `item` for `consume` (raising an earlier item's error)."""
+        self._raise()
+        self._q.put((False, item))
+
+    def close(self) -> None:
+        """Wait until every item is consumed; raise the first error."""
+        if self._thread.is_alive():
+            self._q.put((True, None))
+            self._thread.join()
+        self._raise()
+
+    def abort(self) -> None:
+        """End the thread without consuming the items left (errors dropped)."""
+        self._dropping = True
+        if self._thread.is_alive():
+            self._q.put((True, None))
+            self._thread.join()
+        self._error = None
 
 
 def binary_auc(score: npt.ArrayLike, y: npt.ArrayLike,

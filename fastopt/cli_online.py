@@ -82,12 +82,15 @@ message is one line on stderr.
 """
 import argparse
 import contextlib
+import itertools
 import math
+import operator
 import os
 import sys
 import tempfile
 import time
 import zlib
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -1206,6 +1209,15 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
     open -p output or None, its link)."""
     import copy
     pred_out, link = predictions
+    writer = None
+    if pred_out is not None:   # a block's lines are written while the next one learns
+        from fastopt._training import WriteBehind
+
+        def write(item):
+            margins, tags = item
+            _write_predictions(pred_out, est, margins, link, tags, args)
+        writer = (SimpleNamespace(put=write, close=lambda: None, abort=lambda: None)
+                  if args.no_reader_thread else WriteBehind(write))
     progress = _Progress(args.quiet, interval=args.progress_interval)
     t0 = time.perf_counter()
     trained = held = rows_read = 0
@@ -1237,8 +1249,8 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                 if mask is not None and p == 1:
                     held += int(mask.sum())
                 if pred_out is not None:     # every row's prediction, in order
-                    m = _learn_progressive(est, X, y, w, ns, base, mask, args, path)
-                    _write_predictions(pred_out, est, m, link, extras.tags, args)
+                    writer.put((_learn_progressive(est, X, y, w, ns, base, mask, args,
+                                                   path), extras.tags))
                     if mask is not None:
                         w = None if w is None else w[~mask]
                         n -= int(mask.sum())
@@ -1286,8 +1298,17 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                         best = (h, p, est if p == args.passes else copy.deepcopy(est))
                     elif p - best[1] >= args.early_terminate:
                         break
+        if writer is not None:
+            writer.close()
+            try:
+                pred_out.flush()     # a full disk fails here, before the model is saved
+            except OSError as e:
+                raise _Fail(f"cannot write {args.predictions}: {e.strerror or e}") \
+                    from None
     finally:
         progress.done()
+        if writer is not None:
+            writer.abort()
     train_time = time.perf_counter() - t0
     kept = passes_run
     if best is not None:
@@ -1423,13 +1444,18 @@ def _load_model(path):
 def _with_tags(text, tags):
     """The prediction lines (bytes, one per row) as str, each followed by
     its row's tag as VW's -p writes them ('0.25 tag'); tags None or all
-    None: the lines as they are."""
-    s = text.decode("utf-8")   # numbers, or a multi-class model's labels
-    if tags is None or not any(t is not None for t in tags):
-        return s
-    lines = s.split("\n")
-    return "\n".join(v if t is None else f"{v} {t.decode('utf-8', 'surrogateescape')}"
-                     for v, t in zip(lines, tags + [None]))
+    None: the lines as they are.  Python touches the tagged rows only."""
+    tagged = None if tags is None else np.flatnonzero(np.fromiter(
+        map(operator.is_not, tags, itertools.repeat(None)), dtype=bool, count=len(tags)))
+    if tagged is not None and tagged.size:  # numbers or labels; tags byte for byte
+        ends = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 10)[tagged].tolist()
+        pieces, prev = [], 0
+        for r, e in zip(tagged.tolist(), ends):
+            pieces += (text[prev:e], b" ", tags[r])
+            prev = e
+        pieces.append(text[prev:])
+        text = b"".join(pieces)
+    return text.decode("utf-8", "surrogateescape")
 
 
 def _resolve_link(args, loss, multi=False):

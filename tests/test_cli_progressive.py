@@ -374,3 +374,45 @@ def test_multiclass_test_only_refusals(tmp_path, capsys):
     assert code == 0, err
     got = np.array([[float(v) for v in line.split()] for line in out.splitlines()])
     np.testing.assert_allclose(got, est.decision_function(X), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_full_disk_fails_before_the_model_is_saved(tmp_path, capsys):
+    """-p /dev/full (written straight through): exit 2 naming -p's path,
+    and no model saved."""
+    m = tmp_path / "m"
+    for threads in ([], ["--no-reader-thread"]):
+        code, out, err = run(["train", data("prog_train"), "-f", str(m), "-p", "/dev/full"]
+                             + threads + FTRL, capsys)
+        assert code == 2 and err == ("fastopt train: error: cannot write /dev/full: "
+                                     "No space left on device\n")
+        assert not m.exists()
+
+
+def test_write_behind_order_errors_abort():
+    """fastopt._training.WriteBehind: items consumed in order; a consumer's
+    error raised by the next put or by close; abort drops the rest."""
+    from fastopt._training import WriteBehind
+    got = []
+    w = WriteBehind(got.append, depth=1)
+    for k in range(50):
+        w.put(k)
+    w.close()
+    assert got == list(range(50))
+
+    def fail(k):
+        if k == 3:
+            raise OSError("disk full")
+        got.append(k)
+    got.clear()
+    w = WriteBehind(fail)
+    with pytest.raises(OSError, match="disk full"):
+        for k in range(1000):
+            w.put(k)
+        w.close()
+    w.abort()
+    assert got == [0, 1, 2]
+    w = WriteBehind(fail)
+    w.put(3)
+    w.abort()                 # the error is dropped with the thread
+    w.close()
