@@ -5,6 +5,7 @@ Vowpal Wabbit text.
     fastopt predict [-t] MODEL [FILE] [-p PRED]      (or -i MODEL, VW's way)
     fastopt train -i MODEL FILE -f MODEL2            (continue training)
     fastopt train -t -i MODEL FILE [-p PRED]         (test only, VW's way)
+    fastopt train FILE -f MODEL -p PRED [--link L]   (progressive predictions)
     zcat data.vw.gz | fastopt train -q ab -b 22 --loss logistic -f model
 
 FILE is libsvm / svmlight or VW text (``--format``, default: detected from
@@ -32,7 +33,17 @@ block while the C loop learns on this one (fastopt._training.prefetch).
 ``-i MODEL`` continues a saved model (training A, then B with ``-i``, is one
 run on A + B, bit for bit: the model keeps its row count for the holdout).
 ``-t`` learns nothing: with ``-i`` it writes predictions (``-p``) and the
-loss and AUC of the labeled rows.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
+loss and AUC of the labeled rows (a multi-class model: the multi-class log
+loss and the accuracy).  Without ``-t``, ``-p PRED`` writes VW's
+progressive predictions: for every row of every pass, the prediction the
+model made before it learned on that row -- the margin the C loop computes
+for its update, returned by ``_partial_fit(margins=True)``, not predicted
+again -- with the row's tag; a held-out row's is the model's where it
+stands.  A writer thread (fastopt._training.WriteBehind) formats and
+writes one block's lines while the C loop learns on the next; the file is
+renamed into place once the model is saved.  ``--link`` (VW's) is the
+function of the margin written by ``-p`` (train and predict); ``--raw`` is
+``--link identity``.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
 training (row r is held out when the multiplicative hash
 ``(r * 0x9E3779B97F4A7C15) mod 2**64`` is below ``F * 2**64`` -- the same rows
 in every pass, evenly spread, with no period in the data to align with) and
@@ -67,7 +78,8 @@ loss trains with VW's gradient 2 (m - y) (every importance weight
 doubled), not the estimators' m - y.
 
 FILE "-" is standard input (read once; --passes and --holdout read the cache).
-``predict -t`` also reports the loss and AUC; ``--raw`` writes margins.
+``predict -t`` also reports the loss and AUC; ``--raw`` writes margins,
+``--link`` VW's links of them.
 Outputs are written atomically (fastopt._files.atomic_output: a temp file
 beside the target, renamed into place; a failure or SIGINT/SIGTERM leaves
 an old file as it was), straight through to "-" (stdout), FIFOs and
@@ -217,7 +229,9 @@ def add_parsers(sub):
                     "svmlight or Vowpal Wabbit text (plain or gzip; no FILE or "
                     "'-': stdin), streamed block by block, and save it for "
                     "`fastopt predict`.  Labels 0/1 or -1/+1 (real numbers for "
-                    "the regression losses).")
+                    "the regression losses).  -p PRED writes each row's "
+                    "progressive prediction (before learning on it), as VW's "
+                    "-p.")
     tr.add_argument("file", metavar="FILE", nargs="?", default="-",
                     help="libsvm or VW text (gzip ok; '-' or none: stdin)")
     tr.add_argument("-d", "--data", metavar="FILE", help="FILE, VW's way")
@@ -304,14 +318,18 @@ def add_parsers(sub):
     tc.add_argument("-t", "--test-only", action="store_true",
                     help="learn nothing (VW's -t): with -i MODEL, write "
                          "predictions (-p) and report the loss and AUC of the "
-                         "labeled rows")
+                         "labeled rows (a multi-class model: multi-class log "
+                         "loss and accuracy)")
     tc.add_argument("-p", "--predictions", metavar="PRED",
                     help="where to write the predictions ('-': stdout), one per "
                          "line (then ' tag' where the row has a VW tag): while "
                          "training, each row's progressive prediction -- made "
                          "by the model before it learns on that row, VW's -p --"
                          " for every row of every pass (held-out rows too, "
-                         "predicted where they stand); with -t, the model's")
+                         "predicted where they stand; --n-threads > 1: in "
+                         "input order, not bit-reproducible; not with --dask); "
+                         "with -t, the model's.  Written whole once the model "
+                         "is saved")
     tc.add_argument("--raw", action="store_true",
                     help="with -p: write margins w . x instead of "
                          "probabilities (logistic) or counts (poisson) "
@@ -369,8 +387,10 @@ def add_parsers(sub):
                     "poisson (a VW row's tag follows its prediction, and VW's "
                     "initial prediction adds to w . x); for a multi-class "
                     "(one-vs-rest) model saved from Python, the predicted "
-                    "class.  Labels must parse; -t reports the loss and AUC of "
-                    "the labeled rows (VW lines may have none).")
+                    "class.  --link applies VW's links instead.  Labels must "
+                    "parse; -t reports the loss and AUC of the labeled rows "
+                    "(multi-class: log loss and accuracy; VW lines may have "
+                    "none).")
     pr.add_argument("model", metavar="MODEL", nargs="?",
                     help="a model saved by `fastopt train` (or give it as -i MODEL)")
     pr.add_argument("file", metavar="FILE", nargs="?", default="-",
@@ -399,7 +419,9 @@ def add_parsers(sub):
                          "model fixes its features)")
     pr.add_argument("-t", "--test-only", action="store_true",
                     help="also report the loss and AUC of the labeled rows "
-                         "(importance-weighted; unlabeled rows left out)")
+                         "(importance-weighted; unlabeled rows left out); a "
+                         "multi-class model: the multi-class log loss and the "
+                         "accuracy")
     pr.add_argument("--raw", action="store_true",
                     help="write margins w . x instead of probabilities "
                          "(logistic) or counts (poisson) (= --link identity, "
