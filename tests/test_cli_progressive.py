@@ -220,6 +220,29 @@ def test_early_terminate_writes_the_passes_run(tmp_path, capsys, small_vw):
     np.testing.assert_allclose(got, np.concatenate(want[:stop]), rtol=2e-8, atol=1e-12)   # %.9g
 
 
+@pytest.mark.parametrize("loss, twin_loss", [("squared", "squared_vw"),
+                                              ("quantile", "quantile")])
+def test_regressor_progressive_margins_equal_twin(tmp_path, capsys, loss, twin_loss):
+    """The regression losses (their margins are computed for -p only): each
+    row's margin before its update is the twin's, which trains with VW's
+    squared-loss gradient 2 (m - y) as the CLI does.  (VW itself clips a
+    squared-loss prediction to the labels seen so far, so its -p differs.)"""
+    lines = gzip.decompress(open(data("prog_counts"), "rb").read()).decode().splitlines()
+    path = tmp_path / "counts.vw"
+    path.write_text("\n".join(lines[:400]) + "\n")
+    X, y, w, _ = load_vw(str(path), binary=False, constant=True)
+    twin = FTRLTwin(X.shape[1], 0.05, 1.0, 0.0, 0.0, fit_intercept=False, loss=twin_loss)
+    want = np.empty(X.shape[0])
+    for r in range(X.shape[0]):
+        want[r] = twin.decision_function(X[r])[0]
+        twin.fit(X[r], y[r:r + 1])
+    p = str(tmp_path / "p")
+    train(capsys, [str(path), "--loss", loss, "-f", str(tmp_path / "m"), "-p", p,
+                   "--chunk-bytes", "3000"] + FTRL)
+    got, _ = parse(open(p).read().splitlines())
+    np.testing.assert_allclose(got, want, rtol=2e-8, atol=1e-12)   # %.9g
+
+
 def test_threads_keep_rows_in_order(tmp_path, capsys):
     """--n-threads 2 (Hogwild) with -p and the reader thread: a line for
     every row in input order (VW's tags where VW has them), each a
