@@ -19,7 +19,9 @@ Writes
     default), logistic, glf1 and poisson; -q ab with --passes 3 over a
     cache (--holdout_off: VW's holdout is every 10th row, fastopt's a
     hashed fraction); -i (train on the first 1000 rows, then -i on the
-    last 1000); initial predictions; --loss_function poisson;
+    last 1000); initial predictions; --loss_function poisson and squared
+    (VW clips a squared-loss prediction to the labels seen so far; on these
+    counts the predictions stay inside, so fastopt's equal VW's);
   - test runs (-t -i MODEL -p) with the links identity, logistic, glf1.
 Every run: -b 18 --ftrl --ftrl_alpha 0.05 --ftrl_beta 1 (VW's FTRL, as the
 other VW goldens).
@@ -51,6 +53,7 @@ TRAIN_RUNS = {
     "initial": ("prog_base", LOGISTIC + ["-q", "ab"]),
     "poisson": ("prog_counts", FTRL + ["--loss_function", "poisson",
                                        "--link", "poisson"]),
+    "squared": ("prog_counts", FTRL + ["--loss_function", "squared"]),
 }
 TEST_LINKS = ("identity", "logistic", "glf1")
 

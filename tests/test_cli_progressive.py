@@ -110,12 +110,15 @@ def test_initial_predictions_are_in_the_margin(tmp_path, capsys):
     assert_as_vw(p, "initial")
 
 
-def test_poisson_loss_default_is_exp_margin(tmp_path, capsys):
-    """--loss poisson: the default output is exp(m), VW's --link poisson."""
+@pytest.mark.parametrize("loss", ["poisson", "squared"])
+def test_regression_losses_equal_vw(tmp_path, capsys, loss):
+    """--loss poisson: the default output is exp(m), VW's --link poisson;
+    --loss squared: the margin, VW's (which trains with the gradient
+    2 (m - y) as the CLI does)."""
     p = str(tmp_path / "p")
-    train(capsys, [data("prog_counts"), "--loss", "poisson", "-f", str(tmp_path / "m"),
+    train(capsys, [data("prog_counts"), "--loss", loss, "-f", str(tmp_path / "m"),
                    "-p", p] + FTRL)
-    assert_as_vw(p, "poisson")
+    assert_as_vw(p, loss)
 
 
 @pytest.mark.parametrize("link", ["identity", "logistic", "glf1"])
@@ -225,8 +228,7 @@ def test_early_terminate_writes_the_passes_run(tmp_path, capsys, small_vw):
 def test_regressor_progressive_margins_equal_twin(tmp_path, capsys, loss, twin_loss):
     """The regression losses (their margins are computed for -p only): each
     row's margin before its update is the twin's, which trains with VW's
-    squared-loss gradient 2 (m - y) as the CLI does.  (VW itself clips a
-    squared-loss prediction to the labels seen so far, so its -p differs.)"""
+    squared-loss gradient 2 (m - y) as the CLI does."""
     lines = gzip.decompress(open(data("prog_counts"), "rb").read()).decode().splitlines()
     path = tmp_path / "counts.vw"
     path.write_text("\n".join(lines[:400]) + "\n")
