@@ -252,6 +252,9 @@ typedef struct {
  * row read, and crossed, once; m[k].state = base + k stride, pitch K stride): with one model y is its target; with more
  * (one-vs-rest) y[r] is row r's class k in [0, n_models), model k's target
  * is 1 for it and 0 for the others, and *loss_sum adds every model's loss.
+ * order (NULL: every row in turn): the rows, in the order trained; an
+ * entry ~r (= -1 - r, negative) predicts row r where it stands and learns
+ * nothing from it (a held-out row: its margins to pred, t unchanged).
  * pred (NULL: not kept): nrows x n_models, row r's margins before its
  * update (the progressive predictions).  base (NULL: none): nrows x
  * n_models offsets added to the margins (VW's initial prediction, XGBoost's

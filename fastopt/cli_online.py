@@ -1175,44 +1175,21 @@ def _train(args):
         data.close()
 
 
-def _learn(est, X, y, w, ns, base, args, path, margins=False):
+def _learn(est, X, y, w, ns, base, args, path, margins=False, held=None):
     """partial_fit on a block's rows (losses as the CLI trains them); with
     `margins`, returns each row's margin made by the C loop before its
-    update (VW's progressive prediction), else None."""
+    update (VW's progressive prediction), else None.  held: a mask of rows
+    the C loop predicts where they stand and does not learn from."""
     kw = {} if args.loss in _REGRESSION else {"classes": [0, 1]}
     try:
         m = est._partial_fit(X, y, namespaces=ns, **kw, sample_weight=(
             _vw_gradient_weights(args.loss, w, X.shape[0])), base_margin=base,
-            margins=margins)
+            margins=margins, held=held)
     except FloatingPointError as e:
         raise _Fail(f"{path}: training diverged: {e}", code=1) from None
     except ValueError as e:
         raise _Fail(str(e)) from None
     return None if m is None else m[:, 0]
-
-
-def _learn_progressive(est, X, y, w, ns, base, held, args, path):
-    """Learn on a block's rows that are not `held` (a mask, or None) and
-    return every row's progressive prediction (margin), in order: a
-    training row's is the C loop's before its update; a held-out row's is
-    the model's where the row stands in the stream (runs of training rows
-    are learned in one call, the held-out rows between them predicted)."""
-    n = X.shape[0]
-    if held is None or not held.any():
-        return _learn(est, X, y, w, ns, base, args, path, margins=True)
-    out = np.empty(n)
-    edges = np.flatnonzero(held[1:] != held[:-1]) + 1
-    for a, b in zip(np.r_[0, edges].tolist(), np.r_[edges, n].tolist()):
-        e0, e1 = int(X.indptr[a]), int(X.indptr[b])
-        part = (X[a:b], y[a:b], None if w is None else w[a:b],
-                None if ns is None else ns[e0:e1], None if base is None else base[a:b])
-        if not held[a]:
-            out[a:b] = _learn(est, *part, args, path, margins=True)
-        elif est._is_fitted():
-            out[a:b] = est._margin(part[0], part[3], part[4])
-        else:                    # nothing learned yet: w = 0
-            out[a:b] = 0.0 if base is None else base[a:b]
-    return out
 
 
 def _write_predictions(out, est, m, link, tags, args):
@@ -1271,8 +1248,8 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                 if mask is not None and p == 1:
                     held += int(mask.sum())
                 if pred_out is not None:     # every row's prediction, in order
-                    writer.put((_learn_progressive(est, X, y, w, ns, base, mask, args,
-                                                   path), extras.tags))
+                    writer.put((_learn(est, X, y, w, ns, base, args, path, margins=True,
+                                       held=mask), extras.tags))
                     if mask is not None:
                         w = None if w is None else w[~mask]
                         n -= int(mask.sum())

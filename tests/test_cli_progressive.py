@@ -19,7 +19,7 @@ from fastopt.libsvm import dump_libsvm
 from fastopt.online import FTRLClassifier
 from fastopt.vw import load_vw
 from cli_helpers import GOLDEN_VW, run
-from reference_online import FTRLTwin
+from reference_online import FTRLTwin, RDATwin
 
 with gzip.open(os.path.join(GOLDEN_VW, "progressive.json.gz")) as _f:
     VW = json.load(_f)["runs"]
@@ -155,7 +155,7 @@ def _held(n, fraction):
                      for r in range(n)])
 
 
-def _twin_passes(path, passes, fraction):
+def _twin_passes(path, passes, fraction, model="ftrl"):
     """Per pass: every row's margin before its update (a held-out row's
     under the model where it stands, not learned), and the holdout's
     mean log loss after the pass (as the CLI trains VW text: the constant
@@ -163,14 +163,13 @@ def _twin_passes(path, passes, fraction):
     X, y, w, _ns = load_vw(path, constant=True)
     w = np.ones(X.shape[0]) if w is None else w
     held = _held(X.shape[0], fraction)
-    twin = FTRLTwin(X.shape[1], 0.05, 1.0, 0.0, 0.0, fit_intercept=False)
+    twin = (FTRLTwin(X.shape[1], 0.05, 1.0, 0.0, 0.0, fit_intercept=False)
+            if model == "ftrl" else RDATwin(X.shape[1], 0.01, 1.0, fit_intercept=False))
     preds, losses = [], []
     for _ in range(passes):
         out = np.empty(X.shape[0])
         for r in range(X.shape[0]):
-            lo, hi = X.indptr[r], X.indptr[r + 1]
-            feats = list(zip(X.indices[lo:hi].tolist(), X.data[lo:hi].tolist()))
-            out[r] = twin.margin(feats)
+            out[r] = twin.decision_function(X[r])[0]
             if not held[r]:
                 twin.fit(X[r], y[r:r + 1], sample_weight=w[r:r + 1])
         preds.append(out)
@@ -188,15 +187,18 @@ def small_vw(tmp_path_factory):
     return str(path)
 
 
-def test_held_out_rows_are_predicted_in_place(tmp_path, capsys, small_vw):
+@pytest.mark.parametrize("model", ["ftrl", "rda"])
+def test_held_out_rows_are_predicted_in_place(tmp_path, capsys, small_vw, model):
     """--holdout with -p, over 2 passes and blocks of a few rows: a line
     for every row of every pass; a held-out row's is the model's where the
-    row stands (not learned on) -- the twin's, which learns only the other
-    rows."""
-    want, _ = _twin_passes(small_vw, 2, 0.3)
+    row stands, made by the C loop, which learns nothing from it (RDA's
+    step count t stays) -- the twin's, which learns only the other rows."""
+    want, _ = _twin_passes(small_vw, 2, 0.3, model)
     p = str(tmp_path / "p")
+    flags = FTRL if model == "ftrl" else ["--model", "rda", "--l1", "0.01", "-b", "18",
+                                          "--quiet"]
     train(capsys, [small_vw, "--holdout", "0.3", "--passes", "2", "--raw", "-f",
-                   str(tmp_path / "m"), "-p", p, "--chunk-bytes", "700"] + FTRL)
+                   str(tmp_path / "m"), "-p", p, "--chunk-bytes", "700"] + flags)
     got, _ = parse(open(p).read().splitlines())
     np.testing.assert_allclose(got, np.concatenate(want), rtol=2e-8, atol=1e-12)   # %.9g
 
@@ -246,13 +248,14 @@ def test_regressor_progressive_margins_equal_twin(tmp_path, capsys, loss, twin_l
 
 
 def test_threads_keep_rows_in_order(tmp_path, capsys):
-    """--n-threads 2 (Hogwild) with -p and the reader thread: a line for
-    every row in input order (VW's tags where VW has them), each a
-    prediction made before its row's update -- not reproducible bit for
+    """--n-threads 2 (Hogwild) with -p, --holdout and the reader thread: a
+    line for every row in input order (VW's tags where VW has them), each
+    a prediction made before its row's update -- not reproducible bit for
     bit, but as good as VW's sequential ones."""
     p = str(tmp_path / "p")
     train(capsys, [data("prog_train"), "--n-threads", "2", "--raw", "-f",
-                   str(tmp_path / "m"), "-p", p, "--chunk-bytes", "20000"] + FTRL)
+                   str(tmp_path / "m"), "-p", p, "--chunk-bytes", "20000",
+                   "--holdout", "0.1"] + FTRL)
     got, tags = parse(open(p).read().splitlines())
     want, want_tags = parse(VW["identity"]["pred_lines"])
     assert tags == want_tags and np.all(np.isfinite(got))

@@ -635,13 +635,14 @@ class OnlineLinearModel:
             self._diverged = True
         elif rc == _kernels.STATUS_OK:
             self._loss_sum = loss_sum
-            n = len(indptr) - 1 if order is None else len(order)
+            # the rows learned (an order entry ~r only predicts row r)
+            rows = slice(None) if order is None else order[order >= 0]
+            n = len(indptr) - 1 if order is None else len(rows)
             self._n_seen += n
             self._weight_sum = getattr(self, "_weight_sum", 0.0) + (
-                float(n) if sw is None else float(np.sum(sw if order is None else sw[order])))
+                float(n) if sw is None else float(np.sum(sw[rows])))
             prog = self.__dict__.get("_progressive")
             if prog is not None:
-                rows = slice(None) if order is None else order
                 prog.update(pred[rows], y01[rows], None if sw is None else sw[rows])
         self._raise_status(rc, bad)
         return pred
@@ -709,11 +710,13 @@ class OnlineLinearModel:
 
     def _partial_fit(self, X: object, y: object, classes: object = None,
                      sample_weight: object = None, namespaces: object = None,
-                     base_margin: object = None,
-                     margins: bool = False) -> "np.ndarray | None":
+                     base_margin: object = None, margins: bool = False,
+                     held: "np.ndarray | None" = None) -> "np.ndarray | None":
         """partial_fit, returning the margins the C loop made before each
         row's update ((n_samples, K), base_margin's offsets included: VW's
-        progressive predictions) when `margins` (None otherwise)."""
+        progressive predictions) when `margins` (None otherwise).  held: a
+        boolean mask of rows that the C loop predicts where they stand and
+        does not learn from (held-out rows; their labels still checked)."""
         with self._lock():
             first = not self._is_fitted()
             if not first:
@@ -730,7 +733,11 @@ class OnlineLinearModel:
             ns = self._namespaces(cur["_model"], cur["_cfg"], cur["n_features_in_"],
                                   indices, X, namespaces)
             base = _check_base_margin(base_margin, shape[0], cur["_model"].n_models)
-            pred = self._train(new, indptr, indices, data, y01, None, ns, sw, base,
+            order = None
+            if held is not None and np.any(held):
+                r = np.arange(shape[0], dtype=np.int64)
+                order = np.where(held, ~r, r)
+            pred = self._train(new, indptr, indices, data, y01, order, ns, sw, base,
                                margins)
         return pred if margins else None
 
