@@ -636,8 +636,9 @@ class OnlineLinearModel:
         elif rc == _kernels.STATUS_OK:
             self._loss_sum = loss_sum
             # the rows learned (an order entry ~r only predicts row r)
-            rows = slice(None) if order is None else order[order >= 0]
-            n = len(indptr) - 1 if order is None else len(rows)
+            learned = None if order is None else order[order >= 0]
+            n = len(indptr) - 1 if learned is None else len(learned)
+            rows = slice(None) if learned is None else learned
             self._n_seen += n
             self._weight_sum = getattr(self, "_weight_sum", 0.0) + (
                 float(n) if sw is None else float(np.sum(sw[rows])))
