@@ -444,3 +444,39 @@ def test_write_behind_order_errors_abort():
     w.put(3)
     w.abort()                 # the error is dropped with the thread
     w.close()
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_partial_fit_held_rows_in_the_c_loop(n_threads):
+    """The estimator's side of it: _partial_fit(held=mask, margins=True)
+    learns only the rows not held, predicts the held ones where they stand
+    (one C call: `order` entries ~r), and counts only the rows learned --
+    the FTRL twin's margins and weights (n_threads 2 on a model without
+    shared coordinates between the two halves' rows is exact too); an
+    order entry outside [-n, n) is refused."""
+    from fastopt import _kernels
+    rng = np.random.default_rng(2)
+    n, d = 300, 40
+    X = sp.random(n, d, density=0.2, format="csr", random_state=2,
+                  data_rvs=lambda k: rng.standard_normal(k))
+    if n_threads == 2:     # rows of the halves touch disjoint columns
+        X = sp.csr_matrix(np.where(np.arange(n)[:, None] < n // 2,
+                                   np.arange(d) < d // 2, np.arange(d) >= d // 2)
+                          * X.toarray())
+    y = (rng.random(n) < 0.4).astype(float)
+    held = rng.random(n) < 0.25
+    est = FTRLClassifier(alpha=0.3, fit_intercept=False, n_threads=n_threads)
+    got = est._partial_fit(X, y, classes=[0.0, 1.0], margins=True, held=held)[:, 0]
+    twin = FTRLTwin(d, 0.3, 1.0, 0.0, 0.0, fit_intercept=False)
+    want = np.empty(n)
+    for r in range(n):
+        want[r] = twin.decision_function(X[r])[0]
+        if not held[r]:
+            twin.fit(X[r], y[r:r + 1])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(est.coef_.ravel(), twin.weights()[:d], rtol=1e-12,
+                               atol=1e-12)
+    assert est.n_examples_seen_ == int((~held).sum())
+    with pytest.raises(ValueError, match=r"order\[0\] = -301 is not a row of X"):
+        est._model.fit(X.indptr, X.indices, X.data, y, np.array([-n - 1], np.int64), 1,
+                       0.0)
