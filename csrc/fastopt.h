@@ -256,6 +256,9 @@ typedef struct {
  * its positive rows (y[r] == k) by pos_w[k] and keeps the others' --
  * scikit-learn's SGDClassifier's class_weight (pos_weight cw[k], neg_weight
  * 1); one model's class weights come folded into sw.
+ * order (NULL: every row in turn): the rows, in the order trained; an
+ * entry ~r (= -1 - r, negative) predicts row r where it stands and learns
+ * nothing from it (a held-out row: its margins to pred, t unchanged).
  * pred (NULL: not kept): nrows x n_models, row r's margins before its
  * update (the progressive predictions).  base (NULL: none): nrows x
  * n_models offsets added to the margins (VW's initial prediction, XGBoost's

@@ -181,7 +181,8 @@ cdef class OnlineModel:
             const double[::1] base=None, const double[::1] pos_w=None):
         """Train on the rows (in `order`, or all in turn when it is None),
         adding each prediction's loss (times its weight in sw) to
-        loss_sum.  y: the targets, or with K models each row's class index
+        loss_sum.  An entry ~r (-1 - r) of `order` predicts row r where it
+        stands (its margins to pred) and learns nothing from it.  y: the targets, or with K models each row's class index
         in [0, K).  ns: each entry's namespace index (needed with
         interactions).  pred: (rows, K), receives each row's margins made
         before its update.  base: (rows * K,) finite offsets added to the
@@ -234,8 +235,9 @@ cdef class OnlineModel:
             pp = &pred[0, 0] if nrows else NULL
         if order is not None:
             for i in range(norder):
-                if not 0 <= order[i] < nrows:
-                    raise ValueError(f"order[{i}] = {order[i]} is not a row of X")
+                if not -nrows <= order[i] < nrows:
+                    raise ValueError(f"order[{i}] = {order[i]} is not a row of X "
+                                     "(r, or ~r to predict it only)")
         with nogil:
             if xvalue is float and xindex is int32_t:
                 rc = fo_online_fit_f32_i32(&self.cfg, self.ms, K, nrows, ip, ix, xv, nsp,

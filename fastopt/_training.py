@@ -1,7 +1,8 @@
 """Training control for `fastopt train` / `fastopt predict`: the binary
 cache of parsed rows (``--passes``, ``--cache-file``), the reader thread
-that parses the next block while the C loop learns on the current one, and
-the test-time metrics (log loss, AUC).
+that parses the next block while the C loop learns on the current one, the
+writer thread that writes a block's progressive predictions (``train -p``)
+meanwhile, and the test-time metrics (log loss, AUC).
 
 The cache
 ---------
@@ -9,13 +10,14 @@ Pass 1 parses the text and writes every block it yields to the cache;
 passes 2..N (and the holdout evaluation) read the blocks back instead of
 parsing again, as Vowpal Wabbit's ``--cache_file`` does.  The file is::
 
-    b"FOCACHE2"  u32 n  header (n bytes of JSON: the source and the reader
+    b"FOCACHE3"  u32 n  header (n bytes of JSON: the source and the reader
                         settings the rows depend on)
     block*       i64 nrows, i64 nnz, u8 index code, u8 value code,
                  u8 has weights, u8 has namespaces, u8 has initial
-                 predictions, then the arrays (y f64, [w f64], [initial
-                 f64], indptr, indices, [values], [ns u8]), then u32 CRC-32
-                 of the block's bytes
+                 predictions, u8 has tags, then the arrays (y f64, [w f64],
+                 [initial f64], indptr, indices, [values], [ns u8], [tag
+                 lengths i64, -1 for none; the tags' bytes]), then u32
+                 CRC-32 of the block's bytes
     i64 -1       u32 n  trailer (JSON: format, rows, bad lines), u32 CRC-32
 
 Values are stored as float64, as float32 when every value is exactly one
@@ -23,9 +25,10 @@ Values are stored as float64, as float32 when every value is exactly one
 read back are bit for bit the rows parsed.  A block's VW initial
 predictions (the per-row margin offsets, base_margin) are stored as float64
 when any is non-zero, so passes over the cache train exactly as passes over
-the text; VW's tags are not stored (training does not use them; `fastopt
-predict` and ``train -t`` read the text).  Version 1 caches (b"FOCACHE1",
-without initial predictions) are not read: ``--cache-file`` rebuilds them.  The cache is written under a
+the text; VW's tags are stored when a block has any, so that the
+progressive predictions of passes 2..N (``train -p``) carry them as pass
+1's do.  Older caches (b"FOCACHE1" without initial predictions,
+b"FOCACHE2" without tags) are not read: ``--cache-file`` rebuilds them.  The cache is written under a
 temporary name and renamed into place once complete, so a cache file
 either is whole or is not there.  Reading checks everything: the magic,
 the header (a cache of another file, of another version of the file --
@@ -44,7 +47,7 @@ import struct
 import tempfile
 import threading
 import zlib
-from typing import Any, Iterable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -53,10 +56,10 @@ from fastopt._files import PathLike
 from fastopt.vw import Extras
 
 __all__ = ["CacheError", "CacheWriter", "CacheReader", "source_fingerprint",
-           "prefetch", "keep_freed_blocks", "binary_auc"]
+           "prefetch", "keep_freed_blocks", "WriteBehind", "binary_auc"]
 
-MAGIC = b"FOCACHE2"
-_BLOCK = struct.Struct("<qqBBBBB")
+MAGIC = b"FOCACHE3"
+_BLOCK = struct.Struct("<qqBBBBBB")
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
 _INDEX_CODES: dict[np.dtype[Any], int] = {np.dtype(np.int32): 1, np.dtype(np.int64): 2}
@@ -64,7 +67,7 @@ _INDEX_DTYPES = {v: k for k, v in _INDEX_CODES.items()}
 _V_ONES, _V_F32, _V_F64 = 0, 1, 2     # value encodings
 
 #: a CSR matrix (scipy publishes no types), labels, weights, namespaces,
-#: line numbers (always None here) and extras (the initial predictions), as
+#: line numbers (always None here) and extras (initial predictions, tags), as
 #: fastopt.vw.VWReader(extras=True) yields them (y and w float64, ns uint8)
 CachedBlock = tuple[Any, npt.NDArray[Any], Optional[npt.NDArray[Any]],
                     Optional[npt.NDArray[Any]], None, Extras]
@@ -91,10 +94,10 @@ def _normalise(fp: dict[str, Any]) -> Any:
 
 
 class CacheWriter:
-    """Write blocks (X, y, w, ns[, initial]) to a cache file: to a
+    """Write blocks (X, y, w, ns[, initial, tags]) to a cache file: to a
     temporary name beside `path`, renamed into place by `finish` (`abort`
     removes it).  initial: None or each row's initial prediction (VW's
-    margin offset)."""
+    margin offset); tags: None or each row's VW tag (bytes or None)."""
 
     def __init__(self, path: PathLike, fingerprint: dict[str, Any]) -> None:
         self.path = path
@@ -106,7 +109,8 @@ class CacheWriter:
         self.rows = 0
 
     def write(self, X: Any, y: npt.ArrayLike, w: Optional[npt.ArrayLike],
-              ns: Optional[npt.ArrayLike], initial: Optional[npt.ArrayLike] = None) -> None:
+              ns: Optional[npt.ArrayLike], initial: Optional[npt.ArrayLike] = None,
+              tags: Optional[list[Optional[bytes]]] = None) -> None:
         data = np.asarray(X.data)
         if data.size and np.all(data == 1.0):
             vcode, values = _V_ONES, None
@@ -118,8 +122,11 @@ class CacheWriter:
         indices = X.indices
         code = _INDEX_CODES[indices.dtype]
         indptr = X.indptr.astype(indices.dtype, copy=False)
+        if tags is not None and all(t is None for t in tags):
+            tags = None
         parts: list[Any] = [_BLOCK.pack(X.shape[0], indices.shape[0], code, vcode,
-                             w is not None, ns is not None, initial is not None),
+                             w is not None, ns is not None, initial is not None,
+                             tags is not None),
                  np.ascontiguousarray(y, dtype=np.float64)]
         if w is not None:
             parts.append(np.ascontiguousarray(w, dtype=np.float64))
@@ -130,6 +137,10 @@ class CacheWriter:
             parts.append(values)
         if ns is not None:
             parts.append(np.ascontiguousarray(ns, dtype=np.uint8))
+        if tags is not None:
+            parts.append(np.array([-1 if t is None else len(t) for t in tags],
+                                  dtype=np.int64))
+            parts.append(b"".join(t for t in tags if t is not None))
         crc = 0
         for p in parts:
             mv = (p.data if isinstance(p, np.ndarray) else memoryview(p)).cast("B")
@@ -162,8 +173,8 @@ class CacheReader:
     every block) and returns the trailer, or raises CacheError.
     Iterating yields (X, y, w, ns, None, extras) as fastopt.vw.VWReader
     with extras=True does (without line numbers; extras.initial the rows'
-    initial predictions, zeros when the block had none; extras.tags all
-    None: tags are not cached)."""
+    initial predictions, zeros when the block had none; extras.tags the
+    rows' tags)."""
 
     def __init__(self, path: PathLike, n_features: int) -> None:
         self.path = path
@@ -242,11 +253,12 @@ class CacheReader:
                 return
             if len(raw) != _BLOCK.size:
                 raise CacheError(f"{self.path}: damaged cache (truncated, no trailer)")
-            nrows, nnz, code, vcode, has_w, has_ns, has_init = _BLOCK.unpack(raw)
+            nrows, nnz, code, vcode, has_w, has_ns, has_init, has_tags = \
+                _BLOCK.unpack(raw)
             left = size - f.tell()
             if (nrows < 1 or nnz < 0 or code not in _INDEX_DTYPES
                     or vcode not in (_V_ONES, _V_F32, _V_F64) or has_w > 1 or has_ns > 1
-                    or has_init > 1):
+                    or has_init > 1 or has_tags > 1):
                 raise CacheError(f"{self.path}: damaged cache (block header)")
             crc = zlib.crc32(raw)
             idt = _INDEX_DTYPES[code]
@@ -256,7 +268,7 @@ class CacheReader:
                 (np.float64, nrows), (np.float64, nrows if has_w else -1),
                 (np.float64, nrows if has_init else -1),
                 (idt, nrows + 1), (idt, nnz), (vdt, nnz if vcode != _V_ONES else -1),
-                (np.uint8, nnz if has_ns else -1))
+                (np.uint8, nnz if has_ns else -1), (np.int64, nrows if has_tags else -1))
             for dtype, n in specs:
                 if n < 0:
                     arrays.append(None)
@@ -265,9 +277,19 @@ class CacheReader:
                 left -= nbytes
                 crc = zlib.crc32(a.data.cast("B"), crc)
                 arrays.append(a)
+            y, w, initial, indptr, indices, values, ns, lengths = arrays
+            tags: list[Optional[bytes]] = [None] * nrows
+            if lengths is not None:
+                if np.any(lengths < -1):
+                    raise CacheError(f"{self.path}: damaged cache (tags)")
+                text, nbytes = self._array(f, np.uint8, int(np.maximum(lengths, 0).sum()),
+                                           left)
+                crc = zlib.crc32(text.data.cast("B"), crc)
+                blob, ends = text.tobytes(), np.cumsum(np.maximum(lengths, 0))
+                for r in np.flatnonzero(lengths >= 0).tolist():
+                    tags[r] = blob[ends[r] - lengths[r]:ends[r]]
             if self._unpack(f, _U32, size)[0] != crc:
                 raise CacheError(f"{self.path}: damaged cache (checksum)")
-            y, w, initial, indptr, indices, values, ns = arrays
             assert y is not None and indptr is not None and indices is not None  # n >= 0
             if indptr[0] != 0 or indptr[-1] != nnz or np.any(np.diff(indptr) < 0):
                 raise CacheError(f"{self.path}: damaged cache (row pointers)")
@@ -275,7 +297,7 @@ class CacheReader:
                       else values.astype(np.float64, copy=False))
             X = _make_csr(values, indices, indptr, (nrows, self.n_features))
             yield X, y, w, ns, None, Extras(
-                np.zeros(nrows) if initial is None else initial, [None] * nrows)
+                np.zeros(nrows) if initial is None else initial, tags)
 
 
 _MALLOC_TUNED = False
@@ -350,6 +372,68 @@ def prefetch(iterable: Iterable[_T], depth: int = 2) -> Iterator[_T]:
     finally:
         stop.set()
         thread.join()
+
+
+class WriteBehind(Generic[_T]):
+    """Hand items to `consume` in a thread, in order, at most `depth`
+    waiting: the writer formats and writes the predictions of one block
+    (fastopt/_format.pxi releases the GIL) while the C loop learns on the
+    next.  An exception in `consume` is raised by the next `put` or by
+    `close`; `close` waits for every item, `abort` drops those left.  Both
+    end the thread; call one of them in every case (a finally).
+
+    Parameters
+    ----------
+    consume : callable
+        Called with each item, in the order put.
+    depth : int, optional
+        Items that may wait (default 2): `put` blocks beyond that.
+    """
+
+    def __init__(self, consume: Callable[[_T], None], depth: int = 2) -> None:
+        self._consume = consume
+        self._q: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+        self._error: Optional[BaseException] = None
+        self._dropping = False
+        self._thread = threading.Thread(target=self._work, name="fastopt-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            last, item = self._q.get()
+            if last:
+                return
+            if self._error is None and not self._dropping:
+                try:
+                    self._consume(item)
+                except BaseException as e:   # noqa: B036 -- handed to the caller
+                    self._error = e
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            e, self._error = self._error, None
+            raise e
+
+    def put(self, item: _T) -> None:
+        """Queue `item` for `consume` (raising an earlier item's error)."""
+        self._raise()
+        self._q.put((False, item))
+
+    def close(self) -> None:
+        """Wait until every item is consumed; raise the first error."""
+        if self._thread.is_alive():
+            self._q.put((True, None))
+            self._thread.join()
+        self._raise()
+
+    def abort(self) -> None:
+        """End the thread without consuming the items left (errors dropped)."""
+        self._dropping = True
+        if self._thread.is_alive():
+            self._q.put((True, None))
+            self._thread.join()
+        self._error = None
 
 
 def binary_auc(score: npt.ArrayLike, y: npt.ArrayLike,

@@ -5,6 +5,7 @@ Vowpal Wabbit text.
     fastopt predict [-t] MODEL [FILE] [-p PRED]      (or -i MODEL, VW's way)
     fastopt train -i MODEL FILE -f MODEL2            (continue training)
     fastopt train -t -i MODEL FILE [-p PRED]         (test only, VW's way)
+    fastopt train FILE -f MODEL -p PRED [--link L]   (progressive predictions)
     zcat data.vw.gz | fastopt train -q ab -b 22 --loss logistic -f model
 
 FILE is libsvm / svmlight or VW text (``--format``, default: detected from
@@ -32,7 +33,17 @@ block while the C loop learns on this one (fastopt._training.prefetch).
 ``-i MODEL`` continues a saved model (training A, then B with ``-i``, is one
 run on A + B, bit for bit: the model keeps its row count for the holdout).
 ``-t`` learns nothing: with ``-i`` it writes predictions (``-p``) and the
-loss and AUC of the labeled rows.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
+loss and AUC of the labeled rows (a multi-class model: the multi-class log
+loss and the accuracy).  Without ``-t``, ``-p PRED`` writes VW's
+progressive predictions: for every row of every pass, the prediction the
+model made before it learned on that row -- the margin the C loop computes
+for its update, returned by ``_partial_fit(margins=True)``, not predicted
+again -- with the row's tag; a held-out row's is the model's where it
+stands.  A writer thread (fastopt._training.WriteBehind) formats and
+writes one block's lines while the C loop learns on the next; the file is
+renamed into place once the model is saved.  ``--link`` (VW's) is the
+function of the margin written by ``-p`` (train and predict); ``--raw`` is
+``--link identity``.  ``--holdout F`` keeps a deterministic fraction F of the rows out of
 training (row r is held out when the multiplicative hash
 ``(r * 0x9E3779B97F4A7C15) mod 2**64`` is below ``F * 2**64`` -- the same rows
 in every pass, evenly spread, with no period in the data to align with) and
@@ -67,7 +78,8 @@ loss trains with VW's gradient 2 (m - y) (every importance weight
 doubled), not the estimators' m - y.
 
 FILE "-" is standard input (read once; --passes and --holdout read the cache).
-``predict -t`` also reports the loss and AUC; ``--raw`` writes margins.
+``predict -t`` also reports the loss and AUC; ``--raw`` writes margins,
+``--link`` VW's links of them.
 Outputs are written atomically (fastopt._files.atomic_output: a temp file
 beside the target, renamed into place; a failure or SIGINT/SIGTERM leaves
 an old file as it was), straight through to "-" (stdout), FIFOs and
@@ -82,12 +94,15 @@ message is one line on stderr.
 """
 import argparse
 import contextlib
+import itertools
 import math
+import operator
 import os
 import sys
 import tempfile
 import time
 import zlib
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -178,6 +193,7 @@ _RDA_HYPER = ("l1", "gamma", "rho")
 
 
 _LOSSES = ("logistic", "hinge", "squared", "quantile", "poisson")
+_LINKS = ("identity", "logistic", "glf1", "poisson")
 _REGRESSION = ("squared", "quantile", "poisson")
 
 
@@ -213,7 +229,9 @@ def add_parsers(sub):
                     "svmlight or Vowpal Wabbit text (plain or gzip; no FILE or "
                     "'-': stdin), streamed block by block, and save it for "
                     "`fastopt predict`.  Labels 0/1 or -1/+1 (real numbers for "
-                    "the regression losses).")
+                    "the regression losses).  -p PRED writes each row's "
+                    "progressive prediction (before learning on it), as VW's "
+                    "-p.")
     tr.add_argument("file", metavar="FILE", nargs="?", default="-",
                     help="libsvm or VW text (gzip ok; '-' or none: stdin)")
     tr.add_argument("-d", "--data", metavar="FILE", help="FILE, VW's way")
@@ -300,12 +318,28 @@ def add_parsers(sub):
     tc.add_argument("-t", "--test-only", action="store_true",
                     help="learn nothing (VW's -t): with -i MODEL, write "
                          "predictions (-p) and report the loss and AUC of the "
-                         "labeled rows")
+                         "labeled rows (a multi-class model: multi-class log "
+                         "loss and accuracy)")
     tc.add_argument("-p", "--predictions", metavar="PRED",
-                    help="with -t: where to write the predictions ('-': stdout)")
+                    help="where to write the predictions ('-': stdout), one per "
+                         "line (then ' tag' where the row has a VW tag): while "
+                         "training, each row's progressive prediction -- made "
+                         "by the model before it learns on that row, VW's -p --"
+                         " for every row of every pass (held-out rows too, "
+                         "predicted where they stand; --n-threads > 1: in "
+                         "input order, not bit-reproducible; not with --dask); "
+                         "with -t, the model's.  Written whole once the model "
+                         "is saved")
     tc.add_argument("--raw", action="store_true",
-                    help="with -t -p: write margins w . x instead of "
-                         "probabilities (VW's default --link identity)")
+                    help="with -p: write margins w . x instead of "
+                         "probabilities (logistic) or counts (poisson) "
+                         "(= --link identity, VW's default)")
+    tc.add_argument("--link", choices=_LINKS, metavar="identity|logistic|glf1|poisson",
+                    help="with -p: VW's --link, the function of the margin m "
+                         "written: identity m, logistic 1 / (1 + exp(-m)), "
+                         "glf1 2 / (1 + exp(-m)) - 1, poisson exp(m) (default: "
+                         "logistic for --loss logistic, poisson for poisson, "
+                         "else identity)")
     tc.add_argument("--cache-file", metavar="PATH",
                     help="the binary cache of the parsed rows that passes 2.. "
                          "(and the holdout evaluation) read instead of "
@@ -353,8 +387,10 @@ def add_parsers(sub):
                     "poisson (a VW row's tag follows its prediction, and VW's "
                     "initial prediction adds to w . x); for a multi-class "
                     "(one-vs-rest) model saved from Python, the predicted "
-                    "class.  Labels must parse; -t reports the loss and AUC of "
-                    "the labeled rows (VW lines may have none).")
+                    "class.  --link applies VW's links instead.  Labels must "
+                    "parse; -t reports the loss and AUC of the labeled rows "
+                    "(multi-class: log loss and accuracy; VW lines may have "
+                    "none).")
     pr.add_argument("model", metavar="MODEL", nargs="?",
                     help="a model saved by `fastopt train` (or give it as -i MODEL)")
     pr.add_argument("file", metavar="FILE", nargs="?", default="-",
@@ -383,10 +419,20 @@ def add_parsers(sub):
                          "model fixes its features)")
     pr.add_argument("-t", "--test-only", action="store_true",
                     help="also report the loss and AUC of the labeled rows "
-                         "(importance-weighted; unlabeled rows left out)")
+                         "(importance-weighted; unlabeled rows left out); a "
+                         "multi-class model: the multi-class log loss and the "
+                         "accuracy")
     pr.add_argument("--raw", action="store_true",
                     help="write margins w . x instead of probabilities "
-                         "(logistic) or counts (poisson) (VW's --link identity)")
+                         "(logistic) or counts (poisson) (= --link identity, "
+                         "VW's default)")
+    pr.add_argument("--link", choices=_LINKS, metavar="identity|logistic|glf1|poisson",
+                    help="VW's --link, the function of the margin m written: "
+                         "identity m, logistic 1 / (1 + exp(-m)), glf1 "
+                         "2 / (1 + exp(-m)) - 1, poisson exp(m) (default: "
+                         "logistic for a logistic model, poisson for poisson, "
+                         "else identity; a multi-class model: identity only, "
+                         "its K margins)")
     pr.add_argument("--n-threads", type=_positive_int, default=None, metavar="N",
                     help="threads for the predictions (default: the usable CPUs)")
     _add_common(pr)
@@ -877,13 +923,13 @@ def _rda_algorithm():
 
 def _tee_to_cache(blocks, writer, reader):
     """The blocks, each written to the cache as it goes by (with the rows'
-    VW initial predictions when any is non-zero; not the tags, which
-    training does not use); the cache is finished (trailer, renamed into
-    place) once the last one is."""
+    VW initial predictions when any is non-zero, and their tags, which the
+    progressive predictions of passes 2.. write); the cache is finished
+    (trailer, renamed into place) once the last one is."""
     rows = 0
     for block in blocks:
         try:
-            writer.write(*block[:4], initial=_base_margin(block[5]))
+            writer.write(*block[:4], initial=_base_margin(block[5]), tags=block[5].tags)
         except OSError as e:
             raise _Fail(f"cannot write the cache {writer.path}: {e.strerror or e}") \
                 from None
@@ -1008,6 +1054,11 @@ def _train(args):
     # before FILE: --hash may hold it; from here on args.hash is the libsvm fold
     args.hash, args.hash_all = _vw_hash_options(args)
     if getattr(args, "dask", None):   # issue 13: the rounds run on a Dask cluster
+        for flag, given in (("-p", args.predictions), ("--link", args.link)):
+            if given is not None:
+                raise _Fail(f"{flag} does not go with --dask: the partitions learn "
+                            "in parallel, so no one model predicts each row before "
+                            "its update (progressive predictions need one stream)")
         try:
             from fastopt.distributed.online import cli_train
         except ImportError as e:
@@ -1019,12 +1070,23 @@ def _train(args):
         return _test_only(args, path, interactions)
     if args.output is None:
         raise _Fail("-f/--output MODEL is required (where the model goes)")
-    if args.predictions is not None or args.raw:
-        raise _Fail("-p / --raw go with -t (test only); `fastopt predict` writes "
-                    "a model's predictions")
+    if args.predictions is None:
+        for flag, given in (("--raw", args.raw), ("--link", args.link is not None)):
+            if given:
+                raise _Fail(f"{flag} goes with -p PRED (the predictions it shapes)")
     if args.early_terminate is not None and not (args.holdout and args.passes > 1):
         raise _Fail("--early-terminate needs --holdout FRACTION and --passes > 1")
     _check_output(args.output, [("FILE", path)])
+    if args.predictions is not None:
+        inputs = [("FILE", path)] + ([("-i", args.initial_model)]
+                                     if args.initial_model else [])
+        _check_output(args.predictions, inputs, name="-p")
+        if (args.predictions == "-" and args.output == "-") or (
+                args.predictions != "-" and (
+                    same_file(args.predictions, args.output) or
+                    os.path.realpath(args.predictions) == os.path.realpath(args.output))):
+            raise _Fail(f"-p {args.predictions} and -f {args.output} are the same "
+                        "output; give each its own")
     for flag, out in (("--readable-model", args.readable_model),
                       ("--invert-hash", args.invert_hash)):
         if out is not None:
@@ -1095,16 +1157,66 @@ def _train(args):
                     max_line_bytes=args.max_line_bytes, chunk_bytes=args.chunk_bytes)
     need_cache = (args.passes > 1 or (bool(args.holdout) and path == "-")
                   or args.cache_file is not None)
+    link = _resolve_link(args, args.loss) if args.predictions is not None else None
     data = _Data(path, args, reader, settings, need_cache)
     try:
-        return _train_passes(args, path, data, est, shown, info0, row0, interactions,
-                             fields, bits)
+        with contextlib.ExitStack() as stack:
+            # the progressive predictions appear, whole, once the model is saved
+            pred = None if args.predictions is None else stack.enter_context(
+                atomic_output(args.predictions, "w", encoding="utf-8",
+                              errors="surrogateescape", newline="\n"))
+            return _train_passes(args, path, data, est, shown, info0, row0, interactions,
+                                 fields, bits, (pred, link))
+    except OSError as e:   # writing the predictions (reading and saving say so)
+        if args.predictions is None:
+            raise
+        raise _Fail(f"cannot write {args.predictions}: {e.strerror or e}") from None
     finally:
         data.close()
 
 
-def _train_passes(args, path, data, est, shown, info0, row0, interactions, fields, bits):
+def _learn(est, X, y, w, ns, base, args, path, margins=False, held=None):
+    """partial_fit on a block's rows (losses as the CLI trains them); with
+    `margins`, returns each row's margin made by the C loop before its
+    update (VW's progressive prediction), else None.  held: a mask of rows
+    the C loop predicts where they stand and does not learn from."""
+    kw = {} if args.loss in _REGRESSION else {"classes": [0, 1]}
+    try:
+        m = est._partial_fit(X, y, namespaces=ns, **kw, sample_weight=(
+            _vw_gradient_weights(args.loss, w, X.shape[0])), base_margin=base,
+            margins=margins, held=held)
+    except FloatingPointError as e:
+        raise _Fail(f"{path}: training diverged: {e}", code=1) from None
+    except ValueError as e:
+        raise _Fail(str(e)) from None
+    return None if m is None else m[:, 0]
+
+
+def _write_predictions(out, est, m, link, tags, args):
+    """One block's -p lines: link(margins), each with its row's tag."""
+    text = _prediction_text(est, m, False, link, args.n_threads)
+    try:
+        out.write(_with_tags(text, tags))
+    except OSError as e:
+        raise _Fail(f"cannot write {args.predictions}: {e.strerror or e}") from None
+
+
+def _train_passes(args, path, data, est, shown, info0, row0, interactions, fields, bits,
+                  predictions=(None, None)):
+    """The passes of `fastopt train` (the reader, the holdout, early
+    stopping), the model saved and the summary printed; predictions: (the
+    open -p output or None, its link)."""
     import copy
+    pred_out, link = predictions
+    writer = None
+    if pred_out is not None:   # a block's lines are written while the next one learns
+        from fastopt._training import WriteBehind
+
+        def write(item):
+            margins, tags = item
+            _write_predictions(pred_out, est, margins, link, tags, args)
+        writer = (SimpleNamespace(put=write, close=lambda: None, abort=lambda: None)
+                  if args.no_reader_thread else WriteBehind(write))
     progress = _Progress(args.quiet, interval=args.progress_interval)
     t0 = time.perf_counter()
     trained = held = rows_read = 0
@@ -1133,23 +1245,23 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                 n = X.shape[0]
                 mask = _held_out(row, n, args.holdout)
                 row += n
-                if mask is not None:
-                    if p == 1:
-                        held += int(mask.sum())
-                    if mask.all():
-                        continue
-                    if mask.any():
-                        X, y, w, ns, base = _mask_block((X, y, w, ns, base), ~mask)
-                kw = {} if args.loss in _REGRESSION else {"classes": [0, 1]}
-                try:
-                    est.partial_fit(X, y, namespaces=ns, **kw, sample_weight=(
-                        _vw_gradient_weights(args.loss, w, X.shape[0])), base_margin=base)
-                except FloatingPointError as e:
-                    raise _Fail(f"{path}: training diverged: {e}", code=1) from None
-                except ValueError as e:
-                    raise _Fail(str(e)) from None
-                trained += X.shape[0]
-                weight_trained += X.shape[0] if w is None else float(w.sum())
+                if mask is not None and p == 1:
+                    held += int(mask.sum())
+                if pred_out is not None:     # every row's prediction, in order
+                    writer.put((_learn(est, X, y, w, ns, base, args, path, margins=True,
+                                       held=mask), extras.tags))
+                    if mask is not None:
+                        w = None if w is None else w[~mask]
+                        n -= int(mask.sum())
+                else:
+                    if mask is not None:
+                        if mask.all():
+                            continue
+                        if mask.any():
+                            X, y, w, ns, base = _mask_block((X, y, w, ns, base), ~mask)
+                    _learn(est, X, y, w, ns, base, args, path)
+                trained += n
+                weight_trained += n if w is None else float(w.sum())
                 dt = time.perf_counter() - t0
                 progress.update(
                     f"pass {p}/{args.passes}  {trained:,} rows  "
@@ -1185,8 +1297,17 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                         best = (h, p, est if p == args.passes else copy.deepcopy(est))
                     elif p - best[1] >= args.early_terminate:
                         break
+        if writer is not None:
+            writer.close()
+            try:
+                pred_out.flush()     # a full disk fails here, before the model is saved
+            except OSError as e:
+                raise _Fail(f"cannot write {args.predictions}: {e.strerror or e}") \
+                    from None
     finally:
         progress.done()
+        if writer is not None:
+            writer.abort()
     train_time = time.perf_counter() - t0
     kept = passes_run
     if best is not None:
@@ -1244,8 +1365,9 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
         f"non-zero weights:     {nnz} of {est.n_features_in_}",
         f"saved:                {'stdout' if args.output == '-' else args.output}",
     ]
-    # the model itself may be on stdout
-    print("\n".join(lines), file=sys.stderr if args.output == "-" else sys.stdout)
+    # the model or the predictions may be on stdout
+    print("\n".join(lines), file=sys.stderr if "-" in (args.output, args.predictions)
+          else sys.stdout)
     return 0
 
 
@@ -1321,23 +1443,63 @@ def _load_model(path):
 def _with_tags(text, tags):
     """The prediction lines (bytes, one per row) as str, each followed by
     its row's tag as VW's -p writes them ('0.25 tag'); tags None or all
-    None: the lines as they are."""
-    s = text.decode("utf-8")   # numbers, or a multi-class model's labels
-    if tags is None or not any(t is not None for t in tags):
-        return s
-    lines = s.split("\n")
-    return "\n".join(v if t is None else f"{v} {t.decode('utf-8', 'surrogateescape')}"
-                     for v, t in zip(lines, tags + [None]))
+    None: the lines as they are.  Python touches the tagged rows only."""
+    tagged = None if tags is None else np.flatnonzero(np.fromiter(
+        map(operator.is_not, tags, itertools.repeat(None)), dtype=bool, count=len(tags)))
+    if tagged is not None and tagged.size:  # numbers or labels; tags byte for byte
+        ends = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 10)[tagged].tolist()
+        pieces, prev = [], 0
+        for r, e in zip(tagged.tolist(), ends):
+            pieces += (text[prev:e], b" ", tags[r])
+            prev = e
+        pieces.append(text[prev:])
+        text = b"".join(pieces)
+    return text.decode("utf-8", "surrogateescape")
 
 
-def _prediction_text(est, m, probabilities, raw, threads):
+def _resolve_link(args, loss, multi=False):
+    """The link of the -p output: --link, or identity for --raw, or the
+    model's own (logistic: P(y = 1); poisson: exp(m); else the margin).
+    None for a multi-class model's default (its labels).  A conflicting
+    combination is a one-line error naming both flags."""
+    link = getattr(args, "link", None)
+    if link is not None:
+        if args.raw and link != "identity":
+            raise _Fail(f"--raw and --link {link} exclude each other (--raw is "
+                        "--link identity)")
+        if getattr(args, "probabilities", False):
+            raise _Fail(f"--probabilities and --link {link} exclude each other "
+                        "(every class's probability, or one value per row)")
+        if multi and link != "identity":
+            raise _Fail(f"--link {link}: a multi-class (one-vs-rest) model writes "
+                        "its labels, or its K margins with --link identity")
+        return link
+    if args.raw:
+        return "identity"
+    if multi:
+        return None
+    return {"logistic": "logistic", "poisson": "poisson"}.get(loss, "identity")
+
+
+def _linked(m, link):
+    """VW's link functions of margins m."""
+    if link == "logistic":
+        return 1.0 / (1.0 + np.exp(-m))
+    if link == "glf1":
+        return 2.0 / (1.0 + np.exp(-m)) - 1.0
+    if link == "poisson":
+        return np.exp(m)
+    return m
+
+
+def _prediction_text(est, m, probabilities, link, threads):
     """The output lines (bytes) of margins m: '%.9g' values formatted in C
-    (fastopt/_format.pxi) -- P(y = 1), exp(m) or m; with `raw` the margins
-    (a multi-class model's K per line); with `probabilities` every class's
+    (fastopt/_format.pxi) of link(m) (_resolve_link; a multi-class model's
+    K margins per line for identity); with `probabilities` every class's
     probability, space-separated -- or a multi-class model's predicted
-    labels."""
+    labels (link None)."""
     from fastopt._kernels import format_g9
-    if probabilities or (raw and m.ndim == 2):
+    if probabilities or (link is not None and m.ndim == 2):
         p = est._proba(m) if probabilities else m
         k = p.shape[1]
         text = np.frombuffer(format_g9(np.ascontiguousarray(p.reshape(-1)), threads),
@@ -1349,9 +1511,7 @@ def _prediction_text(est, m, probabilities, raw, threads):
         names = np.array([str(c) for c in est.classes_.tolist()], dtype=object)
         labels = names[np.argmax(m, axis=1)]
         return ("\n".join(labels.tolist()) + "\n").encode("utf-8") if len(labels) else b""
-    p = (m if raw else 1.0 / (1.0 + np.exp(-m)) if est.loss == "logistic"
-         else np.exp(m) if est.loss == "poisson" else m)
-    return format_g9(np.ascontiguousarray(p, dtype=np.float64), threads)
+    return format_g9(np.ascontiguousarray(_linked(m, link), dtype=np.float64), threads)
 
 
 def _predict(args):
@@ -1397,10 +1557,12 @@ def _predict(args):
     if probabilities and args.raw:
         raise _Fail("--probabilities and --raw exclude each other (probabilities "
                     "or margins)")
-    if test_only and multi:
-        raise _Fail(f"-t: {args.model} is a multi-class (one-vs-rest) model; -t "
-                    "reports binary metrics (loss, AUC) only -- score its "
-                    "--probabilities instead")
+    link = _resolve_link(args, est.loss, multi)
+    if test_only and multi and not all(isinstance(c, (int, float, np.integer,
+                                                      np.floating))
+                                       for c in est.classes_.tolist()):
+        raise _Fail(f"-t: {args.model}'s classes are not numbers; a file's labels "
+                    "(numbers) cannot name them")
     # a multi-class model's files carry class labels, not 0/1 (ignored here)
     reader = _text_reader(path, args, fmt, bits, est.n_features_in_, args.hash,
                           binary=est.loss not in _REGRESSION and not multi,
@@ -1435,9 +1597,11 @@ def _predict(args):
                                     "VW initial prediction")
                     m = m + extras[0].initial   # VW text: initial predictions add to w . x
                 if out is not None:
-                    text = _prediction_text(est, m, probabilities, args.raw, threads)
+                    text = _prediction_text(est, m, probabilities, link, threads)
                     out.write(_with_tags(text, extras[0].tags if extras else None))
                 if test_only:
+                    if multi:      # before the predictions are kept
+                        _check_classes(est, y, rows, path)
                     scored.append((m, y, w))
                 rows += X.shape[0]
                 progress.update(f"{rows:,} rows  "
@@ -1451,28 +1615,73 @@ def _predict(args):
            + ("" if output is None or to_stdout else f": {output}"))
     lines = [msg]
     if test_only:
-        lines += _test_metrics(est, scored)
+        lines += (_multiclass_metrics(est, scored) if multi
+                  else _test_metrics(est, scored))
     print("\n".join(lines), file=sys.stderr if to_stdout else sys.stdout)
     return 0
 
 
-def _test_metrics(est, scored):
-    """The summary lines of -t: the labeled rows' mean loss (importance
-    weighted) and, for a classifier, the AUC of the margins."""
-    from fastopt._training import binary_auc
+def _labeled(scored):
+    """The margins, labels and weights (None: all 1) of -t's labeled rows,
+    from the (margins, labels, weights) of each block; None when none."""
     if not scored:
-        return ["labeled rows:         0 (no loss or AUC)"]
+        return None
     m = np.concatenate([s[0] for s in scored])
     y = np.concatenate([s[1] for s in scored])
     w = (None if all(s[2] is None for s in scored) else
          np.concatenate([np.ones(s[0].shape[0]) if s[2] is None else s[2]
                          for s in scored]))
     labeled = ~np.isnan(y)
-    n = int(labeled.sum())
-    if not n:
+    if not labeled.any():
+        return None
+    return m[labeled], y[labeled], None if w is None else w[labeled]
+
+
+def _check_classes(est, y, rows, path):
+    """-t on a multi-class model: every labeled row's label (a number) must
+    be one of the model's classes; `rows` rows came before this block."""
+    classes = np.asarray(est.classes_.tolist(), dtype=np.float64)
+    labeled = ~np.isnan(y)
+    unknown = labeled & ~np.isin(y, classes)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        raise _Fail(f"{path}: row {rows + i + 1}: label {y[i]:g} is not one of the "
+                    f"model's classes {', '.join(f'{c:g}' for c in classes)}")
+
+
+def _multiclass_metrics(est, scored):
+    """The summary lines of -t for a multi-class (one-vs-rest) model: the
+    labeled rows' multi-class log loss -- the mean of -log p(true class)
+    under predict_proba's probabilities -- and accuracy (the largest
+    margin's class, as predict), both importance weighted."""
+    rows = _labeled(scored)
+    if rows is None:
+        return ["labeled rows:         0 (no loss or accuracy)"]
+    m, y, w = rows
+    classes = np.asarray(est.classes_.tolist(), dtype=np.float64)
+    true = np.argmax(y[:, None] == classes[None, :], axis=1)   # _check_classes: one hits
+    p = est._proba(m)[np.arange(true.shape[0]), true]
+    eps = np.finfo(np.float64).eps          # scikit-learn's log_loss clips so
+    nll = -np.log(np.clip(p, eps, 1.0))
+    right = (np.argmax(m, axis=1) == true).astype(np.float64)
+    weight = float(m.shape[0] if w is None else w.sum())
+    mean = (lambda v: float(np.sum(v if w is None else w * v)) / weight
+            if weight else math.nan)
+    return [f"labeled rows:         {m.shape[0]}",
+            f"{'test logloss:':<21} {_fmt(mean(nll))} (multi-class, {len(classes)} "
+            "classes)",
+            f"{'test accuracy:':<21} {_fmt(mean(right))}"]
+
+
+def _test_metrics(est, scored):
+    """The summary lines of -t: the labeled rows' mean loss (importance
+    weighted) and, for a classifier, the AUC of the margins."""
+    from fastopt._training import binary_auc
+    rows = _labeled(scored)
+    if rows is None:
         return ["labeled rows:         0 (no loss or AUC)"]
-    m, y = m[labeled], y[labeled]
-    w = None if w is None else w[labeled]
+    m, y, w = rows
+    n = m.shape[0]
     weight = float(n if w is None else w.sum())
     name = _loss_name(est.loss)
     loss = _loss_sum(est.loss, getattr(est, "quantile_tau", 0.5), m, y, w)

@@ -414,11 +414,12 @@ def test_cache_keeps_initial_predictions(tmp_path):
     assert np.array_equal(b[5].initial, np.zeros(7)) and b[2] is None
 
 
-def test_old_cache_version_is_rebuilt(tmp_path, capsys):
-    """A version 1 cache (no initial predictions) named by --cache-file is
-    rebuilt, not misread."""
+@pytest.mark.parametrize("old", [b"FOCACHE1", b"FOCACHE2"])
+def test_old_cache_version_is_rebuilt(tmp_path, capsys, old):
+    """A version 1 cache (no initial predictions) or 2 (no tags) named by
+    --cache-file is rebuilt, not misread."""
     from fastopt._training import MAGIC
-    assert MAGIC == b"FOCACHE2"
+    assert MAGIC == b"FOCACHE3"
     path = write(tmp_path / "d.vw", with_initial(vw_lines(300, seed=8), seed=8))
     cache, m = str(tmp_path / "c"), str(tmp_path / "m")
     argv = ["train", path, "-q", "ab", "--passes", "2", "-f", m, "--cache-file", cache,
@@ -426,7 +427,7 @@ def test_old_cache_version_is_rebuilt(tmp_path, capsys):
     assert run(argv + ["--quiet"], capsys)[0] == 0
     good = open(cache, "rb").read()
     with open(cache, "wb") as f:
-        f.write(b"FOCACHE1" + good[8:])
+        f.write(old + good[8:])
     code, out, err = run(argv, capsys)
     assert code == 0 and "rebuilding the cache" in err and "another fastopt version" in err
     assert open(cache, "rb").read() == good
@@ -627,8 +628,10 @@ def test_cache_file_and_model_arguments(tmp_path, capsys):
     assert code == 2 and "not both" in err
     code, out, err = run(["predict"], capsys)
     assert code == 2 and "MODEL is required" in err
-    code, out, err = run(["train", path, "-f", m, "-p", str(tmp_path / "p")], capsys)
-    assert code == 2 and "-p / --raw go with -t" in err
+    # train's -p writes progressive predictions (tests/test_cli_progressive.py);
+    # --raw without it shapes nothing
+    code, out, err = run(["train", path, "-f", m, "--raw"], capsys)
+    assert code == 2 and "--raw goes with -p PRED" in err
 
 
 def test_predict_bits_must_match(tmp_path, capsys):

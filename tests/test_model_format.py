@@ -650,9 +650,9 @@ def test_cli_predict_with_a_multiclass_model(tmp_path, capsys):
 
 def test_cli_multiclass_raw_test_only_and_continuation(tmp_path, capsys):
     """A K-class model: --raw writes each row's K margins (=
-    decision_function); -t (binary loss and AUC) and train -i (continues
-    binary models) are refused with one line; --raw with --probabilities
-    is refused."""
+    decision_function); train -i (continues binary models) is refused with
+    one line; --raw with --probabilities is refused (-t on it:
+    tests/test_cli_progressive.py)."""
     X, c = make_multiclass()
     est = FTRLClassifier().fit(X, c)
     m, d = str(tmp_path / "m.npz"), str(tmp_path / "d.svm")
@@ -663,9 +663,7 @@ def test_cli_multiclass_raw_test_only_and_continuation(tmp_path, capsys):
     got = np.array([[float(v) for v in line.split(" ")] for line in out.splitlines()])
     assert got.shape == (X.shape[0], len(est.classes_))
     np.testing.assert_allclose(got, est.decision_function(X), rtol=1e-8, atol=1e-12)
-    for argv, msg in ((["predict", "-t", m, d], "-t: " + m + " is a multi-class"),
-                      (["train", "-t", "-i", m, d], "-t: " + m + " is a multi-class"),
-                      (["predict", m, d, "--raw", "--probabilities"], "exclude each other"),
+    for argv, msg in ((["predict", m, d, "--raw", "--probabilities"], "exclude each other"),
                       (["train", "-i", m, d, "-f", str(tmp_path / "m2")],
                        "is a multi-class (one-vs-rest) model; fastopt train")):
         code, out, err = run(argv, capsys)

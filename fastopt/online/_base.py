@@ -758,15 +758,20 @@ class OnlineLinearModel:
                ns: Optional[npt.NDArray[np.uint8]] = None,
                sw: Optional[npt.NDArray[np.float64]] = None,
                base: Optional[npt.NDArray[np.float64]] = None,
-               pos_w: Optional[npt.NDArray[np.float64]] = None) -> None:
+               pos_w: Optional[npt.NDArray[np.float64]] = None,
+               margins: bool = False) -> Optional[F64]:
         """One pass of the C loop.  `new`: a fresh model's attributes (or
         {} to continue the current one), committed unless the C check -- run
         before anything is written -- rejects X.  A divergence is committed
-        and marks the model unusable until fit.  sw, pos_w: _row_weights'."""
+        and marks the model unusable until fit.  sw, pos_w: _row_weights'.
+        Returns the (rows, K) margins the C loop made before each update
+        when computed (always for a classifier; with `margins` for a
+        regressor too), else None."""
         model: _kernels.OnlineModel = new["_model"] if new else self._check_fitted()
         loss0: float = new["_loss_sum"] if new else self._loss_sum
         # the margins before each update: the progressive metrics' input
-        pred = np.empty((len(indptr) - 1, model.n_models)) if self._is_classifier else None
+        pred = np.empty((len(indptr) - 1, model.n_models)) \
+            if self._is_classifier or margins else None
         rc, loss_sum, bad = model.fit(indptr, indices, data, y01, order,
                                       self._n_threads(), loss0, ns, sw, pred, base, pos_w)
         if rc in (_kernels.STATUS_BAD_INDEX, _kernels.STATUS_NONFINITE):
@@ -782,15 +787,18 @@ class OnlineLinearModel:
             if pos_w is not None:   # a row's own weight: its class's model's
                 cwr = pos_w[y01.astype(np.intp)]
                 sw = cwr if sw is None else sw * cwr
-            n = len(indptr) - 1 if order is None else len(order)
+            # the rows learned (an order entry ~r only predicts row r)
+            learned = None if order is None else order[order >= 0]
+            n = len(indptr) - 1 if learned is None else len(learned)
+            rows = slice(None) if learned is None else learned
             self._n_seen += n
             self._weight_sum = getattr(self, "_weight_sum", 0.0) + (
-                float(n) if sw is None else float(np.sum(sw if order is None else sw[order])))
+                float(n) if sw is None else float(np.sum(sw[rows])))
             prog = self.__dict__.get("_progressive")
             if prog is not None and pred is not None:
-                rows = slice(None) if order is None else order
                 prog.update(pred[rows], y01[rows], None if sw is None else sw[rows])
         self._raise_status(rc, bad)
+        return pred
 
     def _raise_status(self, rc: int, bad: int) -> None:
         if rc == _kernels.STATUS_BAD_INDEX:
@@ -850,6 +858,18 @@ class OnlineLinearModel:
         FloatingPointError
             The model diverged (it stays unusable until fit).
         """
+        self._partial_fit(X, y, classes, sample_weight, namespaces, base_margin)
+        return self
+
+    def _partial_fit(self, X: Any, y: Any, classes: Any = None,
+                     sample_weight: Any = None, namespaces: Any = None,
+                     base_margin: Any = None, margins: bool = False,
+                     held: Optional[npt.NDArray[np.bool_]] = None) -> Optional[F64]:
+        """partial_fit, returning the margins the C loop made before each
+        row's update ((n_samples, K), base_margin's offsets included: VW's
+        progressive predictions) when `margins` (None otherwise).  held: a
+        boolean mask of rows that the C loop predicts where they stand and
+        does not learn from (held-out rows; their labels still checked)."""
         with self._lock():
             first = not self._is_fitted()
             if not first:
@@ -872,8 +892,13 @@ class OnlineLinearModel:
             ns = self._namespaces(cur["_model"], cur["_cfg"], cur["n_features_in_"],
                                   indices, X, namespaces)
             base = _check_base_margin(base_margin, shape[0], cur["_model"].n_models)
-            self._train(new, indptr, indices, data, y01, None, ns, sw, base, pos_w)
-        return self
+            order = None
+            if held is not None and np.any(held):
+                r = np.arange(shape[0], dtype=np.int64)
+                order = np.where(held, ~r, r)
+            pred = self._train(new, indptr, indices, data, y01, order, ns, sw, base,
+                               pos_w, margins)
+        return pred if margins else None
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, namespaces: Any = None,
             base_margin: Any = None) -> OnlineLinearModel:
