@@ -5,8 +5,9 @@ Every public callable (a module's ``__all__``, and the public methods of its
 classes) of the modules below must have a numpydoc docstring whose Parameters
 section names exactly the parameters of its signature, and a Returns (or
 Yields) section unless it is annotated ``-> None``.  Their examples run as
-doctests here, as ``sphinx -b doctest`` runs them in CI.  Modules documented
-by other owners join MODULES once their docstrings are converted.
+doctests here, as ``sphinx -b doctest`` runs them in CI.  The command line
+(fastopt.cli, fastopt.cli_online, fastopt.demo) is documented by its --help
+and the README, not here.
 """
 import doctest
 import importlib
