@@ -319,6 +319,8 @@ def _good_fields(cls=FTRLClassifier, version=3, multi=False):
     if version == 2:
         state = np.zeros((est.n_features_in_ + 1,) + fields["values"].shape[1:])
         state[fields.pop("rows").astype(np.int64)] = fields.pop("values")
+        for name in ("progressive_bins", "progressive_counts", "progressive_sums"):
+            fields.pop(name, None)      # format 3's
         fields.update(state=state, format_version=np.asarray(2))
     return fields
 
@@ -426,6 +428,51 @@ MODEL_FAULTS = {
     "t negative": (dict(t=-1), "'t' = -1 is out of range"),
     "loss NaN": (dict(loss_sum=np.nan), "not finite"),
     "t a string": (dict(t="5"), "'t' must be a scalar"),
+    # a classifier's progressive metrics (format 3; all three fields or none)
+    "progressive negative count": (dict(progressive_bins=np.array([0, 5], np.uint32),
+                                        progressive_counts=np.array([1.0, -1.0])),
+                                   "'progressive_counts' must hold finite numbers >= 0"),
+    "progressive NaN count": (dict(progressive_bins=np.array([0, 5], np.uint32),
+                                   progressive_counts=np.array([1.0, np.nan])),
+                              "'progressive_counts' must hold finite"),
+    "progressive NaN sums": (dict(progressive_sums=np.array([np.nan, 1.0])),
+                             "'progressive_sums' must hold finite"),
+    "progressive int sums": (dict(progressive_sums=np.array([1, 2])),
+                             "'progressive_sums' must hold finite"),
+    "progressive bins decreasing": (dict(progressive_bins=np.array([5, 0], np.uint32),
+                                         progressive_counts=np.ones(2)),
+                                    r"'progressive_bins' must be increasing integers "
+                                    r"in \[0, 32768\)"),
+    "progressive bins beyond": (dict(progressive_bins=np.array([0, 32768], np.uint32),
+                                     progressive_counts=np.ones(2)),
+                                "'progressive_bins' must be increasing integers"),
+    "progressive bins negative": (dict(progressive_bins=np.array([-1, 3]),
+                                       progressive_counts=np.ones(2)),
+                                  "'progressive_bins' must be increasing integers"),
+    "progressive bins float": (dict(progressive_bins=np.array([0.0, 3.0]),
+                                    progressive_counts=np.ones(2)),
+                               "'progressive_bins' must be increasing integers"),
+    "progressive bins too many": (dict(progressive_bins=np.arange(32769, dtype=np.uint32),
+                                       progressive_counts=np.ones(32769)),
+                                  r"'progressive_bins' has shape \(32769,\); expected "
+                                  r"\(k,\) with k <= 32768"),
+    "progressive counts shape": (dict(progressive_counts=np.ones(1)),
+                                 "field 'progressive_counts' has shape"),
+    "progressive sums shape": (dict(progressive_sums=np.ones(3)),
+                               r"field 'progressive_sums' has shape \(3,\); expected \(2,\)"),
+    "progressive without sums": (dict(progressive_sums=None),
+                                 "missing field 'progressive_sums'"),
+    "progressive in format 2": (dict(_v=2, progressive_bins=np.array([0], np.uint32),
+                                     progressive_counts=np.ones(1),
+                                     progressive_sums=np.ones(2)),
+                                "progressive metrics are a format 3 classifier's"),
+    "progressive of a regressor": (dict(estimator="FTRLRegressor", classes_=None,
+                                        params=json.dumps(FTRLRegressor().get_params())),
+                                   "progressive metrics are a format 3 classifier's"),
+    "mc progressive bins beyond": (dict(_mc=True,
+                                        progressive_bins=np.array([0, 98304], np.uint32),
+                                        progressive_counts=np.ones(2)),
+                                   r"increasing integers in \[0, 98304\)"),
 }
 # whole-file damage: name -> (bytes from the good file's bytes, message)
 FILE_FAULTS = {

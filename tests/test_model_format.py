@@ -71,6 +71,8 @@ def write_v2(est, path):
         fields = {k: f[k] for k in f.files}
     state = np.zeros((est.n_features_in_ + 1, fields["values"].shape[1]))
     state[fields.pop("rows").astype(np.int64)] = fields.pop("values")
+    for name in ("progressive_bins", "progressive_counts", "progressive_sums"):
+        fields.pop(name, None)      # format 3's
     fields.update(state=state, format_version=np.asarray(2))
     with open(path, "wb") as f:
         np.savez(f, **fields)
@@ -501,6 +503,8 @@ def test_cli_predictions_from_compact_and_dense_files_are_identical(tmp_path, ca
         info = f["info"]
     state = np.zeros((est.n_features_in_ + 1, 3))
     state[fields.pop("rows").astype(np.int64)] = fields.pop("values")
+    for name in ("progressive_bins", "progressive_counts", "progressive_sums"):
+        fields.pop(name, None)      # format 3's
     fields.update(state=state, format_version=np.asarray(2), info=info)
     with open(tmp_path / "dense.npz", "wb") as f:
         np.savez(f, **fields)
@@ -713,3 +717,74 @@ def test_cli_multiclass_model_refuses_initial_predictions(tmp_path, capsys):
     assert code == 0, err
     assert (tmp_path / "p").read_text().splitlines() == [str(v) for v in
                                                          est.predict(Xv[:2]).tolist()]
+
+
+@pytest.mark.parametrize("name", ["ftrl", "rda", "multi-class"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_progressive_metrics_go_on_after_a_load(tmp_path, name, weighted):
+    """A classifier's file keeps its progressive logloss and AUC: trained on
+    A, saved, loaded and trained on B, it reports the same bits as the model
+    trained on A and B in one call -- and both equal sklearn.metrics on the
+    predictions made before each update (a numpy twin of the progressive
+    sums, independent of the histograms' save format)."""
+    from sklearn.metrics import log_loss, roc_auc_score
+    X, y = make_data(n=600)
+    rng = np.random.default_rng(1)
+    if name == "multi-class":
+        y = y + (rng.random(600) < 0.3)          # classes 0, 1, 2
+        make = lambda: FTRLClassifier(l1=0.5)    # noqa: E731
+    else:
+        make = ESTIMATORS[name]
+    classes = np.unique(y)
+    w = rng.uniform(0.5, 2.0, 600) if weighted else None
+    cut = 250
+    one = make().partial_fit(X, y, classes=classes, sample_weight=w)
+    first = make().partial_fit(X[:cut], y[:cut], classes=classes,
+                               sample_weight=None if w is None else w[:cut])
+    first.save(str(tmp_path / "a.npz"))
+    cont = load(str(tmp_path / "a.npz"))
+    assert cont.progressive_auc_ == first.progressive_auc_
+    assert cont.progressive_logloss_ == first.progressive_logloss_
+    cont.partial_fit(X[cut:], y[cut:], sample_weight=None if w is None else w[cut:])
+    for attr in ("progressive_logloss_", "progressive_auc_", "progressive_auc_bound_",
+                 "progressive_loss_"):
+        assert bits_of(getattr(cont, attr)) == bits_of(getattr(one, attr)), attr
+    # the same file either way
+    one.save(str(tmp_path / "one.npz"))
+    cont.save(str(tmp_path / "cont.npz"))
+    with np.load(tmp_path / "one.npz") as a, np.load(tmp_path / "cont.npz") as b:
+        for f in ("progressive_bins", "progressive_counts", "progressive_sums"):
+            np.testing.assert_array_equal(a[f], b[f])
+    # against sklearn on the predictions before each update, row by row
+    slow = make()
+    proba = np.empty((600, len(classes)))
+    for r in range(600):
+        if r:
+            proba[r] = slow.predict_proba(X[r])[0]
+        else:
+            proba[r] = 1.0 / len(classes)            # the zero model
+        slow.partial_fit(X[r], y[r:r + 1], classes=classes,
+                         sample_weight=None if w is None else w[r:r + 1])
+    assert cont.progressive_logloss_ == pytest.approx(
+        log_loss(y, proba, labels=classes, sample_weight=w), rel=1e-9)
+    auc = roc_auc_score(y, proba[:, 1], sample_weight=w) if len(classes) == 2 else \
+        roc_auc_score(y, proba, multi_class="ovr", average="macro", sample_weight=w)
+    assert abs(cont.progressive_auc_ - auc) <= cont.progressive_auc_bound_ + 1e-12
+
+
+def test_models_without_progressive_fields_still_load(tmp_path):
+    """A format 3 file written before the progressive fields (and a format 2
+    file) loads; its progressive metrics are NaN (not kept), the rest is
+    the same model."""
+    X, y = make_data()
+    est = fitted("ftrl", X, y)
+    buf = io.BytesIO()
+    est.save(buf)
+    buf.seek(0)
+    with np.load(buf) as f:
+        fields = {k: f[k] for k in f.files if not k.startswith("progressive_")}
+    with open(tmp_path / "old.npz", "wb") as f:
+        np.savez(f, **fields)
+    back = load(str(tmp_path / "old.npz"))
+    assert np.isnan(back.progressive_auc_) and np.isnan(back.progressive_logloss_)
+    np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))

@@ -50,8 +50,10 @@ _T = TypeVar("_T")
 # by side, as in memory) -- version 2 (still read) the whole (d + 1,
 # stride) `state` of a single model.  A multi-class file is a format 3 file
 # whose classes_ has K > 2 labels: fastopt versions before it refuse it
-# (classes_ / values shape), never misread it.  README "Model files"
-# states the rule.
+# (classes_ / values shape), never misread it.  A classifier's format 3
+# file also keeps its progressive metrics (_PROGRESSIVE_FIELDS; a file
+# without them loads with NaN metrics).  README "Model files" states the
+# rule.
 FORMAT_VERSION = 3
 READ_VERSIONS = (2, 3)
 
@@ -1057,6 +1059,10 @@ class OnlineLinearModel:
                           weight_sum=getattr(self, "_weight_sum", float(self._n_seen)))
             if classes is not None:
                 fields["classes_"] = classes
+            prog = self.__dict__.get("_progressive")
+            if prog is not None:      # the progressive metrics go on after a load
+                (fields["progressive_bins"], fields["progressive_counts"],
+                 fields["progressive_sums"]) = prog.to_arrays()
             if info is not None:
                 if not isinstance(info, dict):
                     raise TypeError(f"info must be a dict, got {type(info).__name__}")
@@ -1079,6 +1085,10 @@ class OnlineLinearModel:
 _REQUIRED = ("format_version", "estimator", "params", "t", "n_features_in_",
              "loss_sum", "n_seen")
 _OPTIONAL = ("classes_", "info", "weight_sum")
+# a classifier's progressive logloss and AUC (format 3; all or none):
+# Progressive.to_arrays's increasing histogram indices, their counts, and
+# [logloss sum, weight sum]
+_PROGRESSIVE_FIELDS = ("progressive_bins", "progressive_counts", "progressive_sums")
 # the state's fields in each layout: version 2 dense, version 3 compact
 _LAYOUTS = {2: ("state",), 3: ("rows", "values")}
 _STATE_FIELDS = ("state", "rows", "values")
@@ -1175,7 +1185,7 @@ def _read_arrays(path: PathOrFile) -> dict[str, AnyArray]:
         names = zf.namelist()
         for member in names:
             field = member[:-4] if member.endswith(".npy") else member
-            if field not in _REQUIRED + _OPTIONAL + _STATE_FIELDS:
+            if field not in _REQUIRED + _OPTIONAL + _STATE_FIELDS + _PROGRESSIVE_FIELDS:
                 raise _BadModel(f"unexpected field {member!r}")
             if field in arrays or names.count(member) > 1:
                 raise _BadModel(f"field {field!r} appears twice")
@@ -1194,7 +1204,7 @@ def _read_arrays(path: PathOrFile) -> dict[str, AnyArray]:
             if field == "classes_":   # K labels: bounded by the model size below
                 if len(shape) != 1 or size * dtype.itemsize > 64 << 20:
                     raise _BadModel(f"field {field!r} has shape {shape}")
-            elif field not in _STATE_FIELDS and size > 1:
+            elif field not in _STATE_FIELDS + _PROGRESSIVE_FIELDS and size > 1:
                 raise _BadModel(f"field {field!r} has shape {shape}")
             arrays[field] = (member, shape, dtype)
         missing = [k for k in _REQUIRED if k not in arrays]
@@ -1202,8 +1212,8 @@ def _read_arrays(path: PathOrFile) -> dict[str, AnyArray]:
             raise _BadModel(f"missing field {missing[0]!r}")
         out = {}
         for field, (member, shape, dtype) in arrays.items():
-            if field in _STATE_FIELDS:
-                continue
+            if field in _STATE_FIELDS + _PROGRESSIVE_FIELDS:
+                continue    # read below, once their shapes are checked
             with zf.open(member) as f:
                 out[field] = np.lib.format.read_array(f, allow_pickle=False)
         version = _scalar(out, "format_version", "iu")
@@ -1245,7 +1255,8 @@ def _read_arrays(path: PathOrFile) -> dict[str, AnyArray]:
             check_model_size(cls, d * n_models)
         except ValueError as e:
             raise _BadModel(str(e)) from None
-        for field in layout:
+        progressive = _progressive_shapes(arrays, version, cls, n_classes)
+        for field in layout + progressive:
             with zf.open(arrays[field][0]) as f:
                 out[field] = np.lib.format.read_array(f, allow_pickle=False)
     return out
@@ -1279,6 +1290,55 @@ def _checked_state(fields: dict[str, AnyArray], cls: type[OnlineLinearModel], d:
     if "state" in fields:
         return np.array(values, dtype=np.float64, order="C", copy=True)
     return expand_state(fields["rows"].astype(np.int64), values, d + 1)
+
+
+def _progressive_shapes(arrays: dict[str, tuple[str, tuple[int, ...], np.dtype[Any]]],
+                        version: int, cls: type[OnlineLinearModel],
+                        n_classes: int) -> tuple[str, ...]:
+    """The progressive-metrics fields to read (all three or none), their
+    shapes checked from the headers: a format 3 classifier's only.  Checked
+    after the state, whose faults are named first; none to read without
+    classes_ (_build names that fault)."""
+    present = [f for f in _PROGRESSIVE_FIELDS if f in arrays]
+    if not present or (not cls._is_classifier and "classes_" in arrays):
+        return ()           # (a regressor's classes_: _build names that fault)
+    if version != 3 or not cls._is_classifier:
+        raise _BadModel(f"unexpected field {arrays[present[0]][0]!r} (progressive "
+                        f"metrics are a format 3 classifier's)")
+    missing = [f for f in _PROGRESSIVE_FIELDS if f not in arrays]
+    if missing:
+        raise _BadModel(f"missing field {missing[0]!r}")
+    if "classes_" not in arrays:
+        return ()
+    k = arrays["progressive_bins"][1]
+    most = Progressive.hist_size(n_classes)
+    if len(k) != 1 or not 0 <= k[0] <= most:
+        raise _BadModel(f"field 'progressive_bins' has shape {tuple(k)}; expected "
+                        f"(k,) with k <= {most}")
+    for field, want in (("progressive_counts", (k[0],)), ("progressive_sums", (2,))):
+        if tuple(arrays[field][1]) != want:
+            raise _BadModel(f"field {field!r} has shape {tuple(arrays[field][1])}; "
+                            f"expected {want}")
+    return _PROGRESSIVE_FIELDS
+
+
+def _checked_progressive(fields: dict[str, AnyArray], n_classes: int,
+                         cfg: Config) -> Progressive:
+    """A classifier's progressive metrics from a model file's checked
+    fields: histogram indices increasing integers in range, counts and sums
+    finite >= 0."""
+    bins, counts, sums = (fields[f] for f in _PROGRESSIVE_FIELDS)
+    size = Progressive.hist_size(n_classes)
+    if bins.dtype.kind not in "iu" or (bins.size and (
+            bins[0] < 0 or bins[-1] >= size or np.any(bins[1:] <= bins[:-1]))):
+        raise _BadModel(f"field 'progressive_bins' must be increasing integers in "
+                        f"[0, {size})")
+    for field, a in (("progressive_counts", counts), ("progressive_sums", sums)):
+        if a.dtype.kind != "f" or not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise _BadModel(f"field {field!r} must hold finite numbers >= 0")
+    return Progressive.from_arrays(n_classes, cfg["loss"] == _kernels.LOSS_LOGISTIC,
+                                   bins, counts.astype(np.float64),
+                                   sums.astype(np.float64))
 
 
 def _scalar(fields: dict[str, AnyArray], field: str, kinds: str,
@@ -1345,6 +1405,8 @@ def _build(fields: dict[str, AnyArray]) -> tuple[OnlineLinearModel, dict[str, An
             raise _BadModel(f"classes_ must be {n_classes} distinct labels in "
                             f"increasing order, got {shown!r}")
         est.classes_ = classes
+        if "progressive_bins" in fields:
+            est._progressive = _checked_progressive(fields, n_classes, cfg)
     elif cls._is_classifier:
         raise _BadModel("missing field 'classes_'")
     info = _json_field(fields, "info") if "info" in fields else {}

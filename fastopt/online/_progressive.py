@@ -23,6 +23,11 @@ one-vs-rest model); this module turns them into running sums:
   average="macro"), over the classes seen both as positive and negative.
 
 Memory: 2 x _BINS float64 (256 KiB) per one-vs-rest problem, fixed.
+
+The sums are accumulated row after row (np.add.accumulate, np.add.at), so
+they do not depend on how the rows were split into calls: a model saved
+(to_arrays) and loaded (from_arrays) between two calls goes on to the same
+bits as one that never stopped.
 """
 from __future__ import annotations
 
@@ -58,6 +63,14 @@ def ovr_proba(margins: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return p / s[:, None]
 
 
+def _running_sum(total: float, values: npt.NDArray[np.float64]) -> float:
+    """total + values[0] + values[1] + ..., added in that order (the same
+    bits however the values are split into calls)."""
+    if values.shape[0] == 0:
+        return total
+    return float(np.add.accumulate(np.concatenate(([total], values)))[-1])
+
+
 def _bin_one(score: float) -> int:
     """_bin of one float, in plain Python."""
     b = int((min(max(score, -_SPAN), _SPAN) + _SPAN) * _SCALE)
@@ -73,10 +86,37 @@ class Progressive:
     def __init__(self, n_classes: int, logistic: bool) -> None:
         self.n_classes = int(n_classes)
         self.logistic = bool(logistic)
-        problems = 1 if self.n_classes == 2 else self.n_classes
+        problems = self.hist_size(self.n_classes) // (2 * _BINS)
         self.hist = np.zeros((problems, 2, _BINS))   # [problem, negative/positive, bin]
         self.logloss_sum = 0.0
         self.weight_sum = 0.0
+
+    @staticmethod
+    def hist_size(n_classes: int) -> int:
+        """The entries of the histograms of n_classes classes: 2 x _BINS
+        per problem (1 problem for two classes, else n_classes)."""
+        return (1 if n_classes == 2 else n_classes) * 2 * _BINS
+
+    def to_arrays(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64],
+                                 npt.NDArray[np.float64]]:
+        """(bins, counts, sums) as a model file keeps them: the increasing
+        flat indices of the histogram entries with any bit set, those
+        entries, and [logloss_sum, weight_sum]."""
+        flat = self.hist.reshape(-1)
+        bins = np.flatnonzero(flat.view(np.uint64) != 0)
+        return (bins.astype(np.uint32), flat[bins].copy(),
+                np.array([self.logloss_sum, self.weight_sum]))
+
+    @classmethod
+    def from_arrays(cls, n_classes: int, logistic: bool, bins: npt.NDArray[Any],
+                    counts: npt.NDArray[np.float64],
+                    sums: npt.NDArray[np.float64]) -> Progressive:
+        """The Progressive to_arrays saved (the arrays checked by the
+        caller: bins increasing in range, counts and sums finite >= 0)."""
+        prog = cls(n_classes, logistic)
+        prog.hist.reshape(-1)[bins.astype(np.intp)] = counts
+        prog.logloss_sum, prog.weight_sum = float(sums[0]), float(sums[1])
+        return prog
 
     def _scores(self, margins: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], Optional[npt.NDArray[np.float64]]]:
         """(n, problems) scores and, multi-class, the probabilities."""
@@ -103,8 +143,8 @@ class Progressive:
             else:
                 assert p is not None      # multi-class logistic: probabilities
                 ll = -np.log(np.maximum(p[np.arange(n), cls], _EPS))
-            self.logloss_sum += float(np.dot(w, ll))
-        self.weight_sum += float(w.sum())
+            self.logloss_sum = _running_sum(self.logloss_sum, w * ll)
+        self.weight_sum = _running_sum(self.weight_sum, w)
         bins = _bin(scores)
         if scores.shape[1] == 1:
             np.add.at(self.hist[0], (cls, bins[:, 0]), w)

@@ -527,8 +527,9 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         it, over every example trained on so far (n_epochs > 1: every pass).
         Two classes: log(1 + e^m) - y m (equal to progressive_loss_);
         more: -log p_y with p predict_proba's one-vs-rest probabilities.
-        loss="logistic" only (AttributeError otherwise); NaN for a model read
-        by fastopt.online.load (the file does not keep it)."""
+        loss="logistic" only (AttributeError otherwise).  A model file keeps
+        it (load, then partial_fit, goes on as if never stopped); NaN for a
+        file written without it."""
         if self.loss != "logistic":
             raise AttributeError("progressive_logloss_ is not available for "
                                  f"loss={self.loss!r}")
@@ -547,7 +548,7 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
         the margin (the logit of the probability, multi-class): equal to the
         exact AUC up to the pairs sharing a bin, at most
         progressive_auc_bound_ away.  NaN before both a positive and a
-        negative were seen, and for a model read by fastopt.online.load."""
+        negative were seen, and for a model file written without it."""
         prog = self._progress()
         return prog.auc if prog is not None else float("nan")
 
