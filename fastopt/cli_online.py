@@ -92,6 +92,8 @@ malformed or too long line -- named as FILE:LINE --, a bad hyperparameter, a
 bad model file, an output that is an input), 1 when training diverges; the
 message is one line on stderr.
 """
+from __future__ import annotations
+
 import argparse
 import contextlib
 import itertools
@@ -103,10 +105,38 @@ import tempfile
 import time
 import zlib
 from types import SimpleNamespace
+from typing import (IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional,
+                    Sequence, TextIO, TypeVar, Union, cast, overload)
 
 import numpy as np
+import numpy.typing as npt
 
 from fastopt._files import atomic_output, same_file
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from fastopt._training import CachedBlock, CacheReader, CacheWriter, WriteBehind
+    from fastopt.libsvm import LibsvmReader
+    from fastopt.online.estimators import FTRLClassifier, FTRLRegressor, RDAClassifier
+    from fastopt.vw import Extras, FeatureNames, VWReader
+
+    #: what the CLI trains and loads: fastopt.online's three estimators
+    _Estimator = Union[FTRLClassifier, FTRLRegressor, RDAClassifier]
+
+_F64 = npt.NDArray[np.float64]
+_Mask = npt.NDArray[np.bool_]
+#: a reader's block: (X (a scipy CSR matrix, untyped), y, sample_weight,
+#: namespaces, first line, extras) as fastopt.vw.VWReader and
+#: fastopt._training.CacheReader yield it (their own type: a tuple of Any)
+_Block = tuple[Any, ...]
+#: --field-map: {namespace: [[first id, last id + 1], ...]}
+_Fields = dict[str, list[list[int]]]
+#: -t: each block's (margins, labels, importance weights or None)
+_Scored = tuple[_F64, _F64, Optional[_F64]]
+#: one -p block for the writer thread: (margins, tags)
+_PredItem = tuple[_F64, Optional[list[Optional[bytes]]]]
+_T = TypeVar("_T")
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PROGRESS_EVERY = 0.25    # seconds between progress updates on a terminal
@@ -116,14 +146,14 @@ _PROGRESS_LOG_EVERY = 5.0  # seconds between progress lines in a log (not a term
 class _Fail(Exception):
     """A one-line error for the user; exit status `code`."""
 
-    def __init__(self, message, code=2):
+    def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
         self.code = code
 
 
 # -- argument types ------------------------------------------------------------
 
-def _positive_int(s):
+def _positive_int(s: str) -> int:
     try:
         v = int(s)
     except ValueError:
@@ -133,7 +163,7 @@ def _positive_int(s):
     return v
 
 
-def _n_features(s):
+def _n_features(s: str) -> int:
     base, sep, exp = s.strip().partition("**")   # "2**20" is what people type
     try:
         if sep:
@@ -156,7 +186,7 @@ def _n_features(s):
     return v
 
 
-def _nonnegative_float(s):
+def _nonnegative_float(s: str) -> float:
     try:
         v = float(s)
     except ValueError:
@@ -166,7 +196,7 @@ def _nonnegative_float(s):
     return v
 
 
-def _fraction(s):
+def _fraction(s: str) -> float:
     try:
         v = float(s)
     except ValueError:
@@ -176,7 +206,7 @@ def _fraction(s):
     return v
 
 
-def _real(s):
+def _real(s: str) -> float:
     try:
         v = float(s)
     except ValueError:
@@ -197,7 +227,7 @@ _LINKS = ("identity", "logistic", "glf1", "poisson")
 _REGRESSION = ("squared", "quantile", "poisson")
 
 
-def _hash_seed(s):
+def _hash_seed(s: str) -> int:
     try:
         v = int(s)
     except ValueError:
@@ -207,11 +237,11 @@ def _hash_seed(s):
     return v
 
 
-def _sync_rows(s):
+def _sync_rows(s: str) -> Union[str, int]:
     return "auto" if s == "auto" else _positive_int(s)
 
 
-def _bits(s):
+def _bits(s: str) -> int:
     try:
         v = int(s)
     except ValueError:
@@ -221,7 +251,8 @@ def _bits(s):
     return v
 
 
-def add_parsers(sub):
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
+                ) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """Register `train` and `predict` on an argparse subparsers object."""
     tr = sub.add_parser(
         "train", help="train FTRL / RDA online on a libsvm or VW text file",
@@ -440,7 +471,7 @@ def add_parsers(sub):
     return tr, pr
 
 
-def _add_common(parser):
+def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-line-bytes", type=_positive_int, default=64 << 20,
                         metavar="N",
                         help="a longer line is malformed (default: 64 MiB), so "
@@ -466,7 +497,8 @@ class _Progress:
     `interval` seconds (default _PROGRESS_LOG_EVERY) and no carriage return.
     A forced update is always written."""
 
-    def __init__(self, quiet, stream=None, interval=None):
+    def __init__(self, quiet: bool, stream: Optional[TextIO] = None,
+                 interval: Optional[float] = None) -> None:
         self.quiet = quiet
         self.stream = stream if stream is not None else sys.stderr
         try:
@@ -480,7 +512,7 @@ class _Progress:
         self.last = self.t0
         self.width = 0
 
-    def update(self, text, force=False):
+    def update(self, text: str, force: bool = False) -> None:
         if self.quiet:
             return
         now = time.perf_counter()
@@ -495,7 +527,7 @@ class _Progress:
             self.stream.write(text + "\n")
         self.stream.flush()
 
-    def done(self):
+    def done(self) -> None:
         """Ends the terminal line (if any); the next update starts a new one."""
         if not self.quiet and self.width:
             self.stream.write("\n")
@@ -503,11 +535,11 @@ class _Progress:
         self.width = 0
 
 
-def _rate(rows, seconds):
+def _rate(rows: float, seconds: float) -> float:
     return rows / seconds if seconds > 0 else float("inf")
 
 
-def _held_out(start, n, fraction):
+def _held_out(start: int, n: int, fraction: Optional[float]) -> Optional[_Mask]:
     """Mask of the rows start .. start + n - 1 that are held out."""
     if not fraction:
         return None
@@ -517,7 +549,7 @@ def _held_out(start, n, fraction):
     return h < np.uint64(min(int(fraction * 2.0**64), 2**64 - 1))
 
 
-def _stream_error(path, e, hint=""):
+def _stream_error(path: str, e: Exception, hint: str = "") -> _Fail:
     """A _Fail for an error raised while reading `path`; `hint` follows an
     out-of-range feature id."""
     if isinstance(e, ValueError):
@@ -538,7 +570,7 @@ _TRAIN_HINT = " (pass --hash to fold ids into range, or a larger --n-features)"
 _READ_ERRORS = (ValueError, OSError, EOFError, zlib.error)
 
 
-def _chunks(path, reader, hint=""):
+def _chunks(path: str, reader: Iterable[_T], hint: str = "") -> Iterator[_T]:
     """Iterate `reader`, turning read and parse errors into _Fail."""
     it = iter(reader)
     while True:
@@ -551,7 +583,8 @@ def _chunks(path, reader, hint=""):
         yield item
 
 
-def _loss_sum(loss, tau, margin, y, w=None):
+def _loss_sum(loss: str, tau: float, margin: npt.ArrayLike, y: _F64,
+              w: Optional[_F64] = None) -> float:
     """Sum of the (weighted) losses of margins against labels (0/1 for the
     logistic and hinge losses), as csrc/online.inc defines them."""
     m = np.asarray(margin, dtype=np.float64)
@@ -570,15 +603,16 @@ def _loss_sum(loss, tau, margin, y, w=None):
     return float(np.sum(per if w is None else w * per))
 
 
-def _loss_name(loss):
+def _loss_name(loss: str) -> str:
     return "logloss" if loss == "logistic" else f"{loss} loss"
 
 
-def _fmt(v):
+def _fmt(v: float) -> str:
     return f"{v:.6f}" if math.isfinite(v) else str(v)
 
 
-def _reader(path, n_features, args, hash, skip_bad_lines=False):
+def _reader(path: str, n_features: int, args: argparse.Namespace, hash: bool,
+            skip_bad_lines: bool = False) -> LibsvmReader:
     """A libsvm block reader of FILE, with int64 feature ids when they need it."""
     from fastopt.libsvm import iter_chunks
     return iter_chunks(path, n_features, chunk_bytes=args.chunk_bytes, hash=hash,
@@ -587,8 +621,10 @@ def _reader(path, n_features, args, hash, skip_bad_lines=False):
                        max_line_bytes=args.max_line_bytes)
 
 
-def _text_reader(path, args, fmt, bits, n_features, hash, skip_bad_lines=False,
-                 binary=True, allow_unlabeled=False, constant=False, **vw):
+def _text_reader(path: str, args: argparse.Namespace, fmt: str, bits: int,
+                 n_features: int, hash: bool, skip_bad_lines: bool = False,
+                 binary: bool = True, allow_unlabeled: bool = False,
+                 constant: bool = False, **vw: Any) -> VWReader:
     """The block reader of FILE (libsvm or VW text; fastopt.vw.VWReader):
     blocks (X, y, sample_weight, namespaces, first_line); VW rows end with
     VW's constant feature when `constant`.  vw: VWReader's hash_all,
@@ -602,7 +638,7 @@ def _text_reader(path, args, fmt, bits, n_features, hash, skip_bad_lines=False,
 
 # -- models: VW's hashing options, squared loss, text weights (issue 12 item 6) --
 
-def _vw_hash_options(args):
+def _vw_hash_options(args: argparse.Namespace) -> tuple[bool, bool]:
     """(fold libsvm ids, hash_all) from train's --hash: alone it folds
     libsvm ids; 'all' / 'strings' is VW's --hash.  A value that is neither
     was FILE (argparse's optional value took it)."""
@@ -617,7 +653,7 @@ def _vw_hash_options(args):
     raise _Fail(f"--hash {h}: expected --hash alone (libsvm), 'all' or 'strings' (VW)")
 
 
-def _vw_gradient_weights(loss, w, n):
+def _vw_gradient_weights(loss: str, w: Optional[_F64], n: int) -> Optional[_F64]:
     """The importance weights the CLI trains with: VW's squared loss has
     the gradient 2 (m - y), the estimators' (scikit-learn's convention,
     loss (m - y)^2 / 2) m - y; so for --loss squared every row's weight is
@@ -628,17 +664,24 @@ def _vw_gradient_weights(loss, w, n):
     return np.full(n, 2.0) if w is None else 2.0 * w
 
 
-def _feature_names(args, bits, n_features, interactions, fields, hash_all):
+def _feature_names(args: argparse.Namespace, bits: int, n_features: int,
+                   interactions: Optional[list[str]], fields: Optional[_Fields],
+                   hash_all: bool) -> Optional[FeatureNames]:
     """The FeatureNames that --invert-hash fills while training, or None."""
     if args.invert_hash is None:
         return None
     from fastopt.vw import FeatureNames
+    # FeatureNames(fields=) is annotated dict[bytes, Any] but takes str
+    # namespaces too (it normalises them with _check_fields, as the
+    # estimators do); fastopt.vw is outside this change
     return FeatureNames(bits, interactions, hash_all=hash_all, hash_seed=args.hash_seed,
-                        fields=fields, n_features=n_features,
-                        constant=not args.no_intercept)
+                        fields=fields,  # type: ignore[arg-type]
+                        n_features=n_features, constant=not args.no_intercept)
 
 
-def _write_text_models(args, est, reader, bits, interactions, hash_all):
+def _write_text_models(args: argparse.Namespace, est: _Estimator, reader: VWReader,
+                       bits: int, interactions: Optional[list[str]],
+                       hash_all: bool) -> None:
     """--readable-model and --invert-hash: the non-zero weights as text;
     a fitted intercept is the column after the last, named Constant."""
     from fastopt import __version__
@@ -665,7 +708,7 @@ def _write_text_models(args, est, reader, bits, interactions, hash_all):
             raise _Fail(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def _parse_field_map(spec):
+def _parse_field_map(spec: str) -> _Fields:
     """{namespace: [[start, stop], ...]} from 'a=0-99,b=100-199 300' or from
     a file of lines 'a 0-99 300' (ranges inclusive, as written)."""
     text = spec
@@ -676,16 +719,16 @@ def _parse_field_map(spec):
                                 if line.strip() and not line.lstrip().startswith("#"))
         except (OSError, UnicodeDecodeError) as e:
             raise _Fail(f"--field-map {spec}: {e}") from None
-    fields = {}
+    fields: _Fields = {}
     for item in text.split(","):
         name, eq, ranges = item.strip().partition("=")
         if not eq or len(name) != 1 or not ranges.split():
             raise _Fail(f"--field-map: expected NS=FIRST-LAST[ FIRST-LAST...] with a "
                         f"one-character namespace, got {item.strip()!r}")
         for r in ranges.split():
-            lo, dash, hi = r.partition("-")
+            first, dash, last = r.partition("-")
             try:
-                lo, hi = int(lo), int(hi) if dash else int(lo)
+                lo, hi = int(first), int(last) if dash else int(first)
             except ValueError:
                 raise _Fail(f"--field-map: bad range {r!r} for namespace {name!r}") from None
             if not 0 <= lo <= hi:
@@ -694,19 +737,21 @@ def _parse_field_map(spec):
     return fields
 
 
-def _parse_class_weight(spec, counts=None):
+def _parse_class_weight(spec: Optional[str], counts: Optional[Sequence[int]] = None
+                        ) -> Optional[dict[int, float]]:
     """{0: w0, 1: w1} from '0:W0,1:W1', or for 'balanced' from the class
     counts (scikit-learn's n / (2 * count))."""
     if spec is None:
         return None
     if spec == "balanced":
+        assert counts is not None, "_train counts the classes for 'balanced'"
         n = sum(counts)
         return {c: n / (2.0 * k) if k else 0.0 for c, k in enumerate(counts)}
-    out = {}
+    out: dict[int, float] = {}
     for item in spec.split(","):
-        label, colon, w = item.partition(":")
+        label_text, colon, w_text = item.partition(":")
         try:
-            label, w = int(float(label)), float(w)
+            label, w = int(float(label_text)), float(w_text)
         except ValueError:
             raise _Fail(f"--class-weight: expected LABEL:WEIGHT pairs such as 0:1,1:5, "
                         f"got {item!r}") from None
@@ -718,7 +763,7 @@ def _parse_class_weight(spec, counts=None):
     return out
 
 
-def _interactions(args):
+def _interactions(args: argparse.Namespace) -> Optional[list[str]]:
     """The -q / --interactions terms (None for none)."""
     terms = []
     for q in args.quadratic or []:
@@ -735,7 +780,7 @@ def _interactions(args):
     return terms or None
 
 
-def _mask_block(block, keep):
+def _mask_block(block: _Block, keep: _Mask) -> _Block:
     """The rows `keep` (a boolean mask) of a block (X, y, w, ns, *per-row
     arrays such as base margins, each None or one value per row)."""
     X, y, w, ns, *more = block
@@ -745,13 +790,14 @@ def _mask_block(block, keep):
         None if a is None else a[keep] for a in more)
 
 
-def _base_margin(extras):
+def _base_margin(extras: Extras) -> Optional[_F64]:
     """A block's VW initial predictions as base_margin (None when all are
     0: the rows without one, and libsvm input)."""
     return extras.initial if np.any(extras.initial) else None
 
 
-def _check_output(output, inputs, name="--output"):
+def _check_output(output: str, inputs: Iterable[tuple[str, str]],
+                  name: str = "--output") -> None:
     """Refuse an output that is one of the inputs (the same file, also
     through symlinks and hard links; "-" as input: stdin), and one that
     cannot be written -- before any work is done."""
@@ -769,7 +815,8 @@ def _check_output(output, inputs, name="--output"):
         raise _Fail(f"cannot write {output}: no such directory {folder}")
 
 
-def _run(cmd, body, args):
+def _run(cmd: str, body: Callable[[argparse.Namespace], int],
+         args: argparse.Namespace) -> int:
     try:
         return body(args)
     except _Fail as e:
@@ -779,7 +826,9 @@ def _run(cmd, body, args):
 
 # -- train ---------------------------------------------------------------------
 
-def _make_estimator(args, n_features, interactions, fields, vw_constant):
+def _make_estimator(args: argparse.Namespace, n_features: int,
+                    interactions: Optional[list[str]], fields: Optional[_Fields],
+                    vw_constant: bool) -> tuple[_Estimator, str]:
     from fastopt import online
     from fastopt.online._base import check_model_size
 
@@ -833,7 +882,8 @@ def _make_estimator(args, n_features, interactions, fields, vw_constant):
 # -- training control (issue 12 item 5): -i, -t, --passes over a cache,
 #    per-pass holdout, early stopping, the reader thread ---------------------
 
-def _initial(args, interactions, fields):
+def _initial(args: argparse.Namespace, interactions: Optional[list[str]],
+             fields: Optional[_Fields]) -> tuple[_Estimator, dict[str, Any], str]:
     """The estimator and info of -i MODEL, the flags checked against it:
     what fixes the model's structure (model, loss, interactions, format,
     features, intercept, class weights) must agree or be left out; the
@@ -848,7 +898,7 @@ def _initial(args, interactions, fields):
     fmt = info.get("format", "libsvm")
     bits = info.get("bits")
 
-    def differ(flag, given, has):
+    def differ(flag: str, given: object, has: object) -> None:
         if given is not None and given != has:
             raise _Fail(f"{flag} {given} differs from {name}'s {has}; a continued "
                         "model keeps its structure (leave the flag out)")
@@ -905,7 +955,7 @@ def _initial(args, interactions, fields):
     return est, info, shown + f", continued from {args.initial_model}"
 
 
-def _ahead(args, blocks):
+def _ahead(args: argparse.Namespace, blocks: Iterator[_T]) -> Iterator[_T]:
     """The blocks read a block ahead in a reader thread (the parser and the
     learning loop release the GIL, so they overlap), unless
     --no-reader-thread (for benchmarks and tests: the same results)."""
@@ -916,12 +966,13 @@ def _ahead(args, blocks):
     return prefetch(blocks)
 
 
-def _rda_algorithm():
+def _rda_algorithm() -> int:
     from fastopt import _kernels
     return _kernels.ONLINE_RDA
 
 
-def _tee_to_cache(blocks, writer, reader):
+def _tee_to_cache(blocks: Iterable[_Block], writer: CacheWriter,
+                  reader: VWReader) -> Iterator[_Block]:
     """The blocks, each written to the cache as it goes by (with the rows'
     VW initial predictions when any is non-zero, and their tags, which the
     progressive predictions of passes 2.. write); the cache is finished
@@ -929,7 +980,8 @@ def _tee_to_cache(blocks, writer, reader):
     rows = 0
     for block in blocks:
         try:
-            writer.write(*block[:4], initial=_base_margin(block[5]), tags=block[5].tags)
+            writer.write(block[0], block[1], block[2], block[3],
+                         initial=_base_margin(block[5]), tags=block[5].tags)
         except OSError as e:
             raise _Fail(f"cannot write the cache {writer.path}: {e.strerror or e}") \
                 from None
@@ -942,7 +994,7 @@ def _tee_to_cache(blocks, writer, reader):
         raise _Fail(f"cannot write the cache {writer.path}: {e.strerror or e}") from None
 
 
-def _cached_blocks(cache):
+def _cached_blocks(cache: CacheReader) -> Iterator[CachedBlock]:
     """The cache's blocks, a damaged cache a one-line error."""
     from fastopt._training import CacheError
     try:
@@ -960,7 +1012,15 @@ class _Data:
     read in a reader thread (fastopt._training.prefetch), a block ahead of
     the learning loop."""
 
-    def __init__(self, path, args, reader, settings, need_cache):
+    writer: Optional[CacheWriter]
+    cache: Optional[CacheReader]
+    cache_path: Optional[str]
+    trailer: Optional[dict[str, Any]]
+    fingerprint: dict[str, Any]
+    fmt: str
+
+    def __init__(self, path: str, args: argparse.Namespace, reader: VWReader,
+                 settings: dict[str, Any], need_cache: bool) -> None:
         from fastopt._training import CacheError, CacheReader, source_fingerprint
         self.path, self.reader, self.args = path, reader, args
         self.writer = self.cache = None
@@ -991,22 +1051,23 @@ class _Data:
             self.fmt = self.trailer["fmt"]
             self.cache = self._reader_for(self.fmt)
 
-    def _reader_for(self, fmt):
+    def _reader_for(self, fmt: str) -> CacheReader:
         from fastopt._training import CacheReader
         n = (1 << self.reader.bits) if fmt == "vw" else self.reader.libsvm_features
+        assert self.cache_path is not None, "called only when there is a cache"
         return CacheReader(self.cache_path, n)
 
     @property
-    def fmt_known(self):
+    def fmt_known(self) -> str:
         return self.trailer["fmt"] if self.trailer is not None else self.reader.fmt
 
     @property
-    def bad_lines(self):
+    def bad_lines(self) -> tuple[int, Optional[str]]:
         if self.trailer is not None:
             return self.trailer["bad_lines"], self.trailer["first_bad_line"]
         return self.reader.bad_lines, self.reader.first_bad_line
 
-    def blocks(self, hint=_TRAIN_HINT):
+    def blocks(self, hint: str = _TRAIN_HINT) -> Iterator[_Block]:
         """One pass over the data, in a reader thread."""
         from fastopt._training import CacheWriter
         if self.cache is not None:
@@ -1021,11 +1082,11 @@ class _Data:
             it = self._then_cached(_tee_to_cache(it, self.writer, self.reader))
         return _ahead(self.args, it)
 
-    def _then_cached(self, blocks):
+    def _then_cached(self, blocks: Iterable[_Block]) -> Iterator[_Block]:
         yield from blocks
         self.cache = self._reader_for(self.reader.fmt)   # the next pass reads it
 
-    def close(self):
+    def close(self) -> None:
         if self.writer is not None:
             self.writer.abort()        # no-op for a finished one: its temp is gone
         if self.remove_cache and self.cache_path is not None:
@@ -1035,14 +1096,15 @@ class _Data:
                 pass
 
 
-def _holdout_loss(est, data, row0, args):
+def _holdout_loss(est: _Estimator, data: _Data, row0: int,
+                  args: argparse.Namespace) -> float:
     """The held-out rows' mean (weighted) loss under `est` now."""
     loss_sum, w_held, row = 0.0, 0.0, row0
     for X, y, w, ns, _line, extras in data.blocks():
         n = X.shape[0]
         mask = _held_out(row, n, args.holdout)
         row += n
-        if mask.any():
+        if mask is not None and mask.any():   # None: no --holdout (not called then)
             Xh, yh, wh, nsh, bh = _mask_block((X, y, w, ns, _base_margin(extras)), mask)
             loss_sum += _loss_sum(args.loss, args.quantile_tau,
                                   est._margin(Xh, nsh, bh), yh, wh)
@@ -1050,7 +1112,7 @@ def _holdout_loss(est, data, row0, args):
     return loss_sum / w_held if w_held else float("nan")
 
 
-def _train(args):
+def _train(args: argparse.Namespace) -> int:
     # before FILE: --hash may hold it; from here on args.hash is the libsvm fold
     args.hash, args.hash_all = _vw_hash_options(args)
     if getattr(args, "dask", None):   # issue 13: the rounds run on a Dask cluster
@@ -1175,7 +1237,20 @@ def _train(args):
         data.close()
 
 
-def _learn(est, X, y, w, ns, base, args, path, margins=False, held=None):
+@overload
+def _learn(est: _Estimator, X: Any, y: _F64, w: Optional[_F64],
+           ns: Optional[npt.NDArray[np.uint8]], base: Optional[_F64],
+           args: argparse.Namespace, path: str, margins: Literal[False] = ...,
+           held: Optional[_Mask] = None) -> None: ...
+@overload
+def _learn(est: _Estimator, X: Any, y: _F64, w: Optional[_F64],
+           ns: Optional[npt.NDArray[np.uint8]], base: Optional[_F64],
+           args: argparse.Namespace, path: str, margins: Literal[True],
+           held: Optional[_Mask] = None) -> _F64: ...
+def _learn(est: _Estimator, X: Any, y: _F64, w: Optional[_F64],
+           ns: Optional[npt.NDArray[np.uint8]], base: Optional[_F64],
+           args: argparse.Namespace, path: str, margins: bool = False,
+           held: Optional[_Mask] = None) -> Optional[_F64]:
     """partial_fit on a block's rows (losses as the CLI trains them); with
     `margins`, returns each row's margin made by the C loop before its
     update (VW's progressive prediction), else None.  held: a mask of rows
@@ -1192,7 +1267,9 @@ def _learn(est, X, y, w, ns, base, args, path, margins=False, held=None):
     return None if m is None else m[:, 0]
 
 
-def _write_predictions(out, est, m, link, tags, args):
+def _write_predictions(out: IO[str], est: _Estimator, m: _F64, link: Optional[str],
+                       tags: Optional[list[Optional[bytes]]],
+                       args: argparse.Namespace) -> None:
     """One block's -p lines: link(margins), each with its row's tag."""
     text = _prediction_text(est, m, False, link, args.n_threads)
     try:
@@ -1201,19 +1278,24 @@ def _write_predictions(out, est, m, link, tags, args):
         raise _Fail(f"cannot write {args.predictions}: {e.strerror or e}") from None
 
 
-def _train_passes(args, path, data, est, shown, info0, row0, interactions, fields, bits,
-                  predictions=(None, None)):
+def _train_passes(args: argparse.Namespace, path: str, data: _Data,
+                  est: Optional[_Estimator], shown: Optional[str],
+                  info0: Optional[dict[str, Any]], row0: int,
+                  interactions: Optional[list[str]], fields: Optional[_Fields], bits: int,
+                  predictions: tuple[Optional[IO[str]], Optional[str]] = (None, None)
+                  ) -> int:
     """The passes of `fastopt train` (the reader, the holdout, early
     stopping), the model saved and the summary printed; predictions: (the
     open -p output or None, its link)."""
     import copy
     pred_out, link = predictions
-    writer = None
+    writer: Union[SimpleNamespace, WriteBehind[_PredItem], None] = None
     if pred_out is not None:   # a block's lines are written while the next one learns
         from fastopt._training import WriteBehind
 
-        def write(item):
+        def write(item: _PredItem) -> None:
             margins, tags = item
+            assert est is not None, "a block is put after the estimator is made"
             _write_predictions(pred_out, est, margins, link, tags, args)
         writer = (SimpleNamespace(put=write, close=lambda: None, abort=lambda: None)
                   if args.no_reader_thread else WriteBehind(write))
@@ -1223,9 +1305,10 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
     weight_trained = 0.0
     loss_name = _loss_name(args.loss)
     n_seen0 = est.n_examples_seen_ if est is not None else 0
-    holdout_losses = []
-    names = None               # --invert-hash's, from pass 1
-    best = None                # (holdout loss, pass, model) with --early-terminate
+    holdout_losses: list[float] = []
+    names: Optional[FeatureNames] = None     # --invert-hash's, from pass 1
+    # (holdout loss, pass, model) with --early-terminate
+    best: Optional[tuple[float, int, _Estimator]] = None
     passes_run = 0
     try:
         for p in range(1, args.passes + 1):
@@ -1247,7 +1330,7 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                 row += n
                 if mask is not None and p == 1:
                     held += int(mask.sum())
-                if pred_out is not None:     # every row's prediction, in order
+                if writer is not None:       # -p: every row's prediction, in order
                     writer.put((_learn(est, X, y, w, ns, base, args, path, margins=True,
                                        held=mask), extras.tags))
                     if mask is not None:
@@ -1297,7 +1380,7 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
                         best = (h, p, est if p == args.passes else copy.deepcopy(est))
                     elif p - best[1] >= args.early_terminate:
                         break
-        if writer is not None:
+        if writer is not None and pred_out is not None:   # both or neither
             writer.close()
             try:
                 pred_out.flush()     # a full disk fails here, before the model is saved
@@ -1309,14 +1392,17 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
         if writer is not None:
             writer.abort()
     train_time = time.perf_counter() - t0
+    # --passes >= 1 (argparse): pass 1 made the estimator or raised
+    assert est is not None, "no pass ran"
     kept = passes_run
+    holdout_loss: Optional[float]
     if best is not None:
         holdout_loss, kept, est = best
     else:
         holdout_loss = holdout_losses[-1] if holdout_losses else None
 
     fmt = data.fmt_known
-    info = dict(info0) if info0 is not None else {"hash": bool(args.hash)}
+    info: dict[str, Any] = dict(info0) if info0 is not None else {"hash": bool(args.hash)}
     if fmt == "vw":
         info.update(format="vw", bits=bits, constant=data.reader.constant)
         if args.hash_all or args.hash_seed:
@@ -1371,7 +1457,8 @@ def _train_passes(args, path, data, est, shown, info0, row0, interactions, field
     return 0
 
 
-def _test_only(args, path, interactions):
+def _test_only(args: argparse.Namespace, path: str,
+               interactions: Optional[list[str]]) -> int:
     """`fastopt train -t -i MODEL`: VW's test-only run -- no learning;
     predictions (-p) and the loss / AUC of the labeled rows."""
     if args.initial_model is None:
@@ -1394,19 +1481,22 @@ def _test_only(args, path, interactions):
     return _predict(args)
 
 
-def train(args):
+def train(args: argparse.Namespace) -> int:
     """`fastopt train`; returns the exit status."""
     return _run("train", _train, args)
 
 
 # -- predict -------------------------------------------------------------------
 
-def _load_model(path):
+def _load_model(path: str) -> tuple[_Estimator, dict[str, Any]]:
     """(estimator, info) of a model file, every field checked; a bad one is
     a one-line "MODEL: reason" error."""
     from fastopt.online._base import read_model
     try:
-        est, info = read_model(path)
+        # read_model is annotated as returning the base class, but builds one
+        # of the three estimators (_base._estimator_classes) -- what the CLI
+        # uses (coef_, _proba ...)
+        est, info = cast("tuple[_Estimator, dict[str, Any]]", read_model(path))
     except FileNotFoundError:
         raise _Fail(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -1440,29 +1530,35 @@ def _load_model(path):
     return est, info
 
 
-def _with_tags(text, tags):
+def _with_tags(text: bytes, tags: Optional[Sequence[Optional[bytes]]]) -> str:
     """The prediction lines (bytes, one per row) as str, each followed by
     its row's tag as VW's -p writes them ('0.25 tag'); tags None or all
     None: the lines as they are.  Python touches the tagged rows only."""
     tagged = None if tags is None else np.flatnonzero(np.fromiter(
         map(operator.is_not, tags, itertools.repeat(None)), dtype=bool, count=len(tags)))
-    if tagged is not None and tagged.size:  # numbers or labels; tags byte for byte
+    # (tagged is None exactly when tags is)
+    if tags is not None and tagged is not None and tagged.size:
+        # numbers or labels; tags byte for byte
         ends = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 10)[tagged].tolist()
-        pieces, prev = [], 0
+        pieces: list[bytes] = []
+        prev = 0
         for r, e in zip(tagged.tolist(), ends):
-            pieces += (text[prev:e], b" ", tags[r])
-            prev = e
+            tag = tags[r]
+            if tag is not None:      # always: r is a tagged row
+                pieces += (text[prev:e], b" ", tag)
+                prev = e
         pieces.append(text[prev:])
         text = b"".join(pieces)
     return text.decode("utf-8", "surrogateescape")
 
 
-def _resolve_link(args, loss, multi=False):
+def _resolve_link(args: argparse.Namespace, loss: str,
+                  multi: bool = False) -> Optional[str]:
     """The link of the -p output: --link, or identity for --raw, or the
     model's own (logistic: P(y = 1); poisson: exp(m); else the margin).
     None for a multi-class model's default (its labels).  A conflicting
     combination is a one-line error naming both flags."""
-    link = getattr(args, "link", None)
+    link: Optional[str] = getattr(args, "link", None)    # not on predict -t
     if link is not None:
         if args.raw and link != "identity":
             raise _Fail(f"--raw and --link {link} exclude each other (--raw is "
@@ -1481,7 +1577,7 @@ def _resolve_link(args, loss, multi=False):
     return {"logistic": "logistic", "poisson": "poisson"}.get(loss, "identity")
 
 
-def _linked(m, link):
+def _linked(m: _F64, link: Optional[str]) -> _F64:
     """VW's link functions of margins m."""
     if link == "logistic":
         return 1.0 / (1.0 + np.exp(-m))
@@ -1492,7 +1588,8 @@ def _linked(m, link):
     return m
 
 
-def _prediction_text(est, m, probabilities, link, threads):
+def _prediction_text(est: _Estimator, m: _F64, probabilities: bool,
+                     link: Optional[str], threads: int) -> bytes:
     """The output lines (bytes) of margins m: '%.9g' values formatted in C
     (fastopt/_format.pxi) of link(m) (_resolve_link; a multi-class model's
     K margins per line for identity); with `probabilities` every class's
@@ -1500,7 +1597,13 @@ def _prediction_text(est, m, probabilities, link, threads):
     labels (link None)."""
     from fastopt._kernels import format_g9
     if probabilities or (link is not None and m.ndim == 2):
-        p = est._proba(m) if probabilities else m
+        if probabilities:
+            from fastopt.online.estimators import _Classifier
+            # _predict checked that est is a classifier
+            assert isinstance(est, _Classifier)
+            p = est._proba(m)
+        else:
+            p = m
         k = p.shape[1]
         text = np.frombuffer(format_g9(np.ascontiguousarray(p.reshape(-1)), threads),
                              dtype=np.uint8).copy()
@@ -1514,7 +1617,7 @@ def _prediction_text(est, m, probabilities, link, threads):
     return format_g9(np.ascontiguousarray(_linked(m, link), dtype=np.float64), threads)
 
 
-def _predict(args):
+def _predict(args: argparse.Namespace) -> int:
     # -- training control (issue 12 item 5): -i MODEL, -t, --raw, --n-threads --
     test_only = getattr(args, "test_only", False)
     if getattr(args, "model_opt", None) is not None:     # -i MODEL: FILE is the positional
@@ -1621,7 +1724,7 @@ def _predict(args):
     return 0
 
 
-def _labeled(scored):
+def _labeled(scored: Sequence[_Scored]) -> Optional[_Scored]:
     """The margins, labels and weights (None: all 1) of -t's labeled rows,
     from the (margins, labels, weights) of each block; None when none."""
     if not scored:
@@ -1637,7 +1740,7 @@ def _labeled(scored):
     return m[labeled], y[labeled], None if w is None else w[labeled]
 
 
-def _check_classes(est, y, rows, path):
+def _check_classes(est: _Estimator, y: _F64, rows: int, path: str) -> None:
     """-t on a multi-class model: every labeled row's label (a number) must
     be one of the model's classes; `rows` rows came before this block."""
     classes = np.asarray(est.classes_.tolist(), dtype=np.float64)
@@ -1649,11 +1752,13 @@ def _check_classes(est, y, rows, path):
                     f"model's classes {', '.join(f'{c:g}' for c in classes)}")
 
 
-def _multiclass_metrics(est, scored):
+def _multiclass_metrics(est: _Estimator, scored: Sequence[_Scored]) -> list[str]:
     """The summary lines of -t for a multi-class (one-vs-rest) model: the
     labeled rows' multi-class log loss -- the mean of -log p(true class)
     under predict_proba's probabilities -- and accuracy (the largest
     margin's class, as predict), both importance weighted."""
+    from fastopt.online.estimators import _Classifier
+    assert isinstance(est, _Classifier)     # multi-class: a classifier
     rows = _labeled(scored)
     if rows is None:
         return ["labeled rows:         0 (no loss or accuracy)"]
@@ -1665,15 +1770,17 @@ def _multiclass_metrics(est, scored):
     nll = -np.log(np.clip(p, eps, 1.0))
     right = (np.argmax(m, axis=1) == true).astype(np.float64)
     weight = float(m.shape[0] if w is None else w.sum())
-    mean = (lambda v: float(np.sum(v if w is None else w * v)) / weight
-            if weight else math.nan)
+
+    def mean(v: _F64) -> float:
+        return float(np.sum(v if w is None else w * v)) / weight if weight else math.nan
+
     return [f"labeled rows:         {m.shape[0]}",
             f"{'test logloss:':<21} {_fmt(mean(nll))} (multi-class, {len(classes)} "
             "classes)",
             f"{'test accuracy:':<21} {_fmt(mean(right))}"]
 
 
-def _test_metrics(est, scored):
+def _test_metrics(est: _Estimator, scored: Sequence[_Scored]) -> list[str]:
     """The summary lines of -t: the labeled rows' mean loss (importance
     weighted) and, for a classifier, the AUC of the margins."""
     from fastopt._training import binary_auc
@@ -1692,6 +1799,6 @@ def _test_metrics(est, scored):
     return lines
 
 
-def predict(args):
+def predict(args: argparse.Namespace) -> int:
     """`fastopt predict`; returns the exit status."""
     return _run("predict", _predict, args)

@@ -66,6 +66,8 @@ from fastopt import _kernels
 from fastopt.distributed._dask import get_client
 
 if TYPE_CHECKING:
+    import argparse
+
     from fastopt.online._base import OnlineLinearModel
 
 __all__ = ["fit"]
@@ -682,7 +684,7 @@ def _first_line_is_vw(path: str) -> bool:
             g.close()
 
 
-def cli_train(args: Any) -> int:
+def cli_train(args: argparse.Namespace) -> int:
     """`fastopt train FILES --dask local:N|tcp://host:port`: the same flags,
     progress, summary and model file as a single-machine `train`, the
     rounds run by :func:`fit` on the cluster.  Raises cli_online._Fail."""
@@ -752,7 +754,9 @@ def cli_train(args: Any) -> int:
         client.close()
         if cluster is not None:
             cluster.close()
-    info_ = est.distributed_info_
+    # fit sets distributed_info_ through the estimator's __dict__ (the
+    # estimator classes do not declare it)
+    info_: Dict[str, Any] = getattr(est, "distributed_info_")
     loss_name = co._loss_name(args.loss)
     if sum(info_["bad_lines"]):
         sys.stderr.write(f"fastopt train: warning: skipped {sum(info_['bad_lines'])} "
