@@ -106,7 +106,7 @@ import time
 import zlib
 from types import SimpleNamespace
 from typing import (IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional,
-                    Sequence, TextIO, TypeVar, Union, cast, overload)
+                    Sequence, TextIO, TypeVar, Union, overload)
 
 import numpy as np
 import numpy.typing as npt
@@ -671,12 +671,9 @@ def _feature_names(args: argparse.Namespace, bits: int, n_features: int,
     if args.invert_hash is None:
         return None
     from fastopt.vw import FeatureNames
-    # FeatureNames(fields=) is annotated dict[bytes, Any] but takes str
-    # namespaces too (it normalises them with _check_fields, as the
-    # estimators do); fastopt.vw is outside this change
     return FeatureNames(bits, interactions, hash_all=hash_all, hash_seed=args.hash_seed,
-                        fields=fields,  # type: ignore[arg-type]
-                        n_features=n_features, constant=not args.no_intercept)
+                        fields=fields, n_features=n_features,
+                        constant=not args.no_intercept)
 
 
 def _write_text_models(args: argparse.Namespace, est: _Estimator, reader: VWReader,
@@ -1493,10 +1490,7 @@ def _load_model(path: str) -> tuple[_Estimator, dict[str, Any]]:
     a one-line "MODEL: reason" error."""
     from fastopt.online._base import read_model
     try:
-        # read_model is annotated as returning the base class, but builds one
-        # of the three estimators (_base._estimator_classes) -- what the CLI
-        # uses (coef_, _proba ...)
-        est, info = cast("tuple[_Estimator, dict[str, Any]]", read_model(path))
+        est, info = read_model(path)
     except FileNotFoundError:
         raise _Fail(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -41,7 +41,7 @@ one namespace byte per entry of X (aligned with ``X.data``).
 :func:`load_vw` reads a whole file; :func:`feature_index` hashes a name.
 """
 
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -506,7 +506,7 @@ class FeatureNames:
 
     def __init__(self, bits: int = 18, interactions: "list[str] | None" = None,
                  hash_all: bool = False, hash_seed: int = 0,
-                 fields: "dict[bytes, Any] | None" = None, n_features: "int | None" = None,
+                 fields: "Mapping[Any, Any] | None" = None, n_features: "int | None" = None,
                  constant: bool = True) -> None:
         from fastopt.online._base import _check_fields, _check_interactions
         self.bits = _check_bits(bits)

@@ -42,6 +42,8 @@ Config = dict[str, Any]
 # a model file: a path or a binary file object
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 _T = TypeVar("_T")
+# what a model file holds (load's result)
+Estimator = Union["FTRLClassifier", "FTRLRegressor", "RDAClassifier"]
 
 # Model files (.npz): version 3 (written) keeps only the touched rows of
 # the state -- `rows`, the row numbers of every row with a bit set, and
@@ -1164,7 +1166,7 @@ def expand_state(rows: AnyArray, values: AnyArray, n_rows: int) -> F64:
     return state
 
 
-def _estimator_classes() -> dict[str, type[FTRLClassifier | FTRLRegressor | RDAClassifier]]:
+def _estimator_classes() -> dict[str, type[Estimator]]:
     """The allow-list of estimators a model file may name."""
     from fastopt.online.estimators import FTRLClassifier, FTRLRegressor, RDAClassifier
     return {c.__name__: c for c in (FTRLClassifier, FTRLRegressor, RDAClassifier)}
@@ -1368,7 +1370,7 @@ def _json_field(fields: dict[str, AnyArray], field: str) -> dict[str, Any]:
     return value
 
 
-def _build(fields: dict[str, AnyArray]) -> tuple[OnlineLinearModel, dict[str, Any]]:
+def _build(fields: dict[str, AnyArray]) -> tuple[Estimator, dict[str, Any]]:
     """The estimator and info a model file's checked fields describe."""
     name = _scalar(fields, "estimator", "U")
     cls = _estimator_classes()[name]      # an allowed name (_read_arrays)
@@ -1417,7 +1419,7 @@ def _build(fields: dict[str, AnyArray]) -> tuple[OnlineLinearModel, dict[str, An
     return est, info
 
 
-def read_model(path: PathOrFile) -> tuple[OnlineLinearModel, dict[str, Any]]:
+def read_model(path: PathOrFile) -> tuple[Estimator, dict[str, Any]]:
     """(estimator, info) from a model file written by `save`, every field
     checked; ValueError "FILE: reason" for anything that is not such a
     file (OSError for a file that cannot be opened)."""
@@ -1464,7 +1466,7 @@ def load_info(path: PathOrFile) -> dict[str, Any]:
     return read_model(path)[1]
 
 
-def load(path: PathOrFile) -> OnlineLinearModel:
+def load(path: PathOrFile) -> Estimator:
     """Load a model written by `save` (or by ``fastopt train``).
 
     The file is checked field by field -- format version, estimator (from
