@@ -389,7 +389,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                          "Hogwild: faster, not bit-reproducible)")
     # -- issue 13: training on a Dask cluster (fastopt/distributed/online.py) --
     dk = tr.add_argument_group("Dask (pip install \"fastopt[dask]\"; FILE may be a "
-                               "quoted glob of libsvm files)")
+                               "quoted glob of libsvm or VW text files)")
     dk.add_argument("--dask", metavar="local:N|tcp://HOST:PORT",
                     help="train on a Dask cluster: local:N starts a LocalCluster "
                          "of N worker processes; an address uses a running "

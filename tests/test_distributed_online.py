@@ -150,16 +150,19 @@ def test_dask_arrays_one_chunk_equals_fit(client, data, sparse):
 
 def _twin_fit(make_twin, parts, sync_rows, merge):
     """Round by round: every partition trains a copy of the global twin on
-    its next rows; the copies are merged as the module's docstring says."""
+    its next rows; the copies are merged as the module's docstring says.
+    parts: (X, y) or (X, y, sample_weight, base_margin) (each None or one
+    value per row)."""
     model = make_twin()
     pos = [0] * len(parts)
-    while any(p < X.shape[0] for p, (X, _) in zip(pos, parts)):
+    while any(p < part[0].shape[0] for p, part in zip(pos, parts)):
         copies = []
-        for k, (X, y) in enumerate(parts):
+        for k, (X, y, *more) in enumerate(parts):
             if pos[k] >= X.shape[0]:
                 continue
             c = copy.deepcopy(model)
-            c.fit(X[pos[k]:pos[k] + sync_rows], y[pos[k]:pos[k] + sync_rows])
+            rows = slice(pos[k], pos[k] + sync_rows)
+            c.fit(X[rows], y[rows], *(None if a is None else a[rows] for a in more))
             pos[k] += sync_rows
             copies.append(c)
         if isinstance(model, RDATwin):
@@ -374,7 +377,7 @@ def test_cli_dask_errors(data, tmp_path):
     # single-machine training control that --dask does not do: refused by name,
     # before any cluster starts
     for flag in (["-i", str(model)], ["--cache-file", str(tmp_path / "c")],
-                 ["--invert-hash", str(tmp_path / "inv")], ["--hash", "all"]):
+                 ["--invert-hash", str(tmp_path / "inv")]):
         res = _cli("train", str(bad), "--dask", "local:1", "-f", str(model), *flag)
         assert res.returncode == 2, describe(res)
         assert res.stderr.strip().splitlines()[-1].endswith("is not supported with --dask")

@@ -12,7 +12,7 @@ extra.
   estimators (scikit-learn style) on Dask arrays or numpy/scipy inputs
   (fastopt/distributed/glm.py).
 - `fit`: an online learner (FTRLClassifier, FTRLRegressor, RDAClassifier)
-  trained on libsvm files or row-chunked Dask arrays, in rounds of
+  trained on libsvm or VW text files or row-chunked Dask arrays, in rounds of
   ``sync_rows`` rows per partition whose sparse deltas are merged in a fixed
   order (fastopt/distributed/online.py).
 """

@@ -1,8 +1,9 @@
 """Online learning on Dask distributed: FTRL-Proximal and l1-RDA in rounds.
 
-Design.  The data are split into partitions (a group of libsvm files, or one
-row chunk of a Dask array).  Each partition is parsed once, by fastopt's C
-parser, in a task that runs on a worker; its result (CSR arrays, labels,
+Design.  The data are split into partitions (a group of libsvm or VW text
+files, or one row chunk of a Dask array).  Each partition is parsed once, by
+fastopt's C parsers, in a task that runs on a worker; its result (CSR
+arrays, labels, VW importance weights, namespaces and initial predictions,
 held-out rows) stays there, and is recomputed from the file by Dask if that
 worker is lost.  Then, round after round, every partition that still has rows
 trains from the current global state on its next ``sync_rows`` rows -- with
@@ -80,6 +81,9 @@ _Ints = npt.NDArray[np.integer[Any]]
 # facts for the driver; an estimator of fastopt.online (not typed yet: its
 # subclasses' parameters and private helpers are Any here)
 _Part = Dict[str, Any]
+# a partition's rows: (CSR X, labels, importance weights or None, each
+# entry's namespace byte or None, VW initial predictions or None)
+_Rows = Tuple[Any, _F64, Optional[_F64], Optional[npt.NDArray[np.uint8]], Optional[_F64]]
 _Estimator = Any
 
 
@@ -90,6 +94,8 @@ class _RoundResult(TypedDict, total=False):
     loss: float
     n: int
     seconds: float
+    weight: float
+    weight_used: float
     idx: _Ints
     rows: _F64
 
@@ -97,32 +103,47 @@ class _RoundResult(TypedDict, total=False):
 # -- tasks (run on the workers; pure functions of their arguments) ---------------
 
 def _load_files(paths: List[str], opts: Dict[str, Any]) -> _Part:
-    """Parse one partition's libsvm files with the C parser: the training
-    rows (CSR arrays, labels) and the held-out rows, with the counts.  Row r
-    of a file is held out as `fastopt train --holdout` holds it out (rows
-    numbered from 0 in each file)."""
-    import scipy.sparse as sp
-    from fastopt.cli_online import _held_out
-    from fastopt.libsvm import iter_chunks
-    train, held = [], []
+    """Parse one partition's files (libsvm or VW text, as opts["format"]
+    says; "auto": each file's first line tells) with the C parsers of
+    fastopt.vw.VWReader, as `fastopt train` reads them: the training rows
+    and the held-out rows, each (CSR X, labels, importance weights or None,
+    namespaces of X's entries or None, VW initial predictions or None),
+    with the counts.  Row r of a file is held out as `fastopt train
+    --holdout` holds it out (rows numbered from 0 in each file)."""
+    from fastopt.cli_online import _held_out, _mask_block
+    from fastopt.vw import VWReader
+    train: List[_Rows] = []
+    held: List[_Rows] = []
     bad, first_bad, rows_per_file = 0, None, []
+    fmt: Optional[str] = None
+    fmt_path = ""
     for path in paths:
-        reader = iter_chunks(path, opts["n_features"], chunk_bytes=opts["chunk_bytes"],
-                             hash=opts["hash"], skip_bad_lines=opts["skip_bad_lines"],
-                             index_dtype=opts["index_dtype"], binary=opts["binary"],
-                             max_line_bytes=opts["max_line_bytes"])
+        reader = VWReader(path, opts["bits"], fmt=opts["format"],
+                          n_features=opts["n_features"], hash=opts["hash"],
+                          chunk_bytes=opts["chunk_bytes"],
+                          skip_bad_lines=opts["skip_bad_lines"], binary=opts["binary"],
+                          max_line_bytes=opts["max_line_bytes"], constant=opts["constant"],
+                          hash_all=opts["hash_all"], hash_seed=opts["hash_seed"],
+                          extras=True)
         row = 0
         try:
-            for X, y, _line in reader:
+            for X, y, w, ns, _line, extras in reader:
+                if fmt is None:
+                    fmt, fmt_path = reader.fmt, path
+                elif reader.fmt != fmt:
+                    raise ValueError(f"{path}: {reader.fmt} text, but {fmt_path} is "
+                                     f"{fmt}: the files of one fit share one format")
+                base = extras.initial if np.any(extras.initial) else None
+                block: _Rows = (X, y, w, ns, base)
                 mask = _held_out(row, X.shape[0], opts["holdout"])
                 row += X.shape[0]
                 if mask is None:
-                    train.append((X, y))
+                    train.append(block)
                     continue
                 if mask.any():
-                    held.append((X[mask], y[mask]))
+                    held.append(_mask_block(block, mask))
                 if not mask.all():
-                    train.append((X[~mask], y[~mask]))
+                    train.append(_mask_block(block, ~mask))
         except OSError as e:
             raise OSError(f"{path}: cannot read it on worker: "
                           f"{e.strerror or e}") from None
@@ -132,16 +153,26 @@ def _load_files(paths: List[str], opts: Dict[str, Any]) -> _Part:
         if first_bad is None:
             first_bad = reader.first_bad_line
         rows_per_file.append(row)
+    return dict(train=_stack(train), held=_stack(held), bad_lines=bad,
+                first_bad_line=first_bad, rows_per_file=rows_per_file, format=fmt)
 
-    def stack(blocks: List[Tuple[Any, npt.NDArray[Any]]]
-              ) -> Optional[Tuple[Any, npt.NDArray[Any]]]:
-        if not blocks:
-            return None
-        X = sp.vstack([b[0] for b in blocks], format="csr")
-        return X, np.concatenate([b[1] for b in blocks])
 
-    return dict(train=stack(train), held=stack(held), bad_lines=bad,
-                first_bad_line=first_bad, rows_per_file=rows_per_file)
+def _stack(blocks: List[_Rows]) -> Optional[_Rows]:
+    """The blocks' rows as one (X, y, w, ns, base); w, ns: None when the
+    blocks have none (libsvm); base: None when no row has one (else 0 for
+    the rows without)."""
+    import scipy.sparse as sp
+    if not blocks:
+        return None
+    X = sp.vstack([b[0] for b in blocks], format="csr")
+    y = np.concatenate([b[1] for b in blocks])
+    w = None if blocks[0][2] is None else np.concatenate([b[2] for b in blocks])
+    ns = None if blocks[0][3] is None else np.concatenate([b[3] for b in blocks])
+    base = None
+    if any(b[4] is not None for b in blocks):
+        base = np.concatenate([np.zeros(b[0].shape[0]) if b[4] is None else b[4]
+                               for b in blocks])
+    return X, y, w, ns, base
 
 
 def _load_block(X: Any, y: Any, proto: _Estimator,
@@ -154,8 +185,8 @@ def _load_block(X: Any, y: Any, proto: _Estimator,
     y01, _ = proto._encode_y(y, labels, labels)
     proto._check_rows(shape, y01)
     Xc = sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
-    return dict(train=(Xc, y01), held=None, bad_lines=0, first_bad_line=None,
-                rows_per_file=[shape[0]])
+    return dict(train=(Xc, y01, None, None, None), held=None, bad_lines=0,
+                first_bad_line=None, rows_per_file=[shape[0]], format=None)
 
 
 def _partition_meta(part: _Part) -> Dict[str, Any]:
@@ -164,7 +195,7 @@ def _partition_meta(part: _Part) -> Dict[str, Any]:
     return dict(rows=0 if tr is None else tr[0].shape[0],
                 held=0 if part["held"] is None else part["held"][0].shape[0],
                 bad_lines=part["bad_lines"], first_bad_line=part["first_bad_line"],
-                rows_per_file=part["rows_per_file"],
+                rows_per_file=part["rows_per_file"], format=part["format"],
                 n_features=None if tr is None else tr[0].shape[1])
 
 
@@ -204,7 +235,7 @@ def _touched(part: _Part, start: int, stop: int) -> _Ints:
 
 
 def _train_round(proto: _Estimator, state: _F64, t: int, part: _Part, start: int, stop: int,
-                 loss0: float, name: str) -> _RoundResult:
+                 loss0: float, name: str, vw_squared: bool = False) -> _RoundResult:
     """Train on rows [start, stop) of a partition from the global model;
     returns the new state rows, the new t and the partition's running loss
     sum.  `state` (not modified): without interactions the compact rows of
@@ -212,16 +243,25 @@ def _train_round(proto: _Estimator, state: _F64, t: int, part: _Part, start: int
     last) -- each coordinate's arithmetic is that of the full model, the
     indices renumbered 0..m-1; with interactions (crossed features are
     hashed over all the columns) the whole state, and the rows that changed
-    come back with their coordinates."""
+    come back with their coordinates.  The rows' importance weights (VW
+    text), doubled with `vw_squared` as `fastopt train --loss squared`
+    trains (cli_online._vw_gradient_weights), and their VW initial
+    predictions go to the C loop as estimator.partial_fit passes them."""
+    from fastopt.cli_online import _vw_gradient_weights
     t0 = time.perf_counter()
-    X, y = part["train"]
+    X, y, w, ns_all, base = part["train"]
+    lo, hi = X.indptr[start], X.indptr[stop]
     X = X[start:stop]
     y = y[start:stop]
+    w = None if w is None else w[start:stop]
+    sw = _vw_gradient_weights("squared", w, stop - start) if vw_squared else w
+    base = None if base is None else base[start:stop]
     model0, cfg = _model(proto, state, t)
     local = state.copy()
     model, _ = _model(proto, local, t)
     if model0.crossed:
-        ns = proto._namespaces(model, cfg, state.shape[0] - 1, X.indices, X, None)
+        ns = proto._namespaces(model, cfg, state.shape[0] - 1, X.indices, X,
+                               None if ns_all is None else ns_all[lo:hi])
         indices = X.indices
     else:
         touched = _sorted_unique(X.indices, X.shape[1])
@@ -230,14 +270,18 @@ def _train_round(proto: _Estimator, state: _F64, t: int, part: _Part, start: int
                              f"touching {touched.shape[0]}")
         ns = None
         indices = _renumber(X.indices, touched, X.shape[1])
-    rc, loss, bad = model.fit(X.indptr, indices, X.data, y, None, 1, loss0, ns, None)
+    rc, loss, bad = model.fit(X.indptr, indices, X.data, y, None, 1, loss0, ns, sw,
+                              None, base)
     if rc == _kernels.STATUS_DIVERGED:
         raise FloatingPointError(f"{name}: the model diverged at its row "
                                  f"{start + bad} (lower alpha or raise beta / l2)")
     if rc != _kernels.STATUS_OK:
         raise ValueError(f"{name}: online kernel failed with status {rc} at its row "
                          f"{start + bad}")
-    out: _RoundResult = dict(t=model.t, loss=loss, n=stop - start, seconds=time.perf_counter() - t0)
+    out: _RoundResult = dict(
+        t=model.t, loss=loss, n=stop - start, seconds=time.perf_counter() - t0,
+        weight=float(stop - start) if w is None else float(np.sum(w)),
+        weight_used=float(stop - start) if sw is None else float(np.sum(sw)))
     if model0.crossed:
         out["idx"] = np.flatnonzero(np.any(local != state, axis=1))
         out["rows"] = local[out["idx"]]
@@ -247,18 +291,21 @@ def _train_round(proto: _Estimator, state: _F64, t: int, part: _Part, start: int
 
 
 def _holdout_loss(proto: _Estimator, state: _F64, t: int, part: _Part, loss_name: str,
-                  tau: float) -> Tuple[float, int]:
-    """(loss sum, rows) of a partition's held-out rows under the model."""
+                  tau: float) -> Tuple[float, float]:
+    """(loss sum, weight sum) of a partition's held-out rows under the
+    model, each row weighted by its importance weight (1 without), as
+    `fastopt train --holdout` weighs them."""
     from fastopt.cli_online import _loss_sum
     if part["held"] is None:
-        return 0.0, 0
-    X, y = part["held"]
+        return 0.0, 0.0
+    X, y, w, ns, base = part["held"]
     est = type(proto)(**proto.get_params())
     cfg = est._check_params()
     est.__dict__.update(est._bind(cfg, dict(state=state, t=t)))
     est.n_features_in_ = state.shape[0] - 1
     est._diverged = False
-    return _loss_sum(loss_name, tau, est._margin(X), y), X.shape[0]
+    return (_loss_sum(loss_name, tau, est._margin(X, ns, base), y, w),
+            float(X.shape[0]) if w is None else float(np.sum(w)))
 
 
 # -- the driver -----------------------------------------------------------------
@@ -384,7 +431,8 @@ def fit(estimator: "OnlineLinearModel",
         passes: int = 1, n_partitions: Optional[int] = None, n_features: int = 2**20,
         hash: bool = False, holdout: Optional[float] = None,
         skip_bad_lines: bool = False, max_line_bytes: int = 64 << 20,
-        chunk_bytes: int = 8 << 20,
+        chunk_bytes: int = 8 << 20, format: str = "auto", bits: Optional[int] = None,
+        hash_all: bool = False, hash_seed: int = 0, constant: bool = False,
         progress: Optional[Callable[[str], None]] = None) -> "OnlineLinearModel":
     """Train an online learner on a Dask cluster, in rounds; return it fitted.
 
@@ -404,10 +452,11 @@ def fit(estimator: "OnlineLinearModel",
         Its parameters are used (n_epochs must be 1 and shuffle False: use
         `passes`); it is fitted in place and returned.
     source : str, list of str, or (dask.array.Array, dask.array.Array)
-        A glob or a list of libsvm files (plain or gzip), each parsed on a
-        worker by fastopt's C parser (the workers must see the paths: a
-        shared file system); or (X, y) Dask arrays chunked by rows only (X's
-        blocks dense or scipy.sparse), one partition per row chunk.
+        A glob or a list of libsvm or Vowpal Wabbit text files (plain or
+        gzip), each parsed on a worker by fastopt's C parsers (the workers
+        must see the paths: a shared file system); or (X, y) Dask arrays
+        chunked by rows only (X's blocks dense or scipy.sparse), one
+        partition per row chunk.
     client : distributed.Client, optional
         Default: the current default client.
     sync_rows : int or "auto"
@@ -434,6 +483,23 @@ def fit(estimator: "OnlineLinearModel",
         rows (the CLI's rule) is held out and its loss reported; a malformed
         line raises ``ValueError("FILE:LINE: reason")`` or with
         skip_bad_lines is skipped and counted.
+    format : {"auto", "libsvm", "vw"}
+        Files: their format; "auto" (the default): each file's first line
+        that is neither blank nor a '#' comment tells (VW's has a '|'), as
+        `fastopt train` detects it.  All the files must share one format.
+        VW rows carry what single-process training uses: their namespaces
+        (for the estimator's `interactions`), importance weights
+        (``sample_weight``) and initial predictions (``base_margin``);
+        tags are read and ignored.
+    bits : int, optional
+        VW text: feature names hash into 2**bits columns (VW's ``-b``);
+        default: the estimator's `bits`.
+    hash_all, hash_seed : bool, int
+        VW text: VW's ``--hash all`` and ``--hash_seed``.
+    constant : bool
+        VW text: append VW's constant feature to every row, as `fastopt
+        train` does (with an estimator of ``fit_intercept=False``, so that
+        the bias is hashed and regularised as VW's).
     progress : callable, optional
         Called with a line of text (rows, rows/s over all workers,
         progressive loss) after every round.
@@ -450,7 +516,8 @@ def fit(estimator: "OnlineLinearModel",
     Raises
     ------
     ValueError
-        A bad argument, a malformed line (FILE:LINE), no rows to train on.
+        A bad argument, a malformed line (FILE:LINE), no rows to train on,
+        files of different formats.
     OSError
         A file a worker cannot read (named).
     FloatingPointError
@@ -464,7 +531,28 @@ def fit(estimator: "OnlineLinearModel",
     ...                               "clicks/part-*.svm.gz", sync_rows=50_000,
     ...                               n_features=2**24, hash=True, holdout=0.05)
     >>> est.distributed_info_["holdout_loss"], est.predict_proba(X)  # doctest: +SKIP
+    >>> vw = fastopt.distributed.fit(                              # doctest: +SKIP
+    ...     FTRLClassifier(interactions=["ab"], fit_intercept=False),
+    ...     "clicks/part-*.vw.gz", format="vw", bits=22, constant=True)
     """
+    return _fit(estimator, source, client, sync_rows=sync_rows, merge=merge, passes=passes,
+                n_partitions=n_partitions, n_features=n_features, hash=hash,
+                holdout=holdout, skip_bad_lines=skip_bad_lines,
+                max_line_bytes=max_line_bytes, chunk_bytes=chunk_bytes, format=format,
+                bits=bits, hash_all=hash_all, hash_seed=hash_seed, constant=constant,
+                progress=progress)
+
+
+def _fit(estimator: "OnlineLinearModel",
+         source: Union[str, "os.PathLike[str]", Sequence[str], Tuple[Any, Any]],
+         client: Optional[Any], *, sync_rows: Union[int, str], merge: str, passes: int,
+         n_partitions: Optional[int], n_features: int, hash: bool,
+         holdout: Optional[float], skip_bad_lines: bool, max_line_bytes: int,
+         chunk_bytes: int, format: str, bits: Optional[int], hash_all: bool,
+         hash_seed: int, constant: bool, progress: Optional[Callable[[str], None]],
+         vw_squared: bool = False) -> "OnlineLinearModel":
+    """fit; vw_squared: train as `fastopt train --loss squared` does, each
+    row's importance weight doubled (VW's squared-loss gradient)."""
     from fastopt.online._base import OnlineLinearModel
     if not isinstance(estimator, OnlineLinearModel):
         raise TypeError("estimator must be a fastopt.online FTRLClassifier, "
@@ -488,14 +576,22 @@ def fit(estimator: "OnlineLinearModel",
     if holdout is not None and not (isinstance(holdout, numbers.Real)
                                     and 0.0 < holdout < 1.0):
         raise ValueError(f"holdout must be None or a fraction in (0, 1), got {holdout!r}")
+    if format not in ("auto", "libsvm", "vw"):
+        raise ValueError(f"format must be 'auto', 'libsvm' or 'vw', got {format!r}")
+    from fastopt.vw import _check_bits, _check_seed
+    bits = _check_bits(proto.bits if bits is None else bits)
+    hash_seed = _check_seed(hash_seed)
     client = get_client(client)
     labels = None
     tag = uuid.uuid4().hex[:12]
 
     if isinstance(source, tuple) and len(source) == 2 and hasattr(source[0], "to_delayed"):
         given = [k for k, v in (("n_partitions", n_partitions), ("hash", hash),
-                                ("holdout", holdout), ("skip_bad_lines", skip_bad_lines))
-                 if v not in (None, False)]
+                                ("holdout", holdout), ("skip_bad_lines", skip_bad_lines),
+                                ("format", None if format == "auto" else format),
+                                ("hash_all", hash_all), ("hash_seed", hash_seed),
+                                ("constant", constant))
+                 if v not in (None, False, 0)]
         if given:
             raise ValueError(f"{', '.join(given)}: for files; Dask arrays give one "
                              "partition per row chunk (rechunk them to change it)")
@@ -514,9 +610,9 @@ def fit(estimator: "OnlineLinearModel",
         n_features = _check_int("n_features", n_features, 1)
         opts = dict(n_features=n_features, hash=bool(hash),
                     skip_bad_lines=bool(skip_bad_lines), holdout=holdout,
-                    index_dtype=np.int64 if n_features > 2**31 else np.int32,
                     binary=proto._is_classifier, max_line_bytes=max_line_bytes,
-                    chunk_bytes=chunk_bytes)
+                    chunk_bytes=chunk_bytes, format=format, bits=bits,
+                    hash_all=bool(hash_all), hash_seed=hash_seed, constant=bool(constant))
         parts = [client.submit(_load_files, g, opts, key=f"fastopt-load-{tag}-{p}",
                                pure=False) for p, g in enumerate(groups)]
         names = [g[0] if len(g) == 1 else f"{g[0]} .. {g[-1]}" for g in groups]
@@ -531,6 +627,12 @@ def fit(estimator: "OnlineLinearModel",
                          "to train on" + (" (all held out)" if any(m["held"] for m in metas)
                                           else ""))
     d = next(m["n_features"] for m in metas if m["n_features"] is not None)
+    formats = {m["format"]: name for m, name in zip(metas, names) if m["format"]}
+    if len(formats) > 1:
+        (f1, n1), (f2, n2) = list(formats.items())[:2]
+        raise ValueError(f"{n2}: {f2} text, but {n1} is {f1}: the files of one fit "
+                         "share one format")
+    fmt = next(iter(formats), None)
 
     from fastopt.online._base import check_model_size
     check_model_size(type(proto), d)
@@ -544,6 +646,7 @@ def fit(estimator: "OnlineLinearModel",
     t0 = time.perf_counter()
     round_seconds = []
     trained, task_seconds = 0, 0.0
+    weight, weight_used = 0.0, 0.0
     crossed = _model(proto, state, 0)[0].crossed
 
     def touched_of(r: int) -> Dict[int, Any]:
@@ -575,12 +678,14 @@ def fit(estimator: "OnlineLinearModel",
             start, stop = plan[r]
             futs.append((p, client.submit(
                 _train_round, proto, sent, t, parts[p], start, stop, loss[p],
-                names[p], key=f"fastopt-round-{tag}-{r}-{p}", pure=False)))
+                names[p], vw_squared, key=f"fastopt-round-{tag}-{r}-{p}", pure=False)))
         results = client.gather([f for _, f in futs])   # in partition order
         for (p, _fut), res in zip(futs, results):
             task_seconds += res["seconds"]
             loss[p] = res["loss"]
             trained += res["n"]
+            weight += res["weight"]
+            weight_used += res["weight_used"]
             if not crossed:
                 res["idx"] = np.append(touched[p], d)
                 if not cfg["fit_intercept"]:
@@ -603,7 +708,8 @@ def fit(estimator: "OnlineLinearModel",
         sums = client.gather([client.submit(_holdout_loss, proto, state_f, t, f,
                                             proto.loss, getattr(proto, "quantile_tau", 0.5),
                                             pure=False) for f in parts])
-        holdout_loss = sum(s for s, _ in sums) / held
+        held_weight = sum(w for _, w in sums)
+        holdout_loss = sum(s for s, _ in sums) / held_weight if held_weight else float("nan")
         del state_f
     workers = len(client.scheduler_info().get("workers", {}))
     client.cancel(parts)
@@ -611,7 +717,7 @@ def fit(estimator: "OnlineLinearModel",
     with estimator._lock():
         new = estimator._fresh(d, labels)
         new.update(estimator._bind(new["_cfg"], dict(state=state, t=t)))
-        new.update(_loss_sum=float(sum(loss)), _n_seen=trained, _weight_sum=float(trained),
+        new.update(_loss_sum=float(sum(loss)), _n_seen=trained, _weight_sum=weight_used,
                    _diverged=False)
         new["distributed_info_"] = dict(
             partitions=names, rows=rows, held_out=[m["held"] for m in metas],
@@ -619,6 +725,7 @@ def fit(estimator: "OnlineLinearModel",
             first_bad_line=next((m["first_bad_line"] for m in metas
                                  if m["first_bad_line"]), None),
             rounds=n_rounds, sync_rows=rows_per_round, merge=merge, passes=passes,
+            format=fmt, importance_weight=weight,
             workers=workers, seconds=seconds, task_seconds=task_seconds,
             seconds_per_round=float(np.median(round_seconds)) if round_seconds else 0.0,
             holdout_loss=holdout_loss, n_held_out=held)
@@ -692,9 +799,8 @@ def cli_train(args: argparse.Namespace) -> int:
     from fastopt.distributed._dask import connect
     path = args.data if args.data is not None else args.file
     if path == "-":
-        raise co._Fail("--dask reads files (a glob or one file), not standard input")
-    if args.format == "vw":
-        raise co._Fail("--dask reads libsvm files; VW text is not supported with --dask")
+        raise co._Fail("FILE -: --dask reads files (a glob or one file), not standard "
+                       "input")
     if args.class_weight is not None:
         raise co._Fail("--class-weight is not supported with --dask")
     for flag, given in (("-i", args.initial_model), ("-t", args.test_only),
@@ -702,9 +808,7 @@ def cli_train(args: argparse.Namespace) -> int:
                         ("--cache-file", args.cache_file),
                         ("--early-terminate", args.early_terminate),
                         ("--readable-model", args.readable_model),
-                        ("--invert-hash", args.invert_hash),
-                        ("--hash all|strings", args.hash_all),
-                        ("--hash-seed", args.hash_seed)):
+                        ("--invert-hash", args.invert_hash)):
         if given:
             raise co._Fail(f"{flag} is not supported with --dask")
     if args.output is None:
@@ -720,14 +824,25 @@ def cli_train(args: argparse.Namespace) -> int:
     co._check_output(args.output, [("FILE", p) for p in paths])
     if args.n_features is not None and args.bits is not None:
         raise co._Fail("give -b/--bits or --n-features, not both")
-    if args.format == "auto" and _first_line_is_vw(paths[0]):
-        raise co._Fail(f"{paths[0]}: VW text; --dask reads libsvm files only")
-    n_features = args.n_features or (2**args.bits if args.bits else 2**20)
-    fields = co._parse_field_map(args.field_map) if args.field_map is not None else None
-    if interactions and fields is None:
-        raise co._Fail("-q / --interactions on libsvm input need --field-map (which "
-                       "ids are which namespace)")
-    est, shown = co._make_estimator(args, n_features, interactions, fields, False)
+    # the format of the first file, read here (a driver that cannot read
+    # it takes libsvm; --format vw says so where the files are VW text)
+    fmt = args.format if args.format != "auto" else (
+        "vw" if _first_line_is_vw(paths[0]) else "libsvm")
+    bits = args.bits or 18
+    constant = fmt == "vw" and not args.no_intercept
+    if fmt == "vw":
+        n_features = 1 << bits
+        if args.field_map is not None:
+            raise co._Fail("--field-map is for libsvm input (VW text has namespaces)")
+        fields = None
+    else:
+        n_features = args.n_features or (2**args.bits if args.bits else 2**20)
+        fields = co._parse_field_map(args.field_map) if args.field_map is not None \
+            else None
+        if interactions and fields is None:
+            raise co._Fail("-q / --interactions on libsvm input need --field-map (which "
+                           "ids are which namespace)")
+    est, shown = co._make_estimator(args, n_features, interactions, fields, constant)
     try:
         client, cluster = connect(args.dask, args.dask_timeout)
     except (ValueError, OSError) as e:
@@ -736,11 +851,13 @@ def cli_train(args: argparse.Namespace) -> int:
     try:
         t0 = time.perf_counter()
         try:
-            fit(est, paths, client, sync_rows=args.sync_rows, merge=args.merge,
-                passes=args.passes, n_features=n_features, hash=args.hash,
-                holdout=args.holdout, skip_bad_lines=args.skip_bad_lines,
-                max_line_bytes=args.max_line_bytes, chunk_bytes=args.chunk_bytes,
-                progress=progress.update)
+            _fit(est, paths, client, sync_rows=args.sync_rows, merge=args.merge,
+                 passes=args.passes, n_partitions=None, n_features=n_features,
+                 hash=args.hash, holdout=args.holdout, skip_bad_lines=args.skip_bad_lines,
+                 max_line_bytes=args.max_line_bytes, chunk_bytes=args.chunk_bytes,
+                 format=fmt, bits=bits, hash_all=args.hash_all, hash_seed=args.hash_seed,
+                 constant=constant, progress=progress.update,
+                 vw_squared=args.loss == "squared")
         except FloatingPointError as e:
             raise co._Fail(f"{path}: training diverged: {e}", code=1) from None
         except OSError as e:            # a worker could not read a file: named
@@ -765,15 +882,21 @@ def cli_train(args: argparse.Namespace) -> int:
         progress.update(f"holdout {loss_name} {co._fmt(info_['holdout_loss'])}",
                         force=True)
         progress.done()
+    info: Dict[str, Any] = {"hash": bool(args.hash)}
+    if fmt == "vw":        # what `fastopt predict` reads the rows with
+        info.update(format="vw", bits=bits, constant=constant)
+        if args.hash_all or args.hash_seed:
+            info.update(hash_all=args.hash_all, hash_seed=args.hash_seed)
     try:
-        est.save(args.output, info={"hash": bool(args.hash)})
+        est.save(args.output, info=info)
     except OSError as e:
         raise co._Fail(f"cannot write {args.output}: {e.strerror or e}") from None
     trained = est.n_examples_seen_
     lines = [
         f"model:                {args.model} ({shown}"
         f"{', no intercept' if args.no_intercept else ''})",
-        f"file:                 {path} (libsvm, {len(paths)} file"
+        f"file:                 {path} ({fmt}"
+        + (f", {bits} bits" if fmt == "vw" else "") + f", {len(paths)} file"
         f"{'s' if len(paths) > 1 else ''})",
         f"dask:                 {args.dask}, {info_['workers']} workers, "
         f"{len(info_['partitions'])} partitions, {info_['rounds']} rounds of "
@@ -782,6 +905,8 @@ def cli_train(args: argparse.Namespace) -> int:
         f"rows:                 {trained // args.passes} trained per pass x "
         f"{args.passes} pass{'es' if args.passes > 1 else ''} = {trained}",
     ]
+    if info_["importance_weight"] != trained:
+        lines.append(f"importance weight:    {info_['importance_weight']:g} in all")
     if args.holdout:
         lines.append(f"held out:             {info_['n_held_out']} ({args.holdout:g} "
                      "of the rows)")
