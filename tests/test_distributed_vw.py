@@ -138,15 +138,23 @@ def test_format_auto_detects_vw(client, data):
     assert other.n_features_in_ == 2**(BITS + 1)
 
 
-@pytest.mark.parametrize("flags", [
-    ["-q", "ab", "--hash", "all", "--l1", "0.1", "--holdout", "0.2"],
-    ["--loss", "squared", "--hash_seed", "5", "--alpha", "0.02"],
-], ids=["logistic-q-ab-hash-all-holdout", "squared-seed"])
-def test_cli_dask_one_file_equals_cli(client, data, tmp_path, capsys, flags):
+@pytest.mark.parametrize("fmt, flags", [
+    ("vw", ["-q", "ab", "--hash", "all", "--l1", "0.1", "--holdout", "0.2"]),
+    ("vw", ["--loss", "squared", "--hash_seed", "5", "--alpha", "0.02"]),
+    ("libsvm", ["--loss", "squared", "--alpha", "0.02", "--holdout", "0.1"]),
+], ids=["logistic-q-ab-hash-all-holdout", "squared-seed", "libsvm-squared"])
+def test_cli_dask_one_file_equals_cli(client, data, tmp_path, capsys, fmt, flags):
     """`fastopt train FILE --dask` with one file is `fastopt train FILE`:
-    the same model bits, the same summary numbers."""
+    the same model bits, the same summary numbers (--loss squared: both
+    train with VW's squared-loss gradient, libsvm input too)."""
     single, dist = str(tmp_path / "single.npz"), str(tmp_path / "dist.npz")
-    base = ["train", data["files"][1], "-b", str(BITS), "--quiet"] + flags
+    path = data["files"][1]
+    if fmt == "libsvm":
+        from fastopt.libsvm import dump_libsvm
+        X, y, _w, _ns, _b = _rows(data["files"][0])
+        path = str(tmp_path / "rows.svm")
+        dump_libsvm(X, y * 3.0 - 1.0, path, labels="raw")
+    base = ["train", path, "-b", str(BITS), "--quiet"] + flags
     code, out1, err = run(base + ["-f", single], capsys)
     assert code == 0, err
     code, out2, err = run(base + ["-f", dist, "--dask", client.scheduler.address,
@@ -159,9 +167,10 @@ def test_cli_dask_one_file_equals_cli(client, data, tmp_path, capsys, flags):
     def lines(out, *keys):
         return [ln for ln in out.splitlines() if ln.split(":")[0] in keys]
     keys = ("progressive logloss", "progressive squared loss", "holdout logloss",
+            "holdout squared loss",
             "importance weight", "non-zero weights", "model")
     assert lines(out1, *keys) == lines(out2, *keys) and len(lines(out1, *keys)) >= 4
-    assert f"(vw, {BITS} bits, 1 file)" in out2
+    assert (f"(vw, {BITS} bits, 1 file)" if fmt == "vw" else "(libsvm, 1 file)") in out2
 
 
 # -- (2) several partitions: the twins, merged by the documented formulas --------

@@ -709,7 +709,8 @@ def _fit(estimator: "OnlineLinearModel",
                                             proto.loss, getattr(proto, "quantile_tau", 0.5),
                                             pure=False) for f in parts])
         held_weight = sum(w for _, w in sums)
-        holdout_loss = sum(s for s, _ in sums) / held_weight if held_weight else float("nan")
+        holdout_loss = (sum(s for s, _ in sums) / held_weight if held_weight
+                        else float("nan"))
         del state_f
     workers = len(client.scheduler_info().get("workers", {}))
     client.cancel(parts)
