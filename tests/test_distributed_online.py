@@ -91,6 +91,21 @@ def test_one_partition_equals_fit(client, data, make, merge):
     assert est.distributed_info_["rounds"] == 10      # ceil(900 / 97)
 
 
+def test_no_progressive_metrics_from_rounds(client, data, tmp_path):
+    """The rounds keep no per-row margins: a distributed classifier reports
+    NaN progressive logloss/AUC (not those of an earlier fit), and its model
+    file keeps none; progressive_loss_ (the C loop's sums) is kept."""
+    est = FTRLClassifier(l1=0.2).fit(data["X"], data["y"])
+    assert 0.5 < est.progressive_auc_ <= 1.0
+    fd.fit(est, data["files"], client, sync_rows=97, n_features=D)
+    assert np.isnan(est.progressive_auc_) and np.isnan(est.progressive_logloss_)
+    assert np.isfinite(est.progressive_loss_)
+    est.save(str(tmp_path / "m.npz"))
+    with np.load(tmp_path / "m.npz") as f:
+        assert not [k for k in f.files if k.startswith("progressive_")]
+    assert np.isnan(load(str(tmp_path / "m.npz")).progressive_auc_)
+
+
 def test_sync_rows_auto(client, data):
     from fastopt.distributed.online import auto_sync_rows
     assert auto_sync_rows("sum", 3) == 2666 and auto_sync_rows("sum", 8) == 1000

@@ -717,6 +717,10 @@ def _fit(estimator: "OnlineLinearModel",
 
     with estimator._lock():
         new = estimator._fresh(d, labels)
+        # the rounds keep no per-row margins: no progressive logloss / AUC
+        # (NaN, and none in a model file), rather than one of later rows only
+        new.pop("_progressive", None)
+        estimator.__dict__.pop("_progressive", None)
         new.update(estimator._bind(new["_cfg"], dict(state=state, t=t)))
         new.update(_loss_sum=float(sum(loss)), _n_seen=trained, _weight_sum=weight_used,
                    _diverged=False)
