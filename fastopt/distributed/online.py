@@ -68,8 +68,9 @@ from fastopt.distributed._dask import get_client
 
 if TYPE_CHECKING:
     import argparse
+    from typing import TypeAlias
 
-    from fastopt.online._base import OnlineLinearModel
+    from fastopt.online._base import Estimator, OnlineLinearModel
 
 __all__ = ["fit"]
 
@@ -77,14 +78,14 @@ _MERGES = ("sum", "average")
 
 _F64 = npt.NDArray[np.float64]
 _Ints = npt.NDArray[np.integer[Any]]
-# a loaded partition ("train", "held": (CSR X, y) or None, and counts), or its
-# facts for the driver; an estimator of fastopt.online (not typed yet: its
-# subclasses' parameters and private helpers are Any here)
+# a loaded partition ("train", "held": _Rows or None, and counts), or its
+# facts for the driver
 _Part = Dict[str, Any]
 # a partition's rows: (CSR X, labels, importance weights or None, each
 # entry's namespace byte or None, VW initial predictions or None)
 _Rows = Tuple[Any, _F64, Optional[_F64], Optional[npt.NDArray[np.uint8]], Optional[_F64]]
-_Estimator = Any
+# an estimator of fastopt.online (what a model file holds)
+_Estimator: "TypeAlias" = "Estimator"
 
 
 class _RoundResult(TypedDict, total=False):
@@ -553,8 +554,8 @@ def _fit(estimator: "OnlineLinearModel",
          vw_squared: bool = False) -> "OnlineLinearModel":
     """fit; vw_squared: train as `fastopt train --loss squared` does, each
     row's importance weight doubled (VW's squared-loss gradient)."""
-    from fastopt.online._base import OnlineLinearModel
-    if not isinstance(estimator, OnlineLinearModel):
+    from fastopt.online import FTRLClassifier, FTRLRegressor, RDAClassifier
+    if not isinstance(estimator, (FTRLClassifier, FTRLRegressor, RDAClassifier)):
         raise TypeError("estimator must be a fastopt.online FTRLClassifier, "
                         f"FTRLRegressor or RDAClassifier, got {type(estimator).__name__}")
     proto: _Estimator = type(estimator)(**estimator.get_params())
