@@ -251,6 +251,21 @@ def _bits(s: str) -> int:
     return v
 
 
+def _add_link_flags(group: "argparse._ActionsContainer", prefix: str, logistic: str, tail: str) -> None:
+    """--raw and --link (what -p writes) on `group`, their help starting with
+    `prefix`, the logistic default described as `logistic`, ending `tail`."""
+    group.add_argument("--raw", action="store_true",
+                       help=f"{prefix}write margins w . x instead of probabilities "
+                            "(logistic) or counts (poisson) (= --link identity, "
+                            "VW's default)")
+    group.add_argument("--link", choices=_LINKS, metavar="identity|logistic|glf1|poisson",
+                       help=f"{prefix}VW's --link, the function of the margin m "
+                            "written: identity m, logistic 1 / (1 + exp(-m)), glf1 "
+                            "2 / (1 + exp(-m)) - 1, poisson exp(m) (default: "
+                            f"logistic for {logistic}, poisson for poisson, else "
+                            f"identity{tail}")
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                 ) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """Register `train` and `predict` on an argparse subparsers object."""
@@ -361,16 +376,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                          "input order, not bit-reproducible; not with --dask); "
                          "with -t, the model's.  Written whole once the model "
                          "is saved")
-    tc.add_argument("--raw", action="store_true",
-                    help="with -p: write margins w . x instead of "
-                         "probabilities (logistic) or counts (poisson) "
-                         "(= --link identity, VW's default)")
-    tc.add_argument("--link", choices=_LINKS, metavar="identity|logistic|glf1|poisson",
-                    help="with -p: VW's --link, the function of the margin m "
-                         "written: identity m, logistic 1 / (1 + exp(-m)), "
-                         "glf1 2 / (1 + exp(-m)) - 1, poisson exp(m) (default: "
-                         "logistic for --loss logistic, poisson for poisson, "
-                         "else identity)")
+    _add_link_flags(tc, "with -p: ", "--loss logistic", ")")
     tc.add_argument("--cache-file", metavar="PATH",
                     help="the binary cache of the parsed rows that passes 2.. "
                          "(and the holdout evaluation) read instead of "
@@ -453,17 +459,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                          "(importance-weighted; unlabeled rows left out); a "
                          "multi-class model: the multi-class log loss and the "
                          "accuracy")
-    pr.add_argument("--raw", action="store_true",
-                    help="write margins w . x instead of probabilities "
-                         "(logistic) or counts (poisson) (= --link identity, "
-                         "VW's default)")
-    pr.add_argument("--link", choices=_LINKS, metavar="identity|logistic|glf1|poisson",
-                    help="VW's --link, the function of the margin m written: "
-                         "identity m, logistic 1 / (1 + exp(-m)), glf1 "
-                         "2 / (1 + exp(-m)) - 1, poisson exp(m) (default: "
-                         "logistic for a logistic model, poisson for poisson, "
-                         "else identity; a multi-class model: identity only, "
-                         "its K margins)")
+    _add_link_flags(pr, "", "a logistic model",
+                    "; a multi-class model: identity only, its K margins)")
     pr.add_argument("--n-threads", type=_positive_int, default=None, metavar="N",
                     help="threads for the predictions (default: the usable CPUs)")
     _add_common(pr)

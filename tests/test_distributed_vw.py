@@ -24,20 +24,11 @@ from fastopt.vw import iter_vw_chunks  # noqa: E402
 from cli_helpers import run  # noqa: E402
 from reference_online import FTRLTwin, RDATwin  # noqa: E402
 from subproc import describe  # noqa: E402
-from test_distributed_online import _cli, _state, _twin_fit  # noqa: E402
+# client: that module's fixture (a 2-worker LocalCluster), one per module
+from test_distributed_online import _cli, _state, _twin_fit, client  # noqa: E402,F401
 
 BITS = 12
 ROWS = 200
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 def _vw_lines(n, seed):
