@@ -442,6 +442,25 @@ cdef class OnlineModel:
                 free(pred)
         return rc, loss, bad, margins
 
+    def learn_dict(self, dict x, dict names, Py_ssize_t cache_max, dict index, y,
+                   double weight, double loss_sum, int ns_byte):
+        """row_from_dict(x, names, cache_max), then, where y is a key of
+        index (label -> class index, or None for none), learn_row(index[y],
+        weight, loss_sum, ns_byte): learn_one's common case in one call.
+        Returns learn_row's tuple; else nothing is learned: False where x
+        needs the general path (row_from_dict False: nothing loaded), None
+        where y is not in index (the row is loaded: the caller resolves y
+        and calls learn_row)."""
+        cdef PyObject *tp
+        if not self.row_from_dict(x, names, cache_max):
+            return False
+        if index is None:
+            return None
+        tp = PyDict_GetItem(index, y)   # NULL: missing (or unhashable: no error set)
+        if tp == NULL:
+            return None
+        return self.learn_row(<double>(<object>tp), weight, loss_sum, ns_byte)
+
     def margin_row(self, int ns_byte):
         """w . x + intercept of the loaded row: (status, margin, bad_row),
         the margin a float, or the list of the K margins of K > 1 models."""

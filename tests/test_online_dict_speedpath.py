@@ -228,3 +228,26 @@ def test_long_dicts_grow_the_row_buffer():
         ref.partial_fit(X[i], [bool(i % 2)], classes=[False, True])
     np.testing.assert_array_equal(est._state["state"], ref._state["state"])
     assert est.predict_proba_one(rows[0])[True] == ref.predict_proba(X[:1])[0, 1]
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_class_weight_learn_one_equals_partial_fit(k):
+    rows = _stream(n=120, seed=11)
+    y = np.random.default_rng(3).integers(0, k, len(rows))
+    cw = {c: 0.5 + c for c in range(k)}
+    X = _csr(rows, 9)
+    ref, est = FTRLClassifier(class_weight=cw), FTRLClassifier(class_weight=cw, bits=9)
+    for i, x in enumerate(rows):
+        ref.partial_fit(X[i], y[i:i + 1], classes=list(range(k)), sample_weight=[0.7])
+        est.learn_one(x, int(y[i]), 0.7, classes=list(range(k)))
+    np.testing.assert_array_equal(est._state["state"], ref._state["state"])
+    assert est.progressive_logloss_ == pytest.approx(ref.progressive_logloss_, rel=1e-12)
+
+
+def test_unhashable_label_is_a_value_error():
+    est = FTRLClassifier(bits=6)
+    est.learn_one({"a": 1.0}, True)
+    before = _state(est)
+    with pytest.raises(ValueError, match="not one of the classes"):
+        est.learn_one({"a": 1.0}, [True])
+    np.testing.assert_array_equal(_state(est)[0], before[0])

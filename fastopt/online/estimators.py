@@ -238,11 +238,13 @@ class _DictProtocol(OnlineLinearModel):
         margin_row): in C where its values are floats and ints, else
         through _dict_row's general conversion (checked the same way).
         The model's buffer is the estimator's: callers hold its lock."""
-        d = self._dict_columns()
-        names = self._dict_names(x, d)
+        cache = self.__dict__.get("_dict_cache")
+        if cache is None or cache[0] != self.n_features_in_:   # fitted: callers check
+            self._dict_names(x, self._dict_columns())          # d checked, cache made
+            cache = self.__dict__["_dict_cache"]
         # a dict subclass may iterate its own way: the general path reads it
-        if type(x) is not dict or not model.row_from_dict(x, names, _NAME_CACHE_MAX):
-            _, indices, data = self._dict_row(x, d)
+        if type(x) is not dict or not model.row_from_dict(x, cache[1], _NAME_CACHE_MAX):
+            _, indices, data = self._dict_row(x, cache[0])
             model.row_from_arrays(indices, data)
 
     @staticmethod
@@ -268,6 +270,17 @@ class _DictProtocol(OnlineLinearModel):
             self.__dict__["_label_cache"] = cached
         return cached[1], cached[2]
 
+    def _label_map(self) -> Optional[dict[Any, float]]:
+        """A fitted classifier's {label: class index as a float} (cached);
+        None for a regressor."""
+        if not self._is_classifier:
+            return None
+        cached = self.__dict__.get("_label_cache")
+        if cached is not None and cached[0] is self.classes_:
+            index: dict[Any, float] = cached[2]
+            return index
+        return self._labels()[1]
+
     def _label_index(self, y: Any) -> float:
         """The class index of label y of a fitted classifier (a float), or
         the float target of a regressor; ValueError for anything else."""
@@ -278,8 +291,9 @@ class _DictProtocol(OnlineLinearModel):
             if self.loss == "poisson" and y < 0:
                 raise ValueError("loss='poisson' needs counts: y must be >= 0")
             return float(y)
+        index = self._label_map()
         try:
-            return self._labels()[1][y]
+            return index[y]                     # type: ignore[index]
         except (KeyError, TypeError):
             raise ValueError(f"y = {y!r} is not one of the classes "
                              f"{self.classes_.tolist()}") from None
@@ -339,16 +353,31 @@ class _DictProtocol(OnlineLinearModel):
             model = self._check_usable()
             if classes is not None and self._is_classifier:   # as partial_fit checks
                 self._encode_y(np.asarray([y]), classes, self.classes_)
-            self._load_row(model, x)
-            target = self._label_index(y)
+            # the common case in one C call: a plain dict, its names' cache
+            # made, a known label and no class_weight
+            out: Any = None
+            loaded = False
+            cache = self.__dict__.get("_dict_cache")
+            if type(x) is dict and cache is not None and cache[0] == self.n_features_in_ \
+                    and getattr(self, "class_weight", None) is None:
+                index = self._label_map()
+                out = model.learn_dict(x, cache[1], _NAME_CACHE_MAX, index, y, w,
+                                       self._loss_sum, _DEFAULT_NAMESPACE)
+                loaded = out is None            # the row loaded, y not in index
             pos_w = None
-            if self._is_classifier and getattr(self, "class_weight", None) is not None:
-                cwr, pos_w = self._row_weights(np.array([target]), self.classes_, None,
-                                               partial=True)
-                if pos_w is None and cwr is not None:
-                    w *= float(cwr[0])
-            rc, loss_sum, bad, margins = model.learn_row(target, w, self._loss_sum,
-                                                         _DEFAULT_NAMESPACE, pos_w)
+            if out:
+                target = index[y]               # type: ignore[index]
+            else:
+                if not loaded:
+                    self._load_row(model, x)
+                target = self._label_index(y)
+                if self._is_classifier and getattr(self, "class_weight", None) is not None:
+                    cwr, pos_w = self._row_weights(np.array([target]), self.classes_, None,
+                                                   partial=True)
+                    if pos_w is None and cwr is not None:
+                        w *= float(cwr[0])
+                out = model.learn_row(target, w, self._loss_sum, _DEFAULT_NAMESPACE, pos_w)
+            rc, loss_sum, bad, margins = out
             self._state["t"] = model.t
             if rc == _kernels.STATUS_OK:
                 self._loss_sum = loss_sum
