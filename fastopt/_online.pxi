@@ -325,11 +325,16 @@ cdef class OnlineModel:
         return 0
 
     def row_from_dict(self, dict x, dict names, Py_ssize_t cache_max):
+        """Load feature dict x into the one-row buffer (_load_dict): True,
+        or False where x needs the general path (nothing loaded)."""
+        return self._load_dict(x, names, cache_max) == 1
+
+    cdef int _load_dict(self, dict x, dict names, Py_ssize_t cache_max) except -1:
         """Load feature dict x {name: value} into the one-row buffer: each
         name's column from `names` (a cache of name -> column), a new name
         hashed as VW hashes its default namespace (fo_vw_hash, seed 0) into
         the model's d columns (a power of two) and cached (`names` cleared
-        first once it holds cache_max names).  Returns False -- nothing
+        first once it holds cache_max names).  Returns 1, or 0 -- nothing
         loaded -- where a value is not a float or an int of int64 range (the
         caller converts such rows itself: row_from_arrays).  Raises
         TypeError for a name that is not a str, ValueError for a value that
@@ -371,11 +376,11 @@ cdef class OnlineModel:
             self.row_val[e] = v
             e += 1
         if general:
-            return False
+            return 0
         if not finite:
             raise ValueError("x contains NaN or infinity")
         self.row_n = n
-        return True
+        return 1
 
     def row_from_arrays(self, const int64_t[::1] indices, const double[::1] data):
         """Load one row (its column indices and values, checked by the
@@ -401,6 +406,12 @@ cdef class OnlineModel:
 
     def learn_row(self, double target, double weight, double loss_sum, int ns_byte,
                   const double[::1] pos_w=None):
+        """fit on the loaded row (_learn): (status, loss_sum, bad_row,
+        margins)."""
+        return self._learn(target, weight, loss_sum, ns_byte, pos_w)
+
+    cdef tuple _learn(self, double target, double weight, double loss_sum, int ns_byte,
+                      const double[::1] pos_w):
         """fit on the loaded row (one step of the same C loop, nrows = 1):
         target (a class index of K > 1 models), weight (>= 0; 1.0 is no
         weight), ns_byte: every entry's namespace (models with
@@ -452,14 +463,22 @@ cdef class OnlineModel:
         where y is not in index (the row is loaded: the caller resolves y
         and calls learn_row)."""
         cdef PyObject *tp
-        if not self.row_from_dict(x, names, cache_max):
+        if not self._load_dict(x, names, cache_max):
             return False
         if index is None:
             return None
         tp = PyDict_GetItem(index, y)   # NULL: missing (or unhashable: no error set)
         if tp == NULL:
             return None
-        return self.learn_row(<double>(<object>tp), weight, loss_sum, ns_byte)
+        return self._learn(<double>(<object>tp), weight, loss_sum, ns_byte, None)
+
+    def margin_dict(self, dict x, dict names, Py_ssize_t cache_max, int ns_byte):
+        """row_from_dict(x, names, cache_max), then margin_row(ns_byte):
+        its tuple, or None -- nothing loaded -- where x needs the general
+        path."""
+        if not self._load_dict(x, names, cache_max):
+            return None
+        return self.margin_row(ns_byte)
 
     def margin_row(self, int ns_byte):
         """w . x + intercept of the loaded row: (status, margin, bad_row),
@@ -470,6 +489,10 @@ cdef class OnlineModel:
         cdef int rc = FO_OK
         cdef const unsigned char *nsp = self._row_ns(ns_byte)
         indptr[0], indptr[1] = 0, self.row_n
+        if self.n_models == 1:
+            rc = fo_online_margin_f64_i64(&self.cfg, self.ms, 1, indptr, self.row_idx,
+                                          self.row_val, nsp, &m, 1, &bad)
+            return rc, m, bad
         out = []
         for k in range(self.n_models):
             rc = fo_online_margin_f64_i64(&self.cfg, &self.ms[k], 1, indptr, self.row_idx,
@@ -477,7 +500,7 @@ cdef class OnlineModel:
             if rc != FO_OK:
                 break
             out.append(m)
-        return rc, (out[0] if self.n_models == 1 and rc == FO_OK else out), bad
+        return rc, out, bad
 
     def weights(self):
         """The d + 1 weights now (intercept last); (K, d + 1) for K models."""

@@ -416,10 +416,17 @@ class _DictProtocol(OnlineLinearModel):
         """The margin(s) of feature dict x: a float, or K floats (K > 2
         classes)."""
         model = self._check_usable()
-        self._load_row(model, x)
-        rc, out, bad = model.margin_row(_DEFAULT_NAMESPACE)
-        self._raise_status(rc, bad)
-        return out
+        out = None
+        cache = self.__dict__.get("_dict_cache")
+        if type(x) is dict and cache is not None and cache[0] == self.n_features_in_:
+            out = model.margin_dict(x, cache[1], _NAME_CACHE_MAX, _DEFAULT_NAMESPACE)
+        if out is None:                 # no cache yet, or general values
+            self._load_row(model, x)
+            out = model.margin_row(_DEFAULT_NAMESPACE)
+        rc, m, bad = out
+        if rc != _kernels.STATUS_OK:
+            self._raise_status(rc, bad)
+        return m
 
 
 class _Classifier(_DictProtocol, OnlineLinearModel):
