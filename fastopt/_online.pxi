@@ -485,7 +485,7 @@ cdef class OnlineModel:
         the margin a float, or the list of the K margins of K > 1 models."""
         cdef int64_t indptr[2]
         cdef int64_t bad = -1, k
-        cdef double m
+        cdef double m = 0.0
         cdef int rc = FO_OK
         cdef const unsigned char *nsp = self._row_ns(ns_byte)
         indptr[0], indptr[1] = 0, self.row_n
