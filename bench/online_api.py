@@ -3,7 +3,7 @@ bench/README.md ("Online learners: Python API"):
 
 1. learn_one / predict_proba_one per-call overhead (us/call) on feature
    dicts, against partial_fit one row at a time and river's
-   LogisticRegression.learn_one on the same stream (river: another
+   LogisticRegression.learn_one / predict_proba_one on the same stream (river: another
    algorithm, plain SGD; only the per-call cost is compared).
 2. One-vs-rest: one fit of K classes (the C loop trains the K models on
    each row in one pass) against K separate binary fits on y == k -- the
@@ -76,7 +76,11 @@ def per_call(calls, repeat):
             m = linear_model.LogisticRegression()
             for x, yy in zip(rows, ys):
                 m.learn_one(x, yy)
+            return m
         out["river LogisticRegression.learn_one"] = best(river_learn, repeat) / calls
+        rm = river_learn()
+        out["river LogisticRegression.predict_proba_one"] = best(
+            lambda: [rm.predict_proba_one(x) for x in rows], repeat) / calls
     except ImportError:
         pass
     return out

@@ -2,8 +2,16 @@
 # The model state ((d + 1) x stride float64, or K of them for one-vs-rest)
 # belongs to the Python estimator; X arrives as CSR arrays in any of float32/float64 values x
 # int32/int64 indices, read in place (no copy).
-from libc.math cimport INFINITY
+from cpython.dict cimport PyDict_GetItem, PyDict_Next
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.object cimport PyObject
+from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport int32_t
+from libc.stdlib cimport realloc
+
+
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object, int *) except? -1
 
 cdef extern from "fastopt.h" nogil:
     int FO_ONLINE_FTRL, FO_ONLINE_RDA, FO_LOSS_LOGISTIC, FO_LOSS_SQUARED
@@ -120,6 +128,12 @@ cdef class OnlineModel:
     cdef fo_online_model *ms
     cdef readonly int64_t n_models
     cdef readonly object state
+    # the one-row buffer of learn_row / margin_row (row_from_dict or
+    # row_from_arrays fill it): n entries, room for cap
+    cdef int64_t *row_idx
+    cdef double *row_val
+    cdef unsigned char *row_ns
+    cdef int64_t row_n, row_cap
 
     def __cinit__(self, int model, int loss, bint fit_intercept, double alpha,
                   double beta, double l1, double l2, double gamma, double rho,
@@ -164,6 +178,9 @@ cdef class OnlineModel:
 
     def __dealloc__(self):
         free(self.ms)
+        free(self.row_idx)
+        free(self.row_val)
+        free(self.row_ns)
 
     @property
     def t(self):
@@ -281,6 +298,209 @@ cdef class OnlineModel:
             if rc != FO_OK:
                 break
         return rc, (out[0] if self.n_models == 1 else np.ascontiguousarray(out.T)), bad
+
+    cdef int _row_reserve(self, int64_t n) except -1:
+        """Room for n entries in the one-row buffer."""
+        cdef int64_t cap = 16 if self.row_cap < 16 else self.row_cap
+        cdef void *p
+        cdef int k
+        if n <= self.row_cap:
+            return 0
+        while cap < n:
+            cap *= 2
+        for k in range(3):
+            p = realloc(self.row_idx if k == 0 else self.row_val if k == 1
+                        else <void *>self.row_ns,
+                        cap * (sizeof(int64_t) if k == 0 else sizeof(double) if k == 1
+                               else 1))
+            if p == NULL:
+                raise MemoryError()
+            if k == 0:
+                self.row_idx = <int64_t *>p
+            elif k == 1:
+                self.row_val = <double *>p
+            else:
+                self.row_ns = <unsigned char *>p
+        self.row_cap = cap
+        return 0
+
+    def row_from_dict(self, dict x, dict names, Py_ssize_t cache_max):
+        """Load feature dict x into the one-row buffer (_load_dict): True,
+        or False where x needs the general path (nothing loaded)."""
+        return self._load_dict(x, names, cache_max) == 1
+
+    cdef int _load_dict(self, dict x, dict names, Py_ssize_t cache_max) except -1:
+        """Load feature dict x {name: value} into the one-row buffer: each
+        name's column from `names` (a cache of name -> column), a new name
+        hashed as VW hashes its default namespace (fo_vw_hash, seed 0) into
+        the model's d columns (a power of two) and cached (`names` cleared
+        first once it holds cache_max names).  Returns 1, or 0 -- nothing
+        loaded -- where a value is not a float or an int of int64 range (the
+        caller converts such rows itself: row_from_arrays).  Raises
+        TypeError for a name that is not a str, ValueError for a value that
+        is not finite (names are all checked first)."""
+        cdef int64_t d = self.ms[0].d, n = len(x), e = 0, col
+        cdef Py_ssize_t pos = 0
+        cdef PyObject *kp
+        cdef PyObject *vp
+        cdef PyObject *cp
+        cdef int overflow = 0
+        cdef bint finite = True, general = False
+        cdef double v
+        if d & (d - 1):
+            raise ValueError(f"feature dicts are hashed into 2**bits columns, not {d}")
+        self.row_n = 0
+        self._row_reserve(n)
+        while PyDict_Next(x, &pos, &kp, &vp):
+            cp = PyDict_GetItem(names, <object>kp)
+            if cp != NULL:
+                col = <object>cp
+            else:
+                name = <object>kp
+                if not isinstance(name, str):
+                    raise TypeError(f"feature names must be str, got {name!r}")
+                b = (<str>name).encode("utf-8")
+                col = <int64_t>(fo_vw_hash(<const char *>b, len(b), 0) & <unsigned long long>(d - 1))
+                if len(names) >= cache_max:
+                    names.clear()
+                names[name] = col
+            self.row_idx[e] = col
+            if type(<object>vp) is float:
+                v = PyFloat_AS_DOUBLE(<object>vp)
+            elif type(<object>vp) is int:
+                v = <double>PyLong_AsLongLongAndOverflow(<object>vp, &overflow)
+                general = general or overflow != 0
+            else:
+                general, v = True, 0.0
+            finite = finite and isfinite(v)
+            self.row_val[e] = v
+            e += 1
+        if general:
+            return 0
+        if not finite:
+            raise ValueError("x contains NaN or infinity")
+        self.row_n = n
+        return 1
+
+    def row_from_arrays(self, const int64_t[::1] indices, const double[::1] data):
+        """Load one row (its column indices and values, checked by the
+        caller) into the one-row buffer."""
+        cdef int64_t e, n = indices.shape[0]
+        if data.shape[0] != n:
+            raise ValueError("indices and data must have one entry each")
+        self._row_reserve(n)
+        for e in range(n):
+            self.row_idx[e] = indices[e]
+            self.row_val[e] = data[e]
+        self.row_n = n
+
+    cdef const unsigned char *_row_ns(self, int ns_byte):
+        """The loaded row's namespaces (every entry ns_byte) where the model
+        crosses namespaces, else NULL."""
+        cdef int64_t e
+        if not self.crossed:
+            return NULL
+        for e in range(self.row_n):
+            self.row_ns[e] = ns_byte
+        return self.row_ns if self.row_n else &_NO_ENTRIES
+
+    def learn_row(self, double target, double weight, double loss_sum, int ns_byte,
+                  const double[::1] pos_w=None):
+        """fit on the loaded row (_learn): (status, loss_sum, bad_row,
+        margins)."""
+        return self._learn(target, weight, loss_sum, ns_byte, pos_w)
+
+    cdef tuple _learn(self, double target, double weight, double loss_sum, int ns_byte,
+                      const double[::1] pos_w):
+        """fit on the loaded row (one step of the same C loop, nrows = 1):
+        target (a class index of K > 1 models), weight (>= 0; 1.0 is no
+        weight), ns_byte: every entry's namespace (models with
+        interactions), pos_w as fit's.  Returns (status, loss_sum, bad_row,
+        margins): margins, the list of the K margins made before the
+        update."""
+        cdef int64_t K = self.n_models, bad = -1, k
+        cdef int64_t indptr[2]
+        cdef double y = target, loss = loss_sum
+        cdef double stack_pred[8]
+        cdef double *pred = stack_pred
+        cdef const double *pwp = NULL
+        cdef int rc
+        if K > 1 and (not (0 <= target < K) or target != <double>(<int64_t>target)):
+            raise ValueError(f"target = {target} is not a class index in [0, {K})")
+        if not (0.0 <= weight < INFINITY):
+            raise ValueError(f"weight = {weight} is not a finite weight >= 0")
+        if pos_w is not None:
+            if K < 2 or pos_w.shape[0] != K:
+                raise ValueError(f"pos_w must have one weight per model ({K}) of a "
+                                 "one-vs-rest model")
+            for k in range(K):
+                if not (0.0 <= pos_w[k] < INFINITY):
+                    raise ValueError(f"pos_w[{k}] = {pos_w[k]} is not a finite weight >= 0")
+            pwp = &pos_w[0]
+        if K > 8:
+            pred = <double *>malloc(K * sizeof(double))
+            if pred == NULL:
+                raise MemoryError()
+        indptr[0], indptr[1] = 0, self.row_n
+        try:
+            rc = fo_online_fit_f64_i64(&self.cfg, self.ms, K, 1, indptr, self.row_idx,
+                                       self.row_val, self._row_ns(ns_byte), &y,
+                                       NULL if weight == 1.0 else &weight, pwp, NULL,
+                                       NULL, 1, 1, &loss, pred, &bad)
+            margins = [pred[k] for k in range(K)]
+        finally:
+            if pred != stack_pred:
+                free(pred)
+        return rc, loss, bad, margins
+
+    def learn_dict(self, dict x, dict names, Py_ssize_t cache_max, dict index, y,
+                   double weight, double loss_sum, int ns_byte):
+        """row_from_dict(x, names, cache_max), then, where y is a key of
+        index (label -> class index, or None for none), learn_row(index[y],
+        weight, loss_sum, ns_byte): learn_one's common case in one call.
+        Returns learn_row's tuple; else nothing is learned: False where x
+        needs the general path (row_from_dict False: nothing loaded), None
+        where y is not in index (the row is loaded: the caller resolves y
+        and calls learn_row)."""
+        cdef PyObject *tp
+        if not self._load_dict(x, names, cache_max):
+            return False
+        if index is None:
+            return None
+        tp = PyDict_GetItem(index, y)   # NULL: missing (or unhashable: no error set)
+        if tp == NULL:
+            return None
+        return self._learn(<double>(<object>tp), weight, loss_sum, ns_byte, None)
+
+    def margin_dict(self, dict x, dict names, Py_ssize_t cache_max, int ns_byte):
+        """row_from_dict(x, names, cache_max), then margin_row(ns_byte):
+        its tuple, or None -- nothing loaded -- where x needs the general
+        path."""
+        if not self._load_dict(x, names, cache_max):
+            return None
+        return self.margin_row(ns_byte)
+
+    def margin_row(self, int ns_byte):
+        """w . x + intercept of the loaded row: (status, margin, bad_row),
+        the margin a float, or the list of the K margins of K > 1 models."""
+        cdef int64_t indptr[2]
+        cdef int64_t bad = -1, k
+        cdef double m = 0.0
+        cdef int rc = FO_OK
+        cdef const unsigned char *nsp = self._row_ns(ns_byte)
+        indptr[0], indptr[1] = 0, self.row_n
+        if self.n_models == 1:
+            rc = fo_online_margin_f64_i64(&self.cfg, self.ms, 1, indptr, self.row_idx,
+                                          self.row_val, nsp, &m, 1, &bad)
+            return rc, m, bad
+        out = []
+        for k in range(self.n_models):
+            rc = fo_online_margin_f64_i64(&self.cfg, &self.ms[k], 1, indptr, self.row_idx,
+                                          self.row_val, nsp, &m, 1, &bad)
+            if rc != FO_OK:
+                break
+            out.append(m)
+        return rc, out, bad
 
     def weights(self):
         """The d + 1 weights now (intercept last); (K, d + 1) for K models."""

@@ -161,7 +161,9 @@ class Progressive:
             if self.logistic:
                 self.logloss_sum += w * ((m if m > 0 else 0.0)
                                          + math.log1p(math.exp(-abs(m))) - cls * m)
-            self.hist[0, cls, _bin_one(m)] += w
+            # _bin_one(m), inlined: the binary case is learn_one's per-call cost
+            b = int(((-_SPAN if m < -_SPAN else _SPAN if m > _SPAN else m) + _SPAN) * _SCALE)
+            self.hist[0, cls, b if b < _BINS else _BINS - 1] += w
             return
         if not self.logistic:
             for k, m in enumerate(margins):

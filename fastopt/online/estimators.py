@@ -200,9 +200,9 @@ class _DictProtocol(OnlineLinearModel):
             return d
         return 1 << _check_bits(self.bits)
 
-    def _dict_row(self, x: Any, d: int) -> _Row:
-        """Feature dict x as one CSR row of d columns (d a power of two):
-        (indptr, indices int64, data float64), entries in x's order."""
+    def _dict_names(self, x: Any, d: int) -> dict[Any, int]:
+        """The cache of feature names -> columns of d columns (TypeError
+        unless x is a dict)."""
         if not isinstance(x, dict):
             raise TypeError(f"x must be a dict {{feature name: value}}, got "
                             f"{type(x).__name__}")
@@ -210,6 +210,13 @@ class _DictProtocol(OnlineLinearModel):
         if cache is None or cache[0] != d:
             cache = self.__dict__["_dict_cache"] = (d, {})
         names: dict[Any, int] = cache[1]
+        return names
+
+    def _dict_row(self, x: Any, d: int) -> _Row:
+        """Feature dict x as one CSR row of d columns (d a power of two):
+        (indptr, indices int64, data float64), entries in x's order (the
+        general path: any real values, numpy scalars included)."""
+        names = self._dict_names(x, d)
         try:
             idx = [names[name] for name in x]
         except KeyError:
@@ -226,6 +233,20 @@ class _DictProtocol(OnlineLinearModel):
             raise ValueError("x contains NaN or infinity")
         return np.array([0, len(idx)], dtype=np.int64), np.array(idx, dtype=np.int64), vals
 
+    def _load_row(self, model: _kernels.OnlineModel, x: Any) -> None:
+        """Feature dict x into the model's one-row buffer (learn_row,
+        margin_row): in C where its values are floats and ints, else
+        through _dict_row's general conversion (checked the same way).
+        The model's buffer is the estimator's: callers hold its lock."""
+        cache = self.__dict__.get("_dict_cache")
+        if cache is None or cache[0] != self.n_features_in_:   # fitted: callers check
+            self._dict_names(x, self._dict_columns())          # d checked, cache made
+            cache = self.__dict__["_dict_cache"]
+        # a dict subclass may iterate its own way: the general path reads it
+        if type(x) is not dict or not model.row_from_dict(x, cache[1], _NAME_CACHE_MAX):
+            _, indices, data = self._dict_row(x, cache[0])
+            model.row_from_arrays(indices, data)
+
     @staticmethod
     def _hash_name(names: dict[Any, int], name: Any, mask: int) -> int:
         """The column of a feature name (cached in names)."""
@@ -239,6 +260,27 @@ class _DictProtocol(OnlineLinearModel):
             names[name] = j
         return j
 
+    def _labels(self) -> tuple[list[Any], dict[Any, float]]:
+        """A fitted classifier's ``classes_.tolist()`` and {label: class
+        index as a float}, cached while ``classes_`` stays the same array."""
+        cached = self.__dict__.get("_label_cache")
+        if cached is None or cached[0] is not self.classes_:
+            labels = self.classes_.tolist()
+            cached = (self.classes_, labels, {c: float(i) for i, c in enumerate(labels)})
+            self.__dict__["_label_cache"] = cached
+        return cached[1], cached[2]
+
+    def _label_map(self) -> Optional[dict[Any, float]]:
+        """A fitted classifier's {label: class index as a float} (cached);
+        None for a regressor."""
+        if not self._is_classifier:
+            return None
+        cached = self.__dict__.get("_label_cache")
+        if cached is not None and cached[0] is self.classes_:
+            index: dict[Any, float] = cached[2]
+            return index
+        return self._labels()[1]
+
     def _label_index(self, y: Any) -> float:
         """The class index of label y of a fitted classifier (a float), or
         the float target of a regressor; ValueError for anything else."""
@@ -249,12 +291,9 @@ class _DictProtocol(OnlineLinearModel):
             if self.loss == "poisson" and y < 0:
                 raise ValueError("loss='poisson' needs counts: y must be >= 0")
             return float(y)
-        cached = self.__dict__.get("_label_cache")
-        if cached is None or cached[0] is not self.classes_:
-            cached = (self.classes_, {c: float(i) for i, c in enumerate(self.classes_.tolist())})
-            self.__dict__["_label_cache"] = cached
+        index = self._label_map()
         try:
-            return cached[1][y]
+            return index[y]                     # type: ignore[index]
         except (KeyError, TypeError):
             raise ValueError(f"y = {y!r} is not one of the classes "
                              f"{self.classes_.tolist()}") from None
@@ -314,21 +353,31 @@ class _DictProtocol(OnlineLinearModel):
             model = self._check_usable()
             if classes is not None and self._is_classifier:   # as partial_fit checks
                 self._encode_y(np.asarray([y]), classes, self.classes_)
-            indptr, indices, data = self._dict_row(x, self._dict_columns())
-            target = self._label_index(y)
+            # the common case in one C call: a plain dict, its names' cache
+            # made, a known label and no class_weight
+            out: Any = None
+            loaded = False
+            cache = self.__dict__.get("_dict_cache")
+            if type(x) is dict and cache is not None and cache[0] == self.n_features_in_ \
+                    and getattr(self, "class_weight", None) is None:
+                index = self._label_map()
+                out = model.learn_dict(x, cache[1], _NAME_CACHE_MAX, index, y, w,
+                                       self._loss_sum, _DEFAULT_NAMESPACE)
+                loaded = out is None            # the row loaded, y not in index
             pos_w = None
-            if self._is_classifier and getattr(self, "class_weight", None) is not None:
-                cwr, pos_w = self._row_weights(np.array([target]), self.classes_, None,
-                                               partial=True)
-                if pos_w is None and cwr is not None:
-                    w *= float(cwr[0])
-            ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
-                else None
-            pred = np.empty((1, model.n_models))
-            rc, loss_sum, bad = model.fit(indptr, indices, data, np.array([target]), None,
-                                          1, self._loss_sum, ns,
-                                          None if w == 1.0 else np.array([w]), pred, None,
-                                          pos_w)
+            if out:
+                target = index[y]               # type: ignore[index]
+            else:
+                if not loaded:
+                    self._load_row(model, x)
+                target = self._label_index(y)
+                if self._is_classifier and getattr(self, "class_weight", None) is not None:
+                    cwr, pos_w = self._row_weights(np.array([target]), self.classes_, None,
+                                                   partial=True)
+                    if pos_w is None and cwr is not None:
+                        w *= float(cwr[0])
+                out = model.learn_row(target, w, self._loss_sum, _DEFAULT_NAMESPACE, pos_w)
+            rc, loss_sum, bad, margins = out
             self._state["t"] = model.t
             if rc == _kernels.STATUS_OK:
                 self._loss_sum = loss_sum
@@ -337,7 +386,7 @@ class _DictProtocol(OnlineLinearModel):
                 self._n_seen += 1
                 self._weight_sum += w
                 if self._is_classifier:
-                    self._progressive.update_one(pred[0].tolist(), int(target), w)
+                    self._progressive.update_one(margins, int(target), w)
             elif rc == _kernels.STATUS_DIVERGED:
                 self._diverged = True
             self._raise_status(rc, bad)
@@ -367,12 +416,17 @@ class _DictProtocol(OnlineLinearModel):
         """The margin(s) of feature dict x: a float, or K floats (K > 2
         classes)."""
         model = self._check_usable()
-        indptr, indices, data = self._dict_row(x, self._dict_columns())
-        ns = np.full(len(indices), _DEFAULT_NAMESPACE, np.uint8) if model.crossed \
-            else None
-        rc, out, bad = model.margin(indptr, indices, data, 1, ns)
-        self._raise_status(rc, bad)
-        return out[0]
+        out = None
+        cache = self.__dict__.get("_dict_cache")
+        if type(x) is dict and cache is not None and cache[0] == self.n_features_in_:
+            out = model.margin_dict(x, cache[1], _NAME_CACHE_MAX, _DEFAULT_NAMESPACE)
+        if out is None:                 # no cache yet, or general values
+            self._load_row(model, x)
+            out = model.margin_row(_DEFAULT_NAMESPACE)
+        rc, m, bad = out
+        if rc != _kernels.STATUS_OK:
+            self._raise_status(rc, bad)
+        return m
 
 
 class _Classifier(_DictProtocol, OnlineLinearModel):
@@ -587,11 +641,12 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
             if not self._is_fitted():
                 return {}
             m = self._dict_margins(x)
-            labels = self.classes_.tolist()
-        if np.ndim(m) == 0:
-            p = float(expit(m))
+            labels = self._labels()[0]
+        if type(m) is float:
+            # scipy's expit is 1 / (1 + exp(-m)) too: the same float
+            p = 1.0 / (1.0 + math.exp(-m)) if m > -700.0 else float(expit(m))
             return {labels[0]: 1.0 - p, labels[1]: p}
-        return dict(zip(labels, ovr_proba(m[None, :])[0].tolist()))
+        return dict(zip(labels, ovr_proba(np.array([m]))[0].tolist()))
 
     def predict_one(self, x: dict[str, float]) -> Any:
         """The predicted class of one feature dict, as river's
@@ -611,9 +666,8 @@ class _Classifier(_DictProtocol, OnlineLinearModel):
             if not self._is_fitted():
                 return None
             m = self._dict_margins(x)
-            i = int(m > 0) if np.ndim(m) == 0 else int(np.argmax(m))
-            c = self.classes_[i]
-            return c.item() if isinstance(c, np.generic) else c
+            i = int(m > 0) if type(m) is float else int(np.argmax(m))
+            return self._labels()[0][i]
 
 
 # help(clf.predict_proba) shows the method the property hands out
