@@ -352,11 +352,17 @@ cdef class OnlineModel:
         self.row_n = 0
         self._row_reserve(n)
         while PyDict_Next(x, &pos, &kp, &vp):
-            cp = PyDict_GetItem(names, <object>kp)
+            # own the key and value before any Python code can run (a key's
+            # __hash__ / __eq__, a finalizer, another thread) and change x;
+            # and never write past the n entries reserved
+            name = <object>kp
+            value = <object>vp
+            if e >= n:
+                raise RuntimeError("dictionary changed size during iteration")
+            cp = PyDict_GetItem(names, name)
             if cp != NULL:
                 col = <object>cp
             else:
-                name = <object>kp
                 if not isinstance(name, str):
                     raise TypeError(f"feature names must be str, got {name!r}")
                 b = (<str>name).encode("utf-8")
@@ -365,16 +371,18 @@ cdef class OnlineModel:
                     names.clear()
                 names[name] = col
             self.row_idx[e] = col
-            if type(<object>vp) is float:
-                v = PyFloat_AS_DOUBLE(<object>vp)
-            elif type(<object>vp) is int:
-                v = <double>PyLong_AsLongLongAndOverflow(<object>vp, &overflow)
+            if type(value) is float:
+                v = PyFloat_AS_DOUBLE(value)
+            elif type(value) is int:
+                v = <double>PyLong_AsLongLongAndOverflow(value, &overflow)
                 general = general or overflow != 0
             else:
                 general, v = True, 0.0
             finite = finite and isfinite(v)
             self.row_val[e] = v
             e += 1
+        if e != n:
+            raise RuntimeError("dictionary changed size during iteration")
         if general:
             return 0
         if not finite:

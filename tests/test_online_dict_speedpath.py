@@ -251,3 +251,49 @@ def test_unhashable_label_is_a_value_error():
     with pytest.raises(ValueError, match="not one of the classes"):
         est.learn_one({"a": 1.0}, [True])
     np.testing.assert_array_equal(_state(est)[0], before[0])
+
+
+def test_dict_changed_while_read_is_an_error_not_a_crash():
+    """A key whose __hash__ grows or shrinks the dict being read (as a
+    finalizer or another thread could) must not make the one-row path
+    write past its buffer or use a freed key: RuntimeError, as Python's own
+    dict iteration, and the model unchanged.  Run in a child, where a crash
+    fails the test instead of killing the run."""
+    from subproc import run_ok
+    run_ok("""
+        import numpy as np
+        from fastopt.online import FTRLClassifier
+
+        class Key(str):
+            # a str subclass (a valid feature name) that changes x when hashed
+            change = None
+            def __hash__(self):
+                if self.change is not None:
+                    change, self.change = self.change, None
+                    change()
+                return str.__hash__(self)
+
+        clf = FTRLClassifier(bits=12)
+        clf.learn_one({"a": 1.0, "b": 2.0}, True)
+        before = clf._state["state"].copy(), clf.n_examples_seen_
+        calls = {"learn_one": lambda x: clf.learn_one(x, False),
+                 "predict_proba_one": clf.predict_proba_one,
+                 "predict_one": clf.predict_one}
+        n = 0
+        for mode in ("grow", "shrink"):
+            for name, call in calls.items():
+                n += 1
+                k = Key(f"new{n}")              # a name not cached yet
+                x = {"a": 1.0, k: 2.0, "c": 3.0}
+                k.change = (lambda x=x: x.update({f"extra{i}": 1.0 for i in range(1000)})) \
+                    if mode == "grow" else x.clear
+                try:
+                    call(x)
+                except RuntimeError as e:
+                    assert "changed size" in str(e), (mode, name, e)
+                else:
+                    raise AssertionError(f"{mode} {name}: no error")
+        assert np.array_equal(clf._state["state"], before[0])
+        assert clf.n_examples_seen_ == before[1]
+        print("ok")
+    """)
