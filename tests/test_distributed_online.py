@@ -325,6 +325,38 @@ def test_unreachable_scheduler_times_out():
     assert time.perf_counter() - t0 < 30
 
 
+def test_handshake_race_is_retried(monkeypatch):
+    """distributed's Client handshake asserts that the scheduler's first
+    batch is its stream-start alone, and fails when a broadcast to every
+    client lands in the same batch (seen connecting to a scheduler whose
+    other client had just cancelled tasks): connect tries again, and after
+    three failures says so as an OSError."""
+    import distributed
+    from fastopt.distributed._dask import connect
+    calls = []
+
+    def flaky(address, timeout):
+        calls.append(address)
+        if len(calls) < 3:
+            raise AssertionError
+        return "client"
+
+    monkeypatch.setattr(distributed, "Client", flaky)
+    assert connect("tcp://127.0.0.1:8786") == ("client", None)
+    assert len(calls) == 3
+    calls.clear()
+
+    def broken(address, timeout):
+        calls.append(address)
+        raise AssertionError
+
+    monkeypatch.setattr(distributed, "Client", broken)
+    with pytest.raises(OSError, match=r"tcp://127.0.0.1:8786: its handshake failed 3 "
+                                      r"times"):
+        connect("tcp://127.0.0.1:8786")
+    assert len(calls) == 3
+
+
 @pytest.mark.parametrize("kwargs, exc, match", [
     (dict(sync_rows=0), ValueError, "sync_rows must be an int >= 1"),
     (dict(passes=1.5), ValueError, "passes must be an int >= 1"),

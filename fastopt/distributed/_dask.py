@@ -55,6 +55,9 @@ def worker_threads() -> Optional[int]:
     return int(n) if n else None
 
 
+_HANDSHAKE_TRIES = 3
+
+
 def connect(address: str, timeout: float = 10.0) -> Tuple[Any, Optional[Any]]:
     """A Client of the scheduler at `address` ("tcp://host:8786"), or of a
     new LocalCluster for "local:N" (N worker processes, one thread each),
@@ -76,8 +79,20 @@ def connect(address: str, timeout: float = 10.0) -> Tuple[Any, Optional[Any]]:
     if "://" not in address:
         raise ValueError(f"--dask {address}: expected local:N or a scheduler address "
                          "such as tcp://host:8786")
-    try:
-        return Client(address, timeout=f"{timeout}s"), None
-    except (OSError, TimeoutError) as e:
-        raise OSError(f"cannot reach the Dask scheduler at {address} within "
-                      f"{timeout:g} s ({type(e).__name__}: {e})") from None
+    attempt = 1
+    while True:
+        try:
+            return Client(address, timeout=f"{timeout}s"), None
+        except (OSError, TimeoutError) as e:
+            raise OSError(f"cannot reach the Dask scheduler at {address} within "
+                          f"{timeout:g} s ({type(e).__name__}: {e})") from None
+        except AssertionError:
+            # distributed's handshake (Client._ensure_connected) asserts that
+            # the scheduler's first batch of messages is its stream-start
+            # alone; a message the scheduler sends to every client within the
+            # same 2 ms batch -- other clients at work on a shared cluster --
+            # breaks that assertion.  The scheduler is there: connect again.
+            if attempt == _HANDSHAKE_TRIES:
+                raise OSError(f"cannot connect to the Dask scheduler at {address}: "
+                              f"its handshake failed {_HANDSHAKE_TRIES} times") from None
+            attempt += 1
