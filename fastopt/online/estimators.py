@@ -291,9 +291,9 @@ class _DictProtocol(OnlineLinearModel):
             if self.loss == "poisson" and y < 0:
                 raise ValueError("loss='poisson' needs counts: y must be >= 0")
             return float(y)
-        index = self._label_map()
+        index = self._labels()[1]
         try:
-            return index[y]                     # type: ignore[index]
+            return index[y]
         except (KeyError, TypeError):
             raise ValueError(f"y = {y!r} is not one of the classes "
                              f"{self.classes_.tolist()}") from None
@@ -366,6 +366,7 @@ class _DictProtocol(OnlineLinearModel):
                 loaded = out is None            # the row loaded, y not in index
             pos_w = None
             if out:
+                # learn_dict learned: y is a key of index (never None then)
                 target = index[y]               # type: ignore[index]
             else:
                 if not loaded:
