@@ -280,7 +280,10 @@ class CacheReader:
             y, w, initial, indptr, indices, values, ns, lengths = arrays
             tags: list[Optional[bytes]] = [None] * nrows
             if lengths is not None:
-                if np.any(lengths < -1):
+                # every length and their sum (in float64: no int64 overflow)
+                # within what is left of the block, before any is added up
+                if np.any(lengths < -1) or float(np.maximum(lengths, 0).sum(
+                        dtype=np.float64)) > left:
                     raise CacheError(f"{self.path}: damaged cache (tags)")
                 text, nbytes = self._array(f, np.uint8, int(np.maximum(lengths, 0).sum()),
                                            left)

@@ -398,7 +398,7 @@ def test_cache_reader_rejects_damage(tmp_path):
 
 def test_cache_keeps_initial_predictions(tmp_path):
     """A block's initial predictions come back bit for bit (float64),
-    beside its weights; tags are not cached."""
+    beside its weights; a block without tags keeps none."""
     X, y = libsvm_files(tmp_path, 40)
     rng = np.random.default_rng(1)
     init = rng.standard_normal(40) / 3.0
@@ -412,6 +412,30 @@ def test_cache_keeps_initial_predictions(tmp_path):
     assert np.array_equal(a[0].toarray(), X.toarray()) and np.array_equal(a[2], sw)
     assert a[5].initial.tobytes() == init.tobytes() and a[5].tags == [None] * 40
     assert np.array_equal(b[5].initial, np.zeros(7)) and b[2] is None
+
+
+def test_cache_tags_round_trip_and_damaged_lengths(tmp_path):
+    """A block's VW tags come back as written (None for a row without);
+    tag lengths that a damaged file makes absurd -- past the block, or
+    summing past int64 -- are a CacheError (the cache is rebuilt), never
+    an allocation error or a wrong slice."""
+    X, y = libsvm_files(tmp_path, 4)
+    path = str(tmp_path / "c")
+    tags = [b"ab", None, b"", b"tag-3"]
+    w = CacheWriter(path, source_fingerprint("-", {}))
+    w.write(X, y, None, None, tags=tags)
+    w.finish({"fmt": "vw"})
+    (block,) = list(CacheReader(path, 30))
+    assert block[5].tags == tags
+    good = open(path, "rb").read()
+    lengths = np.array([2, -1, 0, 5], dtype=np.int64).tobytes()
+    assert good.count(lengths) == 1
+    # 4 x 2**62 - 1 wraps to -1 in int64
+    for bad in ([2**62, 2**62, 2**62, 2**62 - 1], [10**6, -1, 0, 5], [2, -2, 0, 5]):
+        with open(path, "wb") as f:
+            f.write(good.replace(lengths, np.array(bad, dtype=np.int64).tobytes()))
+        with pytest.raises(CacheError, match="damaged cache"):
+            list(CacheReader(path, 30))
 
 
 @pytest.mark.parametrize("old", [b"FOCACHE1", b"FOCACHE2"])
