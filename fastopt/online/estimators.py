@@ -273,13 +273,7 @@ class _DictProtocol(OnlineLinearModel):
     def _label_map(self) -> Optional[dict[Any, float]]:
         """A fitted classifier's {label: class index as a float} (cached);
         None for a regressor."""
-        if not self._is_classifier:
-            return None
-        cached = self.__dict__.get("_label_cache")
-        if cached is not None and cached[0] is self.classes_:
-            index: dict[Any, float] = cached[2]
-            return index
-        return self._labels()[1]
+        return self._labels()[1] if self._is_classifier else None
 
     def _label_index(self, y: Any) -> float:
         """The class index of label y of a fitted classifier (a float), or
